@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+export const BACKBONES = ['vbpr', 'bm3', 'grcn', 'maml', 'lattice', 'freedom'] as const;
+export type BackboneName = (typeof BACKBONES)[number];
+export const SGFD_MODES = ['off', 'two-stage', 'joint'] as const;
+export type SgfdMode = (typeof SGFD_MODES)[number];
+
+/** SGFD options; defaults follow SGFD.md (the authors' choices where the spec leaves them open). */
+export const SgfdConfigSchema = z.object({
+  mode: z.enum(SGFD_MODES).default('two-stage'),
+  latentDim: z.number().int().positive().default(64),
+  ceWeight: z.number().nonnegative().default(0.1),
+  kdWeight: z.number().nonnegative().default(0.1),
+  tau: z.number().positive().default(10),
+  /** Activation between teacher layers: the authors use none. */
+  teacherActivation: z.enum(['none', 'leaky_relu', 'relu', 'tanh']).default('none'),
+  /** Response distillation: L1 between softened distributions (authors) or KL x tau^2. */
+  responseLoss: z.enum(['l1', 'kl']).default('l1'),
+  /** Reproduces the authors' softmax-then-cross-entropy quirk; for comparison only. */
+  authorsDoubleSoftmax: z.boolean().default(false),
+  leakySlope: z.number().nonnegative().default(0.2),
+  teacher: z
+    .object({
+      epochs: z.number().int().positive().default(200),
+      patience: z.number().int().positive().default(20),
+      learningRate: z.number().positive().default(1e-3),
+      batchSize: z.number().int().positive().default(256),
+      /** Fraction of items held out to early-stop the teacher on category accuracy. */
+      holdoutFraction: z.number().gt(0).lt(1).default(0.1),
+    })
+    .prefault({}),
+});
+export type SgfdConfig = z.infer<typeof SgfdConfigSchema>;
+
+export const TrainingConfigSchema = z.object({
+  seed: z.number().int().nonnegative().default(2023),
+  epochs: z.number().int().positive().default(1000),
+  batchSize: z.number().int().positive().default(2048),
+  learningRate: z.number().positive().default(1e-3),
+  /** Early stopping on validation Recall@20, as MMRec. */
+  patience: z.number().int().positive().default(20),
+  evalEvery: z.number().int().positive().default(1),
+  checkpointEvery: z.number().int().positive().default(5),
+  /** Mask validation items when scoring test; MMRec does not, so off by default for comparability. */
+  maskValidInTest: z.boolean().default(false),
+});
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+
+export const RunConfigSchema = z.object({
+  backbone: z.enum(BACKBONES),
+  /** Backbone hyperparameters; each backbone validates its own with its schema. */
+  backboneParams: z.record(z.string(), z.unknown()).default({}),
+  sgfd: SgfdConfigSchema.prefault({}),
+  training: TrainingConfigSchema.prefault({}),
+});
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+/** Parses with zod and turns the first issue into a ConfigError naming the field. */
+export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, source = 'config'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new ConfigError(`Invalid ${source}: ${issue.message}`, {
+    file: source,
+    field: issue.path.join('.') || '(root)',
+  });
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './artifacts';
+export * from './dataset';
+export * from './config';
+export * from './run';
+export * from './queues';

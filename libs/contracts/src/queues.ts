@@ -1,0 +1,7 @@
+export const TASK_QUEUES = {
+  ingest: 'sgfd-ingest',
+  teacher: 'sgfd-teacher',
+  student: 'sgfd-student',
+  eval: 'sgfd-eval',
+} as const;
+export type Stage = keyof typeof TASK_QUEUES;

@@ -1,0 +1,34 @@
+import type { DatasetManifest, Modality } from '@sgfd/contracts';
+
+/** Interactions of one split as parallel arrays. */
+export interface InteractionPairs {
+  users: Int32Array;
+  items: Int32Array;
+}
+
+/** Compressed sparse rows: the items of user u are indices[indptr[u] .. indptr[u+1]). */
+export interface Csr {
+  indptr: Int32Array;
+  indices: Int32Array;
+}
+
+export interface FeatureMatrix {
+  rows: number;
+  dim: number;
+  /** Row-major rows x dim. */
+  data: Float32Array;
+}
+
+/** A snapshot loaded into typed arrays, ready for training. */
+export interface LoadedDataset {
+  manifest: DatasetManifest;
+  nUsers: number;
+  nItems: number;
+  /** Null when the source carries no categories (SGFD cannot run). */
+  nCategories: number | null;
+  categories: Int32Array | null;
+  features: Partial<Record<Modality, FeatureMatrix>>;
+  splits: { train: InteractionPairs; valid: InteractionPairs; test: InteractionPairs };
+  /** Training interactions per user (sorted item ids), for masking and negative sampling. */
+  trainCsr: Csr;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Entry for `npm start`, `npm test` and `npm run bench`: plain Node with no dependencies, so it runs on a
+// fresh clone. It installs the workspace when node_modules is missing or older than the lock file, then
+// hands over to the real command.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [command, ...rest] = process.argv.slice(2);
+
+function run(cmd, args, opts = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env, ...opts });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function ensureInstalled() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  console.error('[sgfd] installing workspace dependencies (npm ci)…');
+  const status = run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (status !== 0) process.exit(status);
+}
+
+function tsx(entry, args) {
+  return run(process.execPath, ['--import', 'tsx', join(root, entry), ...args]);
+}
+
+function test(args) {
+  const resultsFile = join(root, '.sgfd', 'test-results.json');
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  const status = run(join(root, 'node_modules', '.bin', 'vitest'), [
+    'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...args,
+  ]);
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  if (existsSync(resultsFile)) {
+    const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    passed = r.numPassedTests ?? 0;
+    failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+    skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  } else if (status !== 0) failed = 1;
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  return status !== 0 ? status : passed === 0 ? 1 : 0;
+}
+
+ensureInstalled();
+switch (command) {
+  case 'test':
+    process.exit(test(rest));
+  case 'start':
+    process.exit(tsx('apps/cli/src/main.ts', ['start', ...rest]));
+  case 'bench':
+    process.exit(tsx('tools/bench/main.ts', rest));
+  case 'lint':
+    process.exit(run(join(root, 'node_modules', '.bin', 'eslint'), ['.', ...rest]));
+  default:
+    console.error('usage: node tools/bootstrap.mjs test|start|bench|lint [args]');
+    process.exit(2);
+}
