@@ -1,1 +1,6 @@
-export {};
+export { tf } from './tf';
+export { initBackend, currentBackend, loadNativeTensorflow, BACKEND_NAMES } from './backend';
+export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
+export { createRng } from './rng';
+export type { Rng, RngState } from './rng';
+export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';
