@@ -1,1 +1,7 @@
-export {};
+export { TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION, TemporalInstallError, ensureTemporalCli, temporalCliCachePath } from '../temporal/cli-install';
+export type { InstallOptions, InstallResult } from '../temporal/cli-install';
+export { TemporalServerError, startDevServer, stopProcess, waitForTemporal } from '../temporal/dev-server';
+export type { DevServer, DevServerOptions } from '../temporal/dev-server';
+export { REPO_ROOT, ensureLocalServer, readLocalServerState, runningLocalServer, stopLocalServer } from '../temporal/local-server';
+export type { LocalServerOptions, LocalServerState } from '../temporal/local-server';
+export { withFileLock } from '../temporal/file-lock';
