@@ -1,1 +1,8 @@
 export * from './types';
+export * from './dataset-input';
+export { Rng } from './random';
+export { buildCsr } from './csr';
+export { writeSnapshot, type WriteSnapshotOptions, type WriteSnapshotResult } from './snapshot-write';
+export { loadSnapshot, readManifest, readSnapshotInput, type LoadOptions } from './snapshot-load';
+export { INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, featureFile } from './snapshot-layout';
+export { validateDatasetInput } from './validate';

@@ -22,6 +22,8 @@ export interface FeatureMatrix {
 /** A snapshot loaded into typed arrays, ready for training. */
 export interface LoadedDataset {
   manifest: DatasetManifest;
+  /** The snapshot directory it was loaded from (absent for datasets built in memory). */
+  dir?: string;
   nUsers: number;
   nItems: number;
   /** Null when the source carries no categories (SGFD cannot run). */

@@ -1,0 +1,10 @@
+import type { Modality } from '@sgfd/contracts';
+
+export const INTERACTIONS_FILE = 'interactions.parquet';
+export const ITEMS_FILE = 'items.parquet';
+export const MANIFEST_FILE = 'manifest.json';
+export const TEMP_PREFIX = '.tmp-';
+
+export function featureFile(modality: Modality): string {
+  return `${modality}.arrow`;
+}

@@ -1,0 +1,198 @@
+import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeData, makeVector, Int32, Table, tableFromArrays } from 'apache-arrow';
+import {
+  DATASET_SCHEMA_VERSION,
+  DatasetError,
+  DatasetManifestSchema,
+  MODALITIES,
+  SplitCode,
+  type DatasetManifest,
+} from '@sgfd/contracts';
+import type { DatasetInput, InteractionColumns } from './dataset-input';
+import { writeFeatureIpc } from './feature-ipc';
+import { ContentHasher, sha256Hex } from './hash';
+import { encodeParquet } from './parquet-io';
+import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, TEMP_PREFIX } from './snapshot-layout';
+import { groupRowsByUser, validateDatasetInput } from './validate';
+
+export interface WriteSnapshotOptions {
+  /** Directory holding snapshots; each one is `<root>/<id>`. */
+  root: string;
+}
+
+export interface WriteSnapshotResult {
+  id: string;
+  dir: string;
+  manifest: DatasetManifest;
+  /** False when a snapshot with the same content already existed (nothing was written). */
+  created: boolean;
+}
+
+/**
+ * Validates `input` and writes it as a snapshot. The id is a hash of the canonical content (interactions
+ * sorted by user then item, categories, features), so the same data always maps to the same directory and
+ * a second import only finds it. Files go to a temp directory that is renamed into place: a reader never
+ * sees half a snapshot, and a failure leaves nothing behind.
+ */
+export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotOptions): Promise<WriteSnapshotResult> {
+  validateDatasetInput(input);
+  const interactions = sortByUserThenItem(input.interactions, input.nUsers);
+  const nCategories = input.categories ? maxPlusOne(input.categories) : null;
+  const modalities = MODALITIES.filter((m) => input.features[m] !== undefined);
+  const id = contentId(input, interactions, nCategories);
+  const dir = join(options.root, id);
+
+  const existing = await readExistingManifest(dir);
+  if (existing) return { id, dir, manifest: existing, created: false };
+
+  await mkdir(options.root, { recursive: true });
+  const tmp = await mkdtemp(join(options.root, `${TEMP_PREFIX}${id.slice(0, 12)}-`));
+  try {
+    const files: DatasetManifest['files'] = [];
+    const interactionsBytes = encodeParquet(interactionsTable(interactions));
+    files.push(await writeDataFile(join(tmp, INTERACTIONS_FILE), INTERACTIONS_FILE, interactionsBytes));
+    const itemsBytes = encodeParquet(itemsTable(input.nItems, input.categories));
+    files.push(await writeDataFile(join(tmp, ITEMS_FILE), ITEMS_FILE, itemsBytes));
+    for (const modality of modalities) {
+      const file = featureFile(modality);
+      const written = await writeFeatureIpc(join(tmp, file), input.features[modality]!);
+      files.push({ path: file, ...written });
+    }
+    const counts = splitCounts(interactions.splits);
+    const manifest = DatasetManifestSchema.parse({
+      schemaVersion: DATASET_SCHEMA_VERSION,
+      id,
+      counts: { users: input.nUsers, items: input.nItems, interactions: interactions.users.length, ...counts },
+      categories: nCategories,
+      modalities: modalities.map((name) => ({ name, dim: input.features[name]!.dim, file: featureFile(name) })),
+      files,
+      source: input.source,
+    } satisfies DatasetManifest);
+    await writeDataFile(join(tmp, MANIFEST_FILE), MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      // Someone else wrote the same content first: theirs is as good as ours.
+      const raced = await readExistingManifest(dir);
+      if (raced) {
+        await rm(tmp, { recursive: true, force: true });
+        return { id, dir, manifest: raced, created: false };
+      }
+      throw new DatasetError('Cannot move the snapshot into place', {
+        file: dir,
+        expected: 'an absent directory or a complete snapshot',
+        found: err instanceof Error ? err.message : String(err),
+      });
+    }
+    return { id, dir, manifest, created: true };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function readExistingManifest(dir: string): Promise<DatasetManifest | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+  } catch {
+    return null;
+  }
+  const parsed = DatasetManifestSchema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
+}
+
+async function writeDataFile(path: string, name: string, bytes: Uint8Array): Promise<DatasetManifest['files'][number]> {
+  const file = await open(path, 'wx');
+  try {
+    await file.write(bytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  return { path: name, sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+}
+
+function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: number | null): string {
+  const hasher = new ContentHasher();
+  const header = {
+    schemaVersion: DATASET_SCHEMA_VERSION,
+    users: input.nUsers,
+    items: input.nItems,
+    categories: nCategories,
+    modalities: MODALITIES.filter((m) => input.features[m]).map((m) => ({ name: m, dim: input.features[m]!.dim })),
+  };
+  hasher.part('header', JSON.stringify(header));
+  hasher.part('user', cols.users).part('item', cols.items).part('split', cols.splits);
+  hasher.part('rating', cols.ratings).part('timestamp', cols.timestamps);
+  if (input.categories) hasher.part('category', input.categories);
+  for (const m of MODALITIES) {
+    const matrix = input.features[m];
+    if (matrix) hasher.part(`feature:${m}`, matrix.data.subarray(0, matrix.rows * matrix.dim));
+  }
+  return hasher.hex();
+}
+
+/** Canonical row order, so the same interactions in another order are the same snapshot. */
+function sortByUserThenItem(cols: InteractionColumns, nUsers: number): InteractionColumns {
+  const { indptr, rows } = groupRowsByUser(cols.users, nUsers);
+  const items = cols.items;
+  for (let u = 0; u < nUsers; u++) rows.subarray(indptr[u], indptr[u + 1]).sort((a, b) => items[a] - items[b]);
+  const n = rows.length;
+  const out: InteractionColumns = {
+    users: new Int32Array(n),
+    items: new Int32Array(n),
+    splits: new Int8Array(n),
+    ratings: new Float32Array(n),
+    timestamps: new BigInt64Array(n),
+  };
+  for (let p = 0; p < n; p++) {
+    const k = rows[p];
+    out.users[p] = cols.users[k];
+    out.items[p] = items[k];
+    out.splits[p] = cols.splits[k];
+    out.ratings[p] = cols.ratings[k];
+    out.timestamps[p] = cols.timestamps[k];
+  }
+  return out;
+}
+
+function interactionsTable(cols: InteractionColumns): Table {
+  return tableFromArrays({
+    user: cols.users,
+    item: cols.items,
+    split: cols.splits,
+    rating: cols.ratings,
+    timestamp: cols.timestamps,
+  });
+}
+
+function itemsTable(nItems: number, categories: Int32Array | null): Table {
+  const item = new Int32Array(nItems);
+  for (let i = 0; i < nItems; i++) item[i] = i;
+  const category = categories
+    ? makeVector(categories)
+    : makeVector(
+        makeData({
+          type: new Int32(),
+          length: nItems,
+          nullCount: nItems,
+          nullBitmap: new Uint8Array(Math.ceil(nItems / 8)),
+          data: new Int32Array(nItems),
+        }),
+      );
+  return new Table({ item: makeVector(item), category });
+}
+
+function splitCounts(splits: Int8Array): { train: number; valid: number; test: number } {
+  const c = [0, 0, 0];
+  for (let k = 0; k < splits.length; k++) c[splits[k]]++;
+  return { train: c[SplitCode.train], valid: c[SplitCode.valid], test: c[SplitCode.test] };
+}
+
+function maxPlusOne(values: Int32Array): number {
+  let max = -1;
+  for (let k = 0; k < values.length; k++) if (values[k] > max) max = values[k];
+  return max + 1;
+}
