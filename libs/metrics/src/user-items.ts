@@ -1,0 +1,78 @@
+import { DatasetError } from '@sgfd/contracts';
+
+/** Items of each user in CSR form: items of user u are indices[indptr[u] .. indptr[u + 1]). */
+export interface UserItemsCsr {
+  indptr: Int32Array;
+  indices: Int32Array;
+}
+
+export interface UserItemPairs {
+  users: Int32Array;
+  items: Int32Array;
+}
+
+/**
+ * Groups (user, item) pairs by user, items sorted and deduplicated. Checks every id is in range and
+ * names the pair (`what`, row) that is not.
+ */
+export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number, what: string): UserItemsCsr {
+  const { users, items } = pairs;
+  if (users.length !== items.length) {
+    throw new DatasetError(`${what}: users and items differ in length`, {
+      field: what,
+      expected: `${users.length} items`,
+      found: `${items.length}`,
+    });
+  }
+  const counts = new Int32Array(nUsers + 1);
+  for (let i = 0; i < users.length; i++) {
+    const u = users[i];
+    const it = items[i];
+    if (!(u >= 0 && u < nUsers)) {
+      throw new DatasetError(`${what}: user id out of range`, { field: `${what}.users`, row: i, expected: `0 <= id < ${nUsers}`, found: `${u}` });
+    }
+    if (!(it >= 0 && it < nItems)) {
+      throw new DatasetError(`${what}: item id out of range`, { field: `${what}.items`, row: i, expected: `0 <= id < ${nItems}`, found: `${it}` });
+    }
+    counts[u + 1]++;
+  }
+  for (let u = 0; u < nUsers; u++) counts[u + 1] += counts[u];
+  const cursor = counts.slice(0, nUsers);
+  const grouped = new Int32Array(users.length);
+  for (let i = 0; i < users.length; i++) grouped[cursor[users[i]]++] = items[i];
+
+  // Sort and deduplicate each user's items, compacting in place.
+  const indptr = new Int32Array(nUsers + 1);
+  let write = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const row = grouped.subarray(counts[u], counts[u + 1]).sort();
+    for (let j = 0; j < row.length; j++) {
+      if (j === 0 || row[j] !== row[j - 1]) grouped[write++] = row[j];
+    }
+    indptr[u + 1] = write;
+  }
+  return { indptr, indices: grouped.slice(0, write) };
+}
+
+/** Checks a CSR given by a caller covers nUsers rows with item ids in range. */
+export function checkCsr(csr: UserItemsCsr, nUsers: number, nItems: number, what: string): void {
+  const { indptr, indices } = csr;
+  if (indptr.length !== nUsers + 1 || indptr[0] !== 0 || indptr[nUsers] !== indices.length) {
+    throw new DatasetError(`${what}: not a CSR over ${nUsers} users`, {
+      field: `${what}.indptr`,
+      expected: `length ${nUsers + 1}, from 0 to ${indices.length}`,
+      found: `length ${indptr.length}, from ${indptr[0]} to ${indptr[indptr.length - 1]}`,
+    });
+  }
+  for (let u = 0; u < nUsers; u++) {
+    if (indptr[u + 1] < indptr[u]) {
+      throw new DatasetError(`${what}: indptr decreases`, { field: `${what}.indptr`, row: u + 1 });
+    }
+  }
+  for (let i = 0; i < indices.length; i++) {
+    const it = indices[i];
+    if (!(it >= 0 && it < nItems)) {
+      throw new DatasetError(`${what}: item id out of range`, { field: `${what}.indices`, row: i, expected: `0 <= id < ${nItems}`, found: `${it}` });
+    }
+  }
+}
