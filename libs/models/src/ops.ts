@@ -1,0 +1,36 @@
+import { tf } from '@sgfd/tensor';
+
+/** Identity whose gradient is zero: the value is treated as a constant target (BM3's detached views). */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: (args[0] as tf.Tensor).clone(),
+    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  }));
+  return op(x) as T;
+}
+
+/** F.normalize(x, dim=1): rows divided by max(||row||, eps). */
+export function l2NormalizeRows(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D {
+  // max(||x||, eps) computed as sqrt(max(||x||^2, eps^2)) so an all-zero row has a zero, not NaN, gradient.
+  return tf.tidy(() => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), 1, true), eps * eps))));
+}
+
+/** Row-wise cosine similarity as torch.nn.functional.cosine_similarity (each norm clamped at eps). */
+export function cosineSimilarityRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8): tf.Tensor1D {
+  return tf.tidy(() => {
+    const dot = tf.sum(tf.mul(a, b), 1);
+    const na = tf.maximum(tf.sqrt(tf.sum(tf.square(a), 1)), eps);
+    const nb = tf.maximum(tf.sqrt(tf.sum(tf.square(b), 1)), eps);
+    return tf.div(dot, tf.mul(na, nb));
+  });
+}
+
+/** Frobenius norm (torch.norm(x, p=2) of a matrix), as MMRec's EmbLoss uses it. */
+export function frobeniusNorm(x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(x))) as tf.Scalar);
+}
+
+export function meanOfScalars(values: tf.Scalar[]): tf.Scalar {
+  if (values.length === 0) throw new Error('meanOfScalars needs at least one value');
+  return tf.tidy(() => tf.div(tf.addN(values), values.length));
+}

@@ -1,0 +1,11 @@
+export { teacherWidths, TeacherTower } from './teacher';
+export type { TowerOptions } from './teacher';
+export { Student } from './student';
+export { SemanticTeacher, FusionHead } from './semantic-teacher';
+export type { PerModality, SgfdModuleOptions, TeacherForward } from './semantic-teacher';
+export { crossEntropy, responseDistillation, featureDistillation, accuracy } from './losses';
+export type { ResponseLossKind } from './losses';
+export { teacherPretrainLoss, jointLoss, distillationLoss } from './objectives';
+export type { LossTerms, LossOptions, Classify } from './objectives';
+export { saveTeacherOutputs, loadTeacherOutputs, FrozenTeacher } from './teacher-outputs';
+export type { TeacherOutputs, TeacherModalityOutputs, TeacherReport } from './teacher-outputs';

@@ -1,0 +1,49 @@
+import { tf } from '@sgfd/tensor';
+
+/**
+ * Cross-entropy of logits [n, C] against integer labels [n], averaged over rows.
+ * `authorsDoubleSoftmax` feeds softmax(logits) into the cross-entropy (which applies softmax again),
+ * reproducing the authors' code; for comparison runs only.
+ */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, authorsDoubleSoftmax = false): tf.Scalar {
+  return tf.tidy(() => {
+    const input = authorsDoubleSoftmax ? tf.softmax(logits) : logits;
+    const logProbs = tf.logSoftmax(input);
+    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels, logits.shape[1])), 1);
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
+}
+
+export type ResponseLossKind = 'l1' | 'kl';
+
+/**
+ * LD: distance between the softened class distributions softmax(z/tau) of teacher and student.
+ * `l1`: mean |p_T - p_S| over rows x classes (the authors' F.l1_loss).
+ * `kl`: tau^2 * KL(p_T || p_S), summed over classes, averaged over rows (Hinton et al.).
+ */
+export function responseDistillation(
+  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor2D,
+  tau: number,
+  kind: ResponseLossKind,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const teacherScaled = tf.div(teacherLogits, tau) as tf.Tensor2D;
+    const studentScaled = tf.div(studentLogits, tau) as tf.Tensor2D;
+    if (kind === 'l1') return tf.mean(tf.abs(tf.sub(tf.softmax(teacherScaled), tf.softmax(studentScaled)))) as tf.Scalar;
+    const logPt = tf.logSoftmax(teacherScaled);
+    const logPs = tf.logSoftmax(studentScaled);
+    const kl = tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1);
+    return tf.mul(tf.mean(kl), tau * tau) as tf.Scalar;
+  });
+}
+
+/** FD: mean squared difference of student and teacher features over rows x dims. */
+export function featureDistillation(studentFeatures: tf.Tensor2D, teacherFeatures: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.squaredDifference(studentFeatures, teacherFeatures)) as tf.Scalar);
+}
+
+/** Fraction of rows whose arg-max logit is the label. */
+export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D): number {
+  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')).dataSync()[0]);
+}

@@ -1,0 +1,146 @@
+import { SgfdConfigSchema } from '@sgfd/contracts';
+import { createRng, initBackend, tf } from '@sgfd/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkGradients } from '../test-support/finite-differences';
+import { crossEntropy, featureDistillation, responseDistillation } from './losses';
+import { distillationLoss, jointLoss, teacherPretrainLoss } from './objectives';
+import { SemanticTeacher } from './semantic-teacher';
+import { Student } from './student';
+import { TeacherTower, teacherWidths } from './teacher';
+
+beforeAll(async () => {
+  await initBackend({ log: () => undefined });
+});
+
+const config = (overrides: Record<string, unknown> = {}) =>
+  SgfdConfigSchema.parse({ latentDim: 2, ceWeight: 0.3, kdWeight: 0.7, tau: 2, ...overrides });
+
+function randomRows(seed: number, rows: number, cols: number): tf.Tensor2D {
+  const rng = createRng(seed);
+  return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal()), [rows, cols]);
+}
+
+function rowNorms(x: tf.Tensor2D): number[] {
+  return Array.from(tf.tidy(() => tf.sqrt(tf.sum(tf.square(x), 1))).dataSync());
+}
+
+const scalar = (s: tf.Scalar): number => s.dataSync()[0];
+
+describe('teacher and student extractors', () => {
+  it('shrink by 4 per layer to the latent size, as the authors (4096->1024->256->64, 384->96->64)', () => {
+    expect(teacherWidths(4096, 64)).toEqual([4096, 1024, 256, 64]);
+    expect(teacherWidths(384, 64)).toEqual([384, 96, 64]);
+    expect(teacherWidths(300, 64)).toEqual([300, 75, 64]);
+    expect(teacherWidths(32, 64)).toEqual([32, 64]);
+  });
+
+  it('end in LeakyReLU + L2 normalisation, are seeded, and apply the inner activation only when asked', () => {
+    const x = randomRows(1, 5, 48);
+    const opts = { latentDim: 3, leakySlope: 0.2 };
+    const plain = new TeacherTower(48, { ...opts, activation: 'none' }, createRng(3));
+    const again = new TeacherTower(48, { ...opts, activation: 'none' }, createRng(3));
+    const tanh = new TeacherTower(48, { ...opts, activation: 'tanh' }, createRng(3));
+    const student = new Student(48, 3, 0.2, createRng(4));
+    const [a, b, c, s] = [plain.apply(x), again.apply(x), tanh.apply(x), student.apply(x)];
+    expect(plain.layers.map((l) => [l.inDim, l.outDim])).toEqual([[48, 12], [12, 3]]);
+    for (const n of [...rowNorms(a), ...rowNorms(s)]) expect(n).toBeCloseTo(1, 5);
+    expect(a.dataSync()).toEqual(b.dataSync());
+    expect(Array.from(c.dataSync())).not.toEqual(Array.from(a.dataSync()));
+    tf.dispose([x, a, b, c, s]);
+    for (const m of [plain, again, tanh, student]) m.dispose();
+  });
+});
+
+describe('SGFD objectives', () => {
+  const dims = { image: 32, text: 12 };
+  const labels = () => tf.tensor1d([0, 2, 1, 2], 'int32');
+  const raw = () => ({ image: randomRows(10, 4, 32), text: randomRows(11, 4, 12) });
+
+  it('teacher pretraining = mean_m CE_m + L_fuse, with gradients matching finite differences', () => {
+    const teacher = new SemanticTeacher(dims, 3, config(), createRng(21));
+    const x = raw();
+    const y = labels();
+    tf.tidy(() => {
+      const out = teacher.forward(x);
+      const terms = teacherPretrainLoss(teacher, x, y, config());
+      const ce = (scalar(crossEntropy(out.logits.image!, y)) + scalar(crossEntropy(out.logits.text!, y))) / 2;
+      expect(scalar(terms.parts['sgfd.ce'])).toBeCloseTo(ce, 5);
+      expect(scalar(terms.total)).toBeCloseTo(ce + scalar(crossEntropy(out.fusionLogits!, y)), 5);
+    });
+    const check = checkGradients(() => teacherPretrainLoss(teacher, x, y, config()).total, Object.values(teacher.weights));
+    expect(check.worst).toBeLessThanOrEqual(1);
+    expect(check.checked).toBeGreaterThan(300);
+    tf.dispose([x.image, x.text, y]);
+    teacher.dispose();
+  });
+
+  it('joint = ce_weight (mean CE + fuse) + kd_weight (mean LD + mean FD), gradients into teacher and students', () => {
+    for (const responseLoss of ['l1', 'kl'] as const) {
+      const c = config({ responseLoss, teacherActivation: 'leaky_relu' });
+      const teacher = new SemanticTeacher(dims, 3, c, createRng(6));
+      const students = { image: new Student(32, 2, c.leakySlope, createRng(7)), text: new Student(12, 2, c.leakySlope, createRng(8)) };
+      const x = raw();
+      const y = labels();
+      const loss = () =>
+        tf.tidy(() => jointLoss(teacher, x, { image: students.image.apply(x.image), text: students.text.apply(x.text) }, y, c).total);
+      tf.tidy(() => {
+        const sf = { image: students.image.apply(x.image), text: students.text.apply(x.text) };
+        const out = teacher.forward(x);
+        const terms = jointLoss(teacher, x, sf, y, c);
+        const ld =
+          (scalar(responseDistillation(out.logits.image!, teacher.classifiers.image!.apply(sf.image), 2, responseLoss)) +
+            scalar(responseDistillation(out.logits.text!, teacher.classifiers.text!.apply(sf.text), 2, responseLoss))) /
+          2;
+        const fd = (scalar(featureDistillation(sf.image, out.features.image!)) + scalar(featureDistillation(sf.text, out.features.text!))) / 2;
+        const p = Object.fromEntries(Object.entries(terms.parts).map(([k, v]) => [k, scalar(v)]));
+        expect(p['sgfd.ld']).toBeCloseTo(ld, 5);
+        expect(p['sgfd.fd']).toBeCloseTo(fd, 5);
+        expect(scalar(terms.total)).toBeCloseTo(0.3 * (p['sgfd.ce'] + p['sgfd.fuse']) + 0.7 * (ld + fd), 5);
+      });
+      const vars = [...Object.values(teacher.weights), ...Object.values(students.image.weights), ...Object.values(students.text.weights)];
+      expect(checkGradients(loss, vars).worst).toBeLessThanOrEqual(1);
+      tf.dispose([x.image, x.text, y]);
+      teacher.dispose();
+      students.image.dispose();
+      students.text.dispose();
+    }
+  });
+
+  it('student distillation = ce_weight CE(student) + kd_weight (LD + FD) against constant teacher rows', () => {
+    const c = config({ authorsDoubleSoftmax: true });
+    const student = new Student(12, 2, c.leakySlope, createRng(9));
+    const x = randomRows(12, 4, 12);
+    const y = labels();
+    const teacherFeatures = { text: tf.tidy(() => tf.div(randomRows(13, 4, 2), 2) as tf.Tensor2D) };
+    const teacherLogits = { text: randomRows(14, 4, 3) };
+    const kernel = randomRows(15, 2, 3);
+    const classify = (_m: unknown, f: tf.Tensor2D): tf.Tensor2D => tf.matMul(f, kernel);
+    const loss = () =>
+      tf.tidy(() => distillationLoss(teacherFeatures, teacherLogits, { text: student.apply(x) }, y, classify, c).total);
+    tf.tidy(() => {
+      const sf = student.apply(x);
+      const expected =
+        0.3 * scalar(crossEntropy(classify(null, sf), y, true)) +
+        0.7 * (scalar(responseDistillation(teacherLogits.text, classify(null, sf), 2, 'l1')) + scalar(featureDistillation(sf, teacherFeatures.text)));
+      expect(scalar(loss())).toBeCloseTo(expected, 5);
+    });
+    expect(checkGradients(loss, Object.values(student.weights)).worst).toBeLessThanOrEqual(1);
+    tf.dispose([x, y, teacherFeatures.text, teacherLogits.text, kernel]);
+    student.dispose();
+  });
+
+  it('work with a single modality (no fusion branch)', () => {
+    const teacher = new SemanticTeacher({ text: 12 }, 3, config(), createRng(16));
+    const x = { text: randomRows(17, 4, 12) };
+    const y = labels();
+    expect(teacher.fusion).toBeNull();
+    tf.tidy(() => {
+      const terms = teacherPretrainLoss(teacher, x, y, config());
+      expect(Object.keys(terms.parts)).toEqual(['sgfd.ce']);
+      expect(scalar(terms.total)).toBeCloseTo(scalar(crossEntropy(teacher.forward(x).logits.text!, y)), 6);
+    });
+    expect(checkGradients(() => teacherPretrainLoss(teacher, x, y, config()).total, Object.values(teacher.weights)).worst).toBeLessThanOrEqual(1);
+    tf.dispose([x.text, y]);
+    teacher.dispose();
+  });
+});

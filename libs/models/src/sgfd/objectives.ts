@@ -1,0 +1,105 @@
+import type { Modality, SgfdConfig } from '@sgfd/contracts';
+import { tf } from '@sgfd/tensor';
+import { meanOfScalars } from '../ops';
+import { crossEntropy, featureDistillation, responseDistillation } from './losses';
+import type { PerModality, SemanticTeacher } from './semantic-teacher';
+
+/** A total loss and its named parts (all scalars owned by the caller's tidy scope). */
+export interface LossTerms {
+  total: tf.Scalar;
+  parts: Record<string, tf.Scalar>;
+}
+
+export type LossOptions = Pick<SgfdConfig, 'ceWeight' | 'kdWeight' | 'tau' | 'responseLoss' | 'authorsDoubleSoftmax'>;
+
+/** Maps modality features to category logits with that modality's classifier C_m. */
+export type Classify = (modality: Modality, features: tf.Tensor2D) => tf.Tensor2D;
+
+function presentIn<T>(values: PerModality<T>): Modality[] {
+  return (Object.keys(values) as Modality[]).filter((m) => values[m] !== undefined);
+}
+
+/**
+ * Teacher pretraining (two-stage, step 1): mean_m CE(C_m(f^T_m), y) + L_fuse. `raw` holds the feature
+ * rows of the same items in every modality, `labels` their categories.
+ */
+export function teacherPretrainLoss(
+  teacher: SemanticTeacher,
+  raw: PerModality<tf.Tensor2D>,
+  labels: tf.Tensor1D,
+  options: Pick<SgfdConfig, 'authorsDoubleSoftmax'>,
+): LossTerms {
+  return tf.tidy(() => {
+    const out = teacher.forward(raw);
+    const ce = meanOfScalars(teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)));
+    const parts: Record<string, tf.Scalar> = { 'sgfd.ce': ce };
+    if (out.fusionLogits) parts['sgfd.fuse'] = crossEntropy(out.fusionLogits, labels);
+    return { total: tf.addN(Object.values(parts)) as tf.Scalar, parts };
+  });
+}
+
+/** mean_m LD_m and mean_m FD_m over the modalities of `student`. */
+function distillationTerms(
+  teacherFeatures: PerModality<tf.Tensor2D>,
+  teacherLogits: PerModality<tf.Tensor2D>,
+  studentFeatures: PerModality<tf.Tensor2D>,
+  studentLogits: PerModality<tf.Tensor2D>,
+  options: LossOptions,
+): { ld: tf.Scalar; fd: tf.Scalar } {
+  const modalities = presentIn(studentFeatures);
+  return {
+    ld: meanOfScalars(
+      modalities.map((m) => responseDistillation(teacherLogits[m]!, studentLogits[m]!, options.tau, options.responseLoss)),
+    ),
+    fd: meanOfScalars(modalities.map((m) => featureDistillation(studentFeatures[m]!, teacherFeatures[m]!))),
+  };
+}
+
+/**
+ * The joint schedule (the authors' code): ce_weight (mean_m CE_T,m + L_fuse) + kd_weight (mean_m LD_m +
+ * mean_m FD_m). Teacher, classifiers, fusion and students all receive gradients, LD and FD included.
+ * `raw` and `studentFeatures` are rows of the same items.
+ */
+export function jointLoss(
+  teacher: SemanticTeacher,
+  raw: PerModality<tf.Tensor2D>,
+  studentFeatures: PerModality<tf.Tensor2D>,
+  labels: tf.Tensor1D,
+  options: LossOptions,
+): LossTerms {
+  return tf.tidy(() => {
+    const out = teacher.forward(raw);
+    const modalities = presentIn(studentFeatures);
+    const studentLogits: PerModality<tf.Tensor2D> = {};
+    for (const m of modalities) studentLogits[m] = teacher.classifiers[m]!.apply(studentFeatures[m]!);
+    const ce = meanOfScalars(teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)));
+    const fuse = out.fusionLogits ? crossEntropy(out.fusionLogits, labels) : tf.scalar(0);
+    const { ld, fd } = distillationTerms(out.features, out.logits, studentFeatures, studentLogits, options);
+    const total = tf.add(tf.mul(tf.add(ce, fuse), options.ceWeight), tf.mul(tf.add(ld, fd), options.kdWeight)) as tf.Scalar;
+    return { total, parts: { 'sgfd.ce': ce, 'sgfd.fuse': fuse, 'sgfd.ld': ld, 'sgfd.fd': fd } };
+  });
+}
+
+/**
+ * Student distillation (two-stage, step 2): ce_weight mean_m CE(C_m(f^S_m), y) + kd_weight (mean_m LD_m +
+ * mean_m FD_m), against the frozen teacher's features and logits for the same rows. `classify` applies the
+ * teacher's (frozen) classifiers.
+ */
+export function distillationLoss(
+  teacherFeatures: PerModality<tf.Tensor2D>,
+  teacherLogits: PerModality<tf.Tensor2D>,
+  studentFeatures: PerModality<tf.Tensor2D>,
+  labels: tf.Tensor1D,
+  classify: Classify,
+  options: LossOptions,
+): LossTerms {
+  return tf.tidy(() => {
+    const modalities = presentIn(studentFeatures);
+    const studentLogits: PerModality<tf.Tensor2D> = {};
+    for (const m of modalities) studentLogits[m] = classify(m, studentFeatures[m]!);
+    const ce = meanOfScalars(modalities.map((m) => crossEntropy(studentLogits[m]!, labels, options.authorsDoubleSoftmax)));
+    const { ld, fd } = distillationTerms(teacherFeatures, teacherLogits, studentFeatures, studentLogits, options);
+    const total = tf.add(tf.mul(ce, options.ceWeight), tf.mul(tf.add(ld, fd), options.kdWeight)) as tf.Scalar;
+    return { total, parts: { 'sgfd.ce': ce, 'sgfd.ld': ld, 'sgfd.fd': fd } };
+  });
+}
