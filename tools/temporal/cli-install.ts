@@ -77,7 +77,7 @@ async function build(target: string, env: NodeJS.ProcessEnv, log: (line: string)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new TemporalInstallError(
-          'Go is not installed (no `go` on PATH): install Go >= 1.23 to build the Temporal CLI, ' +
+          'Go is not installed (no `go` on PATH): install Go >= 1.25 to build the Temporal CLI, ' +
             'or set TEMPORAL_CLI_PATH to an existing `temporal` binary',
         );
       }
