@@ -8,3 +8,19 @@ export { stopGradient, l2NormalizeRows, cosineSimilarityRows, frobeniusNorm, mea
 export { writeTensorFile, readTensorFile } from './io/tensor-file';
 export type { StoredArray, StoredArrays } from './io/tensor-file';
 export { snapshotVariables, assignVariables, saveVariables, loadVariables } from './io/variables-file';
+export type {
+  Backbone,
+  BackboneContext,
+  BackboneData,
+  BackboneLoss,
+  FeatureTensors,
+  ProjectedRows,
+  Scorer,
+  TrainBatch,
+} from './backbone';
+export { BaseBackbone, MODEL_FILE_BASE } from './base-backbone';
+export { registerBackbone, registeredBackbones, createBackbone, parseBackboneParams } from './registry';
+export type { BackboneDefinition } from './registry';
+export { LinearProjection } from './projection';
+export { backboneData, featureTensors, disposeFeatures } from './features';
+export * from './backbones/index';

@@ -1,8 +1,9 @@
-import { seededValues, tf, xavierNormal, xavierUniform, type Rng } from '@sgfd/tensor';
+import { normalInit, seededValues, tf, xavierNormal, xavierUniform, type Rng } from '@sgfd/tensor';
 import { l2NormalizeRows } from './ops';
 import { createVariable, type NamedVariables } from './params';
 
-export type KernelInit = 'xavierUniform' | 'xavierNormal';
+/** Glorot uniform/normal, or N(0, std^2) (e.g. to match a torch layer whose fan differs from ours). */
+export type KernelInit = 'xavierUniform' | 'xavierNormal' | { normalStd: number };
 /** `zeros`, or torch.nn.Linear's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
 export type BiasInit = 'zeros' | 'torchDefault' | 'none';
 
@@ -23,8 +24,12 @@ export class Dense {
     options: DenseOptions = {},
   ) {
     const { kernelInit = 'xavierUniform', biasInit = 'zeros' } = options;
-    const init = kernelInit === 'xavierNormal' ? xavierNormal : xavierUniform;
-    this.kernel = createVariable(init(rng, [inDim, outDim]));
+    const shape = [inDim, outDim];
+    this.kernel = createVariable(
+      typeof kernelInit === 'object'
+        ? normalInit(rng, shape, kernelInit.normalStd)
+        : (kernelInit === 'xavierNormal' ? xavierNormal : xavierUniform)(rng, shape),
+    );
     if (biasInit === 'none') this.bias = null;
     else if (biasInit === 'zeros') this.bias = createVariable(tf.zeros([outDim]));
     else {

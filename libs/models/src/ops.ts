@@ -34,3 +34,8 @@ export function meanOfScalars(values: tf.Scalar[]): tf.Scalar {
   if (values.length === 0) throw new Error('meanOfScalars needs at least one value');
   return tf.tidy(() => tf.div(tf.addN(values), values.length));
 }
+
+/** tf.tidy for results that are plain objects of tensors (interfaces lack TensorContainer's index signature). */
+export function tidyObject<T extends object>(fn: () => T): T {
+  return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T;
+}

@@ -5,6 +5,7 @@ import type { Projection } from '../projection';
 
 /** S_m: one linear layer, LeakyReLU, L2 normalisation. It fills a backbone's projection slot. */
 export class Student implements Projection {
+  readonly kind = 'sgfd-student';
   readonly layer: Dense;
 
   constructor(

@@ -1,0 +1,87 @@
+import type { Modality } from '@sgfd/contracts';
+import type { Csr } from '@sgfd/data';
+import type { Rng, tf } from '@sgfd/tensor';
+import type { NamedVariables } from './params';
+import type { Projection } from './projection';
+import type { LossTerms } from './sgfd/objectives';
+import type { PerModality } from './sgfd/semantic-teacher';
+
+/** What a backbone is built from: the dataset's sizes, feature widths and training graph. */
+export interface BackboneData {
+  nUsers: number;
+  nItems: number;
+  /** Width of each modality present. */
+  featureDims: PerModality<number>;
+  /** Training items of each user (graph backbones build their adjacency from it). */
+  trainCsr: Csr;
+}
+
+/** Raw item features on the device ([nItems, dim] per modality), shared with SGFD; the caller owns them. */
+export type FeatureTensors = PerModality<tf.Tensor2D>;
+
+export interface BackboneContext<P = unknown> {
+  data: BackboneData;
+  features: FeatureTensors;
+  /** Hyperparameters, already validated by the backbone's schema (see the registry). */
+  params: P;
+  /** Seeded randomness for initialisation and, later, dropout; its state is checkpointed by the trainer. */
+  rng: Rng;
+}
+
+/** One batch of training interactions; negatives only for backbones that use them. */
+export interface TrainBatch {
+  users: Int32Array;
+  items: Int32Array;
+  negItems: Int32Array | null;
+}
+
+/** The rows a backbone passed through a projection slot in one loss evaluation. */
+export interface ProjectedRows {
+  /** Item ids of the rows (int32). */
+  items: tf.Tensor1D;
+  /** The raw feature rows that went in. */
+  raw: tf.Tensor2D;
+  /** What the slot made of them: the student's f^S when SGFD fills the slot. */
+  features: tf.Tensor2D;
+}
+
+/**
+ * A backbone's loss on one batch, its named parts (for progress curves), and the projected rows, so that
+ * SGFD can add its losses on exactly the student outputs the backbone used, without running them again.
+ */
+export interface BackboneLoss extends LossTerms {
+  projected: PerModality<ProjectedRows>;
+}
+
+/** Scores with the current weights; holds precomputed item representations until disposed. */
+export interface Scorer {
+  /** Row-major [users.length, nItems] scores. */
+  scoreUsers(users: Int32Array): Float32Array;
+  dispose(): void;
+}
+
+/**
+ * A multimodal recommender. It owns its variables and its projection slots (one per modality present);
+ * SGFD replaces what fills a slot by its student. `loss` runs inside the caller's gradient scope.
+ */
+export interface Backbone {
+  readonly name: string;
+  /** Whether batches need sampled negatives (BPR) or not (BM3). */
+  readonly usesNegatives: boolean;
+  /** Modalities whose projection can be replaced, in MODALITIES order. */
+  readonly projectionSlots: readonly Modality[];
+  /** Width a projection must output. */
+  readonly projectionDim: number;
+  /** Fills a slot (the backbone takes ownership and disposes the previous filler). */
+  setProjection(modality: Modality, projection: Projection): void;
+  projection(modality: Modality): Projection;
+  loss(batch: TrainBatch): BackboneLoss;
+  scorer(): Scorer;
+  /** Every variable, the slots' included, by stable name. */
+  readonly weights: NamedVariables;
+  readonly variables: tf.Variable[];
+  /** Weights as a binary file + JSON index in `dir` (written atomically). */
+  save(dir: string): Promise<void>;
+  load(dir: string): Promise<void>;
+  dispose(): void;
+}

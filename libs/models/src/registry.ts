@@ -1,0 +1,49 @@
+import { ConfigError } from '@sgfd/contracts';
+import type { z } from 'zod';
+import type { Backbone, BackboneContext } from './backbone';
+
+/** How to build one backbone: its hyperparameter schema (with MMRec's defaults) and its factory. */
+export interface BackboneDefinition<P = unknown> {
+  name: string;
+  paramsSchema: z.ZodType<P>;
+  create(context: BackboneContext<P>): Backbone;
+}
+
+const definitions = new Map<string, BackboneDefinition<never>>();
+
+export function registerBackbone<P>(definition: BackboneDefinition<P>): void {
+  if (definitions.has(definition.name)) throw new Error(`backbone '${definition.name}' is registered twice`);
+  definitions.set(definition.name, definition as unknown as BackboneDefinition<never>);
+}
+
+export function registeredBackbones(): string[] {
+  return [...definitions.keys()].sort();
+}
+
+function definition(name: string): BackboneDefinition<unknown> {
+  const def = definitions.get(name);
+  if (!def) {
+    throw new ConfigError(`Backbone '${name}' is not implemented`, {
+      field: 'backbone',
+      expected: registeredBackbones().join(' | '),
+      found: name,
+    });
+  }
+  return def as unknown as BackboneDefinition<unknown>;
+}
+
+/** Validates `backboneParams` with the backbone's schema and fills its defaults. */
+export function parseBackboneParams(name: string, raw: unknown): unknown {
+  const result = definition(name).paramsSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new ConfigError(`Invalid parameters for backbone '${name}': ${issue.message}`, {
+    field: ['backboneParams', ...issue.path.map(String)].join('.'),
+  });
+}
+
+/** Builds a registered backbone; `context.params` is the raw `backboneParams` object. */
+export function createBackbone(name: string, context: BackboneContext<unknown>): Backbone {
+  const params = parseBackboneParams(name, context.params);
+  return definition(name).create({ ...context, params });
+}
