@@ -1,4 +1,5 @@
 import { ConfigError } from '@sgfd/contracts';
+import { registerCustomKernels } from './kernels';
 import { tf } from './tf';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -38,12 +39,6 @@ export const loadNativeTensorflow: NativeLoader = async () => {
 
 let chosen: { key: string; ready: Promise<BackendName> } | undefined;
 let active: BackendName | undefined;
-const backendSetupHooks: Array<(backend: BackendName) => void> = [];
-
-/** Runs `hook` for the backend each time one is activated (custom kernel registration). */
-export function onBackendActivated(hook: (backend: BackendName) => void): void {
-  backendSetupHooks.push(hook);
-}
 
 function parseEnvBackend(value: string | undefined): BackendName | undefined {
   if (value === undefined || value === '') return undefined;
@@ -58,7 +53,11 @@ function parseEnvBackend(value: string | undefined): BackendName | undefined {
 async function activate(name: BackendName, loadNative: NativeLoader): Promise<void> {
   if (name === 'tensorflow' && !tf.findBackendFactory('tensorflow')) await loadNative();
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
-  for (const hook of backendSetupHooks) hook(name);
+  if (name === 'cpu') {
+    // The cpu backend prints a banner recommending tfjs-node on first use; the choice is logged already.
+    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  }
+  registerCustomKernels(name);
 }
 
 /**

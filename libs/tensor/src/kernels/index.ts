@@ -1,0 +1,16 @@
+import { makeWasmBatchMatMul } from './batch-matmul';
+import { makeGatherV2 } from './gather';
+import { overrideKernel } from './registry';
+import { unsortedSegmentSum } from './segment-sum';
+import { makeTranspose } from './transpose';
+
+export { restoreStockKernel, isOverridden } from './registry';
+
+/** Registers the custom kernels for `backendName` (a no-op for backends that need none, e.g. tensorflow). */
+export function registerCustomKernels(backendName: string): void {
+  if (backendName !== 'cpu' && backendName !== 'wasm') return;
+  overrideKernel('UnsortedSegmentSum', backendName, () => unsortedSegmentSum);
+  overrideKernel('GatherV2', backendName, makeGatherV2);
+  overrideKernel('Transpose', backendName, makeTranspose);
+  if (backendName === 'wasm') overrideKernel('BatchMatMul', backendName, makeWasmBatchMatMul);
+}
