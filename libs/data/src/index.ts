@@ -6,3 +6,15 @@ export { writeSnapshot, type WriteSnapshotOptions, type WriteSnapshotResult } fr
 export { loadSnapshot, readManifest, readSnapshotInput, type LoadOptions } from './snapshot-load';
 export { INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, featureFile } from './snapshot-layout';
 export { validateDatasetInput } from './validate';
+export {
+  generateSynthetic,
+  resolveSyntheticParams,
+  SYNTHETIC_PRESETS,
+  SYNTHETIC_PRESET_NAMES,
+  type PlantedStructure,
+  type SyntheticDataset,
+  type SyntheticOptions,
+  type SyntheticParams,
+  type SyntheticPresetName,
+} from './synthetic';
+export { assignSplits, splitInteractions, splitSizes, DROPPED } from './split';
