@@ -1,1 +1,2 @@
-export {};
+// Every workflow the workers host; bundled with bundleWorkflowCode from this file.
+export { trainPipeline, progressQuery, stageProgressSignal } from './trainPipeline';

@@ -4,3 +4,4 @@ export * from './dataset';
 export * from './config';
 export * from './run';
 export * from './queues';
+export * from './pipeline';

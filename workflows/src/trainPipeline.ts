@@ -1,0 +1,197 @@
+// trainPipeline: ingest -> teacher (two-stage SGFD only) -> student -> evaluate -> RunSummary.
+// Deterministic workflow code: imports only @sgfd/contracts and @temporalio/workflow.
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import {
+  DatasetSpecSchema,
+  PIPELINE_PROGRESS_QUERY,
+  PIPELINE_STAGES,
+  RunConfigSchema,
+  STAGE_PROGRESS_SIGNAL,
+  UserError,
+  parseConfig,
+  stageActivityOptions,
+  type EvalActivities,
+  type IngestActivities,
+  type PipelineProgress,
+  type PretrainTeacherResult,
+  type RunSummary,
+  type Stage,
+  type StageProgress,
+  type StageProgressUpdate,
+  type StageStatus,
+  type StudentActivities,
+  type TeacherActivities,
+  type TrainPipelineInput,
+} from '@sgfd/contracts';
+
+export const progressQuery = defineQuery<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
+export const stageProgressSignal = defineSignal<[StageProgressUpdate]>(STAGE_PROGRESS_SIGNAL);
+
+function activityOptions(stage: Stage, input: TrainPipelineInput): ActivityOptions {
+  return {
+    ...stageActivityOptions(stage, input.timeouts?.[stage]),
+    // On cancellation, wait until the activity has stopped and cleaned up its staging area, so a cancelled
+    // run ends with no activity still writing.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
+}
+
+/** Keeps what the progress query returns; updated by the workflow and by activities' progress signals. */
+class ProgressTracker {
+  private readonly state: PipelineProgress;
+  private elapsedSeconds = 0;
+
+  constructor(runId: string) {
+    const pending = (): StageProgress => ({ status: 'pending', startedAt: null, finishedAt: null, epoch: null, maxEpochs: null, bestValid: null });
+    const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, pending()])) as Record<Stage, StageProgress>;
+    this.state = { runId, stage: 'ingest', stages, etaSeconds: null, updatedAt: now() };
+  }
+
+  begin(stage: Stage): void {
+    Object.assign(this.state.stages[stage], { status: 'running', startedAt: now() });
+    this.state.stage = stage;
+    this.elapsedSeconds = 0;
+    this.touch();
+  }
+
+  end(stage: Stage, status: StageStatus, bestValid?: number): void {
+    const s = this.state.stages[stage];
+    Object.assign(s, { status, finishedAt: status === 'skipped' ? null : now() });
+    if (bestValid !== undefined) s.bestValid = bestValid;
+    this.state.etaSeconds = null;
+    this.touch();
+  }
+
+  /** Applies a training activity's report; late reports of a stage that is no longer running are ignored. */
+  report(update: StageProgressUpdate): void {
+    const s = this.state.stages[update.stage];
+    if (!s || s.status !== 'running') return;
+    Object.assign(s, { epoch: update.epoch, maxEpochs: update.maxEpochs, bestValid: update.bestValid });
+    this.elapsedSeconds = update.elapsedSeconds;
+    this.state.etaSeconds =
+      update.epoch > 0 ? Math.max(0, Math.round((this.elapsedSeconds / update.epoch) * (update.maxEpochs - update.epoch))) : null;
+    this.touch();
+  }
+
+  finish(outcome: 'done' | 'failed' | 'cancelled'): void {
+    if (outcome !== 'done') {
+      for (const stage of PIPELINE_STAGES) {
+        const s = this.state.stages[stage];
+        if (s.status === 'running') Object.assign(s, { status: outcome, finishedAt: now() });
+      }
+    }
+    this.state.stage = outcome;
+    this.state.etaSeconds = null;
+    this.touch();
+  }
+
+  get value(): PipelineProgress {
+    return this.state;
+  }
+
+  private touch(): void {
+    this.state.updatedAt = now();
+  }
+}
+
+// Workflow time: deterministic on replay.
+const now = () => new Date().toISOString();
+
+/** Rejects a bad input before any activity runs: a non-retryable failure naming the field. */
+function validate(input: TrainPipelineInput): TrainPipelineInput {
+  for (const field of ['runId', 'codeVersion'] as const) {
+    if (typeof input[field] !== 'string' || input[field].length === 0) {
+      throw ApplicationFailure.nonRetryable(`Invalid pipeline input: field '${field}' must be a non-empty string`, 'ConfigError');
+    }
+  }
+  try {
+    const config = parseConfig(RunConfigSchema, input.config, 'run config');
+    const dataset = parseConfig(DatasetSpecSchema, input.dataset, 'dataset');
+    return { ...input, config, dataset };
+  } catch (e) {
+    // A thrown plain Error would fail the workflow task and retry forever; a failure ends the run.
+    if (e instanceof UserError) throw ApplicationFailure.nonRetryable(e.message, e.name);
+    throw e;
+  }
+}
+
+export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSummary> {
+  const progress = new ProgressTracker(rawInput.runId);
+  setHandler(progressQuery, () => progress.value);
+  setHandler(stageProgressSignal, (update) => progress.report(update));
+  const startedAt = now();
+
+  const input = validate(rawInput);
+  const { runId, config, codeVersion } = input;
+  const { ingestDataset } = proxyActivities<IngestActivities>(activityOptions('ingest', input));
+  const { pretrainTeacher } = proxyActivities<TeacherActivities>(activityOptions('teacher', input));
+  const { distillStudent } = proxyActivities<StudentActivities>(activityOptions('student', input));
+  const { evaluateModel } = proxyActivities<EvalActivities>(activityOptions('eval', input));
+
+  try {
+    progress.begin('ingest');
+    const ingest = await ingestDataset({ runId, dataset: input.dataset, codeVersion });
+    progress.end('ingest', ingest.reused ? 'reused' : 'done');
+    const { snapshot, datasetId } = ingest;
+
+    if (config.sgfd.mode !== 'off' && ingest.categories === null) {
+      throw ApplicationFailure.nonRetryable(
+        `SGFD (mode '${config.sgfd.mode}') needs item categories, but dataset ${datasetId} has none: run with --sgfd off or add categories`,
+        'DatasetError',
+      );
+    }
+
+    // Two-stage SGFD pretrains the teacher on its own; 'joint' trains it inside the student stage.
+    let teacher: PretrainTeacherResult | null = null;
+    if (config.sgfd.mode === 'two-stage') {
+      progress.begin('teacher');
+      const result = await pretrainTeacher({ runId, snapshot, datasetId, config, codeVersion });
+      progress.end('teacher', result.reused ? 'reused' : 'done', result.bestValid);
+      teacher = result;
+    } else {
+      progress.end('teacher', 'skipped');
+    }
+
+    progress.begin('student');
+    const student = await distillStudent({ runId, snapshot, datasetId, teacher: teacher?.teacher ?? null, config, codeVersion });
+    progress.end('student', student.reused ? 'reused' : 'done', student.bestValid);
+
+    progress.begin('eval');
+    const evaluation = await evaluateModel({ runId, snapshot, datasetId, model: student.model, config, codeVersion });
+    progress.end('eval', evaluation.reused ? 'reused' : 'done');
+
+    progress.finish('done');
+    return {
+      runId,
+      datasetId,
+      backbone: config.backbone,
+      sgfd: config.sgfd.mode,
+      seed: config.training.seed,
+      codeVersion,
+      artifacts: { snapshot, teacher: teacher?.teacher ?? null, model: student.model, evaluation: evaluation.evaluation },
+      reused: { ingest: ingest.reused, teacher: teacher?.reused ?? false, student: student.reused, eval: evaluation.reused },
+      test: evaluation.test,
+      valid: evaluation.valid,
+      popularity: evaluation.popularity,
+      bestEpoch: student.bestEpoch,
+      startedAt,
+      finishedAt: now(),
+    };
+  } catch (e) {
+    // Cancellation reaches the running activity through its next heartbeat; with WAIT_CANCELLATION_COMPLETED
+    // the await above only settles once it has stopped, so nothing is left running when the workflow ends.
+    const cancelled = isCancellation(e) || CancellationScope.current().consideredCancelled;
+    progress.finish(cancelled ? 'cancelled' : 'failed');
+    throw e;
+  }
+}
