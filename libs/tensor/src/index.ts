@@ -6,3 +6,5 @@ export type { Rng, RngState } from './rng';
 export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';
 export { topK } from './topk';
 export type { TopK } from './topk';
+export { SparseMatrix, sparseFromCoo, spmm } from './sparse';
+export type { Csr } from './sparse';

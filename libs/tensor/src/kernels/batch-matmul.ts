@@ -1,4 +1,3 @@
-import { tf } from '../tf';
 import type { KernelArgs, KernelFunc } from './registry';
 import { swapLastTwoAxes } from './transpose';
 

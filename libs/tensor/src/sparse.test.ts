@@ -1,0 +1,121 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BackendName } from './backend';
+import { createRng } from './rng';
+import { SparseMatrix, sparseFromCoo, spmm } from './sparse';
+import { liveCounts, maxRelativeError, randomTensor, useBackend } from './testing';
+import { tf } from './tf';
+
+/** A random sparse matrix with some empty rows and columns and a few duplicate coordinates. */
+function randomSparse(nRows: number, nCols: number, nnz: number, seed: number): SparseMatrix {
+  const rng = createRng(seed);
+  const rows = Int32Array.from({ length: nnz }, () => rng.int(nRows - 2));
+  const cols = Int32Array.from({ length: nnz }, () => rng.int(nCols - 1));
+  const values = Float32Array.from({ length: nnz }, () => 2 * rng.float() - 1);
+  return sparseFromCoo(rows, cols, values, nRows, nCols);
+}
+
+describe('sparseFromCoo', () => {
+  it('builds sorted CSR rows, sums duplicates and keeps empty rows', () => {
+    const a = sparseFromCoo([2, 0, 2, 0, 2], [1, 3, 0, 3, 1], [1, 2, 3, 4, 5], 4, 4);
+    expect(Array.from(a.indptr)).toEqual([0, 1, 1, 3, 3]);
+    expect(Array.from(a.indices)).toEqual([3, 0, 1]);
+    expect(Array.from(a.values)).toEqual([6, 3, 6]);
+    expect(a.nnz).toBe(3);
+    expect(Array.from(a.toDense())).toEqual([0, 0, 0, 6, 0, 0, 0, 0, 3, 6, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('keeps a precomputed transpose whose transpose is the matrix itself', () => {
+    const a = randomSparse(9, 6, 30, 1);
+    const t = a.transpose();
+    expect([t.nRows, t.nCols]).toEqual([6, 9]);
+    const dense = a.toDense();
+    const denseT = t.toDense();
+    for (let i = 0; i < 9; i++) for (let j = 0; j < 6; j++) expect(denseT[j * 9 + i]).toBe(dense[i * 6 + j]);
+    expect(t.transpose()).toBe(a);
+    for (let r = 0; r < t.nRows; r++) {
+      const row = Array.from(t.indices.subarray(t.indptr[r], t.indptr[r + 1]));
+      expect(row).toEqual([...row].sort((x, y) => x - y));
+    }
+  });
+
+  it('rejects coordinates outside the shape and inconsistent CSR arrays', () => {
+    expect(() => sparseFromCoo([0, 3], [0, 0], [1, 1], 3, 3)).toThrow(/row 3 at 1 is not in \[0, 3\)/);
+    expect(() => sparseFromCoo([0], [-1], [1], 3, 3)).toThrow(/col -1 at 0/);
+    expect(() => sparseFromCoo([0], [0, 1], [1], 3, 3)).toThrow(/differ in length/);
+    expect(() =>
+      SparseMatrix.fromCsr({ indptr: Int32Array.from([0, 2]), indices: Int32Array.from([0]), values: Float32Array.from([1]), nRows: 1, nCols: 2 }),
+    ).toThrow(/do not describe/);
+  });
+});
+
+describe.each<BackendName>(['cpu', 'wasm'])('spmm on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('equals the dense product', () => {
+    const a = randomSparse(30, 20, 120, 2);
+    const x = randomTensor([20, 8], 3) as tf.Tensor2D;
+    const sparse = spmm(a, x);
+    const dense = tf.tidy(() => tf.matMul(tf.tensor2d(a.toDense(), [30, 20]), x));
+    expect(sparse.shape).toEqual([30, 8]);
+    expect(maxRelativeError(sparse.dataSync(), dense.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, sparse, dense]);
+  });
+
+  it('has the gradient of the dense product through two propagation layers', () => {
+    // LightGCN-like: A is square, applied twice, a nonlinear loss on top.
+    const a = randomSparse(25, 25, 90, 4);
+    const x = randomTensor([25, 6], 5);
+    const r = randomTensor([25, 6], 6);
+    const aDense = tf.tensor2d(a.toDense(), [25, 25]);
+    const sparseLoss = (e: tf.Tensor) => tf.sum(tf.mul(tf.tanh(spmm(a, spmm(a, e as tf.Tensor2D))), r));
+    const denseLoss = (e: tf.Tensor) => tf.sum(tf.mul(tf.tanh(tf.matMul(aDense, tf.matMul(aDense, e as tf.Tensor2D))), r));
+    const s = tf.valueAndGrad(sparseLoss)(x);
+    const d = tf.valueAndGrad(denseLoss)(x);
+    expect(s.value.dataSync()[0]).toBeCloseTo(d.value.dataSync()[0], 4);
+    expect(maxRelativeError(s.grad.dataSync(), d.grad.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, r, aDense, s.value, s.grad, d.value, d.grad]);
+  });
+
+  it('has a gradient that matches central finite differences', () => {
+    const a = randomSparse(12, 10, 40, 7);
+    const x0 = randomTensor([10, 3], 8);
+    const r = randomTensor([12, 3], 9);
+    const loss = (e: tf.Tensor) => tf.sum(tf.mul(tf.square(spmm(a, e as tf.Tensor2D)), r));
+    const grad = tf.grad(loss)(x0).dataSync();
+    const base = x0.dataSync();
+    const eps = 1e-2;
+    for (const i of [0, 4, 13, 29]) {
+      const at = (delta: number) =>
+        tf.tidy(() => {
+          const v = Float32Array.from(base);
+          v[i] += delta;
+          return loss(tf.tensor2d(v, [10, 3])).dataSync()[0];
+        });
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      expect(Math.abs(grad[i] - numeric)).toBeLessThan(2e-3 * Math.max(1, Math.abs(numeric)));
+    }
+    tf.dispose([x0, r]);
+  });
+
+  it('rejects a dense operand of the wrong height', () => {
+    const a = randomSparse(5, 4, 8, 10);
+    const x = tf.zeros([5, 2]) as tf.Tensor2D;
+    expect(() => spmm(a, x)).toThrow(/shape \[5,2\] does not match a 5 x 4/);
+    x.dispose();
+  });
+
+  it('leaves no tensors or buffers behind across repeated forward and backward passes', () => {
+    const a = randomSparse(40, 40, 200, 11);
+    const e = tf.variable(randomTensor([40, 4], 12) as tf.Tensor2D);
+    const step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(spmm(a, spmm(a, e)))));
+        return tf.add(value, tf.sum(grads[e.name]));
+      }).dispose();
+    step();
+    const before = liveCounts();
+    for (let i = 0; i < 5; i++) step();
+    expect(liveCounts()).toEqual(before);
+    e.dispose();
+  });
+});

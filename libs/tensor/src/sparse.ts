@@ -1,0 +1,214 @@
+import { tf } from './tf';
+
+/** Compressed sparse rows: the entries of row i are indices/values[indptr[i] .. indptr[i + 1]). */
+export interface Csr {
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+  nRows: number;
+  nCols: number;
+}
+
+/**
+ * A CSR matrix with its transpose kept beside it, so the gradient of `spmm` (a product with the
+ * transpose) needs no conversion at training time. Column indices are sorted within each row.
+ */
+export class SparseMatrix implements Csr {
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+  readonly values: Float32Array;
+  readonly nRows: number;
+  readonly nCols: number;
+  private readonly transposed: SparseMatrix;
+
+  private constructor(csr: Csr, transposed?: SparseMatrix) {
+    this.indptr = csr.indptr;
+    this.indices = csr.indices;
+    this.values = csr.values;
+    this.nRows = csr.nRows;
+    this.nCols = csr.nCols;
+    this.transposed = transposed ?? new SparseMatrix(transposeCsr(csr), this);
+  }
+
+  /** Wraps a valid CSR (see `sparseFromCoo` to build one); checks its structure. */
+  static fromCsr(csr: Csr): SparseMatrix {
+    checkCsr(csr);
+    return new SparseMatrix(csr);
+  }
+
+  get nnz(): number {
+    return this.indices.length;
+  }
+
+  /** The transpose, computed once when the matrix was built. */
+  transpose(): SparseMatrix {
+    return this.transposed;
+  }
+
+  /** Row-major dense copy (for tests and small matrices). */
+  toDense(): Float32Array {
+    const out = new Float32Array(this.nRows * this.nCols);
+    for (let i = 0; i < this.nRows; i++) {
+      for (let p = this.indptr[i]; p < this.indptr[i + 1]; p++) out[i * this.nCols + this.indices[p]] += this.values[p];
+    }
+    return out;
+  }
+}
+
+/**
+ * Builds a CSR matrix from coordinates (row, col, value); duplicate coordinates are summed, as
+ * scipy.sparse does. Two stable counting sorts (by column, then by row) give sorted rows in O(nnz + n).
+ */
+export function sparseFromCoo(
+  rows: ArrayLike<number>,
+  cols: ArrayLike<number>,
+  values: ArrayLike<number>,
+  nRows: number,
+  nCols: number,
+): SparseMatrix {
+  const n = rows.length;
+  if (cols.length !== n || values.length !== n) {
+    throw new RangeError(`sparseFromCoo: rows, cols and values differ in length (${n}, ${cols.length}, ${values.length})`);
+  }
+  for (let p = 0; p < n; p++) {
+    if (!(rows[p] >= 0 && rows[p] < nRows && Number.isInteger(rows[p]))) throw new RangeError(`sparseFromCoo: row ${rows[p]} at ${p} is not in [0, ${nRows})`);
+    if (!(cols[p] >= 0 && cols[p] < nCols && Number.isInteger(cols[p]))) throw new RangeError(`sparseFromCoo: col ${cols[p]} at ${p} is not in [0, ${nCols})`);
+  }
+  const byCol = countingOrder(cols, nCols, null);
+  const order = countingOrder(rows, nRows, byCol);
+  const indptr = new Int32Array(nRows + 1);
+  const indices = new Int32Array(n);
+  const vals = new Float32Array(n);
+  let write = 0;
+  for (let r = 0, q = 0; r < nRows; r++) {
+    const rowStart = write;
+    while (q < n && rows[order[q]] === r) {
+      const p = order[q++];
+      if (write > rowStart && indices[write - 1] === cols[p]) vals[write - 1] += values[p];
+      else {
+        indices[write] = cols[p];
+        vals[write++] = values[p];
+      }
+    }
+    indptr[r + 1] = write;
+  }
+  return SparseMatrix.fromCsr({ indptr, indices: indices.slice(0, write), values: vals.slice(0, write), nRows, nCols });
+}
+
+/** Positions 0..n-1 stably sorted by key (keys in [0, nKeys)), visiting them in `within` order if given. */
+function countingOrder(keys: ArrayLike<number>, nKeys: number, within: Int32Array | null): Int32Array {
+  const n = keys.length;
+  const start = new Int32Array(nKeys + 1);
+  for (let p = 0; p < n; p++) start[keys[p] + 1]++;
+  for (let k = 0; k < nKeys; k++) start[k + 1] += start[k];
+  const order = new Int32Array(n);
+  for (let q = 0; q < n; q++) {
+    const p = within ? within[q] : q;
+    order[start[keys[p]]++] = p;
+  }
+  return order;
+}
+
+function transposeCsr(csr: Csr): Csr {
+  const { indptr, indices, values, nRows, nCols } = csr;
+  const nnz = indices.length;
+  const tIndptr = new Int32Array(nCols + 1);
+  for (let p = 0; p < nnz; p++) tIndptr[indices[p] + 1]++;
+  for (let c = 0; c < nCols; c++) tIndptr[c + 1] += tIndptr[c];
+  const cursor = tIndptr.slice(0, nCols);
+  const tIndices = new Int32Array(nnz);
+  const tValues = new Float32Array(nnz);
+  // Rows are visited in order, so each transposed row comes out sorted.
+  for (let r = 0; r < nRows; r++) {
+    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+      const q = cursor[indices[p]]++;
+      tIndices[q] = r;
+      tValues[q] = values[p];
+    }
+  }
+  return { indptr: tIndptr, indices: tIndices, values: tValues, nRows: nCols, nCols: nRows };
+}
+
+function checkCsr(csr: Csr): void {
+  const { indptr, indices, values, nRows, nCols } = csr;
+  if (indptr.length !== nRows + 1 || indptr[0] !== 0 || indptr[nRows] !== indices.length || values.length !== indices.length) {
+    throw new RangeError(`CSR arrays do not describe a ${nRows} x ${nCols} matrix with ${indices.length} entries`);
+  }
+  for (let r = 0; r < nRows; r++) {
+    if (indptr[r + 1] < indptr[r]) throw new RangeError(`CSR indptr decreases at row ${r}`);
+    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+      if (!(indices[p] >= 0 && indices[p] < nCols)) throw new RangeError(`CSR column ${indices[p]} in row ${r} is not in [0, ${nCols})`);
+    }
+  }
+}
+
+/**
+ * out[nRows, dim] = A x, x row-major [nCols, dim]. Eight output columns at a time in local
+ * accumulators (in double precision): about 2.5x faster in V8 than accumulating into `out`.
+ * Single-threaded on purpose: splitting rows with a worker thread over shared memory gave no gain on
+ * this 2-core machine under the load of the rest of the pipeline (21-23 ms either way for 320k x 64).
+ */
+export function csrTimesDense(a: Csr, x: Float32Array, dim: number, out: Float32Array): void {
+  const { indptr, indices, values } = a;
+  for (let r = 0; r < a.nRows; r++) {
+    const o = r * dim;
+    const p0 = indptr[r];
+    const p1 = indptr[r + 1];
+    let j = 0;
+    for (; j + 8 <= dim; j += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let p = p0; p < p1; p++) {
+        const v = values[p];
+        const xs = indices[p] * dim + j;
+        s0 += v * x[xs];
+        s1 += v * x[xs + 1];
+        s2 += v * x[xs + 2];
+        s3 += v * x[xs + 3];
+        s4 += v * x[xs + 4];
+        s5 += v * x[xs + 5];
+        s6 += v * x[xs + 6];
+        s7 += v * x[xs + 7];
+      }
+      out[o + j] = s0;
+      out[o + j + 1] = s1;
+      out[o + j + 2] = s2;
+      out[o + j + 3] = s3;
+      out[o + j + 4] = s4;
+      out[o + j + 5] = s5;
+      out[o + j + 6] = s6;
+      out[o + j + 7] = s7;
+    }
+    for (; j < dim; j++) {
+      let sum = 0;
+      for (let p = p0; p < p1; p++) sum += values[p] * x[indices[p] * dim + j];
+      out[o + j] = sum;
+    }
+  }
+}
+
+const spmmOps = new WeakMap<SparseMatrix, (x: tf.Tensor2D) => tf.Tensor2D>();
+
+/**
+ * A x for a sparse A [n, m] and dense x [m, d], differentiable in x: the gradient is A^T dy, itself an
+ * spmm with the precomputed transpose. One fused op in place of gather + multiply + segment sum.
+ */
+export function spmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
+  if (x.rank !== 2 || x.shape[0] !== a.nCols) {
+    throw new RangeError(`spmm: dense operand of shape [${x.shape}] does not match a ${a.nRows} x ${a.nCols} sparse matrix`);
+  }
+  let op = spmmOps.get(a);
+  if (!op) {
+    op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const d = args[0] as tf.Tensor2D;
+      const dim = d.shape[1];
+      const out = new Float32Array(a.nRows * dim);
+      csrTimesDense(a, d.dataSync() as Float32Array, dim, out);
+      return {
+        value: tf.tensor2d(out, [a.nRows, dim]),
+        gradFunc: (dy: tf.Tensor) => spmm(a.transpose(), dy as tf.Tensor2D),
+      };
+    }) as (x: tf.Tensor2D) => tf.Tensor2D;
+    spmmOps.set(a, op);
+  }
+  return op(x);
+}
