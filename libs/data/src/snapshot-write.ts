@@ -14,7 +14,7 @@ import { writeFeatureIpc } from './feature-ipc';
 import { ContentHasher, sha256Hex } from './hash';
 import { encodeParquet } from './parquet-io';
 import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, TEMP_PREFIX } from './snapshot-layout';
-import { groupRowsByUser, validateDatasetInput } from './validate';
+import { groupRowsByUser, maxId, validateDatasetInput } from './validate';
 
 export interface WriteSnapshotOptions {
   /** Directory holding snapshots; each one is `<root>/<id>`. */
@@ -38,7 +38,7 @@ export interface WriteSnapshotResult {
 export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotOptions): Promise<WriteSnapshotResult> {
   validateDatasetInput(input);
   const interactions = sortByUserThenItem(input.interactions, input.nUsers);
-  const nCategories = input.categories ? maxPlusOne(input.categories) : null;
+  const nCategories = input.categories ? maxId(input.categories) + 1 : null;
   const modalities = MODALITIES.filter((m) => input.features[m] !== undefined);
   const id = contentId(input, interactions, nCategories);
   const dir = join(options.root, id);
@@ -189,10 +189,4 @@ function splitCounts(splits: Int8Array): { train: number; valid: number; test: n
   const c = [0, 0, 0];
   for (let k = 0; k < splits.length; k++) c[splits[k]]++;
   return { train: c[SplitCode.train], valid: c[SplitCode.valid], test: c[SplitCode.test] };
-}
-
-function maxPlusOne(values: Int32Array): number {
-  let max = -1;
-  for (let k = 0; k < values.length; k++) if (values[k] > max) max = values[k];
-  return max + 1;
 }

@@ -5,6 +5,13 @@ import type { FeatureMatrix } from './types';
 
 const INT32_MAX = 2147483647;
 
+/** Largest id, or -1 for none. */
+export function maxId(values: Int32Array): number {
+  let max = -1;
+  for (let k = 0; k < values.length; k++) if (values[k] > max) max = values[k];
+  return max;
+}
+
 /** Rejects an empty interaction table. */
 export function checkNotEmpty(rows: number, origin: RowOrigin): void {
   if (rows === 0) {
