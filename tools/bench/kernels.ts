@@ -1,0 +1,222 @@
+// `npm run bench -- kernels [--slow]`: the custom kernels of @sgfd/tensor against the stock tfjs path,
+// both measured in this run (median of a few repetitions after a warm-up, milliseconds).
+// --slow also runs the stock cpu segment sum on a 20k-row table (O(segments x rows), minutes).
+import {
+  createRng,
+  initBackend,
+  registerCustomKernels,
+  restoreStockKernel,
+  sparseFromCoo,
+  spmm,
+  tf,
+  topK,
+  type BackendName,
+} from '@sgfd/tensor';
+
+interface Row {
+  bench: string;
+  backend: string;
+  /** The stock tfjs path (or the ops path the fused op replaces), or why it cannot run. */
+  baselineMs: number | string;
+  customMs: number;
+}
+
+const KERNELS = ['UnsortedSegmentSum', 'GatherV2', 'Transpose', 'BatchMatMul'];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Median wall time of `fn` (which must read its result back, so lazy work is counted). */
+function measure(fn: () => void, reps: number, warmup = true): number {
+  if (warmup) fn();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** Runs `fn` with the stock kernels of the active backend (but `keep`), then puts the custom ones back. */
+function withStockKernels<T>(fn: () => T, keep: string[] = []): T {
+  const backend = tf.getBackend();
+  for (const name of KERNELS) if (!keep.includes(name)) restoreStockKernel(name, backend);
+  try {
+    return fn();
+  } finally {
+    registerCustomKernels(backend);
+  }
+}
+
+/** Stock time, or why there is none (wasm has no UnsortedSegmentSum at all). */
+function measureStock(fn: () => void, reps: number, warmup = true): number | string {
+  try {
+    return withStockKernels(() => measure(fn, reps, warmup));
+  } catch (error) {
+    const message = (error as Error).message;
+    return /not registered/.test(message) ? 'throws: no such kernel' : `throws: ${message.slice(0, 50)}`;
+  }
+}
+
+async function use(backend: BackendName): Promise<void> {
+  await initBackend({ prefer: backend, env: {}, log: () => undefined });
+}
+
+function randomNormal(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+}
+
+/** Gradient of a gather of `indices` rows from a [rows, dim] table: a segment sum into `rows` segments. */
+function gatherGradient(rows: number, dim: number, nIndices: number, seed: number): { step: () => void; dispose: () => void } {
+  const rng = createRng(seed);
+  const table = randomNormal([rows, dim], seed);
+  const indices = tf.tensor1d(Int32Array.from({ length: nIndices }, () => rng.int(rows)), 'int32');
+  const weights = randomNormal([nIndices, dim], seed + 1);
+  const grad = tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, indices), weights)));
+  return {
+    step: () => tf.tidy(() => void grad(table).dataSync()),
+    dispose: () => tf.dispose([table, indices, weights]),
+  };
+}
+
+async function gatherBenches(rows: Row[], slow: boolean): Promise<void> {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await use(backend);
+    const small = gatherGradient(500, 64, 2048, 1);
+    // The stock cpu kernel loops over segments (~10 s here): one timed run, no warm-up.
+    const stockSmall = backend === 'cpu' ? measureStock(small.step, 1, false) : measureStock(small.step, 3);
+    rows.push({ bench: 'gather-gradient 2048 rows -> 500 x 64 (stock kernels)', backend, baselineMs: stockSmall, customMs: measure(small.step, 5) });
+    small.dispose();
+
+    const embedding = gatherGradient(20_000, 64, 2048, 2);
+    const stockEmbedding =
+      backend === 'wasm' ? measureStock(embedding.step, 3) : slow ? measureStock(embedding.step, 1, false) : 'not run (O(segments x rows); --slow)';
+    rows.push({ bench: 'gather-gradient 2048 rows of 20k x 64 (stock kernels)', backend, baselineMs: stockEmbedding, customMs: measure(embedding.step, 5) });
+    embedding.dispose();
+
+    const features = randomNormal([7_000, 4096], 3);
+    const rng = createRng(4);
+    const picks = tf.tensor1d(Int32Array.from({ length: 2048 }, () => rng.int(7_000)), 'int32');
+    const gather = () => tf.tidy(() => void tf.gather(features, picks).dataSync());
+    rows.push({ bench: 'gather 2048 rows of 7k x 4096 (stock kernel)', backend, baselineMs: measureStock(gather, 3), customMs: measure(gather, 5) });
+    tf.dispose([features, picks]);
+  }
+}
+
+async function matMulBenches(rows: Row[]): Promise<void> {
+  await use('wasm');
+  const x = randomNormal([2048, 4096], 5) as tf.Tensor2D;
+  const dy = randomNormal([2048, 64], 6) as tf.Tensor2D;
+  const w = randomNormal([4096, 64], 7) as tf.Tensor2D;
+  const weightGrad = () => tf.tidy(() => void tf.matMul(x, dy, true, false).dataSync());
+  const inputGrad = () => tf.tidy(() => void tf.matMul(dy, w, false, true).dataSync());
+  const plain = () => tf.tidy(() => void tf.matMul(x, w).dataSync());
+  rows.push({ bench: 'matMul x^T dy, 4096x2048 . 2048x64 (stock kernel)', backend: 'wasm', baselineMs: measureStock(weightGrad, 3), customMs: measure(weightGrad, 5) });
+  rows.push({ bench: 'matMul dy W^T, 2048x64 . 64x4096 (stock kernel)', backend: 'wasm', baselineMs: measureStock(inputGrad, 3), customMs: measure(inputGrad, 5) });
+  rows.push({ bench: 'matMul x W, no transpose: same kernel (noise check)', backend: 'wasm', baselineMs: measureStock(plain, 3), customMs: measure(plain, 5) });
+  tf.dispose([x, dy, w]);
+}
+
+/** LightGCN-like propagation: bipartite graph, symmetric normalisation, both edge directions. */
+async function spmmBench(rows: Row[]): Promise<void> {
+  await use('wasm');
+  const nUsers = 20_000;
+  const nItems = 7_000;
+  const nInteractions = 160_000;
+  const dim = 64;
+  const n = nUsers + nItems;
+  const rng = createRng(8);
+  const src = new Int32Array(2 * nInteractions);
+  const dst = new Int32Array(2 * nInteractions);
+  for (let k = 0; k < nInteractions; k++) {
+    const u = rng.int(nUsers);
+    const i = nUsers + rng.int(nItems);
+    src[2 * k] = u;
+    dst[2 * k] = i;
+    src[2 * k + 1] = i;
+    dst[2 * k + 1] = u;
+  }
+  const degree = new Float32Array(n);
+  for (const s of src) degree[s]++;
+  const weights = Float32Array.from(src, (s, k) => 1 / Math.sqrt(degree[s] * degree[dst[k]]));
+  const adjacency = sparseFromCoo(src, dst, weights, n, n);
+
+  const embedding = tf.variable(randomNormal([n, dim], 9) as tf.Tensor2D);
+  const fused = () =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => tf.sum(tf.square(spmm(adjacency, embedding))), [embedding]);
+      grads[embedding.name].dataSync();
+    });
+  // The same product from tfjs ops: gather the neighbours, weight them, sum them per row.
+  const edgeRows = tf.tensor1d(Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(adjacency.indptr, p)), 'int32');
+  const edgeCols = tf.tensor1d(adjacency.indices, 'int32');
+  const edgeWeights = tf.tensor2d(adjacency.values, [adjacency.nnz, 1]);
+  const ops = () =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(
+        () => tf.sum(tf.square(tf.unsortedSegmentSum(tf.mul(tf.gather(embedding, edgeCols), edgeWeights), edgeRows, n))),
+        [embedding],
+      );
+      grads[embedding.name].dataSync();
+    });
+  const label = `spmm fwd+bwd, ${adjacency.nnz} edges x ${dim}`;
+  // Stock kernels where wasm has them; it has no UnsortedSegmentSum, so that one stays custom.
+  const stock = withStockKernels(() => measure(ops, 2), ['UnsortedSegmentSum']);
+  rows.push({ bench: `${label} (gather+mul+segment-sum ops, stock gather)`, backend: 'wasm', baselineMs: stock, customMs: measure(fused, 5) });
+  rows.push({ bench: `${label} (same ops, custom kernels)`, backend: 'wasm', baselineMs: measure(ops, 2), customMs: measure(fused, 5) });
+  tf.dispose([embedding, edgeRows, edgeCols, edgeWeights]);
+}
+
+function rowOf(indptr: Int32Array, p: number): number {
+  let lo = 0;
+  let hi = indptr.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (indptr[mid] <= p) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+async function topKBench(rows: Row[]): Promise<void> {
+  await use('wasm');
+  const nUsers = 4874;
+  const nItems = 2406;
+  const k = 50;
+  const scores = randomNormal([nUsers, nItems], 10);
+  const ours = () => void topK(scores.dataSync() as Float32Array, nUsers, nItems, k);
+  const stock = () => tf.tidy(() => void tf.topk(scores, k).indices.dataSync());
+  rows.push({ bench: `topK ${nUsers} x ${nItems}, k = ${k}, incl. read-back (tf.topk)`, backend: 'wasm', baselineMs: measure(stock, 3), customMs: measure(ours, 5) });
+  scores.dispose();
+}
+
+function format(rows: Row[]): string {
+  const cells = rows.map((r) => {
+    const baseline = typeof r.baselineMs === 'number' ? r.baselineMs.toFixed(1) : r.baselineMs;
+    const speedup = typeof r.baselineMs === 'number' ? `${(r.baselineMs / r.customMs).toFixed(1)}x` : '-';
+    return [r.bench, r.backend, baseline, r.customMs.toFixed(1), speedup];
+  });
+  const header = ['benchmark (baseline)', 'backend', 'baseline ms', 'custom ms', 'speedup'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+}
+
+export async function run(args: string[]): Promise<void> {
+  const slow = args.includes('--slow');
+  const rows: Row[] = [];
+  const sections: Array<[string, (rows: Row[]) => Promise<void>]> = [
+    ['gather', (r) => gatherBenches(r, slow)],
+    ['matMul', matMulBenches],
+    ['spmm', spmmBench],
+    ['topK', topKBench],
+  ];
+  for (const [name, bench] of sections) {
+    process.stderr.write(`[bench kernels] ${name}...\n`);
+    await bench(rows);
+  }
+  console.log(format(rows));
+}
