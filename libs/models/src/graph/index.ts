@@ -1,0 +1,10 @@
+export { SparsePattern } from './pattern';
+export { weightedSpmm, edgeDots, segmentSoftmax, rowSums, symmetricNormalize } from './edge-ops';
+export { userItemEdges, degrees, symmetricEdgeWeights, bipartiteAdjacency, randomWalkAdjacencyWithSelfLoops } from './adjacency';
+export type { UserItemEdges } from './adjacency';
+export { lightGcnMean, propagate, splitNodes } from './lightgcn';
+export { knnGraph, knnGraphOf, knnCoo, normalizedKnnAdjacency, KNN_SIMILARITIES } from './knn';
+export type { KnnGraph, KnnOptions, KnnSimilarity } from './knn';
+export { KnnGraphSet, knnGraphKey, loadOrBuildKnnGraphs, resolveKnnGraph, KNN_GRAPH_CODE_VERSION } from './knn-store';
+export type { KnnGraphSpec, KnnGraphSource, StoredKnnGraphs } from './knn-store';
+export { weightedSampleWithoutReplacement } from './edge-sampling';
