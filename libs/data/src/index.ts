@@ -22,3 +22,5 @@ export { importMmrec, readMmrecFolder, MMREC_FEATURE_FILES, DEFAULT_SPLIT_SEED, 
 export { importParquet, readParquetDataset, DEFAULT_PARQUET_COLUMNS, type ParquetColumns, type ParquetImportOptions } from './parquet-import';
 export { exportMmrec, exportSnapshotToMmrec, type MmrecExportOptions, type MmrecExportResult } from './mmrec-export';
 export { readNpyMatrix, readNpyIntVector } from './npy';
+export { summarizeDataset, type CountStats, type DatasetSummary, type FeatureStats } from './summary';
+export { findSnapshot } from './snapshot-find';
