@@ -24,3 +24,4 @@ export { exportMmrec, exportSnapshotToMmrec, type MmrecExportOptions, type Mmrec
 export { readNpyMatrix, readNpyIntVector } from './npy';
 export { summarizeDataset, type CountStats, type DatasetSummary, type FeatureStats } from './summary';
 export { findSnapshot } from './snapshot-find';
+export { encodeParquet, decodeParquet } from './parquet-io';
