@@ -47,12 +47,14 @@ describe('topK', () => {
     expect(Array.from(indices)).toEqual([2, 0, 1, 3]);
   });
 
-  it('matches a full stable sort on random rows with many ties', () => {
+  it('matches a full stable sort on random rows with many ties, NaN and -Infinity', () => {
     const rng = createRng(9);
     const nRows = 40;
     const nCols = 300;
-    const scores = Float32Array.from({ length: nRows * nCols }, () => Math.floor(rng.float() * 20) / 4);
-    for (const k of [1, 7, 50, 300]) {
+    const scores = Float32Array.from({ length: nRows * nCols }, (_, i) =>
+      i % 37 === 5 ? NaN : i % 41 === 3 ? -Infinity : Math.floor(rng.float() * 20) / 4,
+    );
+    for (const k of [1, 2, 7, 50, 74, 75, 76, 299, 300]) {
       const { indices } = topK(scores, nRows, nCols, k);
       expect(rowsOf(indices, k)).toEqual(sortedTopK(scores, nRows, nCols, k));
     }

