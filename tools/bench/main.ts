@@ -2,6 +2,7 @@
 // baseline measured in the same run. Add a benchmark with one line in BENCHES.
 export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   kernels: () => import('./kernels'),
+  data: () => import('./data'),
 };
 
 async function main(): Promise<void> {

@@ -55,7 +55,8 @@ export async function writeFeatureIpc(path: string, matrix: FeatureMatrix): Prom
 
 /** Reads a feature file written by writeFeatureIpc; the Float32Array is a view of the file's bytes. */
 export async function readFeatureIpc(path: string, expectedDim?: number): Promise<FeatureMatrix> {
-  return decodeFeatureIpc(new Uint8Array(await readFile(path)), path, expectedDim);
+  // A Buffer is a Uint8Array: no copy (new Uint8Array(buffer) would copy the whole file).
+  return decodeFeatureIpc(await readFile(path), path, expectedDim);
 }
 
 export function decodeFeatureIpc(bytes: Uint8Array, path: string, expectedDim?: number): FeatureMatrix {

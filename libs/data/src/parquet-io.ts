@@ -32,5 +32,5 @@ export async function readParquetTable(path: string, what = 'Parquet file'): Pro
 
 /** Reads a snapshot's own Parquet file (no user-facing source naming needed beyond the path). */
 export async function readSnapshotParquet(path: string): Promise<Table> {
-  return decodeParquet(new Uint8Array(await readFile(path)), path);
+  return decodeParquet(await readFile(path), path);
 }

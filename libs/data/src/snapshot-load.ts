@@ -91,7 +91,7 @@ async function readSnapshotParts(dir: string, options: LoadOptions): Promise<Sna
     const path = join(dir, name);
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await readFile(path));
+      bytes = await readFile(path);
     } catch (err) {
       throw fileError(path, 'snapshot file', err);
     }

@@ -23,7 +23,7 @@ export function fileError(path: string, what: string, err: unknown): DatasetErro
 
 export async function readSourceFile(path: string, what: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await readFile(path);
   } catch (err) {
     throw fileError(path, what, err);
   }
