@@ -5,3 +5,4 @@ export * from './config';
 export * from './run';
 export * from './queues';
 export * from './pipeline';
+export * from './suite';
