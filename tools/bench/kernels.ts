@@ -1,5 +1,6 @@
 // `npm run bench -- kernels [--slow]`: the custom kernels of @sgfd/tensor against the stock tfjs path,
-// both measured in this run (median of a few repetitions after a warm-up, milliseconds).
+// both measured in this run (best of a few repetitions after a warm-up, milliseconds: on a shared
+// machine the minimum is the stable estimate of a kernel's own cost).
 // --slow also runs the stock cpu segment sum on a 20k-row table (O(segments x rows), minutes).
 import {
   createRng,
@@ -23,21 +24,16 @@ interface Row {
 
 const KERNELS = ['UnsortedSegmentSum', 'GatherV2', 'Transpose', 'BatchMatMul'];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-/** Median wall time of `fn` (which must read its result back, so lazy work is counted). */
+/** Best wall time of `fn` (which must read its result back, so lazy work is counted). */
 function measure(fn: () => void, reps: number, warmup = true): number {
   if (warmup) fn();
-  const times: number[] = [];
+  let best = Infinity;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     fn();
-    times.push(performance.now() - t0);
+    best = Math.min(best, performance.now() - t0);
   }
-  return median(times);
+  return best;
 }
 
 /** Runs `fn` with the stock kernels of the active backend (but `keep`), then puts the custom ones back. */

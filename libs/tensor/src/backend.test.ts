@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { ConfigError } from '@sgfd/contracts';
 import { describe, expect, it } from 'vitest';
 import { currentBackend, initBackend, type NativeLoader } from './backend';
@@ -48,5 +50,16 @@ describe('initBackend', () => {
     await expect(initBackend({ env: { SGFD_BACKEND: 'tensorflow' }, loadNative: nativeMissing })).rejects.toThrow(
       /Backend 'tensorflow' requested by SGFD_BACKEND is not available: Cannot find package/,
     );
+  });
+});
+
+describe('the tfjs installation', () => {
+  it('has one tfjs-core, shared by tfjs and every backend, so kernels registered here are the ones used', () => {
+    const require = createRequire(import.meta.url);
+    const coreFrom = (pkg: string) =>
+      createRequire(dirname(require.resolve(`${pkg}/package.json`)) + '/').resolve('@tensorflow/tfjs-core');
+    const copies = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers'].map(coreFrom));
+    expect([...copies]).toEqual([require.resolve('@tensorflow/tfjs-core')]);
+    expect(tf.version['tfjs-core']).toBe('4.22.0');
   });
 });
