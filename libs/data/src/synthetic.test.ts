@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SplitCode } from '@sgfd/contracts';
+import { ConfigError, SplitCode } from '@sgfd/contracts';
 import { buildCsr } from './csr';
 import type { InteractionColumns } from './dataset-input';
 import { loadSnapshot } from './snapshot-load';
@@ -46,6 +46,12 @@ describe('synthetic generator', () => {
     expect(sameBytes(again.features.text!.data, tiny.features.text!.data)).toBe(true);
     const other = generateSynthetic({ preset: 'tiny', seed: 12 });
     expect(sameBytes(other.interactions.items, tiny.interactions.items)).toBe(false);
+  });
+
+  it('rejects impossible options with a ConfigError naming the option', () => {
+    expect(() => generateSynthetic({ categorySignal: 1.5 })).toThrow(/categorySignal must be in \[0, 1\]/);
+    expect(() => generateSynthetic({ items: 20, categories: 10 })).toThrow(ConfigError);
+    expect(() => generateSynthetic({ preset: 'huge' as 'tiny' })).toThrow(/Unknown synthetic preset.*field 'preset'/);
   });
 
   it('generates tiny well under a second', () => {

@@ -31,7 +31,7 @@
  *    linear layer recovers categories well above chance but far from perfectly, while a category-guided
  *    extractor that combines both modalities (SGFD's teacher with fusion) can recover much more.
  */
-import { MODALITIES, type Modality } from '@sgfd/contracts';
+import { ConfigError, MODALITIES, type Modality } from '@sgfd/contracts';
 import type { DatasetInput, InteractionColumns } from './dataset-input';
 import { Rng, sampleCdf } from './random';
 import { splitInteractions } from './split';
@@ -39,12 +39,15 @@ import { imageGroupOf, imageLikeFeatures, textGroupOf, textLikeFeatures, type Fe
 import type { FeatureMatrix } from './types';
 
 export const SYNTHETIC_PRESETS = {
-  /** For tests: a few hundred users, dense enough (about 20 interactions per user) to learn from quickly. */
-  tiny: { users: 400, items: 300, categories: 10, interactionsPerUser: 20 },
+  /**
+   * For tests: a few hundred users, dense enough (about 20 interactions per user) and with a strong enough
+   * category signal that a plain BPR-MF reaches over 2.5x the Recall@20 of popularity in a few seconds.
+   */
+  tiny: { users: 400, items: 300, categories: 10, interactionsPerUser: 20, categorySignal: 0.9 },
   /** Amazon Office (5-core) as used in the SGFD paper: 4,874 / 2,406 / ~53k / 54 categories. */
-  office: { users: 4874, items: 2406, categories: 54, interactionsPerUser: 10.78 },
+  office: { users: 4874, items: 2406, categories: 54, interactionsPerUser: 10.78, categorySignal: 0.8 },
   /** MMRec's Baby: 19,445 / 7,050 / ~160k; 30 categories. */
-  baby: { users: 19445, items: 7050, categories: 30, interactionsPerUser: 8.22 },
+  baby: { users: 19445, items: 7050, categories: 30, interactionsPerUser: 8.22, categorySignal: 0.8 },
 } as const;
 export type SyntheticPresetName = keyof typeof SYNTHETIC_PRESETS;
 export const SYNTHETIC_PRESET_NAMES = Object.keys(SYNTHETIC_PRESETS) as SyntheticPresetName[];
@@ -57,7 +60,10 @@ export interface SyntheticOptions {
   categories?: number;
   /** Mean interactions per user before the 5-core repair (which adds a few). */
   interactionsPerUser?: number;
-  /** Probability that an interaction's category comes from the user's preferred categories (0..1). */
+  /**
+   * Probability that an interaction's category comes from the user's preferred categories (0..1; default
+   * 0.9 for tiny, 0.8 for office and baby). 1 gives a dataset where categories carry the signal.
+   */
   categorySignal?: number;
   imageDim?: number;
   textDim?: number;
@@ -104,7 +110,6 @@ export interface SyntheticDataset extends DatasetInput {
 
 const DEFAULTS = {
   seed: 2023,
-  categorySignal: 0.8,
   latentDim: 16,
   itemCentroidWeight: 0.7,
   tasteSharpness: 6,
@@ -121,7 +126,9 @@ const BASE_TIMESTAMP = 1_420_070_400; // 2015-01-01, seconds
 export function resolveSyntheticParams(options: SyntheticOptions = {}): SyntheticParams {
   const preset = options.preset ?? 'tiny';
   const base = SYNTHETIC_PRESETS[preset];
-  if (!base) throw new RangeError(`Unknown synthetic preset '${String(preset)}' (expected ${SYNTHETIC_PRESET_NAMES.join(', ')})`);
+  if (!base) {
+    throw new ConfigError('Unknown synthetic preset', { field: 'preset', expected: SYNTHETIC_PRESET_NAMES.join(', '), found: String(preset) });
+  }
   const params: SyntheticParams = {
     preset,
     seed: options.seed ?? DEFAULTS.seed,
@@ -129,7 +136,7 @@ export function resolveSyntheticParams(options: SyntheticOptions = {}): Syntheti
     items: options.items ?? base.items,
     categories: options.categories ?? base.categories,
     interactionsPerUser: options.interactionsPerUser ?? base.interactionsPerUser,
-    categorySignal: options.categorySignal ?? DEFAULTS.categorySignal,
+    categorySignal: options.categorySignal ?? base.categorySignal,
     latentDim: DEFAULTS.latentDim,
     itemCentroidWeight: DEFAULTS.itemCentroidWeight,
     tasteSharpness: DEFAULTS.tasteSharpness,
@@ -141,7 +148,7 @@ export function resolveSyntheticParams(options: SyntheticOptions = {}): Syntheti
     modalities: [...(options.modalities ?? MODALITIES)],
   };
   const check = (ok: boolean, what: string): void => {
-    if (!ok) throw new RangeError(`Invalid synthetic option: ${what}`);
+    if (!ok) throw new ConfigError(`Invalid synthetic option: ${what}`, { field: what.split(' ')[0] });
   };
   check(Number.isInteger(params.seed) && params.seed >= 0, 'seed must be a non-negative integer');
   check(Number.isInteger(params.users) && params.users >= 2, 'users must be an integer >= 2');
