@@ -1,6 +1,7 @@
 import type { Modality } from '@sgfd/contracts';
 import type { Csr } from '@sgfd/data';
 import type { Rng, tf } from '@sgfd/tensor';
+import type { KnnGraphSource } from './graph/knn-store';
 import type { NamedVariables } from './params';
 import type { Projection } from './projection';
 import type { LossTerms } from './sgfd/objectives';
@@ -26,6 +27,8 @@ export interface BackboneContext<P = unknown> {
   params: P;
   /** Seeded randomness for initialisation and, later, dropout; its state is checkpointed by the trainer. */
   rng: Rng;
+  /** Precomputed item kNN graphs (stored beside the snapshot); backbones that need one compute it when absent. */
+  knnGraphs?: KnnGraphSource;
 }
 
 /** One batch of training interactions; negatives only for backbones that use them. */
@@ -68,6 +71,8 @@ export interface Backbone {
   readonly name: string;
   /** Whether batches need sampled negatives (BPR) or not (BM3). */
   readonly usesNegatives: boolean;
+  /** Negatives per positive (MAML's hinge over the closest of several); `negItems` then holds them pair by pair. 1 when absent. */
+  readonly negativesPerPositive?: number;
   /** Modalities whose projection can be replaced, in MODALITIES order. */
   readonly projectionSlots: readonly Modality[];
   /** Width a projection must output. */
@@ -76,6 +81,10 @@ export interface Backbone {
   setProjection(modality: Modality, projection: Projection): void;
   projection(modality: Modality): Projection;
   loss(batch: TrainBatch): BackboneLoss;
+  /** Called by the trainer before each epoch's batches (FREEDOM prunes edges, LATTICE rebuilds its learned graph). */
+  onEpochStart?(epoch: number, rng: Rng): void;
+  /** Called by the trainer after every optimiser step (MAML keeps its embeddings in the unit ball). */
+  afterStep?(): void;
   scorer(): Scorer;
   /** Every variable, the slots' included, by stable name. */
   readonly weights: NamedVariables;

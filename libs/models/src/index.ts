@@ -19,8 +19,9 @@ export type {
   TrainBatch,
 } from './backbone';
 export { BaseBackbone, MODEL_FILE_BASE } from './base-backbone';
-export { registerBackbone, registeredBackbones, createBackbone, parseBackboneParams } from './registry';
+export { registerBackbone, registeredBackbones, createBackbone, parseBackboneParams, knnGraphSpecs } from './registry';
 export type { BackboneDefinition } from './registry';
 export { LinearProjection } from './projection';
 export { backboneData, featureTensors, disposeFeatures } from './features';
 export * from './backbones/index';
+export * from './graph/index';

@@ -1,12 +1,15 @@
 import { ConfigError } from '@sgfd/contracts';
 import type { z } from 'zod';
-import type { Backbone, BackboneContext } from './backbone';
+import type { Backbone, BackboneContext, BackboneData } from './backbone';
+import type { KnnGraphSpec } from './graph/knn-store';
 
 /** How to build one backbone: its hyperparameter schema (with MMRec's defaults) and its factory. */
 export interface BackboneDefinition<P = unknown> {
   name: string;
   paramsSchema: z.ZodType<P>;
   create(context: BackboneContext<P>): Backbone;
+  /** The item kNN graphs the backbone needs, so a trainer can load them from the artifact store first. */
+  knnGraphs?(params: P, data: BackboneData): KnnGraphSpec[];
 }
 
 const definitions = new Map<string, BackboneDefinition<never>>();
@@ -40,6 +43,11 @@ export function parseBackboneParams(name: string, raw: unknown): unknown {
   throw new ConfigError(`Invalid parameters for backbone '${name}': ${issue.message}`, {
     field: ['backboneParams', ...issue.path.map(String)].join('.'),
   });
+}
+
+/** The item kNN graphs a backbone with these (raw) parameters needs on this data; none for most backbones. */
+export function knnGraphSpecs(name: string, raw: unknown, data: BackboneData): KnnGraphSpec[] {
+  return definition(name).knnGraphs?.(parseBackboneParams(name, raw), data) ?? [];
 }
 
 /** Builds a registered backbone; `context.params` is the raw `backboneParams` object. */

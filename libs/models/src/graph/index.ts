@@ -8,3 +8,4 @@ export type { KnnGraph, KnnOptions, KnnSimilarity } from './knn';
 export { KnnGraphSet, knnGraphKey, loadOrBuildKnnGraphs, resolveKnnGraph, KNN_GRAPH_CODE_VERSION } from './knn-store';
 export type { KnnGraphSpec, KnnGraphSource, StoredKnnGraphs } from './knn-store';
 export { weightedSampleWithoutReplacement } from './edge-sampling';
+export { weightedSparseSum } from './sparse-sum';

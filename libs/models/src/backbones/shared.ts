@@ -1,0 +1,39 @@
+import { ConfigError, MODALITIES, type Modality } from '@sgfd/contracts';
+import { tf } from '@sgfd/tensor';
+import type { BackboneData } from '../backbone';
+import type { DenseOptions } from '../layers';
+
+/**
+ * BPR as MMRec's graph models write it: -mean(log sigmoid(<u, pos> - <u, neg>)), computed as
+ * mean(softplus(neg - pos)) (stable, no epsilon; tfjs's own logSigmoid has no working gradient).
+ */
+export function bprLoss(users: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const diff = tf.sub(tf.sum(tf.mul(users, neg), 1), tf.sum(tf.mul(users, pos), 1));
+    return tf.mean(tf.softplus(diff)) as tf.Scalar;
+  });
+}
+
+/**
+ * torch.nn.Linear's default initialisation: kernel with the variance of U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+ * (drawn normal, as Dense offers), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+ */
+export function torchLinearInit(fanIn: number): DenseOptions {
+  return { kernelInit: { normalStd: 1 / Math.sqrt(3 * fanIn) }, biasInit: 'torchDefault' };
+}
+
+/** The modalities present in the data, in MODALITIES order; at least one. */
+export function presentModalities(data: BackboneData, backbone: string): Modality[] {
+  const present = MODALITIES.filter((m) => data.featureDims[m] !== undefined);
+  if (present.length === 0) throw new ConfigError(`${backbone} needs at least one feature modality`, { field: 'backbone' });
+  return present;
+}
+
+/** One precomputed scorer: users [nUsers, d] against items [nItems, d] by dot product. */
+export function dotScorer(users: tf.Tensor2D, items: tf.Tensor2D): { scoreUsers(ids: Int32Array): Float32Array; dispose(): void } {
+  const itemsT = tf.transpose(items);
+  return {
+    scoreUsers: (ids: Int32Array) => tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT).dataSync() as Float32Array),
+    dispose: () => tf.dispose([users, items, itemsT]),
+  };
+}
