@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // A benchmark measures a lib from outside it; tools is tagged type:util only for the libs' sake.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { exportMmrec, generateSynthetic, importMmrec, loadSnapshot } from '@sgfd/data';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
