@@ -221,7 +221,8 @@ export function expandSuite(spec: SuiteSpec): SuiteCell[] {
   const axes = axesOf(spec.grid);
   const cells: SuiteCell[] = [];
   for (const dataset of spec.datasets) {
-    const { label: _label, ...datasetSpec } = dataset;
+    const datasetSpec = { ...dataset };
+    delete datasetSpec.label;
     const name = datasetLabel(dataset);
     for (const backbone of spec.backbones) {
       for (const mode of spec.sgfd) {

@@ -1,0 +1,12 @@
+export { loadSuiteFile, parseSuiteText } from './suite-file';
+export type { CellResult, CurvePoint, DoneCell } from './cell-result';
+export { mean, sampleStd } from './stats';
+export { selectOnValidation } from './select';
+export type { ArmSelection, PointSummary } from './select';
+export { aggregateTest, compareArms } from './aggregate';
+export type { ArmTestSummary, MetricOverSeeds } from './aggregate';
+export { SUITE_REPORT_FILES, buildSuiteReport, validationPlotFile } from './report';
+export type { CellRow, SuiteReport } from './report';
+export { cellsCsv, comparisonCsv, formatGain, formatP, renderSuiteReport, suiteMarkdown, toCsv } from './render';
+export { escapeXml, gainsBarSvg, linearScale, validationCurvesSvg, PLOT } from './svg';
+export type { Bar, CurveSeries } from './svg';

@@ -1,0 +1,93 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, expandSuite } from '@sgfd/contracts';
+import { loadSuiteFile, parseSuiteText } from './index';
+
+const CI_SUITE = fileURLToPath(new URL('../../../suites/ci.yaml', import.meta.url));
+
+const good = `name: demo
+datasets:
+  - kind: synthetic
+    preset: tiny
+    seed: 1
+backbones: [vbpr]
+sgfd: [off, two-stage]
+seeds: [1, 2]
+grid:
+  tau: [5, 10]
+`;
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('suite files', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sgfd-suite-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads YAML and JSON into the same spec', async () => {
+    const fromYaml = parseSuiteText(good, 'demo.yaml');
+    const json = join(dir, 'demo.json');
+    await writeFile(json, JSON.stringify({ name: 'demo', datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1 }], backbones: ['vbpr'], sgfd: ['off', 'two-stage'], seeds: [1, 2], grid: { tau: [5, 10] } }));
+    expect(await loadSuiteFile(json)).toEqual(fromYaml);
+    expect(expandSuite(fromYaml)).toHaveLength(2 + 4);
+  });
+
+  it('names file, line and field of a bad value', () => {
+    const bad = good.replace('tau: [5, 10]', 'tau: [5, -10]');
+    const e = configError(() => parseSuiteText(bad, 'suites/bad.yaml'));
+    expect(e.location).toMatchObject({ file: 'suites/bad.yaml', row: 10, field: 'grid.tau[1]' });
+    expect(e.message).toMatch(/suites\/bad\.yaml, row 10, field 'grid\.tau\[1\]'/);
+  });
+
+  it('points a missing field at its parent and says what is missing', () => {
+    const e = configError(() => parseSuiteText(good.replace('seeds: [1, 2]\n', ''), 'x.yaml'));
+    expect(e.location.field).toBe('seeds');
+    expect(e.location.row).toBe(1);
+  });
+
+  it('names a wrong backbone with the allowed ones', () => {
+    const e = configError(() => parseSuiteText(good.replace('backbones: [vbpr]', 'backbones: [vbpr, resnet]'), 'x.yaml'));
+    expect(e.location).toMatchObject({ row: 6, field: 'backbones[1]' });
+    expect(e.message).toMatch(/vbpr.*bm3/);
+  });
+
+  it('reports YAML syntax errors and duplicate keys with their line', () => {
+    const syntax = configError(() => parseSuiteText('name: x\nseeds: [1, 2\nsgfd: [off]\n', 'x.yaml'));
+    expect(syntax.message).toMatch(/not valid YAML/);
+    expect(syntax.location.row).toBeGreaterThanOrEqual(2);
+    const dup = configError(() => parseSuiteText(`${good}seeds: [3]\n`, 'x.yaml'));
+    expect(dup.message).toMatch(/not valid YAML.*unique/i);
+    expect(dup.location.row).toBe(11);
+  });
+
+  it('reports JSON syntax errors and missing files naming the file', async () => {
+    expect(configError(() => parseSuiteText('{"name": ', 'x.json')).message).toMatch(/x\.json.*|not valid JSON/);
+    await expect(loadSuiteFile(join(dir, 'nope.yaml'))).rejects.toThrow(/nope\.yaml.*no such file/);
+    expect(configError(() => parseSuiteText('', 'empty.yaml')).message).toMatch(/empty/);
+  });
+
+  it('accepts the CI suite of the repo: 2 backbones x (off + two-stage with 2 kdWeight points) x 3 seeds', async () => {
+    const spec = await loadSuiteFile(CI_SUITE);
+    const cells = expandSuite(spec);
+    expect(spec.backbones).toEqual(['vbpr', 'bm3']);
+    expect(spec.sgfd).toEqual(['off', 'two-stage']);
+    expect(spec.seeds).toHaveLength(3);
+    expect(cells).toHaveLength(2 * (1 + 2) * 3);
+    expect(cells.every((c) => c.datasetSpec.kind === 'synthetic' && c.datasetSpec.preset === 'tiny')).toBe(true);
+  });
+});

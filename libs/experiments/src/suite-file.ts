@@ -1,0 +1,58 @@
+// Reading a suite file (YAML or JSON) into a validated SuiteSpec; every error names the file, the line and
+// the field.
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError, SuiteSpecSchema, suiteSpecError, type SuiteSpec } from '@sgfd/contracts';
+
+const FORMATS = { '.yaml': 'yaml', '.yml': 'yaml', '.json': 'json' } as const;
+
+/** Parses suite text; `file` names it in errors and picks the format by extension (YAML when unknown: JSON is YAML). */
+export function parseSuiteText(text: string, file: string): SuiteSpec {
+  const format = FORMATS[extname(file).toLowerCase() as keyof typeof FORMATS] ?? 'yaml';
+  const lineCounter = new LineCounter();
+  let value: unknown;
+  let doc: Document | undefined;
+  if (format === 'json') {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError(`Suite file is not valid JSON: ${(e as Error).message}`, { file });
+    }
+    // The same text as YAML (JSON is a subset) only to find the line of a bad field.
+    doc = parseDocument(text, { lineCounter });
+  } else {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const [error] = doc.errors;
+    if (error) {
+      const line = lineCounter.linePos(error.pos[0]).line;
+      throw new ConfigError(`Suite file is not valid YAML: ${error.message.split('\n')[0]}`, { file, row: line });
+    }
+    value = doc.toJS();
+  }
+  if (value === null || value === undefined) throw new ConfigError('Suite file is empty', { file, expected: 'a suite: name, datasets, backbones, sgfd, seeds' });
+
+  const result = SuiteSpecSchema.safeParse(value);
+  if (result.success) return result.data;
+  const lineOf = (path: (string | number)[]): number | undefined => {
+    // The deepest node that exists on the path: a missing field points at its parent.
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? doc!.contents : doc!.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  throw suiteSpecError(result.error, file, lineOf);
+}
+
+/** Reads and validates a suite file. */
+export async function loadSuiteFile(path: string): Promise<SuiteSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError('Cannot read the suite file', { file: path, expected: 'a readable .yaml or .json file', found: code === 'ENOENT' ? 'no such file' : String(code ?? e) });
+  }
+  return parseSuiteText(text, path);
+}
