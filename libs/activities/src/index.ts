@@ -1,1 +1,11 @@
-export {};
+export { createIngestActivities, type IngestDeps, type SnapshotMeta } from './ingest';
+export { createTeacherActivities, teacherKey, TEACHER_OUTPUTS_FOLDER, type TeacherMeta } from './teacher';
+export { createStudentActivities, modelKey, readTrainingRecord, MODEL_FOLDER, TRAINING_RECORD_FILE, type ModelMeta, type TrainingRecord } from './student';
+export { createEvalActivities, evaluationKey, RECOMMENDATIONS_K, type EvalDeps, type EvaluationMeta } from './evaluate';
+export { EVALUATION_FILES, relativeGain, type RunReport } from './report';
+export { signalWorkflowProgress, type ProgressSink, type WorkflowTarget } from './progress-sink';
+export { defaultCheckpointRoot, type AttemptRecord } from './training-attempt';
+export type { TrainingDeps } from './training-deps';
+export { SNAPSHOT_FOLDER, loadSnapshotArtifact, snapshotDir } from './snapshot-artifact';
+export { sourceIdentity, readDatasetSource } from './dataset-source';
+export { toActivityFailure } from './failures';

@@ -1,0 +1,13 @@
+// Evaluation worker (task queue sgfd-eval): full-ranking metrics, recommendations and the run report.
+import { createEvalActivities } from '@sgfd/activities';
+import { runStageWorker } from '@sgfd/activities/hosting';
+
+process.exit(
+  await runStageWorker({
+    stage: 'eval',
+    createActivities: ({ store }) => createEvalActivities({ store }),
+    defaultMaxActivities: 1,
+    shutdownGraceMs: 30_000,
+    needsTensorBackend: true,
+  }),
+);

@@ -1,0 +1,14 @@
+// Teacher pretraining worker (task queue sgfd-teacher): one training at a time, one core each.
+import { createTeacherActivities } from '@sgfd/activities';
+import { runStageWorker } from '@sgfd/activities/hosting';
+
+process.exit(
+  await runStageWorker({
+    stage: 'teacher',
+    createActivities: (deps) => createTeacherActivities(deps),
+    defaultMaxActivities: 1,
+    // A stopped training keeps its checkpoint; its retry resumes on another worker.
+    shutdownGraceMs: 2_000,
+    needsTensorBackend: true,
+  }),
+);

@@ -1,0 +1,113 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { EvalActivities, EvaluateModelInput, EvaluateModelResult, MetricTable, RunManifest } from '@sgfd/contracts';
+import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
+import { curveSvg, evaluateBackbone, evaluatePopularity, VALID_METRIC } from '@sgfd/training';
+import { failingClearly } from './failures';
+import { recommendForAll, recommendationsParquet } from './recommendations';
+import { EVALUATION_FILES, reportMarkdown, type RunReport } from './report';
+import { restoreModel } from './restore-model';
+import { runRecord } from './run-record';
+import { loadSnapshotArtifact } from './snapshot-artifact';
+import { MODEL_FOLDER, readTrainingRecord } from './student';
+
+/** Length of each user's recommendation list (covers every metric cutoff). */
+export const RECOMMENDATIONS_K = 50;
+
+export interface EvalDeps {
+  store: ArtifactStore;
+}
+
+export interface EvaluationMeta {
+  test: MetricTable;
+  valid: MetricTable;
+  popularity: MetricTable;
+  run: RunManifest;
+}
+
+export function evaluationKey(input: Pick<EvaluateModelInput, 'datasetId' | 'model' | 'config' | 'codeVersion'>): string {
+  return artifactKey({
+    inputs: { datasetId: input.datasetId, model: input.model.sha256 },
+    config: { maskValidInTest: input.config.training.maskValidInTest, recommendations: RECOMMENDATIONS_K },
+    codeVersion: input.codeVersion,
+  });
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/**
+ * Evaluation: full ranking on test and validation with the best-validation weights, the most-popular
+ * baseline, top-K recommendations for every user (Parquet), and the run report (Markdown + JSON + the
+ * training curve as SVG), all in one evaluation artifact.
+ */
+export function createEvalActivities(deps: EvalDeps): EvalActivities {
+  return {
+    async evaluateModel(input: EvaluateModelInput): Promise<EvaluateModelResult> {
+      return failingClearly(async () => {
+        const context = Context.current();
+        const step = () => {
+          context.cancellationSignal.throwIfAborted();
+          context.heartbeat();
+        };
+        const startedAt = new Date().toISOString();
+        const key = evaluationKey(input);
+        const stored = await deps.store.withArtifact<EvaluationMeta>({ kind: 'evaluation', key }, async (staging) => {
+          const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
+          const training = await readTrainingRecord(deps.store, input.model);
+          const model = await restoreModel(dataset, input.config, join(await deps.store.openPath(input.model), MODEL_FOLDER));
+          try {
+            const options = { maskValidInTest: input.config.training.maskValidInTest };
+            step();
+            const test = evaluateBackbone(dataset, model.backbone, 'test', options).mean;
+            step();
+            const valid = evaluateBackbone(dataset, model.backbone, 'valid', options).mean;
+            const popularity = evaluatePopularity(dataset, 'test', options).mean;
+            step();
+            const scorer = model.backbone.scorer();
+            const recs = (() => {
+              try {
+                return recommendForAll(dataset, scorer, RECOMMENDATIONS_K);
+              } finally {
+                scorer.dispose();
+              }
+            })();
+            step();
+            const run = runRecord({ ...input, startedAt });
+            const report: RunReport = {
+              run,
+              dataset: {
+                id: dataset.manifest.id,
+                counts: dataset.manifest.counts,
+                categories: dataset.manifest.categories,
+                source: dataset.manifest.source.description,
+              },
+              model: {
+                backbone: training.backbone,
+                sgfd: training.sgfd,
+                bestEpoch: training.bestEpoch,
+                epochsRun: training.epochsRun,
+                stoppedEarly: training.stoppedEarly,
+                resumedFromEpoch: training.attempt.resumedFromEpoch,
+              },
+              metrics: { test, valid, popularity },
+              recommendations: { k: recs.k, users: dataset.nUsers, excludes: 'training and validation items' },
+              files: EVALUATION_FILES,
+            };
+            const title = `${training.backbone} (sgfd ${training.sgfd}), run ${input.runId}`;
+            await writeFile(await staging.path(EVALUATION_FILES.metrics), json({ test, valid, popularity }));
+            await writeFile(await staging.path(EVALUATION_FILES.recommendations), recommendationsParquet(recs, dataset.nUsers));
+            await writeFile(await staging.path(EVALUATION_FILES.curve), curveSvg(training.history, VALID_METRIC, title));
+            await writeFile(await staging.path(EVALUATION_FILES.reportJson), json(report));
+            await writeFile(await staging.path(EVALUATION_FILES.reportMarkdown), reportMarkdown(report));
+            return { test, valid, popularity, run };
+          } finally {
+            model.dispose();
+          }
+        });
+        const { test, valid, popularity } = stored.manifest.meta;
+        return { evaluation: stored.ref, reused: stored.reused, test, valid, popularity };
+      });
+    },
+  };
+}

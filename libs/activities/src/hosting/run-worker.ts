@@ -1,0 +1,165 @@
+// The process around a stage's activities: flags and env, connection, artifact store, the Temporal worker
+// (and the workflow worker where this stage hosts the workflows), structured logs, graceful shutdown.
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
+import { TASK_QUEUES, WORKFLOW_TASK_QUEUE, type Stage } from '@sgfd/contracts';
+import { DEFAULT_ARTIFACT_ROOT, openArtifactStore, type ArtifactStore } from '@sgfd/artifacts';
+import { initBackend } from '@sgfd/tensor';
+import { REPO_ROOT } from '@sgfd/tools';
+import { signalWorkflowProgress, type ProgressSink } from '../progress-sink';
+import { prebuiltWorkflowBundle, type WorkflowBundleSource } from './bundle-cache';
+import { resolveTemporalTarget, unreachableMessage } from './connection';
+import { createLogLine } from './log';
+
+export interface StageWorkerDeps {
+  store: ArtifactStore;
+  progress: ProgressSink;
+}
+
+export interface StageWorkerSpec {
+  stage: Stage;
+  createActivities(deps: StageWorkerDeps): object;
+  /** Set on the one worker app that hosts the workflows (WORKFLOW_TASK_QUEUE). */
+  workflows?: WorkflowBundleSource;
+  /** Concurrent activities by default: 1 for CPU-bound training (one core each), more for I/O-bound stages. */
+  defaultMaxActivities: number;
+  /** How long in-flight activities may finish after SIGINT/SIGTERM before they are cancelled (a cancelled
+   * training keeps its checkpoint and resumes on another worker). */
+  shutdownGraceMs: number;
+  /** Training and evaluation need the tensor backend; ingestion does not. */
+  needsTensorBackend: boolean;
+}
+
+const usage = (spec: StageWorkerSpec) => `usage: node --import tsx apps/worker-${spec.stage}/src/main.ts [options]
+Runs the ${spec.stage} activities on task queue ${TASK_QUEUES[spec.stage]}${spec.workflows ? ` and hosts the workflows on ${WORKFLOW_TASK_QUEUE}` : ''}.
+  --address HOST:PORT        Temporal front end (env TEMPORAL_ADDRESS; default: the local dev server of this checkout, else 127.0.0.1:7233)
+  --namespace NS             (env TEMPORAL_NAMESPACE; default: default)
+  --artifacts DIR|file://DIR artifact store shared by all workers (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)
+  --max-activities N         activities run at once (default ${spec.defaultMaxActivities})${spec.workflows ? '\n  --max-workflow-tasks N     workflow tasks run at once (default 10)' : ''}
+  -h, --help
+SIGINT/SIGTERM stop polling, let running activities finish for ${spec.shutdownGraceMs / 1000} s, then cancel them (they are retried elsewhere).`;
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+/** Runs the worker until SIGINT/SIGTERM; resolves to the process exit code. */
+export async function runStageWorker(spec: StageWorkerSpec, argv = process.argv.slice(2), env = process.env): Promise<number> {
+  const name = `worker-${spec.stage}`;
+  const log = createLogLine(name);
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        address: { type: 'string' },
+        namespace: { type: 'string' },
+        artifacts: { type: 'string' },
+        'max-activities': { type: 'string' },
+        'max-workflow-tasks': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+    if (values.help) {
+      console.log(usage(spec));
+      return 0;
+    }
+    positiveInt(values['max-activities'], 'max-activities', 1);
+    positiveInt(values['max-workflow-tasks'], 'max-workflow-tasks', 1);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${usage(spec)}`);
+    return 2;
+  }
+
+  const logFunction = (entry: LogEntry) => {
+    // By design each Worker serves one kind of task queue; the SDK warns about the other kind.
+    if (/^No (workflows|activities) registered/.test(entry.message)) return;
+    log(entry.level, entry.message, entry.meta);
+  };
+  const logger = new DefaultLogger('WARN', logFunction);
+  Runtime.install({ logger, shutdownSignals: [] });
+  const target = await resolveTemporalTarget(values, env);
+  const artifacts = values.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, DEFAULT_ARTIFACT_ROOT);
+  const store = openArtifactStore(artifacts.startsWith('file:') ? artifacts : resolve(artifacts));
+
+  let nativeConnection: NativeConnection;
+  let connection: Connection;
+  try {
+    nativeConnection = await NativeConnection.connect({ address: target.address });
+    connection = await Connection.connect({ address: target.address, connectTimeout: 5_000 });
+  } catch (e) {
+    log('ERROR', unreachableMessage(target, e));
+    return 1;
+  }
+  const workers: Worker[] = [];
+  try {
+    if (spec.needsTensorBackend) await initBackend();
+    const client = new Client({ connection, namespace: target.namespace });
+    const activities = spec.createActivities({ store, progress: signalWorkflowProgress(client) });
+    workers.push(
+      await Worker.create({
+        connection: nativeConnection,
+        namespace: target.namespace,
+        taskQueue: TASK_QUEUES[spec.stage],
+        activities,
+        maxConcurrentActivityTaskExecutions: positiveInt(values['max-activities'], 'max-activities', spec.defaultMaxActivities),
+        shutdownGraceTime: spec.shutdownGraceMs,
+      }),
+    );
+    if (spec.workflows) {
+      const codePath = await prebuiltWorkflowBundle(spec.workflows, join(REPO_ROOT, '.sgfd', 'cache'), logger);
+      workers.push(
+        await Worker.create({
+          connection: nativeConnection,
+          namespace: target.namespace,
+          taskQueue: WORKFLOW_TASK_QUEUE,
+          workflowBundle: { codePath },
+          maxConcurrentWorkflowTaskExecutions: positiveInt(values['max-workflow-tasks'], 'max-workflow-tasks', 10),
+        }),
+      );
+    }
+  } catch (e) {
+    log('ERROR', `${name} could not start: ${(e as Error).message.split('\n')[0]}`);
+    await connection.close();
+    await nativeConnection.close();
+    return 1;
+  }
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log('WARN', `${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
+    log('INFO', `${signal}: shutting down (running activities get ${spec.shutdownGraceMs / 1000} s, then are cancelled and retried elsewhere)`);
+    for (const worker of workers) worker.shutdown();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  log('INFO', 'ready', {
+    taskQueues: workers.map((w) => w.options.taskQueue),
+    address: target.address,
+    namespace: target.namespace,
+    artifacts: store.rootUri,
+    pid: process.pid,
+  });
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await connection.close();
+    await nativeConnection.close();
+  }
+  log('INFO', 'stopped');
+  return 0;
+}
