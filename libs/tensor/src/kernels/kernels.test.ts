@@ -77,6 +77,16 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
       expect(values[b * 6300 + j * 70 + i]).toBe(xValues[b * 6300 + i * 90 + j]);
     }
     swapped.dispose();
+    for (const [rows, cols] of [[1, 5], [5, 1], [65, 130], [130, 65]]) {
+      const values = randomValues(rows * cols, rows + cols);
+      const t = tf.tidy(() => tf.transpose(tf.tensor2d(values, [rows, cols])));
+      expect(t.shape).toEqual([cols, rows]);
+      expect(Array.from(t.dataSync())).toEqual(Array.from(transposeValues(values, rows, cols), Math.fround));
+      t.dispose();
+    }
+    const ints = tf.tidy(() => tf.transpose(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32')));
+    expect([ints.dtype, ...ints.dataSync()]).toEqual(['int32', 1, 4, 2, 5, 3, 6]);
+    ints.dispose();
     const other = tf.tidy(() => tf.transpose(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]), [1, 0, 2]));
     expect(Array.from(other.dataSync())).toEqual([1, 2, 5, 6, 3, 4, 7, 8]);
     other.dispose();
