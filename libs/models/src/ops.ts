@@ -39,3 +39,10 @@ export function meanOfScalars(values: tf.Scalar[]): tf.Scalar {
 export function tidyObject<T extends object>(fn: () => T): T {
   return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T;
 }
+
+/** The values of a float tensor on the host; the tensor is disposed. */
+export function readAndDispose(t: tf.Tensor): Float32Array {
+  const values = t.dataSync() as Float32Array;
+  t.dispose();
+  return values;
+}

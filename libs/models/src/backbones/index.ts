@@ -1,12 +1,16 @@
 // The built-in backbones: one file each, registered here in one line each.
 import { registerBackbone } from '../registry';
+import { bm3Definition } from './bm3';
 import { freedomDefinition } from './freedom';
 import { vbprDefinition } from './vbpr';
 
 registerBackbone(vbprDefinition);
+registerBackbone(bm3Definition);
 registerBackbone(freedomDefinition);
 
 export { Vbpr, VbprParamsSchema, vbprDefinition } from './vbpr';
 export type { VbprParams } from './vbpr';
+export { Bm3, Bm3ParamsSchema, bm3Definition, normalizedAdjacency } from './bm3';
+export type { Bm3Params } from './bm3';
 export { Freedom, FreedomParamsSchema, freedomDefinition } from './freedom';
 export type { FreedomParams } from './freedom';

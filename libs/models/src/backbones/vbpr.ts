@@ -3,7 +3,7 @@ import { tf, xavierUniform } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
-import { frobeniusNorm, tidyObject } from '../ops';
+import { frobeniusNorm, readAndDispose, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
@@ -95,8 +95,7 @@ export class Vbpr extends BaseBackbone {
     const itemsT = tf.tidy(() => tf.transpose(this.itemRepresentation(null).rows));
     const users = this.userEmbedding;
     return {
-      scoreUsers: (ids: Int32Array) =>
-        tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT)).dataSync() as Float32Array,
+      scoreUsers: (ids: Int32Array) => readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT))),
       dispose: () => itemsT.dispose(),
     };
   }

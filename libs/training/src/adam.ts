@@ -1,0 +1,91 @@
+import { tf } from '@sgfd/tensor';
+import { createVariable, type NamedVariables, type StoredArrays } from '@sgfd/models';
+
+export interface AdamOptions {
+  learningRate: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/**
+ * Adam as torch.optim.Adam (MMRec's learner): per variable
+ *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
+ *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),  eps = 1e-8,
+ * with t counted per variable (a variable without a gradient in a step is left alone, as torch does).
+ * Its state is keyed by the model's stable variable names, so checkpoints survive a new process.
+ */
+export class Adam {
+  readonly learningRate: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly epsilon: number;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private readonly steps = new Map<string, number>();
+
+  constructor(
+    private readonly vars: NamedVariables,
+    options: AdamOptions,
+  ) {
+    this.learningRate = options.learningRate;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    for (const [name, variable] of Object.entries(vars)) {
+      this.m.set(name, createVariable(tf.zerosLike(variable), false));
+      this.v.set(name, createVariable(tf.zerosLike(variable), false));
+      this.steps.set(name, 0);
+    }
+  }
+
+  /** Applies one update from gradients keyed by the model's variable names. */
+  apply(grads: Record<string, tf.Tensor | undefined>): void {
+    const { beta1: b1, beta2: b2, epsilon } = this;
+    for (const [name, variable] of Object.entries(this.vars)) {
+      const g = grads[name];
+      if (!g) continue;
+      const t = this.steps.get(name)! + 1;
+      this.steps.set(name, t);
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      const stepSize = this.learningRate / (1 - b1 ** t);
+      const biasCorrection2 = Math.sqrt(1 - b2 ** t);
+      tf.tidy(() => {
+        const mNext = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+        const vNext = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        const denom = tf.add(tf.div(tf.sqrt(vNext), biasCorrection2), epsilon);
+        variable.assign(tf.sub(variable, tf.mul(tf.div(mNext, denom), stepSize)));
+        m.assign(mNext);
+        v.assign(vNext);
+      });
+    }
+  }
+
+  /** Moments as stored arrays (`m/<name>`, `v/<name>`) and step counts, for checkpoints. */
+  getState(): { arrays: StoredArrays; steps: Record<string, number> } {
+    const arrays: StoredArrays = {};
+    for (const name of Object.keys(this.vars)) {
+      for (const [key, store] of [['m', this.m], ['v', this.v]] as const) {
+        const t = store.get(name)!;
+        arrays[`${key}/${name}`] = { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() };
+      }
+    }
+    return { arrays, steps: Object.fromEntries(this.steps) };
+  }
+
+  setState(state: { arrays: StoredArrays; steps: Record<string, number> }): void {
+    for (const name of Object.keys(this.vars)) {
+      for (const [key, store] of [['m', this.m], ['v', this.v]] as const) {
+        const stored = state.arrays[`${key}/${name}`];
+        if (!stored) throw new Error(`optimizer state lacks ${key}/${name}`);
+        tf.tidy(() => store.get(name)!.assign(tf.tensor(stored.data, stored.shape)));
+      }
+      this.steps.set(name, state.steps[name] ?? 0);
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}

@@ -1,0 +1,192 @@
+import { ConfigError } from '@sgfd/contracts';
+import { assignVariables, snapshotVariables, type LossTerms, type NamedVariables, type StoredArrays } from '@sgfd/models';
+import { tf, type Rng } from '@sgfd/tensor';
+import { Adam } from './adam';
+import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint';
+import { yieldToEventLoop, type EpochRecord, type LossSummary, type ProgressListener, type TrainingStage } from './progress';
+
+export interface CheckpointOptions {
+  dir: string;
+  /** Save after every `every` epochs. */
+  every: number;
+  /** Identifies the run; a checkpoint with another fingerprint is refused. */
+  fingerprint: string;
+}
+
+/** One early-stopped training loop: what to train, on what, and how to judge it. */
+export interface LoopSpec<B> {
+  stage: TrainingStage;
+  /** The trained variables by stable name (optimizer state and checkpoints use these names). */
+  weights: NamedVariables;
+  /** Drives batch order, negatives and dropout; its state is checkpointed. */
+  rng: Rng;
+  maxEpochs: number;
+  patience: number;
+  evalEvery: number;
+  learningRate: number;
+  /** The validation metric to maximise (early stopping, best weights). */
+  metric: string;
+  /** Called first in every epoch (e.g. a backbone that re-samples its graph); may draw from `rng`. */
+  epochStart?(epoch: number, rng: Rng): void;
+  batches(rng: Rng): B[];
+  /** Loss of one batch; runs inside the gradient scope, so it must not await. */
+  loss(batch: B): LossTerms;
+  /** Called after every optimiser step (e.g. a backbone that projects its weights back onto a constraint). */
+  afterStep?(): void;
+  validate(): Record<string, number>;
+  checkpoint?: CheckpointOptions;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface LoopResult {
+  bestEpoch: number;
+  bestScore: number;
+  bestMetrics: Record<string, number>;
+  epochsRun: number;
+  stoppedEarly: boolean;
+  history: EpochRecord[];
+  /** The epoch a checkpoint resumed from, if any. */
+  resumedFrom: number | null;
+}
+
+/** One optimiser step; returns the batch's total loss and parts as numbers. */
+function step<B>(spec: LoopSpec<B>, adam: Adam, batch: B): LossSummary {
+  const names = Object.keys(spec.weights);
+  const vars = names.map((n) => spec.weights[n]);
+  let parts: Record<string, tf.Scalar> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const terms = spec.loss(batch);
+    parts = Object.fromEntries(Object.entries(terms.parts).map(([k, v]) => [k, tf.keep(v)]));
+    return terms.total;
+  }, vars);
+  const named: Record<string, tf.Tensor | undefined> = {};
+  names.forEach((n, i) => (named[n] = grads[vars[i].name]));
+  adam.apply(named);
+  spec.afterStep?.();
+  const out: LossSummary = { total: value.dataSync()[0] };
+  for (const [k, v] of Object.entries(parts)) out[k] = v.dataSync()[0];
+  tf.dispose([value, ...Object.values(grads), ...Object.values(parts)]);
+  return out;
+}
+
+/**
+ * Epochs of shuffled batches with Adam, validation every `evalEvery` epochs, early stopping after
+ * `patience` evaluations in a row without improvement, and the best validation weights restored at the
+ * end. Yields to the event loop after every batch; checks `signal` before every batch. With a checkpoint
+ * directory it saves (weights, Adam state, RNG state, epoch, best so far, patience counter, history) every
+ * `every` epochs and resumes from what it finds there, so an interrupted run ends exactly as an
+ * uninterrupted one.
+ */
+export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
+  const { stage, weights, rng, maxEpochs, patience, evalEvery, metric, onProgress, signal } = spec;
+  const adam = new Adam(weights, { learningRate: spec.learningRate });
+  let state: LoopState = {
+    epoch: 0,
+    rng: rng.getState(),
+    best: { epoch: 0, score: -Infinity, metrics: {} },
+    sinceImprovement: 0,
+    history: [],
+    elapsedMs: 0,
+    adamSteps: {},
+  };
+  let bestWeights: StoredArrays | null = null;
+  let resumedFrom: number | null = null;
+  let stoppedEarly = false;
+  try {
+    if (spec.checkpoint) {
+      const saved = await loadCheckpoint(spec.checkpoint.dir, spec.checkpoint.fingerprint);
+      if (saved) {
+        state = { ...saved.state, best: { ...saved.state.best, score: saved.state.best.score ?? -Infinity } };
+        assignVariables(weights, saved.weights, spec.checkpoint.dir);
+        adam.setState({ arrays: saved.adam, steps: state.adamSteps });
+        rng.setState(state.rng);
+        bestWeights = saved.bestWeights;
+        resumedFrom = state.epoch;
+        onProgress?.({ type: 'resumed', stage, epoch: state.epoch, dir: spec.checkpoint.dir });
+      }
+    }
+    const finished = state.sinceImprovement >= patience;
+    for (let epoch = state.epoch + 1; epoch <= maxEpochs && !finished; epoch++) {
+      const started = performance.now();
+      spec.epochStart?.(epoch, rng);
+      const batches = spec.batches(rng);
+      const sums: LossSummary = {};
+      for (let b = 0; b < batches.length; b++) {
+        signal?.throwIfAborted();
+        const losses = step(spec, adam, batches[b]);
+        if (!Number.isFinite(losses.total)) {
+          throw new ConfigError(`Training diverged: the ${stage} loss is ${losses.total} at epoch ${epoch}, batch ${b + 1}`, {
+            field: stage === 'teacher' ? 'sgfd.teacher.learningRate' : 'training.learningRate',
+            expected: 'a smaller learning rate',
+          });
+        }
+        for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;
+        onProgress?.({ type: 'batch', stage, epoch, batch: b + 1, batches: batches.length });
+        await yieldToEventLoop();
+      }
+      signal?.throwIfAborted();
+      const loss = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / batches.length]));
+      let valid: Record<string, number> | null = null;
+      let improved = false;
+      if (epoch % evalEvery === 0 || epoch === maxEpochs) {
+        valid = spec.validate();
+        const score = valid[metric];
+        if (score > state.best.score) {
+          improved = true;
+          state.best = { epoch, score, metrics: valid };
+          state.sinceImprovement = 0;
+          bestWeights = snapshotVariables(weights);
+        } else state.sinceImprovement++;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      state.history.push({ epoch, loss, valid, seconds });
+      state.elapsedMs += seconds * 1000;
+      state.epoch = epoch;
+      const perEpoch = state.elapsedMs / state.history.length;
+      const leftIfFlat = Math.min(maxEpochs - epoch, (patience - state.sinceImprovement) * evalEvery);
+      onProgress?.({
+        type: 'epoch',
+        stage,
+        epoch,
+        maxEpochs,
+        loss,
+        valid,
+        metric,
+        bestEpoch: state.best.epoch,
+        bestScore: state.best.score,
+        improved,
+        elapsedMs: state.elapsedMs,
+        etaMs: perEpoch * (maxEpochs - epoch),
+        etaIfNoImprovementMs: perEpoch * Math.max(0, leftIfFlat),
+      });
+      stoppedEarly = state.sinceImprovement >= patience;
+      if (spec.checkpoint && epoch % spec.checkpoint.every === 0) {
+        state.rng = rng.getState();
+        const { arrays, steps } = adam.getState();
+        state.adamSteps = steps;
+        await saveCheckpoint(spec.checkpoint.dir, spec.checkpoint.fingerprint, {
+          state,
+          weights: snapshotVariables(weights),
+          adam: arrays,
+          bestWeights,
+        });
+        onProgress?.({ type: 'checkpoint', stage, epoch, dir: spec.checkpoint.dir });
+      }
+      if (stoppedEarly) break;
+    }
+    if (finished) stoppedEarly = true;
+  } finally {
+    adam.dispose();
+  }
+  if (bestWeights) assignVariables(weights, bestWeights);
+  return {
+    bestEpoch: state.best.epoch,
+    bestScore: state.best.score,
+    bestMetrics: state.best.metrics,
+    epochsRun: state.epoch,
+    stoppedEarly,
+    history: state.history,
+    resumedFrom,
+  };
+}

@@ -1,0 +1,143 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseConfig, RunConfigSchema, type RunConfig, type RunConfigInput, type RunManifest } from '@sgfd/contracts';
+import { loadSnapshot, type LoadedDataset } from '@sgfd/data';
+import { parseBackboneParams, saveTeacherOutputs, type TeacherOutputs, type TeacherReport } from '@sgfd/models';
+import { currentBackend, initBackend } from '@sgfd/tensor';
+import { codeVersion } from './code-version';
+import { curveCsv, curveSvg, type CurveRow } from './curve';
+import { evaluatePopularity, VALID_METRIC } from './evaluation';
+import { fingerprint } from './fingerprint';
+import type { EpochRecord, ProgressListener } from './progress';
+import { trainStudent, type StudentResult } from './student';
+import { pretrainTeacher } from './teacher';
+
+export interface TrainRunOptions {
+  /** Where the run writes its files (see RUN_FILES). */
+  outDir: string;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+/** Files of a run directory. `manifest.json` is written last: its presence means the run completed. */
+export const RUN_FILES = {
+  manifest: 'manifest.json',
+  metrics: 'metrics.json',
+  curveCsv: 'curve.csv',
+  curveSvg: 'curve.svg',
+  model: 'model',
+  teacher: 'teacher',
+  checkpoints: 'checkpoints',
+} as const;
+
+export interface RunMetrics {
+  backbone: string;
+  mode: RunConfig['sgfd']['mode'];
+  bestEpoch: number;
+  epochsRun: number;
+  stoppedEarly: boolean;
+  valid: Record<string, number>;
+  test: Record<string, number>;
+  /** The most-popular baseline on the same splits, for scale. */
+  popularity: { valid: Record<string, number>; test: Record<string, number> };
+  teacher: TeacherReport | null;
+}
+
+export interface TrainRunResult {
+  manifest: RunManifest;
+  metrics: RunMetrics;
+  outDir: string;
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/** The config with every default filled in, the backbone's own parameters included (what the manifest records). */
+export function resolveRunConfig(input: RunConfigInput | RunConfig, source = 'run config'): RunConfig {
+  const config = parseConfig(RunConfigSchema, input, source);
+  return { ...config, backboneParams: parseBackboneParams(config.backbone, config.backboneParams) as Record<string, unknown> };
+}
+
+/**
+ * Trains one backbone with one schedule on a snapshot (directory or loaded) and writes, in `outDir`:
+ * metrics.json (best-validation epoch's valid and test metrics), curve.csv + curve.svg (loss and
+ * validation per epoch), model/ (weights), teacher/ (two-stage teacher outputs) and manifest.json
+ * (seed, dataset id, resolved config, backend, code version). Checkpoints go to checkpoints/, so running
+ * it again with the same outDir resumes an interrupted run.
+ */
+export async function trainRun(
+  datasetOrSnapshotPath: LoadedDataset | string,
+  configInput: RunConfigInput | RunConfig,
+  options: TrainRunOptions,
+): Promise<TrainRunResult> {
+  await initBackend();
+  const config = resolveRunConfig(configInput);
+  const dataset = typeof datasetOrSnapshotPath === 'string' ? await loadSnapshot(datasetOrSnapshotPath) : datasetOrSnapshotPath;
+  const startedAt = new Date().toISOString();
+  const { outDir, onProgress, signal } = options;
+  await mkdir(outDir, { recursive: true });
+
+  const curve: CurveRow[] = [];
+  const collect = (stage: string, records: EpochRecord[]) => curve.push(...records.map((r) => ({ ...r, stage })));
+
+  let teacher: TeacherOutputs | null = null;
+  if (config.sgfd.mode === 'two-stage') {
+    const teacherCurve: EpochRecord[] = [];
+    let elapsedMs = 0;
+    teacher = await pretrainTeacher(dataset, config, {
+      onProgress: (e) => {
+        if (e.type === 'epoch') {
+          teacherCurve.push({ epoch: e.epoch, loss: e.loss, valid: e.valid, seconds: (e.elapsedMs - elapsedMs) / 1000 });
+          elapsedMs = e.elapsedMs;
+        }
+        onProgress?.(e);
+      },
+      signal,
+      checkpointDir: join(outDir, RUN_FILES.checkpoints, 'teacher'),
+    });
+    collect('teacher', teacherCurve);
+    await saveTeacherOutputs(join(outDir, RUN_FILES.teacher), teacher);
+  }
+  const student: StudentResult = await trainStudent(dataset, config, teacher, {
+    onProgress,
+    signal,
+    checkpointDir: join(outDir, RUN_FILES.checkpoints, 'student'),
+    modelDir: join(outDir, RUN_FILES.model),
+  });
+  collect('student', student.history);
+
+  const evalOptions = { maskValidInTest: config.training.maskValidInTest };
+  const metrics: RunMetrics = {
+    backbone: student.backbone,
+    mode: student.mode,
+    bestEpoch: student.bestEpoch,
+    epochsRun: student.epochsRun,
+    stoppedEarly: student.stoppedEarly,
+    valid: student.valid,
+    test: student.test,
+    popularity: {
+      valid: evaluatePopularity(dataset, 'valid', evalOptions).mean,
+      test: evaluatePopularity(dataset, 'test', evalOptions).mean,
+    },
+    teacher: teacher?.report ?? null,
+  };
+  const manifest: RunManifest = {
+    runId: fingerprint({ dataset: dataset.manifest.id, config, code: codeVersion() }).slice(0, 16),
+    seed: config.training.seed,
+    datasetId: dataset.manifest.id,
+    config,
+    backend: currentBackend(),
+    codeVersion: codeVersion(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+  const title = `${config.backbone} (sgfd ${config.sgfd.mode}) on ${dataset.manifest.id.slice(0, 12)}`;
+  await writeAtomic(join(outDir, RUN_FILES.metrics), `${JSON.stringify({ ...metrics, manifest }, null, 2)}\n`);
+  await writeAtomic(join(outDir, RUN_FILES.curveCsv), curveCsv(curve));
+  await writeAtomic(join(outDir, RUN_FILES.curveSvg), curveSvg(student.history, VALID_METRIC, title));
+  await writeAtomic(join(outDir, RUN_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { manifest, metrics, outDir };
+}

@@ -1,0 +1,142 @@
+import { MODALITIES, type RunConfig } from '@sgfd/contracts';
+import type { LoadedDataset } from '@sgfd/data';
+import {
+  accuracy,
+  backboneData,
+  disposeFeatures,
+  featureTensors,
+  SemanticTeacher,
+  teacherPretrainLoss,
+  tidyObject,
+  type FeatureTensors,
+  type PerModality,
+  type TeacherModalityOutputs,
+  type TeacherOutputs,
+} from '@sgfd/models';
+import { createRng, tf } from '@sgfd/tensor';
+import { fingerprint } from './fingerprint';
+import { runLoop } from './loop';
+import { requireCategories, requireFeatures } from './requirements';
+import type { StageOptions } from './stage-options';
+
+const OUTPUT_CHUNK = 1024;
+
+function rowsOf(features: FeatureTensors, items: tf.Tensor1D): PerModality<tf.Tensor2D> {
+  const out: PerModality<tf.Tensor2D> = {};
+  for (const m of MODALITIES) if (features[m]) out[m] = tf.gather(features[m]!, items);
+  return out;
+}
+
+/** Category accuracy of each modality's teacher (and of the fusion head) on the given items. */
+function teacherAccuracy(teacher: SemanticTeacher, features: FeatureTensors, labels: tf.Tensor1D, items: Int32Array): Record<string, number> {
+  return tf.tidy(() => {
+    const ids = tf.tensor1d(items, 'int32');
+    const y = tf.gather(labels, ids);
+    const out = teacher.forward(rowsOf(features, ids));
+    const metrics: Record<string, number> = {};
+    for (const m of teacher.modalities) metrics[`accuracy.${m}`] = accuracy(out.logits[m]!, y);
+    metrics['accuracy'] = teacher.modalities.reduce((s, m) => s + metrics[`accuracy.${m}`], 0) / teacher.modalities.length;
+    if (out.fusionLogits) metrics['accuracy.fusion'] = accuracy(out.fusionLogits, y);
+    return metrics;
+  });
+}
+
+/** f^T_m and C_m(f^T_m) for every item, plus C_m's weights, read back to the host. */
+function collectOutputs(teacher: SemanticTeacher, features: FeatureTensors, nItems: number): PerModality<TeacherModalityOutputs> {
+  const out: PerModality<TeacherModalityOutputs> = {};
+  const C = teacher.nCategories;
+  for (const m of teacher.modalities) {
+    const classifier = teacher.classifiers[m]!;
+    out[m] = {
+      features: new Float32Array(nItems * classifier.inDim),
+      logits: new Float32Array(nItems * C),
+      classifierKernel: (classifier.kernel.dataSync() as Float32Array).slice(),
+      classifierBias: (classifier.bias!.dataSync() as Float32Array).slice(),
+    };
+  }
+  for (let start = 0; start < nItems; start += OUTPUT_CHUNK) {
+    const end = Math.min(nItems, start + OUTPUT_CHUNK);
+    tf.tidy(() => {
+      const forward = teacher.forward(rowsOf(features, tf.range(start, end, 1, 'int32') as tf.Tensor1D));
+      for (const m of teacher.modalities) {
+        out[m]!.features.set(forward.features[m]!.dataSync(), start * teacher.classifiers[m]!.inDim);
+        out[m]!.logits.set(forward.logits[m]!.dataSync(), start * C);
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * Two-stage SGFD, step 1: trains the teacher towers, classifiers and fusion branch on the semantic and
+ * fusion losses, early-stopped on the category accuracy of a held-out part of the items
+ * (`sgfd.teacher.holdoutFraction`), and returns the best teacher's features and logits for every item.
+ */
+export async function pretrainTeacher(dataset: LoadedDataset, config: RunConfig, options: StageOptions = {}): Promise<TeacherOutputs> {
+  const { categories, nCategories } = requireCategories(dataset, config);
+  requireFeatures(dataset);
+  const { sgfd } = config;
+  const tc = sgfd.teacher;
+  const rng = createRng(config.training.seed);
+  const order = rng.shuffle(Int32Array.from({ length: dataset.nItems }, (_, i) => i));
+  const nHoldout = Math.min(dataset.nItems - 1, Math.max(1, Math.round(tc.holdoutFraction * dataset.nItems)));
+  const holdout = order.slice(0, nHoldout).sort();
+  const trainItems = order.slice(nHoldout);
+
+  const features = featureTensors(dataset);
+  const labels = tf.tensor1d(categories, 'int32');
+  const teacher = new SemanticTeacher(backboneData(dataset).featureDims, nCategories, sgfd, rng);
+  try {
+    const result = await runLoop<Int32Array>({
+      stage: 'teacher',
+      weights: teacher.weights,
+      rng,
+      maxEpochs: tc.epochs,
+      patience: tc.patience,
+      evalEvery: 1,
+      learningRate: tc.learningRate,
+      metric: 'accuracy',
+      batches: (r) => {
+        const shuffled = r.shuffle(trainItems.slice());
+        const out: Int32Array[] = [];
+        for (let s = 0; s < shuffled.length; s += tc.batchSize) out.push(shuffled.slice(s, s + tc.batchSize));
+        return out;
+      },
+      loss: (items) =>
+        tidyObject(() => {
+          const ids = tf.tensor1d(items, 'int32');
+          return teacherPretrainLoss(teacher, rowsOf(features, ids), tf.gather(labels, ids), sgfd);
+        }),
+      validate: () => teacherAccuracy(teacher, features, labels, holdout),
+      checkpoint: options.checkpointDir
+        ? {
+            dir: options.checkpointDir,
+            every: config.training.checkpointEvery,
+            fingerprint: fingerprint({ stage: 'teacher', dataset: dataset.manifest.id, sgfd, seed: config.training.seed }),
+          }
+        : undefined,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+    const best = result.bestMetrics;
+    return {
+      nItems: dataset.nItems,
+      latentDim: sgfd.latentDim,
+      nCategories,
+      modalities: collectOutputs(teacher, features, dataset.nItems),
+      report: {
+        datasetId: dataset.manifest.id,
+        bestEpoch: result.bestEpoch,
+        epochsRun: result.epochsRun,
+        holdoutAccuracy: best['accuracy'],
+        perModality: Object.fromEntries(teacher.modalities.map((m) => [m, best[`accuracy.${m}`]])),
+        fusionAccuracy: best['accuracy.fusion'] ?? null,
+        holdoutItems: nHoldout,
+      },
+    };
+  } finally {
+    teacher.dispose();
+    disposeFeatures(features);
+    labels.dispose();
+  }
+}
