@@ -3,10 +3,12 @@ import { registerBackbone } from '../registry';
 import { bm3Definition } from './bm3';
 import { freedomDefinition } from './freedom';
 import { vbprDefinition } from './vbpr';
+import { grcnDefinition } from './grcn';
 
 registerBackbone(vbprDefinition);
 registerBackbone(bm3Definition);
 registerBackbone(freedomDefinition);
+registerBackbone(grcnDefinition);
 
 export { Vbpr, VbprParamsSchema, vbprDefinition } from './vbpr';
 export type { VbprParams } from './vbpr';
@@ -14,3 +16,5 @@ export { Bm3, Bm3ParamsSchema, bm3Definition, normalizedAdjacency } from './bm3'
 export type { Bm3Params } from './bm3';
 export { Freedom, FreedomParamsSchema, freedomDefinition } from './freedom';
 export type { FreedomParams } from './freedom';
+export { Grcn, GrcnParamsSchema, grcnDefinition } from './grcn';
+export type { GrcnParams } from './grcn';
