@@ -4,11 +4,13 @@ import { bm3Definition } from './bm3';
 import { freedomDefinition } from './freedom';
 import { vbprDefinition } from './vbpr';
 import { grcnDefinition } from './grcn';
+import { latticeDefinition } from './lattice';
 
 registerBackbone(vbprDefinition);
 registerBackbone(bm3Definition);
 registerBackbone(freedomDefinition);
 registerBackbone(grcnDefinition);
+registerBackbone(latticeDefinition);
 
 export { Vbpr, VbprParamsSchema, vbprDefinition } from './vbpr';
 export type { VbprParams } from './vbpr';
@@ -18,3 +20,5 @@ export { Freedom, FreedomParamsSchema, freedomDefinition } from './freedom';
 export type { FreedomParams } from './freedom';
 export { Grcn, GrcnParamsSchema, grcnDefinition } from './grcn';
 export type { GrcnParams } from './grcn';
+export { Lattice, LatticeParamsSchema, latticeDefinition } from './lattice';
+export type { LatticeParams } from './lattice';
