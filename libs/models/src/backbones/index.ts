@@ -2,15 +2,17 @@
 import { registerBackbone } from '../registry';
 import { bm3Definition } from './bm3';
 import { freedomDefinition } from './freedom';
-import { vbprDefinition } from './vbpr';
 import { grcnDefinition } from './grcn';
 import { latticeDefinition } from './lattice';
+import { mamlDefinition } from './maml';
+import { vbprDefinition } from './vbpr';
 
 registerBackbone(vbprDefinition);
 registerBackbone(bm3Definition);
 registerBackbone(freedomDefinition);
 registerBackbone(grcnDefinition);
 registerBackbone(latticeDefinition);
+registerBackbone(mamlDefinition);
 
 export { Vbpr, VbprParamsSchema, vbprDefinition } from './vbpr';
 export type { VbprParams } from './vbpr';
@@ -22,3 +24,5 @@ export { Grcn, GrcnParamsSchema, grcnDefinition } from './grcn';
 export type { GrcnParams } from './grcn';
 export { Lattice, LatticeParamsSchema, latticeDefinition } from './lattice';
 export type { LatticeParams } from './lattice';
+export { Maml, MamlParamsSchema, mamlDefinition } from './maml';
+export type { MamlParams } from './maml';

@@ -1,0 +1,296 @@
+import { dropoutMask, normalInit, tf, type Rng } from '@sgfd/tensor';
+import { z } from 'zod';
+import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
+import { BaseBackbone } from '../base-backbone';
+import { Dense } from '../layers';
+import { l2NormalizeRows, tidyObject } from '../ops';
+import { createVariable, prefixed, type NamedVariables } from '../params';
+import { LinearProjection } from '../projection';
+import type { BackboneDefinition } from '../registry';
+import type { PerModality } from '../sgfd/semantic-teacher';
+import { DistinctItems } from './batch-items';
+import { presentModalities } from './shared';
+
+/**
+ * MAML is not in MMRec: the defaults are those of the authors' runs (liufancs/MAML, and the SGFD authors'
+ * MAML.py): margin 1, 4 negatives, hidden layer 256, feature_l2_reg 1, cov_loss_weight 5, clip norm 1,
+ * rank weight on, projection scale 1; embedding 64 as every other backbone here (the authors use 128).
+ */
+export const MamlParamsSchema = z
+  .object({
+    embeddingSize: z.number().int().positive().default(64),
+    /** Output width of each modality's projection (the SGFD slot) feeding the content MLP. */
+    featureDim: z.number().int().positive().default(64),
+    /** Width of the content MLP's first layer (the next two have half of it). */
+    hiddenDim: z.number().int().positive().default(256),
+    /** The attention MLP's hidden width is this times the embedding size. */
+    attentionExpansion: z.number().int().positive().default(5),
+    margin: z.number().positive().default(1),
+    nNegatives: z.number().int().positive().default(4),
+    /** Weight of sum over items of |item embedding - content projection|^2. */
+    featureL2Reg: z.number().nonnegative().default(1),
+    /** Weight of the covariance regulariser on the user and item embeddings. */
+    covWeight: z.number().nonnegative().default(5),
+    /** Embedding rows and content projections are kept within this L2 norm. */
+    clipNorm: z.number().positive().default(1),
+    /** Scales each pair's hinge loss by log(1 + estimated rank of the positive) (WARP-style). */
+    useRankWeight: z.boolean().default(true),
+    /** Scales the content MLP's output before clipping. */
+    projectionScale: z.number().positive().default(1),
+    /** Dropout inside the content MLP (the authors pass 0.2 to tf.layers.dropout without training=True, which never drops). */
+    dropout: z.number().min(0).lt(1).default(0),
+  })
+  .strict();
+export type MamlParams = z.infer<typeof MamlParamsSchema>;
+
+/** Precomputed parts of the attention's first layer for a set of users and of items (see `pairAttention`). */
+interface AttentionInputs {
+  /** users x W_u [nUsers, hidden], and |u|^2. */
+  userPart: tf.Tensor2D;
+  userSq: tf.Tensor1D;
+  /** items x W_i + content x W_f [nItems, hidden], and |i|^2 + |f|^2. */
+  itemPart: tf.Tensor2D;
+  itemSq: tf.Tensor1D;
+}
+
+/**
+ * MAML (Liu et al., MM'19): metric learning with a user-specific attention over the item's aspects. Item
+ * content f = clip(scale * MLP(norm([proj_v(x_v); proj_t(x_t)]))) (MLP: 256 relu, 128 relu, 128 relu,
+ * linear to d, each hidden input L2-normalised); attention a(u, i) = d * softmax(relu(W2 norm(tanh(W1
+ * norm([u; i; f_i]) + b1)) + b2)); distance sum_k a_k^2 (u_k - i_k)^2; per positive pair the hinge
+ * [d(u, i+) - min over the negatives of d(u, i-) + margin]_+ times log(1 + rank), rank = the share of
+ * negatives inside the margin times n_items, summed over the batch; plus feature_l2_reg * sum_i |i - f_i|^2
+ * and cov_weight * (sum of squared off-diagonal covariances of the user and item embeddings). After every
+ * step the embedding rows are clipped to norm <= clip_norm. The per-modality projections are the SGFD
+ * slots; SGFD's students feed the content MLP. Everything is trained (the authors' TF code updates only
+ * the embeddings, so its MLPs and its SGFD layers keep their initial values).
+ *
+ * The first attention layer is computed as W_u u + W_i i + W_f f over |[u; i; f]|, so users and items are
+ * projected once, not once per pair. The feature loss runs over the batch's items, scaled by
+ * n_items / batch items (an unbiased estimate of the authors' sum over all items).
+ */
+export class Maml extends BaseBackbone {
+  readonly name = 'maml';
+  readonly usesNegatives = true;
+  readonly negativesPerPositive: number;
+  readonly projectionDim: number;
+  private readonly userEmbedding: tf.Variable;
+  private readonly itemEmbedding: tf.Variable;
+  private readonly content: Dense[];
+  private readonly attentionIn: Dense;
+  private readonly attentionOut: Dense;
+  private readonly distinct: DistinctItems;
+  private readonly rng: Rng;
+  private readonly nItems: number;
+
+  constructor(context: BackboneContext<MamlParams>) {
+    super(context.features, context.params);
+    const { data, params, rng } = context;
+    const d = params.embeddingSize;
+    this.projectionDim = params.featureDim;
+    this.negativesPerPositive = params.nNegatives;
+    this.rng = rng;
+    this.nItems = data.nItems;
+    const modalities = presentModalities(data, 'MAML');
+    this.userEmbedding = createVariable(normalInit(rng, [data.nUsers, d], 1 / Math.sqrt(d)));
+    this.itemEmbedding = createVariable(normalInit(rng, [data.nItems, d], 1 / Math.sqrt(d)));
+    for (const m of modalities) this.slots[m] = new LinearProjection(data.featureDims[m]!, params.featureDim, rng);
+    const h = params.hiddenDim;
+    const half = Math.max(1, Math.floor(h / 2));
+    this.content = [
+      new Dense(modalities.length * params.featureDim, h, rng),
+      new Dense(h, half, rng),
+      new Dense(half, half, rng),
+      new Dense(half, d, rng),
+    ];
+    this.attentionIn = new Dense(3 * d, params.attentionExpansion * d, rng);
+    this.attentionOut = new Dense(params.attentionExpansion * d, d, rng);
+    this.distinct = new DistinctItems(data.nItems);
+  }
+
+  private get p(): MamlParams {
+    return this.params as MamlParams;
+  }
+
+  protected ownWeights(): NamedVariables {
+    const out: NamedVariables = { 'user.embedding': this.userEmbedding, 'item.embedding': this.itemEmbedding };
+    this.content.forEach((layer, k) => Object.assign(out, prefixed(`content.${k}`, layer.weights)));
+    return { ...out, ...prefixed('attention.in', this.attentionIn.weights), ...prefixed('attention.out', this.attentionOut.weights) };
+  }
+
+  /** Rows clipped to L2 norm <= clip (tf.clip_by_norm per row). */
+  private clipRows(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const clip = this.p.clipNorm;
+      const norms = tf.sqrt(tf.sum(tf.square(x), 1, true));
+      return tf.div(tf.mul(x, clip), tf.maximum(norms, clip)) as tf.Tensor2D;
+    });
+  }
+
+  /** The content projection f of items from their slot outputs (concatenated over modalities). */
+  private contentOf(slotOutputs: tf.Tensor2D[], training: boolean): tf.Tensor2D {
+    return tf.tidy(() => {
+      const drop = (x: tf.Tensor2D) => (training && this.p.dropout > 0 ? (tf.mul(x, dropoutMask(this.rng, x.shape, this.p.dropout)) as tf.Tensor2D) : x);
+      const [l1, l2, l3, out] = this.content;
+      let x = l2NormalizeRows(slotOutputs.length === 1 ? slotOutputs[0] : (tf.concat(slotOutputs, 1) as tf.Tensor2D));
+      x = drop(tf.relu(l1.apply(x)));
+      x = drop(tf.relu(l2.apply(l2NormalizeRows(x))));
+      x = drop(tf.relu(l3.apply(l2NormalizeRows(x))));
+      return this.clipRows(tf.mul(out.apply(x), this.p.projectionScale) as tf.Tensor2D);
+    });
+  }
+
+  private attentionInputs(users: tf.Tensor2D, items: tf.Tensor2D, content: tf.Tensor2D): AttentionInputs {
+    return tidyObject(() => {
+      const d = this.p.embeddingSize;
+      const w = this.attentionIn.kernel;
+      const part = (row: number, x: tf.Tensor2D) => tf.matMul(x, tf.slice(w, [row * d, 0], [d, -1])) as tf.Tensor2D;
+      const sq = (x: tf.Tensor2D) => tf.sum(tf.square(x), 1) as tf.Tensor1D;
+      return {
+        userPart: part(0, users),
+        userSq: sq(users),
+        itemPart: tf.add(part(1, items), part(2, content)) as tf.Tensor2D,
+        itemSq: tf.add(sq(items), sq(content)) as tf.Tensor1D,
+      };
+    });
+  }
+
+  /** a = d * softmax(relu(W2 norm(tanh(pre)) + b2)) from the first layer's pre-activation rows. */
+  private attentionFrom(pre: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const hidden = l2NormalizeRows(tf.tanh(pre));
+      return tf.mul(tf.softmax(tf.relu(this.attentionOut.apply(hidden))), this.p.embeddingSize) as tf.Tensor2D;
+    });
+  }
+
+  /** W1 norm([u; i; f]) + b1 for the pairs (user row a[k], item row b[k]). */
+  private pairPreActivation(inputs: AttentionInputs, userRows: tf.Tensor1D, itemRows: tf.Tensor1D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const norm = tf.sqrt(tf.maximum(tf.add(tf.gather(inputs.userSq, userRows), tf.gather(inputs.itemSq, itemRows)), 1e-12));
+      const sum = tf.add(tf.gather(inputs.userPart, userRows), tf.gather(inputs.itemPart, itemRows));
+      return tf.add(tf.div(sum, tf.expandDims(norm, 1)), this.attentionIn.bias!) as tf.Tensor2D;
+    });
+  }
+
+  loss(batch: TrainBatch): BackboneLoss {
+    const w = this.p.nNegatives;
+    const b = batch.users.length;
+    if (!batch.negItems || batch.negItems.length !== b * w) {
+      throw new Error(`MAML needs ${w} negative items per positive pair (${b * w} in this batch), got ${batch.negItems?.length ?? 0}`);
+    }
+    const { distinct, positions } = this.distinct.index(batch.items, batch.negItems);
+    const userRows = Int32Array.from({ length: b * (1 + w) }, (_, k) => (k < b ? k : Math.floor((k - b) / w)));
+    const itemRows = new Int32Array(b * (1 + w));
+    itemRows.set(positions[0]);
+    itemRows.set(positions[1], b);
+    return tidyObject(() => {
+      const itemIds = tf.tensor1d(distinct, 'int32');
+      const projected: PerModality<ProjectedRows> = {};
+      const slotOutputs = this.projectionSlots.map((m) => {
+        const raw = tf.gather(this.features[m]!, itemIds) as tf.Tensor2D;
+        const features = this.slots[m]!.apply(raw);
+        projected[m] = { items: itemIds, raw, features };
+        return features;
+      });
+      const content = this.contentOf(slotOutputs, true);
+      const items = tf.gather(this.itemEmbedding, itemIds) as tf.Tensor2D;
+      const users = tf.gather(this.userEmbedding, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
+      const uRows = tf.tensor1d(userRows, 'int32');
+      const iRows = tf.tensor1d(itemRows, 'int32');
+      const attention = this.attentionFrom(this.pairPreActivation(this.attentionInputs(users, items, content), uRows, iRows));
+      const distance = tf.sum(tf.mul(tf.square(attention), tf.squaredDifference(tf.gather(users, uRows), tf.gather(items, iRows))), 1);
+      const pos = tf.slice(distance, [0], [b]);
+      const neg = tf.slice(distance, [b], [b * w]);
+      const posValues = pos.dataSync() as Float32Array;
+      const negValues = neg.dataSync() as Float32Array;
+      // The closest negative by index, so that a repeated negative gets the gradient once (tf.min's gradient
+      // goes to every tied entry).
+      const closest = tf.gather(neg, tf.tensor1d(this.closestNegatives(negValues), 'int32'));
+      let hinge = tf.relu(tf.add(tf.sub(pos, closest), this.p.margin)) as tf.Tensor1D;
+      if (this.p.useRankWeight) hinge = tf.mul(hinge, this.rankWeights(posValues, negValues)) as tf.Tensor1D;
+      const metric = tf.sum(hinge) as tf.Scalar;
+      const feature = tf.mul(tf.sum(tf.squaredDifference(items, content)), (this.p.featureL2Reg * this.nItems) / distinct.length) as tf.Scalar;
+      const cov = this.covariance();
+      const total = tf.addN([metric, feature, tf.mul(cov, this.p.covWeight)]) as tf.Scalar;
+      return { total, parts: { 'maml.hinge': metric, 'maml.feature': feature, 'maml.cov': cov }, projected };
+    });
+  }
+
+  /** For each positive pair, the position (in the flat negatives) of its closest negative. */
+  private closestNegatives(neg: Float32Array): Int32Array {
+    const w = this.p.nNegatives;
+    return Int32Array.from({ length: neg.length / w }, (_, k) => {
+      let best = k * w;
+      for (let j = k * w + 1; j < (k + 1) * w; j++) if (neg[j] < neg[best]) best = j;
+      return best;
+    });
+  }
+
+  /** log(1 + rank) with rank = (share of negatives with pos - neg + margin > 0) * n_items; a constant of the step. */
+  private rankWeights(pos: Float32Array, neg: Float32Array): tf.Tensor1D {
+    const w = this.p.nNegatives;
+    return tf.tensor1d(
+      Float32Array.from(pos, (p, k) => {
+        let impostors = 0;
+        for (let j = 0; j < w; j++) if (p - neg[k * w + j] + this.p.margin > 0) impostors++;
+        return Math.log((impostors / w) * this.nItems + 1);
+      }),
+    );
+  }
+
+  /** Sum of squared off-diagonal entries of the covariance of all user and item embedding rows. */
+  private covariance(): tf.Scalar {
+    return tf.tidy(() => {
+      const x = tf.concat([this.itemEmbedding, this.userEmbedding], 0) as tf.Tensor2D;
+      const centered = tf.sub(x, tf.mean(x, 0, true)) as tf.Tensor2D;
+      const cov = tf.div(tf.matMul(centered, centered, true, false), x.shape[0]) as tf.Tensor2D;
+      const diag = tf.div(tf.sum(tf.square(centered), 0), x.shape[0]);
+      return tf.sub(tf.sum(tf.square(cov)), tf.sum(tf.square(diag))) as tf.Scalar;
+    });
+  }
+
+  /** CML's projection after each update: every user and item row back into the clip-norm ball. */
+  afterStep(): void {
+    tf.tidy(() => {
+      this.userEmbedding.assign(this.clipRows(this.userEmbedding as tf.Tensor2D));
+      this.itemEmbedding.assign(this.clipRows(this.itemEmbedding as tf.Tensor2D));
+    });
+  }
+
+  scorer(): Scorer {
+    const inputs = tidyObject(() => {
+      const content = this.contentOf(this.projectionSlots.map((m) => this.slots[m]!.apply(this.features[m]!)), false);
+      return this.attentionInputs(this.userEmbedding as tf.Tensor2D, this.itemEmbedding as tf.Tensor2D, content);
+    });
+    const nItems = this.nItems;
+    const hidden = inputs.itemPart.shape[1];
+    // Users per chunk so that one chunk's [users x items x hidden] activations stay near 8M floats.
+    const chunk = Math.max(1, Math.floor((1 << 23) / (nItems * hidden)));
+    const allItems = tf.range(0, nItems, 1, 'int32') as tf.Tensor1D;
+    return {
+      scoreUsers: (ids: Int32Array) => {
+        const out = new Float32Array(ids.length * nItems);
+        for (let start = 0; start < ids.length; start += chunk) {
+          const users = ids.subarray(start, Math.min(ids.length, start + chunk));
+          const scores = tf.tidy(() => {
+            const userRows = tf.tensor1d(Int32Array.from({ length: users.length * nItems }, (_, k) => users[Math.floor(k / nItems)]), 'int32');
+            const itemRows = tf.tile(allItems, [users.length]) as tf.Tensor1D;
+            const attention = this.attentionFrom(this.pairPreActivation(inputs, userRows, itemRows));
+            const diff = tf.squaredDifference(tf.gather(this.userEmbedding, userRows), tf.gather(this.itemEmbedding, itemRows));
+            return tf.neg(tf.sum(tf.mul(tf.square(attention), diff), 1)).dataSync() as Float32Array;
+          });
+          out.set(scores, start * nItems);
+        }
+        return out;
+      },
+      dispose: () => tf.dispose([inputs.userPart, inputs.userSq, inputs.itemPart, inputs.itemSq, allItems]),
+    };
+  }
+
+}
+
+export const mamlDefinition: BackboneDefinition<MamlParams> = {
+  name: 'maml',
+  paramsSchema: MamlParamsSchema,
+  create: (context) => new Maml(context),
+};
