@@ -9,6 +9,7 @@ import { curveCsv, curveSvg, type CurveRow } from './curve';
 import { evaluatePopularity, VALID_METRIC } from './evaluation';
 import { fingerprint } from './fingerprint';
 import type { EpochRecord, ProgressListener } from './progress';
+import { RUN_FILES } from './run-files';
 import { trainStudent, type StudentResult } from './student';
 import { pretrainTeacher } from './teacher';
 
@@ -18,17 +19,6 @@ export interface TrainRunOptions {
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
-
-/** Files of a run directory. `manifest.json` is written last: its presence means the run completed. */
-export const RUN_FILES = {
-  manifest: 'manifest.json',
-  metrics: 'metrics.json',
-  curveCsv: 'curve.csv',
-  curveSvg: 'curve.svg',
-  model: 'model',
-  teacher: 'teacher',
-  checkpoints: 'checkpoints',
-} as const;
 
 export interface RunMetrics {
   backbone: string;

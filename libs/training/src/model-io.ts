@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DatasetError, type RunManifest } from '@sgfd/contracts';
+import type { LoadedDataset } from '@sgfd/data';
+import { backboneData, createBackbone, disposeFeatures, featureTensors, Student, type Backbone } from '@sgfd/models';
+import { createRng } from '@sgfd/tensor';
+import { RUN_FILES } from './run-files';
+
+export interface LoadedModel {
+  backbone: Backbone;
+  manifest: RunManifest;
+  dispose(): void;
+}
+
+/**
+ * Rebuilds the model a run wrote (backbone, with SGFD students in its slots when the run used SGFD) for
+ * `dataset` and loads its best-validation weights.
+ */
+export async function loadRunModel(runDir: string, dataset: LoadedDataset): Promise<LoadedModel> {
+  const manifestPath = join(runDir, RUN_FILES.manifest);
+  let manifest: RunManifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as RunManifest;
+  } catch (error) {
+    throw new DatasetError(`Cannot read the run manifest: ${(error as Error).message}`, { file: manifestPath });
+  }
+  if (manifest.datasetId !== dataset.manifest.id) {
+    throw new DatasetError('The model was trained on another dataset', {
+      file: manifestPath,
+      field: 'datasetId',
+      expected: dataset.manifest.id,
+      found: manifest.datasetId,
+    });
+  }
+  const { config } = manifest;
+  const data = backboneData(dataset);
+  const features = featureTensors(dataset);
+  const rng = createRng(config.training.seed);
+  let backbone: Backbone | null = null;
+  try {
+    backbone = createBackbone(config.backbone, { data, features, params: config.backboneParams, rng });
+    if (config.sgfd.mode !== 'off') {
+      for (const m of backbone.projectionSlots) {
+        backbone.setProjection(m, new Student(data.featureDims[m]!, config.sgfd.latentDim, config.sgfd.leakySlope, rng));
+      }
+    }
+    await backbone.load(join(runDir, RUN_FILES.model));
+  } catch (error) {
+    backbone?.dispose();
+    disposeFeatures(features);
+    throw error;
+  }
+  const model = backbone;
+  return {
+    backbone: model,
+    manifest,
+    dispose: () => {
+      model.dispose();
+      disposeFeatures(features);
+    },
+  };
+}
