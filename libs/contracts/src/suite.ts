@@ -301,7 +301,12 @@ export interface ExperimentSuiteInput {
   carried?: SuiteCellOutcome[];
   /** How many times this suite has continued as new. */
   generation?: number;
+  /** When the first run of this suite started (set by continue-as-new). */
+  startedAt?: string;
 }
+
+/** Workflow id of a cell's trainPipeline: stable, so a re-run suite finds (and reuses) its cells' artifacts. */
+export const suiteCellWorkflowId = (suiteId: string, cellId: string): string => `${suiteId}/${cellId}`;
 
 /** What happened to one cell: the refs the report reads the numbers from, or the error. */
 export type SuiteCellOutcome =
