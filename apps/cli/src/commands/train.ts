@@ -1,0 +1,162 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKBONES, ConfigError, SGFD_MODES, type RunConfigInput } from '@sgfd/contracts';
+import { emit, formatNumber, globalsOf, keyValues, note } from '../output';
+import { defaultDatasetRoot, sgfdHome } from '../paths';
+import { parseInteger } from '../program';
+
+// Training pulls in tfjs; load it only when the command runs so other commands start fast.
+const loadTraining = () => import('@sgfd/training');
+const loadData = () => import('@sgfd/data');
+
+interface TrainFlags {
+  backbone?: string;
+  sgfd?: string;
+  config?: string;
+  set: string[];
+  root: string;
+  out?: string;
+  seed?: number;
+  epochs?: number;
+  patience?: number;
+  batchSize?: number;
+  lr?: number;
+}
+
+function parsePositive(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number.`);
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Sets `path` (a.b.c) in a plain object; the value is parsed as JSON when it can be (numbers, booleans). */
+function setPath(target: Record<string, unknown>, path: string, raw: string): void {
+  const keys = path.split('.');
+  if (keys.some((k) => k === '' || k === '__proto__')) throw new InvalidArgumentError(`--set: bad key '${path}'.`);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a bare string, e.g. --set sgfd.responseLoss=kl
+  }
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+/** The run config: --config file, then the flags, then every --set key=value, in that order. */
+export async function buildConfig(flags: TrainFlags): Promise<RunConfigInput> {
+  let config: Record<string, unknown> = {};
+  if (flags.config) {
+    try {
+      config = JSON.parse(await readFile(flags.config, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`Cannot read the run config: ${(error as Error).message}`, { file: flags.config, expected: 'a JSON object' });
+    }
+  }
+  const set = (path: string, value: unknown) => value !== undefined && setPath(config, path, JSON.stringify(value));
+  set('backbone', flags.backbone);
+  set('sgfd.mode', flags.sgfd);
+  set('training.seed', flags.seed);
+  set('training.epochs', flags.epochs);
+  set('training.patience', flags.patience);
+  set('training.batchSize', flags.batchSize);
+  set('training.learningRate', flags.lr);
+  for (const assignment of flags.set) {
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`--set expects key=value, got '${assignment}'.`);
+    setPath(config, assignment.slice(0, eq), assignment.slice(eq + 1));
+  }
+  config['backbone'] ??= 'vbpr';
+  return config as RunConfigInput;
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function metricsTable(name: string, metrics: Record<string, number>): string {
+  const keys = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20', 'precision@20', 'map@20', 'hit@20'].filter((k) => k in metrics);
+  return `${name}\n${keyValues(keys.map((k) => [`  ${k}`, formatNumber(metrics[k])]))}`;
+}
+
+/** `sgfd train`: one backbone, one schedule, in this process (for debugging; pipelines run on Temporal). */
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a backbone (optionally with SGFD) on a snapshot here, and write metrics, curves and the model')
+    .argument('<snapshot>', 'snapshot directory, or its id (prefix) under --root')
+    .addOption(new Option('--backbone <name>', 'backbone (default vbpr)').choices([...BACKBONES]))
+    .addOption(new Option('--sgfd <mode>', 'SGFD schedule (default two-stage; off trains the plain backbone)').choices([...SGFD_MODES]))
+    .option('--config <file>', 'run config JSON (RunConfig: backbone, backboneParams, sgfd, training); flags override it')
+    .option('--set <key=value>', 'override one config field, e.g. --set sgfd.tau=50 --set backboneParams.regWeight=0.1', collect, [])
+    .option('--seed <n>', 'training seed', parseInteger('--seed'))
+    .option('--epochs <n>', 'maximum epochs', parseInteger('--epochs', 1))
+    .option('--patience <n>', 'early-stopping patience (evaluations without improvement)', parseInteger('--patience', 1))
+    .option('--batch-size <n>', 'training batch size', parseInteger('--batch-size', 1))
+    .option('--lr <x>', 'learning rate', parsePositive('--lr'))
+    .option('--root <dir>', 'snapshot root for ids', defaultDatasetRoot())
+    .option('--out <dir>', 'run directory (default <SGFD_HOME>/runs/<hash of snapshot and config>); an existing one resumes')
+    .action(async (ref: string, flags: TrainFlags, cmd: Command) => {
+      const { findSnapshot, loadSnapshot } = await loadData();
+      const { trainRun, resolveRunConfig, fingerprint, RUN_FILES } = await loadTraining();
+      const config = resolveRunConfig(await buildConfig(flags), flags.config ?? 'command-line config');
+      const dataset = await loadSnapshot(await findSnapshot(ref, flags.root));
+      const outDir = flags.out ?? join(sgfdHome(), 'runs', fingerprint({ dataset: dataset.manifest.id, config }).slice(0, 16));
+      note(cmd, `training ${config.backbone} (sgfd ${config.sgfd.mode}) on ${dataset.manifest.id.slice(0, 12)} -> ${outDir}`);
+
+      const controller = new AbortController();
+      const interrupt = () => controller.abort(new ConfigError(`Interrupted; run the same command (or --out ${outDir}) to resume from the last checkpoint`));
+      process.once('SIGINT', interrupt);
+      const human = !globalsOf(cmd).json;
+      const tty = process.stderr.isTTY === true;
+      try {
+        const result = await trainRun(dataset, config, {
+          outDir,
+          signal: controller.signal,
+          onProgress: (e) => {
+            if (!human) return;
+            if (e.type === 'batch' && tty) process.stderr.write(`\r  ${e.stage} epoch ${e.epoch}: batch ${e.batch}/${e.batches}\x1b[K`);
+            else if (e.type === 'resumed') process.stderr.write(`${tty ? '\r\x1b[K' : ''}resumed ${e.stage} from epoch ${e.epoch}\n`);
+            else if (e.type === 'epoch') {
+              const valid = e.valid ? `  ${e.metric} ${formatNumber(e.valid[e.metric])}` : '';
+              const best = `  best ${formatNumber(e.bestScore)} @${e.bestEpoch}`;
+              const line = `${e.stage} epoch ${e.epoch}/${e.maxEpochs}  loss ${formatNumber(e.loss['total'])}${valid}${best}  ${duration(e.elapsedMs)}, early stop in <= ${duration(e.etaIfNoImprovementMs)}`;
+              process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
+            }
+          },
+        });
+        const { metrics } = result;
+        emit(cmd, { outDir, ...metrics, manifest: result.manifest }, () =>
+          [
+            keyValues([
+              ['run', result.manifest.runId],
+              ['backbone', `${metrics.backbone} (sgfd ${metrics.mode})`],
+              ['best epoch', `${metrics.bestEpoch} of ${metrics.epochsRun}${metrics.stoppedEarly ? ' (early stop)' : ''}`],
+              ...(metrics.teacher ? ([['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)]] as [string, string][]) : []),
+              ['backend', result.manifest.backend],
+            ]),
+            metricsTable('valid (selected epoch)', metrics.valid),
+            metricsTable('test', metrics.test),
+            `popularity baseline recall@20: valid ${formatNumber(metrics.popularity.valid['recall@20'])}, test ${formatNumber(metrics.popularity.test['recall@20'])}`,
+            `files: ${[RUN_FILES.metrics, RUN_FILES.curveCsv, RUN_FILES.curveSvg, `${RUN_FILES.model}/`, RUN_FILES.manifest].map((f) => join(outDir, f)).join(', ')}`,
+          ].join('\n'),
+        );
+      } finally {
+        process.removeListener('SIGINT', interrupt);
+      }
+    });
+}
