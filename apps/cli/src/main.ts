@@ -3,8 +3,13 @@
 import * as data from './commands/data';
 import * as start from './commands/start';
 import * as train from './commands/train';
+import * as dev from './commands/dev';
+import * as run from './commands/run';
+import * as status from './commands/status';
+import * as results from './commands/results';
+import * as cancel from './commands/cancel';
 import { runCli, type CommandModule } from './program';
 
-const modules: CommandModule[] = [data, start, train];
+const modules: CommandModule[] = [data, start, train, dev, run, status, results, cancel];
 
 process.exitCode = await runCli(modules, process.argv.slice(2));

@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createIngestActivities } from '@sgfd/activities';
 import { runStageWorker } from '@sgfd/activities/hosting';
+import { REPO_ROOT, readLocalServerState } from '@sgfd/tools';
 
 const resolvePath = (specifier: string) => fileURLToPath(import.meta.resolve(specifier));
 const workflowsEntry = resolvePath('@sgfd/workflows');
-const repoRoot = join(dirname(workflowsEntry), '..', '..');
 
 process.exit(
   await runStageWorker({
@@ -15,10 +15,11 @@ process.exit(
     createActivities: ({ store }) => createIngestActivities({ store }),
     workflows: {
       path: workflowsEntry,
-      inputs: [dirname(workflowsEntry), dirname(resolvePath('@sgfd/contracts')), join(repoRoot, 'package-lock.json')],
+      inputs: [dirname(workflowsEntry), dirname(resolvePath('@sgfd/contracts')), join(REPO_ROOT, 'package-lock.json')],
     },
     defaultMaxActivities: 2,
     shutdownGraceMs: 30_000,
+    checkout: { root: REPO_ROOT, localServer: readLocalServerState },
     needsTensorBackend: false,
   }),
 );

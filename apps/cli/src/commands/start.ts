@@ -1,26 +1,104 @@
 import type { Command } from 'commander';
-import { snapshotText, summaryText } from '../dataset-format';
+import type { RunConfigInput, RunSummary, SgfdMode, TrainPipelineInput } from '@sgfd/contracts';
+import { TRAIN_PIPELINE_WORKFLOW, WORKFLOW_TASK_QUEUE } from '@sgfd/contracts';
 import { emit, note } from '../output';
-import { defaultDatasetRoot } from '../paths';
+import { connect, type Connected } from '../pipeline/connect';
+import { followRuns, LiveLines } from '../pipeline/follow';
+import { comparisonTable, duration } from '../pipeline/progress-view';
+import { evaluationDirOf, webUiLink } from '../pipeline/links';
+import { startLocalStack, untilSignal, type LocalStack } from '../pipeline/local-stack';
+import { DEFAULT_DATA_SEED } from '../pipeline/run-input';
 
 /**
- * `sgfd start` (what `npm start` runs). Until the Temporal pipeline is wired in, it runs the data stage
- * end to end on the office preset: synthesise, write the snapshot, load it back and inspect it.
+ * The demo `npm start` runs: VBPR with and without SGFD (two-stage) on the synthetic `office` preset
+ * (4,874 users, 2,406 items, ~53k interactions, 54 categories). Epoch caps keep both runs, trained side by
+ * side on two cores, within the 10-minute budget (see README, "Running the pipeline"); a full run uses
+ * the defaults (1,000 epochs, patience 20) through `sgfd run`.
  */
+export const OFFICE_DEMO: RunConfigInput = {
+  backbone: 'vbpr',
+  training: { epochs: 20, patience: 5, learningRate: 0.01, seed: 2023 },
+  sgfd: { teacher: { epochs: 20, patience: 5 } },
+};
+const ARMS: { mode: SgfdMode; label: string }[] = [
+  { mode: 'off', label: 'VBPR' },
+  { mode: 'two-stage', label: 'VBPR+SGFD' },
+];
+
+async function startRuns(connected: Connected, stamp: string): Promise<{ input: TrainPipelineInput; label: string }[]> {
+  const { codeVersion, resolveRunConfig } = await import('@sgfd/training');
+  const runs = ARMS.map(({ mode, label }) => {
+    const config = resolveRunConfig({ ...OFFICE_DEMO, sgfd: { ...OFFICE_DEMO.sgfd, mode } }, 'npm start config');
+    const input: TrainPipelineInput = {
+      runId: `start-vbpr-${mode}-office-${stamp}`,
+      dataset: { kind: 'synthetic', preset: 'office', seed: DEFAULT_DATA_SEED },
+      config,
+      codeVersion: codeVersion(),
+    };
+    return { input, label };
+  });
+  for (const { input } of runs) {
+    await connected.client.workflow.start(TRAIN_PIPELINE_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: input.runId, args: [input] });
+  }
+  return runs;
+}
+
+/** `sgfd start` (what `npm start` runs): server, workers, VBPR vs VBPR+SGFD on office, results with the gain. */
 export function register(program: Command): void {
   program
     .command('start')
-    .description('run the main job (for now: the data stage end to end on the synthetic office preset)')
-    .option('--out <root>', 'snapshot root', defaultDatasetRoot())
-    .action(async (opts: { out: string }, cmd: Command) => {
-      note(cmd, "sgfd start: generating the synthetic 'office' dataset…");
-      const started = performance.now();
-      const { generateSynthetic, loadSnapshot, summarizeDataset, writeSnapshot } = await import('@sgfd/data');
-      const written = await writeSnapshot(generateSynthetic({ preset: 'office' }), { root: opts.out });
-      note(cmd, snapshotText(written));
-      note(cmd, '\ninspecting the snapshot…\n');
-      const summary = summarizeDataset(await loadSnapshot(written.dir));
-      const seconds = (performance.now() - started) / 1000;
-      emit(cmd, { snapshot: written.dir, created: written.created, seconds, summary }, () => `${summaryText(summary)}\n\ndone in ${seconds.toFixed(1)} s`);
+    .description('the demo: local Temporal server + four workers, then VBPR and VBPR+SGFD on the synthetic office preset')
+    .option('--artifacts <dir>', 'artifact store of the workers (default <repo>/.sgfd/artifacts)')
+    .action(async (opts: { artifacts?: string }, cmd: Command) => {
+      const started = Date.now();
+      const say = (line: string) => note(cmd, line);
+      const signal = untilSignal();
+      let stack: LocalStack | undefined;
+      let connected: Connected | undefined;
+      try {
+        say('[1/3] local Temporal server and workers');
+        // Two student workers: the plain run's student trains while the SGFD run's teacher does, on two cores.
+        stack = await startLocalStack({ artifacts: opts.artifacts, extraWorkers: { student: 1 }, note: (l) => say(`  ${l}`) });
+        connected = await connect({ address: stack.target.address, namespace: stack.target.namespace });
+        say(`[2/3] training on 'office': ${ARMS.map((a) => a.label).join(' and ')} (ingest -> teacher -> student -> evaluate)`);
+        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+        const runs = await startRuns(connected, stamp);
+        for (const { input } of runs) {
+          const ui = await webUiLink(stack.target, input.runId);
+          say(`  ${input.runId}${ui ? `  ${ui}` : ''}`);
+        }
+        const follow = followRuns(
+          connected.client,
+          runs.map((r) => ({ workflowId: r.input.runId, label: r.label })),
+          new LiveLines(process.stderr, 15_000),
+        );
+        const outcome = await Promise.race([follow.then((s) => ({ summaries: s })), signal.promise.then((s) => ({ signal: s }))]);
+        if ('signal' in outcome) {
+          say(`${outcome.signal}: cancelling the runs…`);
+          await Promise.all(runs.map((r) => connected!.client.workflow.getHandle(r.input.runId).cancel().catch(() => undefined)));
+          await follow.catch(() => undefined);
+          return;
+        }
+        const summaries: RunSummary[] = outcome.summaries;
+        say(`[3/3] results (test split, full ranking; ${duration((Date.now() - started) / 1000)} in all)`);
+        const table = comparisonTable(summaries.map((summary, i) => ({ label: runs[i]!.label, summary })));
+        emit(cmd, { runs: summaries, seconds: (Date.now() - started) / 1000 }, () =>
+          [
+            '',
+            table,
+            '',
+            ...summaries.map((s, i) => `${runs[i]!.label} report: ${evaluationDirOf(s) ?? s.artifacts.evaluation.uri}/report.md`),
+          ].join('\n'),
+        );
+      } finally {
+        signal.dispose();
+        await connected?.close();
+        if (stack) {
+          await stack.stop();
+          if (stack.uiUrl) {
+            say(`\nTemporal Web UI: ${stack.uiUrl} (the server keeps running; stop it with \`node --import tsx tools/temporal/server.ts stop\`)`);
+          }
+        }
+      }
     });
 }

@@ -1,5 +1,3 @@
-import { readLocalServerState } from '@sgfd/tools';
-
 /** Where Temporal is and which namespace to use. */
 export interface TemporalTarget {
   address: string;
@@ -20,15 +18,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The local dev server a checkout records (tools/temporal's `.sgfd/temporal-server.json`), if any. */
+export type LocalServerLookup = () => Promise<{ pid: number; address: string; namespace: string } | undefined>;
+
 /**
- * Flags win, then TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, then the local dev server this checkout started
- * (`.sgfd/temporal-server.json`, if its process is alive), then 127.0.0.1:7233 / default.
+ * Flags win, then TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, then the local dev server of this checkout (if its
+ * process is alive), then 127.0.0.1:7233 / default.
  */
-export async function resolveTemporalTarget(flags: { address?: string; namespace?: string }, env: NodeJS.ProcessEnv = process.env): Promise<TemporalTarget> {
+export async function resolveTemporalTarget(
+  flags: { address?: string; namespace?: string },
+  localServer?: LocalServerLookup,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TemporalTarget> {
   const namespaceFrom = (local?: string) => flags.namespace ?? (env['TEMPORAL_NAMESPACE'] || undefined) ?? local ?? 'default';
   if (flags.address) return { address: flags.address, namespace: namespaceFrom(), source: 'flag' };
   if (env['TEMPORAL_ADDRESS']) return { address: env['TEMPORAL_ADDRESS'], namespace: namespaceFrom(), source: 'env' };
-  const local = await readLocalServerState().catch(() => undefined);
+  const local = await localServer?.().catch(() => undefined);
   if (local && alive(local.pid)) return { address: local.address, namespace: namespaceFrom(local.namespace), source: 'local-server' };
   return { address: DEFAULT_TEMPORAL_ADDRESS, namespace: namespaceFrom(), source: 'default' };
 }

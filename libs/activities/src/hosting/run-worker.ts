@@ -7,10 +7,9 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from 
 import { TASK_QUEUES, WORKFLOW_TASK_QUEUE, type Stage } from '@sgfd/contracts';
 import { DEFAULT_ARTIFACT_ROOT, openArtifactStore, type ArtifactStore } from '@sgfd/artifacts';
 import { initBackend } from '@sgfd/tensor';
-import { REPO_ROOT } from '@sgfd/tools';
 import { signalWorkflowProgress, type ProgressSink } from '../progress-sink';
 import { prebuiltWorkflowBundle, type WorkflowBundleSource } from './bundle-cache';
-import { resolveTemporalTarget, unreachableMessage } from './connection';
+import { resolveTemporalTarget, unreachableMessage, type LocalServerLookup } from './connection';
 import { createLogLine } from './log';
 
 export interface StageWorkerDeps {
@@ -30,6 +29,8 @@ export interface StageWorkerSpec {
   shutdownGraceMs: number;
   /** Training and evaluation need the tensor backend; ingestion does not. */
   needsTensorBackend: boolean;
+  /** The checkout: default artifact root (<repo>/.sgfd/artifacts), bundle cache, and its local dev server. */
+  checkout: { root: string; localServer?: LocalServerLookup };
 }
 
 const usage = (spec: StageWorkerSpec) => `usage: node --import tsx apps/worker-${spec.stage}/src/main.ts [options]
@@ -85,8 +86,8 @@ export async function runStageWorker(spec: StageWorkerSpec, argv = process.argv.
   };
   const logger = new DefaultLogger('WARN', logFunction);
   Runtime.install({ logger, shutdownSignals: [] });
-  const target = await resolveTemporalTarget(values, env);
-  const artifacts = values.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, DEFAULT_ARTIFACT_ROOT);
+  const target = await resolveTemporalTarget(values, spec.checkout.localServer, env);
+  const artifacts = values.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(spec.checkout.root, DEFAULT_ARTIFACT_ROOT);
   const store = openArtifactStore(artifacts.startsWith('file:') ? artifacts : resolve(artifacts));
 
   let nativeConnection: NativeConnection;
@@ -114,7 +115,7 @@ export async function runStageWorker(spec: StageWorkerSpec, argv = process.argv.
       }),
     );
     if (spec.workflows) {
-      const codePath = await prebuiltWorkflowBundle(spec.workflows, join(REPO_ROOT, '.sgfd', 'cache'), logger);
+      const codePath = await prebuiltWorkflowBundle(spec.workflows, join(spec.checkout.root, '.sgfd', 'cache'), logger);
       workers.push(
         await Worker.create({
           connection: nativeConnection,

@@ -1,0 +1,79 @@
+// The local stack `sgfd dev` and `sgfd start` bring up: this checkout's Temporal dev server (built on
+// first use) or the server named by flags/env, and the four worker apps as child processes.
+import { UserError, type Stage } from '@sgfd/contracts';
+import { ensureLocalServer, readLocalServerState, stopLocalServer } from '@sgfd/tools';
+import { resolveTemporalTarget, type TemporalTarget } from '@sgfd/activities/connection';
+import type { ConnectionFlags } from './connect';
+import { startWorkers, type WorkerGroup, type WorkerLogEvent } from './workers';
+
+/** A worker of the stack died: the command stops everything and exits 1 with this message. */
+export class StackStoppedError extends UserError {
+  override readonly name = 'StackStoppedError';
+}
+
+export interface LocalStack {
+  target: TemporalTarget;
+  uiUrl: string | null;
+  /** True when this command started the server (so it may stop it). */
+  startedServer: boolean;
+  workers: WorkerGroup;
+  stop(options?: { server?: boolean }): Promise<void>;
+}
+
+export interface LocalStackOptions extends ConnectionFlags {
+  artifacts?: string;
+  extraWorkers?: Partial<Record<Stage, number>>;
+  onLog?: (event: WorkerLogEvent) => void;
+  /** Progress notes (building the server, starting workers). */
+  note: (line: string) => void;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  let target: TemporalTarget;
+  let uiUrl: string | null = null;
+  let startedServer = false;
+  if (options.address || process.env['TEMPORAL_ADDRESS']) {
+    target = await resolveTemporalTarget(options, readLocalServerState);
+    options.note(`Temporal ${target.address} (namespace ${target.namespace}, from ${target.source})`);
+  } else {
+    options.note('Temporal: reusing or starting the local dev server (the first time, this builds it: ~5 min)…');
+    const server = await ensureLocalServer({ namespace: options.namespace });
+    target = { address: server.address, namespace: server.namespace, source: 'local-server' };
+    uiUrl = server.uiUrl;
+    startedServer = !server.reused;
+    options.note(`Temporal ${server.address} (namespace ${server.namespace}${server.reused ? ', already running' : ''}); Web UI ${server.uiUrl}`);
+  }
+  options.note('starting the workers (ingest + workflows, teacher, student, eval)…');
+  let workers: WorkerGroup;
+  try {
+    workers = await startWorkers({ target, artifacts: options.artifacts, extra: options.extraWorkers, onLog: options.onLog });
+  } catch (e) {
+    if (startedServer) await stopLocalServer();
+    throw e;
+  }
+  return {
+    target,
+    uiUrl,
+    startedServer,
+    workers,
+    async stop({ server = false } = {}) {
+      await workers.stop();
+      if (server && startedServer) await stopLocalServer();
+    },
+  };
+}
+
+/** Resolves on the first SIGINT/SIGTERM (and keeps the default exit from happening). */
+export function untilSignal(): { promise: Promise<NodeJS.Signals>; dispose(): void } {
+  let handler: (signal: NodeJS.Signals) => void = () => undefined;
+  const promise = new Promise<NodeJS.Signals>((resolve) => (handler = resolve));
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return {
+    promise,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// Turns `sgfd run` flags into the workflow's input: the dataset spec, the resolved config, an id.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import {
+  ConfigError,
+  type DatasetSpec,
+  type RunConfig,
+  type RunConfigInput,
+  type SgfdMode,
+  type TrainPipelineInput,
+} from '@sgfd/contracts';
+
+// Loaded when a run is prepared, so `sgfd --help` and the other commands start fast.
+const loadData = () => import('@sgfd/data');
+const loadTraining = () => import('@sgfd/training');
+
+/** Seed of the synthetic generator when a preset is named (the `sgfd data synth` default). */
+export const DEFAULT_DATA_SEED = 2023;
+
+/**
+ * A preset name (tiny, office, baby), or a folder: a snapshot (manifest.json), an MMRec dataset (*.inter)
+ * or Parquet tables (interactions.parquet). Paths become absolute: workers may run elsewhere.
+ */
+export async function datasetSpecFor(value: string, dataSeed = DEFAULT_DATA_SEED): Promise<DatasetSpec> {
+  const { SYNTHETIC_PRESET_NAMES } = await loadData();
+  if ((SYNTHETIC_PRESET_NAMES as readonly string[]).includes(value)) return { kind: 'synthetic', preset: value, seed: dataSeed };
+  const dir = resolve(value);
+  if (!existsSync(dir)) {
+    throw new ConfigError(`No dataset '${value}'`, {
+      field: '--dataset',
+      expected: `a preset (${SYNTHETIC_PRESET_NAMES.join(', ')}), a snapshot folder, an MMRec folder or a Parquet folder`,
+      found: `nothing at ${dir}`,
+    });
+  }
+  if (!statSync(dir).isDirectory()) throw new ConfigError('A dataset is a folder', { field: '--dataset', found: `the file ${dir}` });
+  if (existsSync(join(dir, 'manifest.json'))) return { kind: 'snapshot', path: dir };
+  if (readdirSync(dir).some((f) => f.endsWith('.inter'))) return { kind: 'mmrec', dir };
+  if (existsSync(join(dir, 'interactions.parquet'))) return { kind: 'parquet', dir };
+  throw new ConfigError(`Not a dataset folder: ${dir}`, {
+    field: '--dataset',
+    expected: 'manifest.json (snapshot), <name>.inter (MMRec) or interactions.parquet',
+    found: readdirSync(dir).slice(0, 8).join(', ') || 'an empty folder',
+  });
+}
+
+export interface RunFlags {
+  dataset: string;
+  backbone?: string;
+  sgfd?: SgfdMode;
+  seed?: number;
+  dataSeed?: number;
+  config?: string;
+  epochs?: number;
+  id?: string;
+}
+
+async function readConfigFile(path: string): Promise<RunConfigInput> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('Cannot read the config file', { file: path, found: (e as NodeJS.ErrnoException).code ?? String(e) });
+  }
+  try {
+    return JSON.parse(text) as RunConfigInput;
+  } catch (e) {
+    throw new ConfigError('The config file is not JSON', { file: path, found: (e as Error).message });
+  }
+}
+
+/** The config file (if any) with the flags on top, every default filled and validated. */
+export async function runConfigFor(flags: Omit<RunFlags, 'dataset'>): Promise<RunConfig> {
+  const file: Partial<RunConfigInput> = flags.config ? await readConfigFile(resolve(flags.config)) : {};
+  const merged = {
+    ...file,
+    ...(flags.backbone ? { backbone: flags.backbone } : {}),
+    sgfd: { ...file.sgfd, ...(flags.sgfd ? { mode: flags.sgfd } : {}) },
+    training: {
+      ...file.training,
+      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    },
+  };
+  if (!merged.backbone) throw new ConfigError('Which backbone? Pass --backbone (or set "backbone" in the config file)', { field: 'backbone' });
+  const { resolveRunConfig } = await loadTraining();
+  return resolveRunConfig(merged as RunConfigInput, flags.config ?? 'run config');
+}
+
+function datasetLabel(spec: DatasetSpec): string {
+  switch (spec.kind) {
+    case 'synthetic':
+      return spec.preset;
+    case 'snapshot':
+      return basename(spec.path).slice(0, 12);
+    case 'mmrec':
+    case 'parquet':
+      return basename(spec.dir);
+  }
+}
+
+/** `vbpr-two-stage-office-20261126-230501`: readable in the Web UI, unique per second. */
+export function defaultRunId(config: RunConfig, dataset: DatasetSpec, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${config.backbone}-${config.sgfd.mode}-${datasetLabel(dataset)}-${stamp}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export async function pipelineInputFor(flags: RunFlags): Promise<TrainPipelineInput> {
+  const dataset = await datasetSpecFor(flags.dataset, flags.dataSeed);
+  const config = await runConfigFor(flags);
+  const { codeVersion } = await loadTraining();
+  return { runId: flags.id ?? defaultRunId(config, dataset), dataset, config, codeVersion: codeVersion() };
+}
