@@ -9,3 +9,5 @@ export type { TrainingDeps } from './training-deps';
 export { SNAPSHOT_FOLDER, loadSnapshotArtifact, snapshotDir } from './snapshot-artifact';
 export { sourceIdentity, readDatasetSource } from './dataset-source';
 export { toActivityFailure } from './failures';
+export { createSuiteActivities, readCellResults, suiteReportKey, type SuiteDeps, type SuiteReportMeta } from './suite';
+export { DECISION_FILE, configKeyOf, createChampionActivities, decisionKey, latestDecision, listChampionHistory, readDecision, type ChampionDeps } from './champion';

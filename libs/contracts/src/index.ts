@@ -6,3 +6,4 @@ export * from './run';
 export * from './queues';
 export * from './pipeline';
 export * from './suite';
+export * from './retrain';

@@ -1,0 +1,113 @@
+// The champion of a retraining schedule and its decision history, in the artifact store. Every retrain run
+// records one decision as an immutable `champion` artifact at (schedule, seq); the latest decision names the
+// champion in service. Publishing a seq is atomic, so two runs cannot both record decision n.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import type {
+  ArtifactRef,
+  ChampionActivities,
+  ChampionDecision,
+  ReadChampionInput,
+  ReadChampionResult,
+  RecordDecisionInput,
+  RunConfig,
+  ScoreChampionInput,
+  ScoreChampionResult,
+} from '@sgfd/contracts';
+import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
+import { evaluateBackbone } from '@sgfd/training';
+import { failingClearly } from './failures';
+import { restoreModel } from './restore-model';
+import { loadSnapshotArtifact } from './snapshot-artifact';
+import { MODEL_FOLDER } from './student';
+
+export const DECISION_FILE = 'decision.json';
+/** Versions the layout of the history (not the code that trains): part of every decision's address. */
+const HISTORY_FORMAT = 'champion-history/1';
+
+export interface ChampionDeps {
+  store: ArtifactStore;
+}
+
+/** Address of decision `seq` (from 1) of a schedule. */
+export function decisionKey(scheduleId: string, seq: number): string {
+  return artifactKey({ inputs: { scheduleId, seq }, config: null, codeVersion: HISTORY_FORMAT });
+}
+
+/** Equal keys mean an identical training recipe: the same run config and the same code version. */
+export function configKeyOf(config: RunConfig, codeVersion: string): string {
+  return artifactKey({ inputs: null, config, codeVersion });
+}
+
+export async function readDecision(store: ArtifactStore, scheduleId: string, seq: number): Promise<ChampionDecision | undefined> {
+  const found = await store.find({ kind: 'champion', key: decisionKey(scheduleId, seq) });
+  return found?.manifest.meta as ChampionDecision | undefined;
+}
+
+/** Every decision of a schedule, oldest first (empty for a schedule that never ran). */
+export async function listChampionHistory(store: ArtifactStore, scheduleId: string): Promise<ChampionDecision[]> {
+  const history: ChampionDecision[] = [];
+  for (let seq = 1; ; seq++) {
+    const decision = await readDecision(store, scheduleId, seq);
+    if (!decision) return history;
+    history.push(decision);
+  }
+}
+
+export async function latestDecision(store: ArtifactStore, scheduleId: string): Promise<ChampionDecision | null> {
+  return (await listChampionHistory(store, scheduleId)).at(-1) ?? null;
+}
+
+export function createChampionActivities(deps: ChampionDeps): ChampionActivities {
+  return {
+    async readChampion(input: ReadChampionInput): Promise<ReadChampionResult> {
+      return failingClearly(async () => ({
+        latest: await latestDecision(deps.store, input.scheduleId),
+        configKey: configKeyOf(input.config, input.codeVersion),
+      }));
+    },
+
+    async scoreChampion(input: ScoreChampionInput): Promise<ScoreChampionResult> {
+      return failingClearly(async () => {
+        const { champion, metric } = input;
+        const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
+        const { users, items } = dataset.manifest.counts;
+        if (users !== champion.counts.users || items !== champion.counts.items) {
+          return {
+            score: null,
+            reason: `it has ${champion.counts.users} users x ${champion.counts.items} items, the new snapshot ${users} x ${items}`,
+          };
+        }
+        Context.current().heartbeat();
+        const model = await restoreModel(dataset, champion.config, join(await deps.store.openPath(champion.model), MODEL_FOLDER));
+        try {
+          const valid = evaluateBackbone(dataset, model.backbone, 'valid', { maskValidInTest: champion.config.training.maskValidInTest }).mean;
+          const score = valid[metric];
+          if (score === undefined) throw ApplicationFailure.nonRetryable(`Metric '${metric}' is not among the validation metrics (${Object.keys(valid).join(', ')})`, 'ConfigError');
+          return { score, reason: null };
+        } finally {
+          model.dispose();
+        }
+      });
+    },
+
+    async recordDecision({ decision }: RecordDecisionInput): Promise<{ decision: ArtifactRef }> {
+      return failingClearly(async () => {
+        const stored = await deps.store.withArtifact<ChampionDecision>({ kind: 'champion', key: decisionKey(decision.scheduleId, decision.seq) }, async (staging) => {
+          await writeFile(await staging.path(DECISION_FILE), `${JSON.stringify(decision, null, 2)}\n`);
+          return decision;
+        });
+        // A retry of this very activity finds its own decision; another run's decision at this seq is a conflict.
+        if (stored.reused && stored.manifest.meta.workflowId !== decision.workflowId) {
+          throw ApplicationFailure.nonRetryable(
+            `Decision ${decision.seq} of schedule '${decision.scheduleId}' was recorded meanwhile by ${stored.manifest.meta.workflowId}: this run's decision is stale; the next run decides again`,
+            'ChampionConflict',
+          );
+        }
+        return { decision: stored.ref };
+      });
+    },
+  };
+}
