@@ -17,8 +17,22 @@ describe('replay of recorded trainPipeline histories', () => {
     files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.binpb')).sort();
   });
 
-  it('has recorded histories to replay', () => {
+  it('has recorded histories to replay, a whole pipeline run through the four worker apps among them', () => {
     expect(files.length).toBeGreaterThanOrEqual(2);
+    // Recorded by apps/cli/src/pipeline.test.ts with SGFD_RECORD_HISTORIES=1.
+    expect(files).toContain('full-pipeline-two-stage.binpb');
+  });
+
+  it('the recorded pipeline ran the four stages in order on their own task queues', async () => {
+    const history = await readHistory('full-pipeline-two-stage.binpb');
+    const scheduled = history.events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    expect(scheduled.map((a) => [a.activityType?.name, a.taskQueue?.name])).toEqual([
+      ['ingestDataset', 'sgfd-ingest'],
+      ['pretrainTeacher', 'sgfd-teacher'],
+      ['distillStudent', 'sgfd-student'],
+      ['evaluateModel', 'sgfd-eval'],
+    ]);
+    expect(history.events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
   });
 
   it('replays every recorded history with the current workflow code', async () => {

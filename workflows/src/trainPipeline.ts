@@ -64,10 +64,11 @@ class ProgressTracker {
     this.touch();
   }
 
-  end(stage: Stage, status: StageStatus, bestValid?: number): void {
+  /** A finished training stage also reports its final numbers (progress signals are throttled and may lag). */
+  end(stage: Stage, status: StageStatus, training?: { bestValid: number; epochsTrained: number; maxEpochs: number }): void {
     const s = this.state.stages[stage];
     Object.assign(s, { status, finishedAt: status === 'skipped' ? null : now() });
-    if (bestValid !== undefined) s.bestValid = bestValid;
+    if (training) Object.assign(s, { bestValid: training.bestValid, epoch: training.epochsTrained, maxEpochs: training.maxEpochs });
     this.state.etaSeconds = null;
     this.touch();
   }
@@ -156,7 +157,7 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
     if (config.sgfd.mode === 'two-stage') {
       progress.begin('teacher');
       const result = await pretrainTeacher({ runId, snapshot, datasetId, config, codeVersion });
-      progress.end('teacher', result.reused ? 'reused' : 'done', result.bestValid);
+      progress.end('teacher', result.reused ? 'reused' : 'done', { ...result, maxEpochs: config.sgfd.teacher.epochs });
       teacher = result;
     } else {
       progress.end('teacher', 'skipped');
@@ -164,7 +165,7 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
 
     progress.begin('student');
     const student = await distillStudent({ runId, snapshot, datasetId, teacher: teacher?.teacher ?? null, config, codeVersion });
-    progress.end('student', student.reused ? 'reused' : 'done', student.bestValid);
+    progress.end('student', student.reused ? 'reused' : 'done', { ...student, maxEpochs: config.training.epochs });
 
     progress.begin('eval');
     const evaluation = await evaluateModel({ runId, snapshot, datasetId, model: student.model, config, codeVersion });

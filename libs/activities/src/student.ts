@@ -59,6 +59,7 @@ export function createStudentActivities(deps: TrainingDeps): StudentActivities {
         try {
           const stored = await deps.store.withArtifact<ModelMeta>({ kind: 'model', key }, async (staging) => {
             const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
+            attempt.beat();
             const teacher = input.teacher ? await loadTeacherOutputs(join(await deps.store.openPath(input.teacher), TEACHER_OUTPUTS_FOLDER)) : null;
             const result = await trainStudent(dataset, input.config, teacher, {
               checkpointDir: attempt.checkpointDir,

@@ -46,6 +46,7 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
         try {
           const stored = await deps.store.withArtifact<TeacherMeta>({ kind: 'teacher', key }, async (staging) => {
             const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
+            attempt.beat();
             const outputs = await pretrainTeacher(dataset, input.config, {
               checkpointDir: attempt.checkpointDir,
               onProgress: attempt.onProgress,

@@ -60,6 +60,12 @@ export class TrainingAttempt {
     this.checkpointDir = reported && existsSync(reported) ? reported : own;
     this.state = isHeartbeat(previous) ? { ...previous } : { epoch: 0, bestValid: null, checkpointUri: null };
     this.record = { attempt: info.attempt, resumedFromEpoch: null, trainedEpochs: [] };
+    this.beat();
+  }
+
+  /** Tells Temporal the attempt is alive (also between steps that are not epochs, e.g. loading data). */
+  beat(): void {
+    this.context.heartbeat(this.state);
   }
 
   /** Aborts when the activity is cancelled (workflow cancelled, heartbeat timeout, worker shutdown). */
@@ -89,7 +95,7 @@ export class TrainingAttempt {
         break;
     }
     // The SDK sends at most one heartbeat per 0.8 x heartbeat timeout, always with the latest details.
-    this.context.heartbeat(this.state);
+    this.beat();
     if (event.type === 'epoch' || event.type === 'resumed') this.report(event.type === 'resumed');
   };
 

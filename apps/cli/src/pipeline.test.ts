@@ -1,0 +1,267 @@
+// The pipeline end to end on the run's real Temporal server, through the four worker apps running as real
+// child processes (as `sgfd dev` runs them): results, idempotence, a killed worker, bad input, cancellation,
+// and the recorded history the workflows' replay test replays.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import proto from '@temporalio/proto';
+import Long from 'long';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PIPELINE_PROGRESS_QUERY,
+  TRAIN_PIPELINE_WORKFLOW,
+  WORKFLOW_TASK_QUEUE,
+  type DatasetSpec,
+  type PipelineProgress,
+  type RunConfigInput,
+  type RunSummary,
+  type TrainPipelineInput,
+  type TrainingHeartbeat,
+} from '@sgfd/contracts';
+import { FileArtifactStore } from '@sgfd/artifacts';
+import { EVALUATION_FILES, readTrainingRecord } from '@sgfd/activities';
+import { REPO_ROOT } from '@sgfd/tools';
+import { temporalTestAddress } from '@sgfd/tools/testing';
+import { startWorker, startWorkers, type WorkerGroup, type WorkerProcess } from './pipeline/workers';
+
+const History = proto.temporal.api.history.v1.History;
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'sgfd.mjs');
+const TINY: DatasetSpec = { kind: 'synthetic', preset: 'tiny', seed: 11 };
+// Short heartbeat timeouts: a killed worker is noticed within seconds.
+const TIMEOUTS: TrainPipelineInput['timeouts'] = {
+  ingest: { heartbeatTimeoutMs: 10_000 },
+  teacher: { heartbeatTimeoutMs: 5_000 },
+  student: { heartbeatTimeoutMs: 3_000 },
+  eval: { heartbeatTimeoutMs: 10_000 },
+};
+
+// Loaded as the CLI loads them (lazily), so the import rules of the project hold in its tests too.
+const loadData = () => import('@sgfd/data');
+const loadTraining = () => import('@sgfd/training');
+
+async function pipelineInput(config: RunConfigInput, dataset: DatasetSpec = TINY): Promise<TrainPipelineInput> {
+  const { resolveRunConfig } = await loadTraining();
+  return { runId: `e2e-${randomUUID().slice(0, 8)}`, dataset, config: resolveRunConfig(config), codeVersion: 'e2e-test', timeouts: TIMEOUTS };
+}
+
+const twoStage: RunConfigInput = {
+  backbone: 'vbpr',
+  sgfd: { mode: 'two-stage', teacher: { epochs: 4, patience: 10 } },
+  training: { epochs: 8, patience: 20, learningRate: 0.01, checkpointEvery: 2, seed: 5 },
+};
+
+async function registerNamespace(address: string): Promise<string> {
+  const namespace = `cli-e2e-${randomUUID().slice(0, 8)}`;
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(24 * 3600) } });
+    // Registration reaches the front end's namespace cache a moment after the database.
+    for (let i = 0; ; i++) {
+      try {
+        await connection.workflowService.countWorkflowExecutions({ namespace });
+        return namespace;
+      } catch (e) {
+        if (i >= 100) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+/** With SGFD_RECORD_HISTORIES=1, saves the run's history as a replay fixture of the workflows project. */
+async function recordHistoryIfAsked(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env['SGFD_RECORD_HISTORIES']) return;
+  const file = join(REPO_ROOT, 'workflows', 'src', 'histories', `${name}.binpb`);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, History.encode(await handle.fetchHistory()).finish());
+  await rename(`${file}.tmp`, file);
+}
+
+function sgfd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '' } }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const decodeJson = (payload: { data?: Uint8Array | null } | undefined) => JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as unknown;
+
+describe('the pipeline through four worker processes on the real server', { timeout: 180_000 }, () => {
+  let address: string;
+  let namespace: string;
+  let artifacts: string;
+  let store: FileArtifactStore;
+  let workers: WorkerGroup;
+  const extra: WorkerProcess[] = [];
+  let connection: Connection;
+  let client: Client;
+
+  beforeAll(async () => {
+    ({ address } = temporalTestAddress());
+    namespace = await registerNamespace(address);
+    artifacts = await mkdtemp(join(tmpdir(), 'sgfd-e2e-'));
+    store = new FileArtifactStore(artifacts);
+    workers = await startWorkers({ target: { address, namespace }, artifacts });
+    connection = await Connection.connect({ address });
+    client = new Client({ connection, namespace });
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all(extra.map((w) => w.stop()));
+    await workers?.stop();
+    await connection?.close();
+    await rm(artifacts, { recursive: true, force: true });
+  }, 60_000);
+
+  const start = (input: TrainPipelineInput) =>
+    client.workflow.start(TRAIN_PIPELINE_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: input.runId, args: [input] });
+  const staging = async () => readdir(join(artifacts, '.staging')).catch(() => []);
+  const checkpoints = async () => readdir(join(artifacts, '.checkpoints'), { recursive: true }).catch(() => []);
+  let firstRun: { input: TrainPipelineInput; summary: RunSummary };
+
+  it('trains tiny end to end; the returned metrics are those of the evaluation artifact and beat popularity', async () => {
+    const input = await pipelineInput(twoStage);
+    const handle = await start(input);
+    const summary: RunSummary = await handle.result();
+    firstRun = { input, summary };
+    const written = JSON.parse(new TextDecoder().decode(await store.get(summary.artifacts.evaluation, EVALUATION_FILES.metrics)));
+    expect(written).toEqual({ test: summary.test, valid: summary.valid, popularity: summary.popularity });
+    expect(summary.test['recall@20']).toBeGreaterThan(summary.popularity['recall@20']! * 1.1);
+    expect(summary.test['ndcg@20']).toBeGreaterThan(summary.popularity['ndcg@20']!);
+    expect(summary.reused).toEqual({ ingest: false, teacher: false, student: false, eval: false });
+    expect(summary.artifacts.teacher).not.toBeNull();
+    const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
+    expect(progress.stage).toBe('done');
+    expect(Object.values(progress.stages).map((s) => s.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(progress.stages.student).toMatchObject({ epoch: 8, maxEpochs: 8 });
+    expect(await checkpoints()).toEqual([]);
+    await recordHistoryIfAsked(handle, 'full-pipeline-two-stage');
+  });
+
+  it('reuses the ingest and teacher artifacts for a run that shares them, and everything for the same run again', async () => {
+    const otherStudent = await pipelineInput({ ...twoStage, training: { ...twoStage.training, epochs: 4 } });
+    const partly: RunSummary = await (await start(otherStudent)).result();
+    expect(partly.reused).toEqual({ ingest: true, teacher: true, student: false, eval: false });
+    expect(partly.artifacts.snapshot).toEqual(firstRun.summary.artifacts.snapshot);
+    expect(partly.artifacts.teacher).toEqual(firstRun.summary.artifacts.teacher);
+
+    const again: RunSummary = await (await start({ ...firstRun.input, runId: `e2e-${randomUUID().slice(0, 8)}` })).result();
+    expect(again.reused).toEqual({ ingest: true, teacher: true, student: true, eval: true });
+    expect(again.artifacts).toEqual(firstRun.summary.artifacts);
+    expect(again.test).toEqual(firstRun.summary.test);
+  });
+
+  it('the CLI reads the results and status of a finished run', async () => {
+    const flags = ['--address', address, '--namespace', namespace];
+    const results = await sgfd('results', firstRun.input.runId, '--json', ...flags);
+    expect(results.code, results.stderr).toBe(0);
+    expect((JSON.parse(results.stdout) as RunSummary).test).toEqual(firstRun.summary.test);
+    const table = await sgfd('results', firstRun.input.runId, ...flags);
+    expect(table.stdout).toMatch(/recall \(popularity\)\s+0\.\d{4}/);
+    expect(table.stdout).toContain(join(fileURLToPath(firstRun.summary.artifacts.evaluation.uri), 'report.md'));
+    const status = await sgfd('status', firstRun.input.runId, ...flags);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/COMPLETED/);
+    expect(status.stdout).toMatch(/student\s+done\s+epoch 8\/8/);
+  });
+
+  it('a student worker killed mid-training is replaced and the run resumes from its last checkpoint', async () => {
+    const input = await pipelineInput({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs: 16, patience: 50, learningRate: 0.01, checkpointEvery: 2, seed: 6 } });
+    const handle = await start(input);
+    let seen: TrainingHeartbeat | undefined;
+    for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const pending = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'distillStudent');
+      const details = pending?.heartbeatDetails?.payloads?.[0];
+      seen = details ? (decodeJson(details) as TrainingHeartbeat) : undefined;
+      if (seen?.checkpointUri && seen.epoch >= 4) break;
+    }
+    expect(seen?.checkpointUri).toBeTruthy();
+    const student = workers.workers.find((w) => w.stage === 'student')!;
+    student.child.kill('SIGKILL');
+    expect(await student.exited).toBe('SIGKILL');
+    extra.push(await startWorker('student', { target: { address, namespace }, artifacts }));
+
+    const summary: RunSummary = await handle.result();
+    const record = await readTrainingRecord(store, summary.artifacts.model);
+    // The retry continued from a checkpoint at least as recent as the one heartbeated before the kill:
+    // every epoch up to it was trained once, by the killed attempt, never again.
+    expect(record.attempt.attempt).toBeGreaterThanOrEqual(2);
+    expect(record.attempt.resumedFromEpoch).toBeGreaterThanOrEqual(Math.floor(seen!.epoch / 2) * 2 - 2);
+    expect(record.attempt.resumedFromEpoch).toBeGreaterThanOrEqual(2);
+    expect(record.attempt.trainedEpochs[0]).toBe(record.attempt.resumedFromEpoch! + 1);
+    expect(record.attempt.trainedEpochs.at(-1)).toBe(16);
+    expect(record.history.map((h) => h.epoch)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    const history = await handle.fetchHistory();
+    const studentAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! >= 2);
+    expect(studentAttempts.length).toBe(1);
+    expect(await checkpoints()).toEqual([]);
+  });
+
+  it('fails a nonexistent dataset and a corrupt feature file quickly, non-retryably, naming the file, storing nothing', async () => {
+    const before = await store.list();
+    const missing = join(artifacts, 'no-such-snapshot');
+    const source = await mkdtemp(join(tmpdir(), 'sgfd-e2e-mmrec-'));
+    try {
+      const { exportMmrec, generateSynthetic } = await loadData();
+      const mmrec = await exportMmrec(generateSynthetic({ preset: 'tiny', seed: 3, imageDim: 16, textDim: 8 }), { out: join(source, 'tiny') });
+      const featureFile = join(mmrec.dir, 'image_feat.npy');
+      await writeFile(featureFile, (await readFile(featureFile)).subarray(0, 100));
+      for (const [dataset, file] of [
+        [{ kind: 'snapshot', path: missing }, missing],
+        [{ kind: 'mmrec', dir: mmrec.dir }, featureFile],
+      ] as const) {
+        const began = Date.now();
+        const handle = await start(await pipelineInput(twoStage, dataset));
+        const error = await handle.result().then(() => undefined, (e: unknown) => e);
+        expect(Date.now() - began).toBeLessThan(15_000);
+        expect(error).toBeInstanceOf(WorkflowFailedError);
+        const cause = (error as WorkflowFailedError).cause?.cause;
+        expect(cause).toBeInstanceOf(ApplicationFailure);
+        expect(cause).toMatchObject({ type: 'DatasetError', nonRetryable: true });
+        expect((cause as ApplicationFailure).message).toContain(file);
+        const attempts = (await handle.fetchHistory()).events!.filter((e) => e.activityTaskStartedEventAttributes);
+        expect(attempts.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+      }
+      expect(await store.list()).toEqual(before);
+      expect(await staging()).toEqual([]);
+    } finally {
+      await rm(source, { recursive: true, force: true });
+    }
+  });
+
+  it('sgfd cancel stops a training run promptly and leaves no model, checkpoint or staging behind', async () => {
+    const input = await pipelineInput({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs: 500, patience: 500, learningRate: 0.01, checkpointEvery: 2, seed: 9 } });
+    const handle = await start(input);
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const p = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
+      if ((p.stages.student.epoch ?? 0) >= 3) break;
+    }
+    const models = await store.list('model/');
+    const began = Date.now();
+    const cancelled = await sgfd('cancel', input.runId, '--address', address, '--namespace', namespace);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toContain(`${input.runId}: CANCELLED`);
+    expect(Date.now() - began).toBeLessThan(20_000);
+    expect((await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY)).stages.student.status).toBe('cancelled');
+    expect(await store.list('model/')).toEqual(models);
+    expect(await checkpoints()).toEqual([]);
+    expect(await staging()).toEqual([]);
+  });
+});
+
+describe('sgfd without a server', () => {
+  it('says in one line that Temporal cannot be reached, without a stack trace', async () => {
+    const result = await sgfd('status', '--address', '127.0.0.1:1');
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: Cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default, from flag\)/);
+  });
+});
