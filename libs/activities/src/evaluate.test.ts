@@ -96,3 +96,28 @@ describe('evaluateModel', () => {
     expect(join(await t.store.openPath(result.evaluation), EVALUATION_FILES.reportMarkdown)).toMatch(/evaluation\/[0-9a-f]{64}\/report\.md$/);
   });
 });
+
+describe('evaluateModel of a graph backbone', () => {
+  let t: TempStore;
+  beforeAll(async () => {
+    await initBackend();
+    t = await tempStore();
+  });
+  afterAll(async () => {
+    await t.remove();
+  });
+
+  it('trains FREEDOM with kNN graphs stored once in the artifact store and scores the restored weights exactly', async () => {
+    const base = { runId: 'run-freedom', codeVersion: 'test' };
+    const ingest = await activityEnv().run(createIngestActivities({ store: t.store }).ingestDataset, { ...base, dataset: SMALL_DATASET });
+    const config = smallConfig({ backbone: 'freedom', sgfd: { mode: 'off' }, training: { epochs: 2 } });
+    const stage = { ...base, snapshot: ingest.snapshot, datasetId: ingest.datasetId, config };
+    const student = await activityEnv().run(createStudentActivities({ store: t.store }).distillStudent, { ...stage, teacher: null });
+    const graphs = await t.store.list('knn-graph/');
+    expect(graphs.length).toBeGreaterThan(0);
+    const result = await activityEnv().run(createEvalActivities({ store: t.store }).evaluateModel, { ...stage, model: student.model });
+    expect(await t.store.list('knn-graph/')).toEqual(graphs);
+    const record = await readTrainingRecord(t.store, student.model);
+    for (const [name, value] of Object.entries(record.test)) expect(result.test[name], name).toBeCloseTo(value, 6);
+  });
+});

@@ -5,6 +5,7 @@ import type { EvalActivities, EvaluateModelInput, EvaluateModelResult, MetricTab
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { curveSvg, evaluateBackbone, evaluatePopularity, VALID_METRIC } from '@sgfd/training';
 import { failingClearly } from './failures';
+import { storedKnnGraphs } from './knn-graphs';
 import { recommendForAll, recommendationsParquet } from './recommendations';
 import { EVALUATION_FILES, reportMarkdown, type RunReport } from './report';
 import { restoreModel } from './restore-model';
@@ -55,7 +56,8 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
         const stored = await deps.store.withArtifact<EvaluationMeta>({ kind: 'evaluation', key }, async (staging) => {
           const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
           const training = await readTrainingRecord(deps.store, input.model);
-          const model = await restoreModel(dataset, input.config, join(await deps.store.openPath(input.model), MODEL_FOLDER));
+          const knnGraphs = await storedKnnGraphs(deps.store, dataset, input.config);
+          const model = await restoreModel(dataset, input.config, join(await deps.store.openPath(input.model), MODEL_FOLDER), knnGraphs);
           try {
             const options = { maskValidInTest: input.config.training.maskValidInTest };
             step();

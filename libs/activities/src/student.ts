@@ -5,6 +5,7 @@ import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { loadTeacherOutputs, trainStudent, type EpochRecord } from '@sgfd/training';
 import type { ArtifactRef } from '@sgfd/contracts';
 import { failingClearly } from './failures';
+import { storedKnnGraphs } from './knn-graphs';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { TEACHER_OUTPUTS_FOLDER } from './teacher';
@@ -61,7 +62,10 @@ export function createStudentActivities(deps: TrainingDeps): StudentActivities {
             const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
             attempt.beat();
             const teacher = input.teacher ? await loadTeacherOutputs(join(await deps.store.openPath(input.teacher), TEACHER_OUTPUTS_FOLDER)) : null;
+            const knnGraphs = await storedKnnGraphs(deps.store, dataset, input.config);
+            attempt.beat();
             const result = await trainStudent(dataset, input.config, teacher, {
+              knnGraphs,
               checkpointDir: attempt.checkpointDir,
               modelDir: join(staging.dir, MODEL_FOLDER),
               onProgress: attempt.onProgress,
