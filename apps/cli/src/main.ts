@@ -8,8 +8,10 @@ import * as run from './commands/run';
 import * as status from './commands/status';
 import * as results from './commands/results';
 import * as cancel from './commands/cancel';
+import * as suite from './commands/suite';
+import * as schedule from './commands/schedule';
 import { runCli, type CommandModule } from './program';
 
-const modules: CommandModule[] = [data, start, train, dev, run, status, results, cancel];
+const modules: CommandModule[] = [data, start, train, dev, run, status, results, cancel, suite, schedule];
 
 process.exitCode = await runCli(modules, process.argv.slice(2));

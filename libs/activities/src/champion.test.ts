@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactRef, ChampionDecision, ChampionRecord } from '@sgfd/contracts';
-import { configKeyOf, createChampionActivities, listChampionHistory } from './champion';
+import { createChampionActivities } from './champion';
+import { configKeyOf, listChampionHistory } from './champion-history';
 import { activityEnv, smallConfig, tempStore, type TempStore } from './test-support/fixtures';
 
 // The champion history as the artifact store keeps it (decisions only: training and re-scoring run in the

@@ -1,6 +1,6 @@
-// The champion of a retraining schedule and its decision history, in the artifact store. Every retrain run
-// records one decision as an immutable `champion` artifact at (schedule, seq); the latest decision names the
-// champion in service. Publishing a seq is atomic, so two runs cannot both record decision n.
+// Activities of scheduled retraining (eval queue): read the champion, re-score it on a new snapshot, record
+// a decision. Every retrain run records one decision (champion-history.ts); the latest names the champion in
+// service. Publishing a seq is atomic, so two runs cannot both record decision n.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,52 +12,19 @@ import type {
   ReadChampionInput,
   ReadChampionResult,
   RecordDecisionInput,
-  RunConfig,
   ScoreChampionInput,
   ScoreChampionResult,
 } from '@sgfd/contracts';
-import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
+import type { ArtifactStore } from '@sgfd/artifacts';
 import { evaluateBackbone } from '@sgfd/training';
+import { DECISION_FILE, configKeyOf, decisionKey, latestDecision } from './champion-history';
 import { failingClearly } from './failures';
 import { restoreModel } from './restore-model';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { MODEL_FOLDER } from './student';
 
-export const DECISION_FILE = 'decision.json';
-/** Versions the layout of the history (not the code that trains): part of every decision's address. */
-const HISTORY_FORMAT = 'champion-history/1';
-
 export interface ChampionDeps {
   store: ArtifactStore;
-}
-
-/** Address of decision `seq` (from 1) of a schedule. */
-export function decisionKey(scheduleId: string, seq: number): string {
-  return artifactKey({ inputs: { scheduleId, seq }, config: null, codeVersion: HISTORY_FORMAT });
-}
-
-/** Equal keys mean an identical training recipe: the same run config and the same code version. */
-export function configKeyOf(config: RunConfig, codeVersion: string): string {
-  return artifactKey({ inputs: null, config, codeVersion });
-}
-
-export async function readDecision(store: ArtifactStore, scheduleId: string, seq: number): Promise<ChampionDecision | undefined> {
-  const found = await store.find({ kind: 'champion', key: decisionKey(scheduleId, seq) });
-  return found?.manifest.meta as ChampionDecision | undefined;
-}
-
-/** Every decision of a schedule, oldest first (empty for a schedule that never ran). */
-export async function listChampionHistory(store: ArtifactStore, scheduleId: string): Promise<ChampionDecision[]> {
-  const history: ChampionDecision[] = [];
-  for (let seq = 1; ; seq++) {
-    const decision = await readDecision(store, scheduleId, seq);
-    if (!decision) return history;
-    history.push(decision);
-  }
-}
-
-export async function latestDecision(store: ArtifactStore, scheduleId: string): Promise<ChampionDecision | null> {
-  return (await listChampionHistory(store, scheduleId)).at(-1) ?? null;
 }
 
 export function createChampionActivities(deps: ChampionDeps): ChampionActivities {

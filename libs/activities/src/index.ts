@@ -10,4 +10,5 @@ export { SNAPSHOT_FOLDER, loadSnapshotArtifact, snapshotDir } from './snapshot-a
 export { sourceIdentity, readDatasetSource } from './dataset-source';
 export { toActivityFailure } from './failures';
 export { createSuiteActivities, readCellResults, suiteReportKey, type SuiteDeps, type SuiteReportMeta } from './suite';
-export { DECISION_FILE, configKeyOf, createChampionActivities, decisionKey, latestDecision, listChampionHistory, readDecision, type ChampionDeps } from './champion';
+export { createChampionActivities, type ChampionDeps } from './champion';
+export { DECISION_FILE, configKeyOf, decisionKey, latestDecision, listChampionHistory, readDecision } from './champion-history';
