@@ -52,6 +52,10 @@ describe('trainRun', () => {
     expect(await readFile(join(outDir, RUN_FILES.curveSvg), 'utf8')).toMatch(/^<svg[^]*<path d="M[^]*<\/svg>\n$/);
     expect(existsSync(join(outDir, RUN_FILES.teacher, 'teacher.json'))).toBe(true);
 
+    // Running it again finds the finished run; another config in the same directory is refused.
+    expect((await trainRun(dataset, config, { outDir })).metrics).toEqual(result.metrics);
+    await expect(trainRun(dataset, { ...config, training: { ...config.training, seed: 8 } }, { outDir })).rejects.toThrow(ConfigError);
+
     // The saved model, rebuilt with its students, scores exactly as at the end of training.
     const model = await loadRunModel(outDir, dataset);
     expect(evaluateBackbone(dataset, model.backbone, 'test').mean).toEqual(result.metrics.test);

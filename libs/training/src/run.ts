@@ -1,6 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseConfig, RunConfigSchema, type RunConfig, type RunConfigInput, type RunManifest } from '@sgfd/contracts';
+import { ConfigError, parseConfig, RunConfigSchema, type RunConfig, type RunConfigInput, type RunManifest } from '@sgfd/contracts';
 import { loadSnapshot, type LoadedDataset } from '@sgfd/data';
 import { parseBackboneParams, saveTeacherOutputs, type TeacherOutputs, type TeacherReport } from '@sgfd/models';
 import { currentBackend, initBackend } from '@sgfd/tensor';
@@ -45,6 +46,25 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
+/**
+ * The results of a completed run in `outDir` (its manifest is written last), when it is the same run;
+ * a run directory of another dataset or config is refused.
+ */
+async function completedRun(outDir: string, datasetId: string, config: RunConfig): Promise<TrainRunResult | null> {
+  const path = join(outDir, RUN_FILES.manifest);
+  if (!existsSync(path)) return null;
+  const manifest = JSON.parse(await readFile(path, 'utf8')) as RunManifest;
+  if (manifest.datasetId !== datasetId || fingerprint(manifest.config) !== fingerprint(config)) {
+    throw new ConfigError('The run directory holds a finished run of another dataset or config', {
+      file: path,
+      expected: 'a new --out directory',
+    });
+  }
+  const written = JSON.parse(await readFile(join(outDir, RUN_FILES.metrics), 'utf8')) as RunMetrics & { manifest?: RunManifest };
+  delete written.manifest;
+  return { manifest, metrics: written, outDir };
+}
+
 /** The config with every default filled in, the backbone's own parameters included (what the manifest records). */
 export function resolveRunConfig(input: RunConfigInput | RunConfig, source = 'run config'): RunConfig {
   const config = parseConfig(RunConfigSchema, input, source);
@@ -56,7 +76,7 @@ export function resolveRunConfig(input: RunConfigInput | RunConfig, source = 'ru
  * metrics.json (best-validation epoch's valid and test metrics), curve.csv + curve.svg (loss and
  * validation per epoch), model/ (weights), teacher/ (two-stage teacher outputs) and manifest.json
  * (seed, dataset id, resolved config, backend, code version). Checkpoints go to checkpoints/, so running
- * it again with the same outDir resumes an interrupted run.
+ * it again with the same outDir resumes an interrupted run, and returns a finished one as it is.
  */
 export async function trainRun(
   datasetOrSnapshotPath: LoadedDataset | string,
@@ -68,6 +88,8 @@ export async function trainRun(
   const dataset = typeof datasetOrSnapshotPath === 'string' ? await loadSnapshot(datasetOrSnapshotPath) : datasetOrSnapshotPath;
   const startedAt = new Date().toISOString();
   const { outDir, onProgress, signal } = options;
+  const finished = await completedRun(outDir, dataset.manifest.id, config);
+  if (finished) return finished;
   await mkdir(outDir, { recursive: true });
 
   const curve: CurveRow[] = [];
