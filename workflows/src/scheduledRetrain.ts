@@ -3,7 +3,7 @@
 // ends; otherwise it trains and evaluates (a trainPipeline child), re-scores the champion on the NEW
 // snapshot's validation split, and the challenger becomes champion only if it scores higher there.
 // Deterministic workflow code: imports only @sgfd/contracts and @temporalio/workflow.
-import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   DatasetSpecSchema,
   RETRAIN_PROGRESS_QUERY,
@@ -147,7 +147,7 @@ export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise
       : champion;
     return await record({ ...base, decidedAt, outcome: promote ? 'promoted' : 'kept', reason, challenger, championScore, champion: newChampion });
   } catch (e) {
-    progress.step = 'failed';
+    progress.step = isCancellation(e) || CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed';
     throw e;
   }
 }

@@ -103,7 +103,7 @@ export interface ChampionActivities {
 
 export interface RetrainProgress {
   scheduleId: string;
-  step: 'ingest' | 'compare' | 'train' | 'score-champion' | 'record' | 'done' | 'failed';
+  step: 'ingest' | 'compare' | 'train' | 'score-champion' | 'record' | 'done' | 'failed' | 'cancelled';
   /** The training child's workflow id once it runs. */
   trainWorkflowId: string | null;
   outcome: RetrainOutcome | null;
