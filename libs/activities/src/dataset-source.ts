@@ -1,16 +1,17 @@
 // Turns a run's DatasetSpec into what ingestion needs: an identity to key the snapshot artifact by (cheap,
 // computed before any parsing, so an unchanged source is never parsed twice), and the validated rows.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigError, DatasetError, type DatasetSpec } from '@sgfd/contracts';
+import { ConfigError, DatasetError, MODALITIES, type DatasetSpec } from '@sgfd/contracts';
 import {
   MANIFEST_FILE,
   SYNTHETIC_PRESET_NAMES,
   generateSynthetic,
   readMmrecFolder,
   readParquetDataset,
+  decodeParquet,
   readSnapshotInput,
   resolveSyntheticParams,
   type DatasetInput,
@@ -115,7 +116,12 @@ export async function readDatasetSource(spec: DatasetSpec): Promise<DatasetInput
       return (await readMmrecFolder({ dir: resolve(spec.dir), name: spec.name })).input;
     case 'parquet': {
       const dir = resolve(spec.dir);
-      return (await readParquetDataset({ interactions: join(dir, PARQUET_INTERACTIONS_FILE), items: join(dir, PARQUET_ITEMS_FILE) })).input;
+      const items = join(dir, PARQUET_ITEMS_FILE);
+      // Feature columns go by their modality's name (`image`, `text`) when the items table has them.
+      const present = existsSync(items) ? new Set(decodeParquet(new Uint8Array(await readFile(items)), items).schema.fields.map((f) => f.name)) : new Set<string>();
+      const features = Object.fromEntries(MODALITIES.filter((m) => present.has(m)).map((m) => [m, m]));
+      const tables = { interactions: join(dir, PARQUET_INTERACTIONS_FILE), items: existsSync(items) ? items : undefined };
+      return (await readParquetDataset({ ...tables, columns: { features } })).input;
     }
   }
 }

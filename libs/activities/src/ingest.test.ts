@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { Field, Float32, Int32, List, Table, vectorFromArray } from 'apache-arrow';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exportSnapshotToMmrec, loadSnapshot, readManifest } from '@sgfd/data';
+import { encodeParquet, exportSnapshotToMmrec, loadSnapshot, readManifest, readSnapshotInput } from '@sgfd/data';
 import { createIngestActivities } from './ingest';
 import { snapshotDir } from './snapshot-artifact';
 import { SMALL_DATASET, activityEnv, tempStore, type TempStore } from './test-support/fixtures';
@@ -52,6 +53,37 @@ describe('ingestDataset', () => {
     const mmrec = await activityEnv().run(ingestDataset, { runId: 'r', dataset: { kind: 'mmrec', dir: exported.dir }, codeVersion: 'test' });
     expect(mmrec.reused).toBe(false);
     expect(mmrec.datasetId).toBe(synthetic.datasetId);
+  });
+
+  it('ingests a Parquet folder (interactions.parquet, items.parquet with image/text list columns) to the same dataset', async () => {
+    const { ingestDataset } = createIngestActivities({ store: t.store });
+    const synthetic = await activityEnv().run(ingestDataset, { runId: 'r', dataset: SMALL_DATASET, codeVersion: 'test' });
+    const data = await loadSnapshot(await snapshotDir(t.store, synthetic.snapshot));
+    const input = await readSnapshotInput(await snapshotDir(t.store, synthetic.snapshot));
+    const rows = (m: { rows: number; dim: number; data: Float32Array }) => Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.dim, (i + 1) * m.dim)));
+    const list = (values: number[][]) => vectorFromArray(values, new List(new Field('element', new Float32(), true)));
+    const dir = join(t.root, 'parquet-source');
+    await mkdir(dir);
+    const c = input.interactions;
+    const interactions = new Table({
+      user: vectorFromArray(Array.from(c.users), new Int32()),
+      item: vectorFromArray(Array.from(c.items), new Int32()),
+      split: vectorFromArray(Array.from(c.splits), new Int32()),
+      rating: vectorFromArray(Array.from(c.ratings), new Float32()),
+      timestamp: vectorFromArray(Array.from(c.timestamps)),
+    });
+    const items = new Table({
+      item: vectorFromArray(Array.from({ length: data.nItems }, (_, i) => i), new Int32()),
+      category: vectorFromArray(Array.from(data.categories!), new Int32()),
+      image: list(rows(data.features.image!)),
+      text: list(rows(data.features.text!)),
+    });
+    await writeFile(join(dir, 'interactions.parquet'), encodeParquet(interactions));
+    await writeFile(join(dir, 'items.parquet'), encodeParquet(items));
+    const parquet = await activityEnv().run(ingestDataset, { runId: 'r', dataset: { kind: 'parquet', dir }, codeVersion: 'test' });
+    expect(parquet.reused).toBe(false);
+    expect(parquet.modalities).toEqual(['image', 'text']);
+    expect(parquet.datasetId).toBe(synthetic.datasetId);
   });
 
   it('fails a nonexistent dataset path at once, non-retryable, naming the path, leaving nothing in the store', async () => {

@@ -17,8 +17,8 @@ import { DEFAULT_DATA_SEED } from '../pipeline/run-input';
  */
 export const OFFICE_DEMO: RunConfigInput = {
   backbone: 'vbpr',
-  training: { epochs: 20, patience: 5, learningRate: 0.01, seed: 2023 },
-  sgfd: { teacher: { epochs: 20, patience: 5 } },
+  training: { epochs: 12, patience: 4, learningRate: 0.01, seed: 2023 },
+  sgfd: { teacher: { epochs: 10, patience: 4 } },
 };
 const ARMS: { mode: SgfdMode; label: string }[] = [
   { mode: 'off', label: 'VBPR' },
