@@ -52,12 +52,12 @@ describe('teacher and student extractors', () => {
 });
 
 describe('SGFD objectives', () => {
-  const dims = { image: 32, text: 12 };
+  const dims = { image: 16, text: 12 };
   const labels = () => tf.tensor1d([0, 2, 1, 2], 'int32');
-  const raw = () => ({ image: randomRows(10, 4, 32), text: randomRows(11, 4, 12) });
+  const raw = () => ({ image: randomRows(10, 4, 16), text: randomRows(11, 4, 12) });
 
   it('teacher pretraining = mean_m CE_m + L_fuse, with gradients matching finite differences', () => {
-    const teacher = new SemanticTeacher(dims, 3, config(), createRng(21));
+    const teacher = new SemanticTeacher(dims, 3, config(), createRng(22));
     const x = raw();
     const y = labels();
     tf.tidy(() => {
@@ -69,7 +69,7 @@ describe('SGFD objectives', () => {
     });
     const check = checkGradients(() => teacherPretrainLoss(teacher, x, y, config()).total, Object.values(teacher.weights));
     expect(check.worst).toBeLessThanOrEqual(1);
-    expect(check.checked).toBeGreaterThan(300);
+    expect(check.checked).toBeGreaterThan(150);
     tf.dispose([x.image, x.text, y]);
     teacher.dispose();
   });
@@ -78,7 +78,7 @@ describe('SGFD objectives', () => {
     for (const responseLoss of ['l1', 'kl'] as const) {
       const c = config({ responseLoss, teacherActivation: 'leaky_relu' });
       const teacher = new SemanticTeacher(dims, 3, c, createRng(6));
-      const students = { image: new Student(32, 2, c.leakySlope, createRng(7)), text: new Student(12, 2, c.leakySlope, createRng(8)) };
+      const students = { image: new Student(16, 2, c.leakySlope, createRng(7)), text: new Student(12, 2, c.leakySlope, createRng(8)) };
       const x = raw();
       const y = labels();
       const loss = () =>
