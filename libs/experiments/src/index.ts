@@ -8,5 +8,5 @@ export type { ArmTestSummary, MetricOverSeeds } from './aggregate';
 export { SUITE_REPORT_FILES, buildSuiteReport, validationPlotFile } from './report';
 export type { CellRow, SuiteReport } from './report';
 export { cellsCsv, comparisonCsv, formatGain, formatP, renderSuiteReport, suiteMarkdown, toCsv } from './render';
-export { escapeXml, gainsBarSvg, linearScale, validationCurvesSvg, PLOT } from './svg';
+export { BARS, escapeXml, gainsBarSvg, linearScale, validationCurvesSvg, PLOT } from './svg';
 export type { Bar, CurveSeries } from './svg';

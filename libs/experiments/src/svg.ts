@@ -1,9 +1,22 @@
 // Small, dependency-free SVG plots for the suite report. Every drawn mark carries its raw numbers as data-*
 // attributes, so the plots can be checked (and scraped) by parsing.
 
-export const PLOT = { width: 640, height: 360, left: 64, right: 170, top: 40, bottom: 48 } as const;
-const PLOT_W = PLOT.width - PLOT.left - PLOT.right;
-const PLOT_H = PLOT.height - PLOT.top - PLOT.bottom;
+interface Layout {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+/** Validation curves: the legend on the right. */
+export const PLOT: Layout = { width: 640, height: 360, left: 64, right: 170, top: 40, bottom: 48 };
+/** The bar chart: room below for the slanted bar labels. */
+export const BARS: Layout = { width: 660, height: 440, left: 110, right: 150, top: 40, bottom: 150 };
+const innerWidth = (l: Layout) => l.width - l.left - l.right;
+const innerHeight = (l: Layout) => l.height - l.top - l.bottom;
+const PLOT_W = innerWidth(PLOT);
+const PLOT_H = innerHeight(PLOT);
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
@@ -20,12 +33,12 @@ export function linearScale(d0: number, d1: number, r0: number, r1: number): (v:
   return (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0);
 }
 
-function frame(title: string, body: string[]): string {
+function frame(title: string, body: string[], l: Layout = PLOT): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${PLOT.width}" height="${PLOT.height}" viewBox="0 0 ${PLOT.width} ${PLOT.height}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height}" viewBox="0 0 ${l.width} ${l.height}" font-family="sans-serif">`,
     `<title>${escapeXml(title)}</title>`,
-    `<text x="${PLOT.left}" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
-    `<rect class="plot-area" x="${PLOT.left}" y="${PLOT.top}" width="${PLOT_W}" height="${PLOT_H}" fill="none" stroke="#bbb"/>`,
+    `<text x="${l.left}" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    `<rect class="plot-area" x="${l.left}" y="${l.top}" width="${innerWidth(l)}" height="${innerHeight(l)}" fill="none" stroke="#bbb"/>`,
     ...body,
     '</svg>',
     '',
@@ -90,26 +103,28 @@ export interface Bar {
 
 /** Relative gains as bars around a zero line (up = better than the baseline); `*` marks significant ones. */
 export function gainsBarSvg(title: string, bars: readonly Bar[]): string {
-  if (bars.length === 0) return frame(title, [`<text x="${PLOT.left + 8}" y="${PLOT.top + 20}" font-size="12">no comparisons</text>`]);
+  if (bars.length === 0) return frame(title, [`<text x="${BARS.left + 8}" y="${BARS.top + 20}" font-size="12">no comparisons</text>`], BARS);
   const percents = bars.map((b) => b.value * 100);
-  const lo = Math.min(0, ...percents);
-  const hi = Math.max(0, ...percents);
-  const sy = linearScale(lo, hi, PLOT.top + PLOT_H, PLOT.top);
+  // Headroom above and below the bars for their value labels.
+  const span = Math.max(...percents, 0) - Math.min(...percents, 0) || 1;
+  const lo = Math.min(0, ...percents) - (Math.min(...percents) < 0 ? 0.15 * span : 0);
+  const hi = Math.max(0, ...percents) + (Math.max(...percents) > 0 ? 0.15 * span : 0);
+  const sy = linearScale(lo, hi, BARS.top + innerHeight(BARS), BARS.top);
   const zero = sy(0);
-  const slot = PLOT_W / bars.length;
+  const slot = innerWidth(BARS) / bars.length;
   const width = Math.max(2, slot * 0.6);
   const body = [
     `<g class="y-axis" data-min="${lo}" data-max="${hi}" font-size="10" text-anchor="end">`,
-    `<text x="${PLOT.left - 6}" y="${PLOT.top + 4}">${tick(hi)} %</text>`,
-    `<text x="${PLOT.left - 6}" y="${PLOT.top + PLOT_H}">${tick(lo)} %</text>`,
+    `<text x="${BARS.left - 6}" y="${BARS.top + 4}">${tick(hi)} %</text>`,
+    `<text x="${BARS.left - 6}" y="${BARS.top + innerHeight(BARS)}">${tick(lo)} %</text>`,
     `</g>`,
-    `<line class="zero" x1="${PLOT.left}" y1="${num(zero)}" x2="${PLOT.left + PLOT_W}" y2="${num(zero)}" stroke="#444"/>`,
+    `<line class="zero" x1="${BARS.left}" y1="${num(zero)}" x2="${BARS.left + innerWidth(BARS)}" y2="${num(zero)}" stroke="#444"/>`,
   ];
   bars.forEach((bar, i) => {
     const pct = percents[i]!;
     const top = Math.min(sy(pct), zero);
     const height = Math.abs(sy(pct) - zero);
-    const x = PLOT.left + i * slot + (slot - width) / 2;
+    const x = BARS.left + i * slot + (slot - width) / 2;
     const colour = pct >= 0 ? '#2ca02c' : '#d62728';
     body.push(
       `<rect class="bar" data-label="${escapeXml(bar.label)}" data-value="${bar.value}" data-significant="${bar.significant}" ` +
@@ -118,10 +133,10 @@ export function gainsBarSvg(title: string, bars: readonly Bar[]): string {
     const labelY = pct >= 0 ? top - 4 : top + height + 12;
     body.push(`<text x="${num(x + width / 2)}" y="${num(labelY)}" font-size="10" text-anchor="middle">${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%${bar.significant ? '*' : ''}</text>`);
     const lx = x + width / 2;
-    const ly = PLOT.top + PLOT_H + 12;
+    const ly = BARS.top + innerHeight(BARS) + 12;
     body.push(`<text x="${num(lx)}" y="${ly}" font-size="9" text-anchor="end" transform="rotate(-30 ${num(lx)} ${ly})">${escapeXml(bar.label)}</text>`);
   });
-  body.push(`<text x="${PLOT.left + PLOT_W + 10}" y="${PLOT.top + 12}" font-size="10">* p &lt; alpha (paired t-test)</text>`);
-  body.push(`<text x="${PLOT.left + PLOT_W + 10}" y="${PLOT.top + 26}" font-size="10">pale: not significant</text>`);
-  return frame(title, body);
+  body.push(`<text x="${BARS.left + innerWidth(BARS) + 10}" y="${BARS.top + 12}" font-size="10">* p &lt; alpha (paired t-test)</text>`);
+  body.push(`<text x="${BARS.left + innerWidth(BARS) + 10}" y="${BARS.top + 26}" font-size="10">pale: not significant</text>`);
+  return frame(title, body, BARS);
 }
