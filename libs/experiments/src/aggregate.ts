@@ -1,7 +1,7 @@
 // Test metrics of each arm's selected point over seeds, and the Table-2 comparison against the baseline arm
 // (relative improvement, paired t-test over seeds).
 import { pairedTTest } from '@sgfd/metrics';
-import type { BackboneName, SgfdMode, SuiteComparisonRow } from '@sgfd/contracts';
+import { ConfigError, type BackboneName, type SgfdMode, type SuiteComparisonRow } from '@sgfd/contracts';
 import type { ArmSelection } from './select';
 import { mean, sampleStd } from './stats';
 
@@ -42,7 +42,13 @@ export function aggregateTest(selections: readonly ArmSelection[], metrics: read
         test[metric] = overSeeds(
           s.cells.map((c) => {
             const value = c.test[metric];
-            if (value === undefined) throw new RangeError(`Cell ${c.cell.id} has no test metric '${metric}' (has ${Object.keys(c.test).join(', ')})`);
+            if (value === undefined) {
+              throw new ConfigError(`A report metric is not among the test metrics of cell ${c.cell.id}`, {
+                field: 'report.metrics',
+                expected: Object.keys(c.test).join(', '),
+                found: metric,
+              });
+            }
             return { seed: c.cell.seed, value };
           }),
         );

@@ -1,4 +1,4 @@
-export { loadSuiteFile, parseSuiteText } from './suite-file';
+export { REPORTED_METRICS, loadSuiteFile, parseSuiteText } from './suite-file';
 export type { CellResult, CurvePoint, DoneCell } from './cell-result';
 export { mean, sampleStd } from './stats';
 export { selectOnValidation } from './select';

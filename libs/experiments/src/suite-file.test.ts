@@ -66,6 +66,12 @@ describe('suite files', () => {
     expect(e.message).toMatch(/vbpr.*bm3/);
   });
 
+  it('rejects a metric the evaluation does not report, before anything trains', () => {
+    const e = configError(() => parseSuiteText(`${good}report:\n  metrics: [recall@20, ndcg@30]\n`, 'x.yaml'));
+    expect(e.location).toMatchObject({ row: 12, field: 'report.metrics[1]' });
+    expect(e.message).toMatch(/unknown metric 'ndcg@30'.*expected one of recall@5/);
+  });
+
   it('reports YAML syntax errors and duplicate keys with their line', () => {
     const syntax = configError(() => parseSuiteText('name: x\nseeds: [1, 2\nsgfd: [off]\n', 'x.yaml'));
     expect(syntax.message).toMatch(/not valid YAML/);

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { ConfigError, SuiteSpecSchema, suiteSpecError, type SuiteSpec } from '@sgfd/contracts';
+import { ConfigError, SuiteSpecSchema, formatPath, suiteSpecError, type SuiteSpec } from '@sgfd/contracts';
+import { DEFAULT_KS } from '@sgfd/metrics';
 
 const FORMATS = { '.yaml': 'yaml', '.yml': 'yaml', '.json': 'json' } as const;
 
@@ -33,7 +34,6 @@ export function parseSuiteText(text: string, file: string): SuiteSpec {
   if (value === null || value === undefined) throw new ConfigError('Suite file is empty', { file, expected: 'a suite: name, datasets, backbones, sgfd, seeds' });
 
   const result = SuiteSpecSchema.safeParse(value);
-  if (result.success) return result.data;
   const lineOf = (path: (string | number)[]): number | undefined => {
     // The deepest node that exists on the path: a missing field points at its parent.
     for (let n = path.length; n >= 0; n--) {
@@ -42,7 +42,29 @@ export function parseSuiteText(text: string, file: string): SuiteSpec {
     }
     return undefined;
   };
-  throw suiteSpecError(result.error, file, lineOf);
+  if (!result.success) throw suiteSpecError(result.error, file, lineOf);
+  checkMetrics(result.data, file, lineOf);
+  return result.data;
+}
+
+/** Metrics every evaluation reports: a typo here would only show after the whole suite has trained. */
+export const REPORTED_METRICS: readonly string[] = ['recall', 'ndcg', 'precision', 'map', 'hit'].flatMap((m) => DEFAULT_KS.map((k) => `${m}@${k}`));
+
+function checkMetrics(spec: SuiteSpec, file: string, lineOf: (path: (string | number)[]) => number | undefined): void {
+  const named: [(string | number)[], string][] = [
+    [['selection', 'metric'], spec.selection.metric],
+    ...spec.report.metrics.map((m, i): [(string | number)[], string] => [['report', 'metrics', i], m]),
+  ];
+  for (const [path, metric] of named) {
+    if (!REPORTED_METRICS.includes(metric)) {
+      throw new ConfigError(`Invalid suite file: unknown metric '${metric}'`, {
+        file,
+        row: lineOf(path),
+        field: formatPath(path),
+        expected: `one of ${REPORTED_METRICS.join(', ')}`,
+      });
+    }
+  }
 }
 
 /** Reads and validates a suite file. */
