@@ -21,6 +21,7 @@ import { withClient, withConnectionOptions, type ConnectionFlags } from '../pipe
 import { DEFAULT_DATA_SEED, datasetSpecFor, runConfigFor } from '../pipeline/run-input';
 
 const loadTraining = () => import('@sgfd/training');
+const loadExperiments = () => import('@sgfd/experiments');
 
 class ScheduleError extends UserError {
   override readonly name = 'ScheduleError';
@@ -172,6 +173,10 @@ export function register(program: Command): void {
       .option('--paused', 'create it paused'),
   ).action(async (opts: CreateFlags, cmd: Command) => {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts.id)) throw new ConfigError('Invalid schedule id', { field: '--id', expected: 'letters, digits, "_", "." or "-"', found: opts.id });
+    const { REPORTED_METRICS } = await loadExperiments();
+    if (!REPORTED_METRICS.includes(opts.metric)) {
+      throw new ConfigError(`Unknown metric '${opts.metric}'`, { field: '--metric', expected: `one of ${REPORTED_METRICS.join(', ')}` });
+    }
     const dataset = await datasetSpecFor(opts.source, opts.dataSeed);
     const config = await runConfigFor(opts);
     const { codeVersion } = await loadTraining();
