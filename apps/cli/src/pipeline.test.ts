@@ -254,6 +254,12 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(await checkpoints()).toEqual([]);
     expect(await staging()).toEqual([]);
   });
+
+  it('every worker stops gracefully on SIGTERM: it drains and exits 0', async () => {
+    const alive = [...workers.workers, ...extra].filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    expect(alive.map((w) => w.stage).sort()).toEqual(['eval', 'ingest', 'student', 'teacher']);
+    expect(await Promise.all(alive.map((w) => w.stop()))).toEqual([0, 0, 0, 0]);
+  });
 });
 
 describe('sgfd without a server', () => {
