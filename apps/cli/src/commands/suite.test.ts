@@ -173,9 +173,11 @@ describe('the CI experiment suite through the four worker apps on the real serve
     expect(await readFile(PUBLISHED, 'utf8')).toBe(md);
   });
 
-  it('`sgfd suite status` shows the finished suite; a suite file error names file, line and field', async () => {
+  it('`sgfd suite status` shows the finished suite; a missing suite and a suite file error are one line each', async () => {
     const status = await sgfd('--json', 'suite', 'status', suiteId, ...connectionFlags());
     expect(JSON.parse(status.stdout)).toMatchObject({ status: 'COMPLETED', phase: 'done', total: 12, done: 12, failed: 0 });
+    const missing = await sgfd('suite', 'results', 'no-such-suite', ...connectionFlags());
+    expect(missing).toMatchObject({ code: 1, stderr: "error: No suite 'no-such-suite' in this namespace\n" });
     const bad = join(artifacts, 'bad.yaml');
     await writeFile(bad, (await readFile(CI_SUITE, 'utf8')).replace('backbones: [vbpr, bm3]', 'backbones: [vbpr, bm4]'));
     const failed = await sgfd('suite', 'run', bad, ...connectionFlags());

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import {
   EXPERIMENT_SUITE_WORKFLOW,
   SUITE_PROGRESS_QUERY,
@@ -25,8 +25,19 @@ import { queuesWithoutWorkers } from '../pipeline/task-queues';
 const loadExperiments = () => import('@sgfd/experiments');
 const loadTraining = () => import('@sgfd/training');
 
+/** The suite is missing or not finished: one line, exit code 1. */
 class SuiteNotFinishedError extends UserError {
   override readonly name = 'SuiteNotFinishedError';
+}
+
+/** The suite's workflow description, or a one-line error when there is no such suite. */
+async function describeSuite(client: Client, id: string): Promise<WorkflowExecutionDescription> {
+  try {
+    return await client.workflow.getHandle(id).describe();
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) throw new SuiteNotFinishedError(`No suite '${id}' in this namespace`);
+    throw e;
+  }
 }
 
 /** `suite-ci-20261126-230501`: readable in the Web UI, unique per second. */
@@ -149,7 +160,7 @@ export function register(program: Command): void {
       .argument('<id>', 'suite (workflow) id'),
   ).action(async (id: string, opts: ConnectionFlags, cmd: Command) => {
     await withClient(opts, async ({ client }) => {
-      const { status } = await client.workflow.getHandle(id).describe();
+      const { status } = await describeSuite(client, id);
       const p = await querySuite(client, id);
       if (!p) throw new SuiteNotFinishedError(`suite ${id} (${status.name}) has not been picked up by a workflow worker yet`);
       emit(cmd, { status: status.name, ...p }, () =>
@@ -166,7 +177,7 @@ export function register(program: Command): void {
   ).action(async (id: string, opts: ConnectionFlags, cmd: Command) => {
     await withClient(opts, async ({ client }) => {
       const handle = client.workflow.getHandle(id);
-      const { status } = await handle.describe();
+      const { status } = await describeSuite(client, id);
       if (status.name === 'RUNNING' || status.name === 'CONTINUED_AS_NEW') {
         const p = await querySuite(client, id);
         throw new SuiteNotFinishedError(`suite ${id} is still running${p ? ` (${suiteProgressLine(p)})` : ''}: see \`sgfd suite status ${id}\``);
