@@ -262,6 +262,27 @@ describe('the pipeline through four worker processes on the real server', { time
   });
 });
 
+describe('sgfd run input checks (before any connection)', () => {
+  it('rejects a dataset that does not exist, a missing backbone and a bad config field, each in one line', async () => {
+    const missing = await sgfd('run', '--dataset', '/nonexistent/data', '--backbone', 'vbpr');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^error: No dataset '\/nonexistent\/data' \(field '--dataset': expected a preset \(tiny, office, baby\).*found nothing at \/nonexistent\/data\)$/);
+    const noBackbone = await sgfd('run', '--dataset', 'tiny');
+    expect(noBackbone.code).toBe(1);
+    expect(noBackbone.stderr).toMatch(/Which backbone\? Pass --backbone/);
+    const dir = await mkdtemp(join(tmpdir(), 'sgfd-cli-config-'));
+    try {
+      await writeFile(join(dir, 'run.json'), JSON.stringify({ backbone: 'vbpr', sgfd: { tau: -1 } }));
+      const bad = await sgfd('run', '--dataset', 'tiny', '--config', join(dir, 'run.json'));
+      expect(bad.code).toBe(1);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toMatch(/field 'sgfd\.tau'/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sgfd without a server', () => {
   it('says in one line that Temporal cannot be reached, without a stack trace', async () => {
     const result = await sgfd('status', '--address', '127.0.0.1:1');
