@@ -1,4 +1,4 @@
-// `npm run bench -- train [--preset office] [--epochs 3]`: epoch time and full-ranking evaluation time of
+// `npm run bench -- train [--preset office] [--epochs 4] [--only vbpr,two-stage,joint,bm3,eval]`: epoch time and full-ranking evaluation time of
 // VBPR, VBPR+SGFD (two-stage: teacher and student epochs; joint) and BM3 on a synthetic preset, and the
 // same VBPR step in numpy (tools/bench/bpr_reference.py, same shapes and work per batch) in this run.
 // Epoch figures are the best of the measured epochs (the minimum is the stable estimate on a shared
@@ -18,17 +18,22 @@ import { evaluateBackbone, pretrainTeacher, trainStudent, type EpochRecord, type
 const REFERENCE = join(dirname(fileURLToPath(import.meta.url)), 'bpr_reference.py');
 const TARGETS = { vbprOverNumpy: 2, evalSeconds: 2 };
 
+const RUNS = ['vbpr', 'two-stage', 'joint', 'bm3', 'eval'] as const;
+
 interface Options {
   preset: SyntheticPresetName;
   epochs: number;
+  /** Which measurements to make (the VBPR epoch and the numpy reference always run). */
+  only: Set<string>;
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { preset: 'office', epochs: 4 };
+  const options: Options = { preset: 'office', epochs: 4, only: new Set(RUNS) };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--preset') options.preset = args[++i] as SyntheticPresetName;
     else if (args[i] === '--epochs') options.epochs = Math.max(2, Number(args[++i]));
-    else throw new Error(`unknown argument ${args[i]} (expected --preset NAME, --epochs N)`);
+    else if (args[i] === '--only') options.only = new Set(args[++i].split(','));
+    else throw new Error(`unknown argument ${args[i]} (expected --preset NAME, --epochs N, --only ${RUNS.join(',')})`);
   }
   return options;
 }
@@ -115,21 +120,23 @@ export async function run(args: string[]): Promise<void> {
     references.push(await numpyReference(dataset, batch));
     const singleThread = await numpyReference(dataset, batch, { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' });
     console.error(`  numpy reference again: ${describe(references[1])}; on one BLAS thread: ${describe(singleThread)}`);
-    let teacherEpochMs = Infinity;
-    let last = 0;
-    const teacher = await pretrainTeacher(dataset, runConfig({ backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, options.epochs), {
-      onProgress: (e) => {
-        if (e.type !== 'epoch') return;
-        teacherEpochMs = Math.min(teacherEpochMs, e.elapsedMs - last);
-        last = e.elapsedMs;
-      },
-    });
-    rows.push(['sgfd teacher (two-stage, step 1)', teacherEpochMs]);
-    progress('teacher', teacherEpochMs);
-    await train('vbpr + sgfd two-stage (student)', { backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, teacher);
+    if (options.only.has('two-stage')) {
+      let teacherEpochMs = Infinity;
+      let last = 0;
+      const teacher = await pretrainTeacher(dataset, runConfig({ backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, options.epochs), {
+        onProgress: (e) => {
+          if (e.type !== 'epoch') return;
+          teacherEpochMs = Math.min(teacherEpochMs, e.elapsedMs - last);
+          last = e.elapsedMs;
+        },
+      });
+      rows.push(['sgfd teacher (two-stage, step 1)', teacherEpochMs]);
+      progress('teacher', teacherEpochMs);
+      await train('vbpr + sgfd two-stage (student)', { backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, teacher);
+    }
     // Joint runs the 4096 -> 1024 teacher tower in every step: two epochs (one measured) are enough.
-    await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } }, null, 2);
-    await train('bm3', { backbone: 'bm3', sgfd: { mode: 'off' } });
+    if (options.only.has('joint')) await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } }, null, 2);
+    if (options.only.has('bm3')) await train('bm3', { backbone: 'bm3', sgfd: { mode: 'off' } });
 
     const vbpr = rows[0][1];
     console.log(`\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation; joint: 1 epoch)`);
@@ -151,6 +158,7 @@ export async function run(args: string[]): Promise<void> {
       if (typeof singleThread !== 'string') console.log(`VBPR epoch / numpy epoch on one BLAS thread = ${fmt(vbpr / singleThread.epochMs)}`);
     }
 
+    if (!options.only.has('eval')) return;
     console.log(`\nfull-ranking evaluation of all ${dataset.nUsers} users with validation items (best of 3; item representations included)`);
     for (const backbone of ['vbpr', 'bm3']) {
       const seconds = evalSeconds(dataset, backbone);
