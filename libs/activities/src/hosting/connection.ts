@@ -40,7 +40,9 @@ export async function resolveTemporalTarget(
 
 /** One line a user can act on when the server does not answer (no stack trace). */
 export function unreachableMessage(target: TemporalTarget, cause: unknown): string {
-  const reason = ((cause as Error)?.message ?? String(cause)).split('\n')[0]!.trim();
+  const raw = ((cause as Error)?.message ?? String(cause)).split('\n')[0]!.trim();
+  // The native client wraps the OS error in transport debug text: keep the OS's words.
+  const reason = /message: "([^"]+)"/.exec(raw)?.[1] ?? raw;
   const hint =
     target.source === 'default'
       ? 'start a local server with `sgfd dev` (or `npm start`), or set TEMPORAL_ADDRESS'

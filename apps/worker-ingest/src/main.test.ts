@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/** Runs this worker app as a process, as a deployment does. */
+function worker(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, SGFD_LOG_FORMAT: 'text' } }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('worker-ingest app', { timeout: 60_000 }, () => {
+  it('--help names its task queue and its flags', async () => {
+    const help = await worker('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('task queue sgfd-ingest and hosts the workflows on sgfd-workflows');
+    for (const flag of ['--address', '--namespace', '--artifacts', '--max-activities']) expect(help.stdout).toContain(flag);
+  });
+
+  it('refuses a concurrency that is not a positive integer, with usage (exit 2)', async () => {
+    const bad = await worker('--max-activities', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^--max-activities must be a positive integer, got '0'\nusage:/);
+  });
+});
+
+describe('worker-ingest without a server', { timeout: 60_000 }, () => {
+  it('exits 1 with one line saying it cannot reach Temporal and why', async () => {
+    const result = await worker('--address', '127.0.0.1:1');
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      '[worker-ingest] ERROR Cannot reach Temporal at 127.0.0.1:1 (namespace default, from flag): Connection refused; check the address and that the server is running',
+    ]);
+  });
+});
