@@ -102,7 +102,7 @@ export interface PretrainTeacherResult {
   bestEpoch: number;
   /** Held-out category accuracy of the best epoch. */
   bestValid: number;
-  /** First epoch trained by this attempt when it resumed from a checkpoint, else null. */
+  /** The checkpoint epoch this attempt resumed from (it trained from the next epoch on), else null. */
   resumedFromEpoch: number | null;
 }
 
@@ -125,7 +125,7 @@ export interface DistillStudentResult {
   /** Validation Recall@20 of the best epoch. */
   bestValid: number;
   resumedFromEpoch: number | null;
-  /** Training curve (loss, valid recall@20 per evaluated epoch) for the report. */
+  /** The artifact holding the training curve (loss, valid recall@20 per evaluated epoch) for the report. */
   curve: ArtifactRef | null;
 }
 
