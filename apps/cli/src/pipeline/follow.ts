@@ -50,12 +50,18 @@ export function failureMessage(error: unknown): string {
   return e?.message ?? String(error);
 }
 
-export async function queryProgress(handle: WorkflowHandle): Promise<PipelineProgress | null> {
+/**
+ * The run's progress, or null when no workflow worker answers within `timeoutMs` (none running yet, or the
+ * run was just started): a query needs a worker to replay the workflow.
+ */
+export async function queryProgress(handle: WorkflowHandle, timeoutMs = 5_000): Promise<PipelineProgress | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const query = handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY).catch(() => null);
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
   try {
-    return await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
-  } catch {
-    // No workflow worker yet, or the run was just started: try again at the next tick.
-    return null;
+    return await Promise.race([query, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
