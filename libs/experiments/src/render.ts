@@ -71,11 +71,17 @@ export function suiteMarkdown(report: SuiteReport): string {
   }
   if (report.rows.length) out.push('## Gains', '', `![relative gains against ${report.baseline}](${SUITE_REPORT_FILES.gains})`, '');
 
-  out.push('## Selection (validation only)', '', `| arm | point | hyperparameters | valid ${report.selectionMetric} | seeds done | selected |`, '|---|---|---|---:|---:|:---:|');
+  out.push(
+    '## Selection (validation only)',
+    '',
+    `| arm | point | hyperparameters | valid ${report.selectionMetric} | seeds done | selected (best epoch per seed) |`,
+    '|---|---|---|---:|---:|:---|',
+  );
   for (const s of report.selection) {
     for (const p of s.points) {
       const valid = p.validMean === null ? '—' : `${p.validMean.toFixed(4)} ± ${p.validStd!.toFixed(4)}`;
-      out.push(`| ${s.arm} | ${p.point} | ${hyper(p.hyperparameters)} | ${valid} | ${p.seedsDone}/${p.seedsTotal} | ${p.selected ? '✓' : ''} |`);
+      const epochs = report.arms.find((a) => a.arm === s.arm)?.bestEpochs.join(', ');
+      out.push(`| ${s.arm} | ${p.point} | ${hyper(p.hyperparameters)} | ${valid} | ${p.seedsDone}/${p.seedsTotal} | ${p.selected ? `✓ (${epochs})` : ''} |`);
     }
   }
   out.push('');

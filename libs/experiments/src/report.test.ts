@@ -145,7 +145,8 @@ describe('suite report', () => {
     expect(md).toContain('| VBPR | 29.00 ± 1.00 | 11.00 ± 1.00 | 3 |');
     expect(md).toContain('| VBPR + SGFD | 31.00 ± 1.00 | 13.00 ± 0.95 | 3 |');
     expect(md).toContain('| *Improv.* | +6.90 % (p = 0.074) | +18.18 % (p < 0.001) * | 3 pairs |');
-    expect(md).toContain('| tiny/vbpr/two-stage | h1 | kdWeight=0.5 | 0.3000 ± 0.0100 | 3/3 | ✓ |');
+    expect(md).toContain('| tiny/vbpr/two-stage | h1 | kdWeight=0.5 | 0.3000 ± 0.0100 | 3/3 | ✓ (2, 2, 2) |');
+    expect(md).toContain('| tiny/vbpr/two-stage | h0 | kdWeight=0.1 | 0.2550 ± 0.0071 | 2/3 |  |');
     // The failure's pipe and newline do not break the table.
     expect(md).toContain('| tiny/vbpr/two-stage/h0/s3 | DatasetError: feature file \\| corrupt (row 3) |');
     expect(md).toContain(`](${validationPlotFile('tiny', 'vbpr')})`);

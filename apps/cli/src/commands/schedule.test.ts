@@ -202,4 +202,27 @@ describe('scheduled retraining through the four worker apps on the real server',
     await cli('schedule', 'delete', every, ...flags());
     expect((await sgfd('schedule', 'describe', every, ...flags())).stderr).toMatch(/No schedule/);
   });
+
+  it('a failed run (its source gone) pauses the schedule, with the error for the user', async () => {
+    const fragile = `fragile-${id}`;
+    const folder = join(work, 'fragile');
+    await exportMmrec(generateSynthetic({ preset: 'tiny', seed: 3 }), { out: folder, name: 'shop' });
+    await cli('schedule', 'create', '--id', fragile, '--every', '1d', '--source', folder, ...training, ...flags());
+    await rm(folder, { recursive: true });
+    const error = await triggerAndWait(fragile).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    let cause = error as Error;
+    while (cause.cause instanceof Error) cause = cause.cause;
+    expect(cause.message).toMatch(/Dataset not found: no MMRec dataset folder at .*fragile/);
+    let state = (await client.schedule.getHandle(fragile).describe()).state;
+    for (let i = 0; i < 50 && !state.paused; i++) {
+      await sleep(200);
+      state = (await client.schedule.getHandle(fragile).describe()).state;
+    }
+    expect(state.paused).toBe(true);
+    const described = await cli('schedule', 'describe', fragile, '--artifacts', artifacts, ...flags());
+    expect(described).toMatch(/state +paused \(paused due to workflow failure/);
+    expect(described).toMatch(/last run failed +retrain-fragile-.*: Dataset not found: no MMRec dataset folder at/);
+    await cli('schedule', 'delete', fragile, ...flags());
+  });
 });

@@ -114,9 +114,25 @@ async function describeSchedule(client: Client, id: string): Promise<ScheduleDes
   }
 }
 
+/** The error of the schedule's last run when that run failed (what paused it), as the activity said it. */
+async function lastRunFailure(client: Client, d: ScheduleDescription): Promise<string | null> {
+  const last = d.info.recentActions.at(-1)?.action.workflow;
+  if (!last) return null;
+  const handle = client.workflow.getHandle(last.workflowId, last.firstExecutionRunId);
+  if ((await handle.describe()).status.name !== 'FAILED') return null;
+  return handle.result().then(
+    () => null,
+    (e: unknown) => {
+      let cause = e as Error;
+      while (cause.cause instanceof Error) cause = cause.cause;
+      return `${last.workflowId}: ${cause.message}`;
+    },
+  );
+}
+
 const when = (d: Date | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '—');
 
-function scheduleText(d: ScheduleDescription, champion: ChampionDecision | null): string {
+function scheduleText(d: ScheduleDescription, champion: ChampionDecision | null, failure: string | null = null): string {
   const spec = d.spec.intervals?.length
     ? `every ${d.spec.intervals.map((i) => `${Number(i.every) / 1000} s`).join(', ')}`
     : d.spec.calendars?.length
@@ -134,6 +150,7 @@ function scheduleText(d: ScheduleDescription, champion: ChampionDecision | null)
     ['source', input.dataset ? JSON.stringify(input.dataset) : '?'],
   ];
   for (const a of d.info.recentActions.slice(-3)) rows.push(['recent', `${when(a.takenAt)}  ${a.action.workflow.workflowId}`]);
+  if (failure) rows.push(['last run failed', failure]);
   if (champion?.champion) {
     const c = champion.champion;
     rows.push(['champion', `${c.model.uri} (since ${c.since}, valid ${champion.metric} ${(c.metrics.valid[champion.metric] ?? NaN).toFixed(4)})`]);
@@ -219,8 +236,9 @@ export function register(program: Command): void {
     await withClient(opts, async ({ client }) => {
       const d = await describeSchedule(client, id);
       const latest = (await championHistory(id, opts.artifacts)).at(-1) ?? null;
+      const failure = await lastRunFailure(client, d);
       const json = { scheduleId: d.scheduleId, spec: d.spec, action: d.action, policies: d.policies, state: d.state, info: d.info };
-      emit(cmd, { ...json, champion: latest?.champion ?? null }, () => scheduleText(d, latest));
+      emit(cmd, { ...json, champion: latest?.champion ?? null, lastRunFailure: failure }, () => scheduleText(d, latest, failure));
     });
   });
 
