@@ -92,6 +92,7 @@ describe('grcn', () => {
       const { projected } = model.loss(batch);
       expect(Array.from(projected.image!.items.dataSync())).toEqual([...new Set([...batch.items, ...batch.negItems!])]);
       expect(projected.image!.features.shape).toEqual([projected.image!.items.shape[0], 2]);
+      expect(projected.text!.raw.arraySync()).toEqual(tf.gather(features.text!, projected.text!.items).arraySync());
     });
     model.dispose();
     tf.dispose(Object.values(features));

@@ -12,7 +12,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../sgfd/semantic-teacher';
 import { DistinctItems } from './batch-items';
-import { dotScorer, presentModalities } from './shared';
+import { dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
 
 /**
  * MMRec's GRCN.yaml: embedding_size 64, latent_embedding 64, n_layers (routing iterations) 3, reg_weight
@@ -67,6 +67,8 @@ export class Grcn extends BaseBackbone {
   /** (users + items)^2, both directions: row = target node, column = source node. */
   private readonly graph: SparsePattern;
   private readonly graphSources: tf.Tensor1D;
+  /** The training edge (index in `userItems`) of each entry of `graph`. */
+  private readonly graphEdges: tf.Tensor1D;
   private readonly distinct: DistinctItems;
   private readonly nUsers: number;
 
@@ -92,8 +94,12 @@ export class Grcn extends BaseBackbone {
       rows[e] = cols[n + e] = edges.users[e];
       cols[e] = rows[n + e] = data.nUsers + edges.items[e];
     }
-    this.graph = SparsePattern.fromCoo(rows, cols, nNodes, nNodes).pattern;
-    this.graphSources = tf.tensor1d(this.graph.cols, 'int32');
+    const { pattern, slotOf } = SparsePattern.fromCoo(rows, cols, nNodes, nNodes);
+    this.graph = pattern;
+    this.graphSources = tf.tensor1d(pattern.cols, 'int32');
+    const edgeOf = new Int32Array(pattern.nnz);
+    for (let k = 0; k < 2 * n; k++) edgeOf[slotOf[k]] = k % n;
+    this.graphEdges = tf.tensor1d(edgeOf, 'int32');
     this.distinct = new DistinctItems(data.nItems);
   }
 
@@ -116,7 +122,8 @@ export class Grcn extends BaseBackbone {
       p = l2NormalizeRows(tf.add(p, weightedSpmm(this.userItems, weights, c)));
     }
     const x = tf.concat([p, c], 0) as tf.Tensor2D;
-    const attention = segmentSoftmax(this.graph, edgeDots(this.graph, x, x));
+    // <x_u, x_i> is the same in both directions: computed once per edge, then spread to both entries.
+    const attention = segmentSoftmax(this.graph, tf.gather(edgeDots(this.userItems, p, c), this.graphEdges));
     return { rep: tf.add(x, weightedSpmm(this.graph, attention, x)) as tf.Tensor2D, attention };
   }
 
@@ -164,7 +171,7 @@ export class Grcn extends BaseBackbone {
       const itemIds = tf.tensor1d(distinct, 'int32');
       const projected: PerModality<ProjectedRows> = {};
       for (const m of this.projectionSlots) {
-        projected[m] = { items: itemIds, raw: tf.gather(this.features[m]!, itemIds), features: tf.gather(content[m]!, itemIds) };
+        projected[m] = rowsWithLazyRaw(itemIds, tf.gather(content[m]!, itemIds) as tf.Tensor2D, this.features[m]!);
       }
       const total = tf.add(bpr, tf.mul(reg, this.p.regWeight)) as tf.Scalar;
       return { total, parts: { 'grcn.bpr': bpr, 'grcn.reg': reg }, projected };
@@ -178,7 +185,7 @@ export class Grcn extends BaseBackbone {
 
   override dispose(): void {
     super.dispose();
-    this.graphSources.dispose();
+    tf.dispose([this.graphSources, this.graphEdges]);
   }
 }
 

@@ -1,7 +1,8 @@
 import { ConfigError, MODALITIES, type Modality } from '@sgfd/contracts';
 import { tf } from '@sgfd/tensor';
-import type { BackboneData } from '../backbone';
+import type { BackboneData, ProjectedRows } from '../backbone';
 import type { DenseOptions } from '../layers';
+import { readAndDispose } from '../ops';
 
 /**
  * BPR as MMRec's graph models write it: -mean(log sigmoid(<u, pos> - <u, neg>)), computed as
@@ -33,7 +34,26 @@ export function presentModalities(data: BackboneData, backbone: string): Modalit
 export function dotScorer(users: tf.Tensor2D, items: tf.Tensor2D): { scoreUsers(ids: Int32Array): Float32Array; dispose(): void } {
   const itemsT = tf.transpose(items);
   return {
-    scoreUsers: (ids: Int32Array) => tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT).dataSync() as Float32Array),
+    scoreUsers: (ids: Int32Array) => readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT))),
     dispose: () => tf.dispose([users, items, itemsT]),
   };
+}
+
+/**
+ * Projected rows whose raw feature rows are gathered from `source` only when read: joint SGFD's teacher
+ * reads them, the backbone's own loss does not (gathering a 4096-wide feature matrix inside the gradient
+ * scope also makes tfjs copy the whole matrix to save it for the backward pass). Non-enumerable, so
+ * tf.tidy does not trigger the gather while collecting a loss's tensors; the rows belong to the reading scope.
+ */
+export function rowsWithLazyRaw(items: tf.Tensor1D, features: tf.Tensor2D, source: tf.Tensor2D): ProjectedRows {
+  let raw: tf.Tensor2D | null = null;
+  const rows = { items, features } as ProjectedRows;
+  Object.defineProperty(rows, 'raw', {
+    enumerable: false,
+    get: () => {
+      if (!raw || raw.isDisposed) raw = tf.gather(source, items) as tf.Tensor2D;
+      return raw;
+    },
+  });
+  return rows;
 }

@@ -68,6 +68,17 @@ describe('edge ops', () => {
     tf.dispose([vv, xv, w]);
   });
 
+  it('weightedSpmm and edgeDots match the dense products at a width with unrolled blocks and a remainder (11)', () => {
+    const v = [0.5, -1, 2, 0.25, 1.5, -0.75];
+    const x = randomMatrix(5, 11, 7);
+    const y = randomMatrix(4, 11, 8);
+    const a = dense(v);
+    const out = tf.tidy(() => weightedSpmm(pattern, tf.tensor1d(v), tf.tensor2d(x)).arraySync());
+    out.forEach((row, r) => row.forEach((o, j) => expect(o).toBeCloseTo(a[r].reduce((s, w, c) => s + w * x[c][j], 0), 5)));
+    const dots = tf.tidy(() => values(edgeDots(pattern, tf.tensor2d(y), tf.tensor2d(x))));
+    for (let p = 0; p < pattern.nnz; p++) expect(dots[p]).toBeCloseTo(y[pattern.rows[p]].reduce((s, yk, k) => s + yk * x[pattern.cols[p]][k], 0), 5);
+  });
+
   it('edgeDots gives <a[row], b[col]> at each entry, with finite-difference gradients', () => {
     const a = randomMatrix(4, 3, 3);
     const b = randomMatrix(5, 3, 4);

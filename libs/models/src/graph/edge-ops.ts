@@ -1,4 +1,4 @@
-import { tf } from '@sgfd/tensor';
+import { csrTimesDense, tf } from '@sgfd/tensor';
 import type { SparsePattern } from './pattern';
 
 // Differentiable ops on a fixed sparsity pattern whose values are tensors: the message passing of graph
@@ -19,31 +19,41 @@ function checkValues(what: string, v: tf.Tensor, pattern: SparsePattern): void {
   if (v.rank !== 1 || v.shape[0] !== pattern.nnz) throw new RangeError(`${what}: expected ${pattern.nnz} values, got [${v.shape}]`);
 }
 
-/** out[r] = sum over entries p of row r of v[p] * x[cols[p]] (out has `rows` rows, x `dim` columns). */
-function rowGather(indptr: Int32Array, cols: Int32Array, v: Float32Array, perm: Int32Array | null, x: Float32Array, dim: number, rows: number): Float32Array {
+/** out[r] = sum over entries q of row r of w[q] * x[cols[q]]: the tensor lib's CSR product loop. */
+function rowGather(indptr: Int32Array, cols: Int32Array, w: Float32Array, x: Float32Array, dim: number, rows: number): Float32Array {
   const out = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const o = r * dim;
-    for (let q = indptr[r]; q < indptr[r + 1]; q++) {
-      const w = v[perm ? perm[q] : q];
-      if (w === 0) continue;
-      const xs = cols[q] * dim;
-      for (let j = 0; j < dim; j++) out[o + j] += w * x[xs + j];
-    }
-  }
+  csrTimesDense({ indptr, indices: cols, values: w, nRows: rows, nCols: x.length / dim }, x, dim, out);
   return out;
+}
+
+/** The same product with the transposed pattern: entry q of the transpose carries w[tPerm[q]]. */
+function transposedRowGather(pattern: SparsePattern, w: Float32Array, x: Float32Array, dim: number): Float32Array {
+  const permuted = new Float32Array(w.length);
+  for (let q = 0; q < permuted.length; q++) permuted[q] = w[pattern.tPerm[q]];
+  return rowGather(pattern.tIndptr, pattern.tCols, permuted, x, dim, pattern.nCols);
 }
 
 /** s[p] = <a[rows[p]], b[cols[p]]>. */
 function dotsOf(pattern: SparsePattern, a: Float32Array, b: Float32Array, dim: number): Float32Array {
   const { rows, cols } = pattern;
   const out = new Float32Array(pattern.nnz);
+  const tail = dim - (dim % 4);
   for (let p = 0; p < out.length; p++) {
     const ao = rows[p] * dim;
     const bo = cols[p] * dim;
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += a[ao + j] * b[bo + j];
-    out[p] = s;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    for (; j < tail; j += 4) {
+      s0 += a[ao + j] * b[bo + j];
+      s1 += a[ao + j + 1] * b[bo + j + 1];
+      s2 += a[ao + j + 2] * b[bo + j + 2];
+      s3 += a[ao + j + 3] * b[bo + j + 3];
+    }
+    for (; j < dim; j++) s0 += a[ao + j] * b[bo + j];
+    out[p] = s0 + s1 + s2 + s3;
   }
   return out;
 }
@@ -60,13 +70,13 @@ export function weightedSpmm(pattern: SparsePattern, values: tf.Tensor1D, x: tf.
     const xt = args[1] as tf.Tensor2D;
     const dim = xt.shape[1];
     const xv = floats(xt);
-    const out = rowGather(pattern.indptr, pattern.cols, v, null, xv, dim, pattern.nRows);
+    const out = rowGather(pattern.indptr, pattern.cols, v, xv, dim, pattern.nRows);
     return {
       value: tf.tensor2d(out, [pattern.nRows, dim]),
       gradFunc: (dy: tf.Tensor) => {
         const g = floats(dy);
         const dv = dotsOf(pattern, g, xv, dim);
-        const dx = rowGather(pattern.tIndptr, pattern.tCols, v, pattern.tPerm, g, dim, pattern.nCols);
+        const dx = transposedRowGather(pattern, v, g, dim);
         return [tf.tensor1d(dv), tf.tensor2d(dx, [pattern.nCols, dim])];
       },
     };
@@ -90,8 +100,8 @@ export function edgeDots(pattern: SparsePattern, a: tf.Tensor2D, b: tf.Tensor2D)
       value: tf.tensor1d(dotsOf(pattern, av, bv, dim)),
       gradFunc: (dy: tf.Tensor) => {
         const g = floats(dy);
-        const da = rowGather(pattern.indptr, pattern.cols, g, null, bv, dim, pattern.nRows);
-        const db = rowGather(pattern.tIndptr, pattern.tCols, g, pattern.tPerm, av, dim, pattern.nCols);
+        const da = rowGather(pattern.indptr, pattern.cols, g, bv, dim, pattern.nRows);
+        const db = transposedRowGather(pattern, g, av, dim);
         return [tf.tensor2d(da, [pattern.nRows, dim]), tf.tensor2d(db, [pattern.nCols, dim])];
       },
     };

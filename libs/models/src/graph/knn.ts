@@ -1,5 +1,5 @@
 import { sparseFromCoo, tf, topK, type SparseMatrix } from '@sgfd/tensor';
-import { l2NormalizeRows } from '../ops';
+import { l2NormalizeRows, readAndDispose } from '../ops';
 
 /** How neighbours are ranked. Cosine of the rows, as MMRec's `build_sim` (zero rows are similar to nothing). */
 export const KNN_SIMILARITIES = ['cosine'] as const;
@@ -42,7 +42,8 @@ export function knnGraph(features: tf.Tensor2D, k: number, options: KnnOptions =
   try {
     for (let start = 0; start < nItems; start += blockRows) {
       const rows = Math.min(blockRows, nItems - start);
-      const sims = tf.tidy(() => tf.matMul(tf.slice(normalized, [start, 0], [rows, -1]), columns).dataSync() as Float32Array);
+      // Read outside tf.tidy: a typed array returned from tidy is walked element by element.
+      const sims = readAndDispose(tf.tidy(() => tf.matMul(tf.slice(normalized, [start, 0], [rows, -1]), columns)));
       const top = topK(sims, rows, nItems, kk);
       indices.set(top.indices, start * kk);
       values.set(top.values, start * kk);
