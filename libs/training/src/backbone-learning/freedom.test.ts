@@ -1,0 +1,33 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@sgfd/tensor';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyDataset } from '../test-support/datasets';
+import { popularity, trainWithSchedule } from './learn';
+
+let dir: string;
+let pop: number;
+beforeAll(async () => {
+  await initBackend({ log: () => undefined });
+  dir = await mkdtemp(join(tmpdir(), 'sgfd-freedom-'));
+  pop = await popularity(await tinyDataset());
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('FREEDOM trained on the tiny synthetic preset', () => {
+  it('reaches validation Recall@20 of at least twice the popularity baseline', async () => {
+    const { result, projections } = await trainWithSchedule('freedom', 'off', join(dir, 'off'));
+    expect(projections).toEqual({ image: 'linear', text: 'linear' });
+    expect(result.valid['recall@20']).toBeGreaterThanOrEqual(2 * pop);
+  });
+
+  it.each(['two-stage', 'joint'] as const)('runs with SGFD %s: students replace its projections, the SGFD losses train, it learns', async (mode) => {
+    const { result, projections } = await trainWithSchedule('freedom', mode, join(dir, mode));
+    expect(projections).toEqual({ image: 'sgfd-student', text: 'sgfd-student' });
+    expect(Object.keys(result.history[0].loss)).toEqual(expect.arrayContaining(['sgfd.ce', 'sgfd.ld', 'sgfd.fd']));
+    expect(result.valid['recall@20']).toBeGreaterThanOrEqual(2 * pop);
+  });
+});
