@@ -91,7 +91,8 @@ describe('the CI experiment suite through the four worker apps on the real serve
 
   const readText = async (file: string) => new TextDecoder().decode(await store.get(result.report, file));
 
-  it('runs every cell; --follow returns the suite result with no failure', () => {
+  it('runs every cell; --follow shows cells done / running / failed and returns the suite result', () => {
+    expect(followed.stderr).toMatch(new RegExp(`suite ${suiteId} \\[running\\] +\\d+ done, [1-4] running, 0 failed, \\d+ pending of 12`));
     const total = expandSuite(spec).length;
     expect(total).toBe(12);
     expect(result.cells).toEqual({ total, done: total, failed: 0 });
