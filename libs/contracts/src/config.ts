@@ -19,7 +19,8 @@ export const SgfdConfigSchema = z.object({
   responseLoss: z.enum(['l1', 'kl']).default('l1'),
   /** Reproduces the authors' softmax-then-cross-entropy quirk; for comparison only. */
   authorsDoubleSoftmax: z.boolean().default(false),
-  leakySlope: z.number().nonnegative().default(0.2),
+  /** nn.LeakyReLU default slope, as the authors' PyTorch code. */
+  leakySlope: z.number().nonnegative().default(0.01),
   teacher: z
     .object({
       epochs: z.number().int().positive().default(200),
