@@ -79,7 +79,8 @@ describe('the CI experiment suite through the four worker apps on the real serve
     store = new FileArtifactStore(artifacts);
     workers = await startWorkers({ target: { address, namespace }, artifacts });
     spec = await loadSuiteFile(CI_SUITE);
-    followed = await sgfd('--json', 'suite', 'run', CI_SUITE, '--follow', '--id', suiteId, ...connectionFlags());
+    // A short history limit makes the suite continue as new a few times: finished cells must carry over.
+    followed = await sgfd('--json', 'suite', 'run', CI_SUITE, '--follow', '--id', suiteId, '--continue-as-new-after', '60', ...connectionFlags());
     if (followed.code !== 0) throw new Error(`sgfd suite run failed (${followed.code}): ${followed.stderr}`);
     result = JSON.parse(followed.stdout) as ExperimentSuiteResult;
   }, 600_000);
@@ -176,7 +177,10 @@ describe('the CI experiment suite through the four worker apps on the real serve
 
   it('`sgfd suite status` shows the finished suite; a missing suite and a suite file error are one line each', async () => {
     const status = await sgfd('--json', 'suite', 'status', suiteId, ...connectionFlags());
-    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'COMPLETED', phase: 'done', total: 12, done: 12, failed: 0 });
+    const final = JSON.parse(status.stdout) as { generation: number };
+    expect(final).toMatchObject({ status: 'COMPLETED', phase: 'done', total: 12, done: 12, failed: 0 });
+    // It continued as new on the way, and every cell finished in an earlier generation was carried over.
+    expect(final.generation).toBeGreaterThanOrEqual(1);
     const missing = await sgfd('suite', 'results', 'no-such-suite', ...connectionFlags());
     expect(missing).toMatchObject({ code: 1, stderr: "error: No suite 'no-such-suite' in this namespace\n" });
     const bad = join(artifacts, 'bad.yaml');

@@ -126,15 +126,16 @@ export function register(program: Command): void {
       .argument('<file>', 'suite file (.yaml or .json)')
       .option('--id <id>', 'workflow id of the suite (default suite-<name>-<time>)')
       .option('--parallelism <n>', 'cells trained at the same time (overrides the file)', parseInteger('--parallelism', 1))
-      .option('--follow', 'show progress until the suite ends, then print its report'),
-  ).action(async (file: string, opts: ConnectionFlags & { id?: string; parallelism?: number; follow?: boolean }, cmd: Command) => {
+      .option('--follow', 'show progress until the suite ends, then print its report')
+      .option('--continue-as-new-after <events>', 'history length at which the suite continues as new (default 10000)', parseInteger('--continue-as-new-after', 1)),
+  ).action(async (file: string, opts: ConnectionFlags & { id?: string; parallelism?: number; follow?: boolean; continueAsNewAfter?: number }, cmd: Command) => {
     const { loadSuiteFile } = await loadExperiments();
     const spec = await loadSuiteFile(resolve(file));
     if (opts.parallelism !== undefined) spec.parallelism = opts.parallelism;
     const cells = expandSuite(spec);
     const { codeVersion } = await loadTraining();
     const suiteId = opts.id ?? defaultSuiteId(spec.name);
-    const input: ExperimentSuiteInput = { suiteId, spec, codeVersion: codeVersion() };
+    const input: ExperimentSuiteInput = { suiteId, spec, codeVersion: codeVersion(), continueAsNewAfterEvents: opts.continueAsNewAfter };
     await withClient(opts, async ({ client, connection, target }) => {
       const missing = await queuesWithoutWorkers(connection, target.namespace);
       if (missing.length) note(cmd, `warning: no worker polls ${missing.join(', ')} yet; the suite waits until one does (start them with \`sgfd dev\`)`);
