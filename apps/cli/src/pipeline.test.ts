@@ -172,35 +172,45 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(status.stdout).toMatch(/student\s+done\s+epoch 8\/8/);
   });
 
-  it('a student worker killed mid-training is replaced and the run resumes from its last checkpoint', async () => {
-    const input = await pipelineInput({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs: 16, patience: 50, learningRate: 0.01, checkpointEvery: 2, seed: 6 } });
+  it('a student worker killed mid-training, then its replacement stopped with SIGTERM: the run resumes from the last checkpoint each time', async () => {
+    const epochs = 40;
+    const input = await pipelineInput({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs, patience: 100, learningRate: 0.01, checkpointEvery: 2, seed: 6 } });
     const handle = await start(input);
-    let seen: TrainingHeartbeat | undefined;
-    for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-      const pending = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'distillStudent');
-      const details = pending?.heartbeatDetails?.payloads?.[0];
-      seen = details ? (decodeJson(details) as TrainingHeartbeat) : undefined;
-      if (seen?.checkpointUri && seen.epoch >= 4) break;
-    }
-    expect(seen?.checkpointUri).toBeTruthy();
-    const student = workers.workers.find((w) => w.stage === 'student')!;
-    student.child.kill('SIGKILL');
-    expect(await student.exited).toBe('SIGKILL');
-    extra.push(await startWorker('student', { target: { address, namespace }, artifacts }));
+    /** The running student attempt's last heartbeat as the server has it, once it shows a checkpoint at `minEpoch` or later. */
+    const heartbeatAt = async (attempt: number, minEpoch: number): Promise<TrainingHeartbeat> => {
+      for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        const pending = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'distillStudent');
+        const details = pending?.heartbeatDetails?.payloads?.[0];
+        const beat = details && pending.attempt === attempt ? (decodeJson(details) as TrainingHeartbeat) : undefined;
+        if (beat?.checkpointUri && beat.epoch >= minEpoch) return beat;
+      }
+      throw new Error(`no heartbeat of attempt ${attempt} at epoch ${minEpoch} or later`);
+    };
+
+    const killedAt = await heartbeatAt(1, 4);
+    const first = workers.workers.find((w) => w.stage === 'student')!;
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    const second = await startWorker('student', { target: { address, namespace }, artifacts });
+    // The server notices the dead worker by the missing heartbeat (3 s here) and retries on the new one.
+    const stoppedAt = await heartbeatAt(2, killedAt.epoch + 2);
+    const third = await startWorker('student', { target: { address, namespace }, artifacts });
+    extra.push(third);
+    // Graceful: the worker drains for 2 s, then cancels its training, which fails retryably at once.
+    expect(await second.stop()).toBe(0);
 
     const summary: RunSummary = await handle.result();
     const record = await readTrainingRecord(store, summary.artifacts.model);
-    // The retry continued from a checkpoint at least as recent as the one heartbeated before the kill:
-    // every epoch up to it was trained once, by the killed attempt, never again.
-    expect(record.attempt.attempt).toBeGreaterThanOrEqual(2);
-    expect(record.attempt.resumedFromEpoch).toBeGreaterThanOrEqual(Math.floor(seen!.epoch / 2) * 2 - 2);
-    expect(record.attempt.resumedFromEpoch).toBeGreaterThanOrEqual(2);
+    // Each retry continued from a checkpoint at least as recent as the one heartbeated before its predecessor
+    // stopped, so no epoch before it was trained again.
+    expect(record.attempt.attempt).toBe(3);
+    expect(record.attempt.resumedFromEpoch).toBeGreaterThanOrEqual(Math.max(2, Math.floor(stoppedAt.epoch / 2) * 2 - 2));
     expect(record.attempt.trainedEpochs[0]).toBe(record.attempt.resumedFromEpoch! + 1);
-    expect(record.attempt.trainedEpochs.at(-1)).toBe(16);
-    expect(record.history.map((h) => h.epoch)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(record.attempt.trainedEpochs.at(-1)).toBe(epochs);
+    expect(record.history.map((h) => h.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
     const history = await handle.fetchHistory();
-    const studentAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! >= 2);
-    expect(studentAttempts.length).toBe(1);
+    const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes?.attempt === 3);
+    expect(started.length).toBe(1);
     expect(await checkpoints()).toEqual([]);
   });
 
