@@ -158,7 +158,7 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(again.test).toEqual(firstRun.summary.test);
   });
 
-  it('the CLI reads the results and status of a finished run', async () => {
+  it('the CLI reads the results and status of a finished run, and names an unknown one in one line', async () => {
     const flags = ['--address', address, '--namespace', namespace];
     const results = await sgfd('results', firstRun.input.runId, '--json', ...flags);
     expect(results.code, results.stderr).toBe(0);
@@ -170,6 +170,9 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/COMPLETED/);
     expect(status.stdout).toMatch(/student\s+done\s+epoch 8\/8/);
+    const unknown = await sgfd('results', 'no-such-run', ...flags);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe(`error: No run 'no-such-run' on Temporal at ${address} (namespace ${namespace}); \`sgfd status\` lists the latest runs`);
   });
 
   it('a student worker killed mid-training, then its replacement stopped with SIGTERM: the run resumes from the last checkpoint each time', async () => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '@sgfd/contracts';
 import { emit, note } from '../output';
 import { withClient, withConnectionOptions, type ConnectionFlags } from '../pipeline/connect';
+import { describeRun } from '../pipeline/runs';
 
 class RunNotRunningError extends UserError {
   override readonly name = 'RunNotRunningError';
@@ -16,9 +17,8 @@ export function register(program: Command): void {
       .argument('<id>', 'run (workflow) id')
       .option('--no-wait', 'return at once instead of waiting until the run has stopped'),
   ).action(async (id: string, opts: ConnectionFlags & { wait: boolean }, cmd: Command) => {
-    await withClient(opts, async ({ client }) => {
-      const handle = client.workflow.getHandle(id);
-      const before = await handle.describe();
+    await withClient(opts, async (connected) => {
+      const { handle, description: before } = await describeRun(connected, id);
       if (before.status.name !== 'RUNNING') throw new RunNotRunningError(`run ${id} is not running (it ended ${before.status.name})`);
       await handle.cancel();
       if (!opts.wait) {

@@ -6,6 +6,7 @@ import { withClient, withConnectionOptions, type ConnectionFlags } from '../pipe
 import { failureMessage, RunFailedError } from '../pipeline/follow';
 import { summaryText } from '../pipeline/progress-view';
 import { evaluationDirOf } from '../pipeline/links';
+import { describeRun } from '../pipeline/runs';
 
 class RunNotFinishedError extends UserError {
   override readonly name = 'RunNotFinishedError';
@@ -19,9 +20,9 @@ export function register(program: Command): void {
       .description("a finished run's metrics table (--json: the whole run summary)")
       .argument('<id>', 'run (workflow) id'),
   ).action(async (id: string, opts: ConnectionFlags, cmd: Command) => {
-    await withClient(opts, async ({ client }) => {
-      const handle = client.workflow.getHandle(id);
-      const { status } = await handle.describe();
+    await withClient(opts, async (connected) => {
+      const { handle, description } = await describeRun(connected, id);
+      const { status } = description;
       if (status.name === 'RUNNING') throw new RunNotFinishedError(`run ${id} is still running: follow it with \`sgfd status ${id}\``);
       let summary: RunSummary;
       try {

@@ -5,6 +5,7 @@ import { withClient, withConnectionOptions, type ConnectionFlags } from '../pipe
 import { queryProgress } from '../pipeline/follow';
 import { duration, progressLine } from '../pipeline/progress-view';
 import { webUiLink } from '../pipeline/links';
+import { describeRun } from '../pipeline/runs';
 
 const ago = (date: Date | undefined) => (date ? `${duration((Date.now() - date.getTime()) / 1000)} ago` : '');
 
@@ -17,7 +18,8 @@ export function register(program: Command): void {
       .argument('[id]', 'run (workflow) id')
       .option('--limit <n>', 'how many runs to list', '20'),
   ).action(async (id: string | undefined, opts: ConnectionFlags & { limit: string }, cmd: Command) => {
-    await withClient(opts, async ({ client, target }) => {
+    await withClient(opts, async (connected) => {
+      const { client, target } = connected;
       if (!id) {
         const runs: { id: string; status: string; startTime: Date; closeTime: Date | null }[] = [];
         for await (const run of client.workflow.list({ query: `WorkflowType = '${TRAIN_PIPELINE_WORKFLOW}'` })) {
@@ -36,8 +38,7 @@ export function register(program: Command): void {
         );
         return;
       }
-      const handle = client.workflow.getHandle(id);
-      const description = await handle.describe();
+      const { handle, description } = await describeRun(connected, id);
       const progress = await queryProgress(handle);
       const ui = await webUiLink(target, id);
       const json = { id, status: description.status.name, startTime: description.startTime, closeTime: description.closeTime ?? null, progress, webUi: ui };
