@@ -70,7 +70,8 @@ function reference(model: Backbone, features: FeatureTensors, r: number[][], bat
 describe('grcn', () => {
   it('routes preferences, weights edges by attention x confidence and propagates ids, as a dense reference', () => {
     const { data, features, batch, interactions } = smallData(1);
-    const model = createBackbone('grcn', { data, features, params, rng: createRng(2) });
+    // Widths of 4 take the WebAssembly SIMD kernels (the gradient test below runs the JavaScript loops).
+    const model = createBackbone('grcn', { data, features, params: { ...params, embeddingSize: 4, latentDim: 4 }, rng: createRng(2) });
     // Confidences of both signs, so that the max over modalities and the ReLU pruning both act.
     tf.tidy(() => model.weights.confidence.assign(tf.randomUniform(model.weights.confidence.shape, -2, 2, 'float32', 3)));
     const want = reference(model, features, interactions, batch);

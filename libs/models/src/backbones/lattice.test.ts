@@ -58,9 +58,11 @@ const lossOf = (model: Backbone, batch: TrainBatch) => tf.tidy(() => model.loss(
 describe('lattice', () => {
   it('mixes learned and original kNN item graphs with softmax modality weights, as a dense reference', () => {
     const { data, features, batch, interactions } = smallData(1, { nItems: 7 });
-    const model = createBackbone('lattice', { data, features, params, rng: createRng(2) });
+    // Widths of 4 take the WebAssembly SIMD kernels (the gradient test below runs the JavaScript loops).
+    const wide = { ...params, embeddingSize: 4, featEmbedDim: 4 };
+    const model = createBackbone('lattice', { data, features, params: wide, rng: createRng(2) });
     tf.tidy(() => model.weights.modalWeight.assign(tf.tensor1d([0.2, 0.9])));
-    const want = reference(model, features, interactions, batch);
+    const want = reference(model, features, interactions, batch, wide);
     model.onEpochStart!(1, createRng(0));
     expect(lossOf(model, batch)).toBeCloseTo(want.loss, 5);
     allScores(model, data.nUsers).forEach((s, k) => expect(s).toBeCloseTo(want.scores[k], 5));

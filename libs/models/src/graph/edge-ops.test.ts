@@ -68,15 +68,30 @@ describe('edge ops', () => {
     tf.dispose([vv, xv, w]);
   });
 
-  it('weightedSpmm and edgeDots match the dense products at a width with unrolled blocks and a remainder (11)', () => {
+  // 8 and 16 run the WebAssembly SIMD kernels (4- and 16-column blocks), 11 the JavaScript loops.
+  it.each([8, 11, 16])('weightedSpmm and edgeDots match the dense products at width %i', (width) => {
     const v = [0.5, -1, 2, 0.25, 1.5, -0.75];
-    const x = randomMatrix(5, 11, 7);
-    const y = randomMatrix(4, 11, 8);
+    const x = randomMatrix(5, width, 7);
+    const y = randomMatrix(4, width, 8);
     const a = dense(v);
     const out = tf.tidy(() => weightedSpmm(pattern, tf.tensor1d(v), tf.tensor2d(x)).arraySync());
     out.forEach((row, r) => row.forEach((o, j) => expect(o).toBeCloseTo(a[r].reduce((s, w, c) => s + w * x[c][j], 0), 5)));
     const dots = tf.tidy(() => values(edgeDots(pattern, tf.tensor2d(y), tf.tensor2d(x))));
     for (let p = 0; p < pattern.nnz; p++) expect(dots[p]).toBeCloseTo(y[pattern.rows[p]].reduce((s, yk, k) => s + yk * x[pattern.cols[p]][k], 0), 5);
+  });
+
+  it('has finite-difference gradients on the SIMD path (width 4) through spmm, dots and softmax', () => {
+    const vv = createVariable(tf.tensor1d([0.5, -1, 2, 0.25, 1.5, -0.75]));
+    const xv = createVariable(tf.tensor2d(randomMatrix(5, 4, 9)));
+    const av = createVariable(tf.tensor2d(randomMatrix(4, 4, 10)));
+    const loss = () =>
+      tf.tidy(() => {
+        const h = weightedSpmm(pattern, vv as tf.Tensor1D, xv as tf.Tensor2D);
+        const s = segmentSoftmax(pattern, edgeDots(pattern, tf.add(h, av) as tf.Tensor2D, xv as tf.Tensor2D));
+        return tf.sum(tf.square(weightedSpmm(pattern, s, xv as tf.Tensor2D))) as tf.Scalar;
+      });
+    expect(checkGradients(loss, [vv, xv, av]).worst).toBeLessThanOrEqual(1);
+    tf.dispose([vv, xv, av]);
   });
 
   it('edgeDots gives <a[row], b[col]> at each entry, with finite-difference gradients', () => {

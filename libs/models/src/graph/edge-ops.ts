@@ -1,5 +1,6 @@
 import { csrTimesDense, tf } from '@sgfd/tensor';
 import type { SparsePattern } from './pattern';
+import { simdAvailable, simdSddmm, simdSpmm } from './wasm/kernels';
 
 // Differentiable ops on a fixed sparsity pattern whose values are tensors: the message passing of graph
 // backbones with learned edge weights (GRCN's attention, LATTICE's learned item graph). Each is one fused
@@ -19,8 +20,12 @@ function checkValues(what: string, v: tf.Tensor, pattern: SparsePattern): void {
   if (v.rank !== 1 || v.shape[0] !== pattern.nnz) throw new RangeError(`${what}: expected ${pattern.nnz} values, got [${v.shape}]`);
 }
 
-/** out[r] = sum over entries q of row r of w[q] * x[cols[q]]: the tensor lib's CSR product loop. */
+/**
+ * out[r] = sum over entries q of row r of w[q] * x[cols[q]]: the WebAssembly SIMD kernel for widths that
+ * are multiples of 4, else the tensor lib's CSR product loop.
+ */
 function rowGather(indptr: Int32Array, cols: Int32Array, w: Float32Array, x: Float32Array, dim: number, rows: number): Float32Array {
+  if (simdAvailable(dim)) return simdSpmm(indptr, cols, w, x, dim, rows);
   const out = new Float32Array(rows * dim);
   csrTimesDense({ indptr, indices: cols, values: w, nRows: rows, nCols: x.length / dim }, x, dim, out);
   return out;
@@ -33,9 +38,10 @@ function transposedRowGather(pattern: SparsePattern, w: Float32Array, x: Float32
   return rowGather(pattern.tIndptr, pattern.tCols, permuted, x, dim, pattern.nCols);
 }
 
-/** s[p] = <a[rows[p]], b[cols[p]]>. */
+/** s[p] = <a[rows[p]], b[cols[p]]> (WebAssembly SIMD for widths that are multiples of 4). */
 function dotsOf(pattern: SparsePattern, a: Float32Array, b: Float32Array, dim: number): Float32Array {
   const { rows, cols } = pattern;
+  if (simdAvailable(dim)) return simdSddmm(rows, cols, a, b, dim);
   const out = new Float32Array(pattern.nnz);
   const tail = dim - (dim % 4);
   for (let p = 0; p < out.length; p++) {
