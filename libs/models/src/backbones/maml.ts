@@ -140,10 +140,11 @@ export class Maml extends BaseBackbone {
     });
   }
 
+  /** Per-user and per-item parts of 2 (W1 [u; i; f]), the pre-activation doubled for tanh(x) = 2 sigmoid(2x) - 1. */
   private attentionInputs(users: tf.Tensor2D, items: tf.Tensor2D, content: tf.Tensor2D): AttentionInputs {
     return tidyObject(() => {
       const d = this.p.embeddingSize;
-      const w = this.attentionIn.kernel;
+      const w = tf.mul(this.attentionIn.kernel, 2);
       const part = (row: number, x: tf.Tensor2D) => tf.matMul(x, tf.slice(w, [row * d, 0], [d, -1])) as tf.Tensor2D;
       const sq = (x: tf.Tensor2D) => tf.sum(tf.square(x), 1) as tf.Tensor1D;
       return {
@@ -156,26 +157,27 @@ export class Maml extends BaseBackbone {
   }
 
   /**
-   * a = d * softmax(relu(W2 norm(tanh(pre)) + b2)) from the first layer's pre-activation rows, with the
-   * row normalisation applied after the product (W2 t / |t| = (W2 t) / |t|: one pass over the narrow
-   * output instead of the wide hidden layer).
+   * Attention rows a = d * softmax(relu(W2 norm(tanh(pre)) + b2)) of `nUsers` users x `perUser` items each,
+   * from the doubled parts: user rows [nUsers, hidden], item rows [nUsers * perUser, hidden] (or
+   * [perUser, hidden] shared by every user), squared norms likewise. tanh(x) is 2 sigmoid(2x) - 1 (the
+   * wasm Sigmoid is vectorised, its Tanh about 5x slower), and with s = sigmoid(2 pre):
+   * W2 tanh = 2 W2 s - colsum(W2) and |tanh|^2 = 4 |s|^2 - 4 sum(s) + hidden, so only s is formed at the
+   * hidden width. Returns [nUsers * perUser, d].
    */
-  private attentionFrom(pre: tf.Tensor2D): tf.Tensor2D {
+  private attentionOf(userPart: tf.Tensor2D, itemPart: tf.Tensor3D | tf.Tensor2D, userSq: tf.Tensor1D, itemSq: tf.Tensor2D | tf.Tensor1D, perUser: number): tf.Tensor2D {
     return tf.tidy(() => {
-      // tanh(x) as 2 sigmoid(2x) - 1: the wasm backend's Sigmoid is vectorised, its Tanh about 5x slower.
-      const t = tf.sub(tf.mul(tf.sigmoid(tf.mul(pre, 2)), 2), 1) as tf.Tensor2D;
-      const norm = tf.sqrt(tf.maximum(tf.sum(tf.square(t), 1, true), 1e-24));
-      const out = tf.add(tf.div(tf.matMul(t, this.attentionOut.kernel), norm), this.attentionOut.bias!);
+      const [n, hidden] = userPart.shape;
+      const items = itemPart.rank === 2 ? tf.expandDims(itemPart, 0) : itemPart;
+      const norm = tf.sqrt(tf.maximum(tf.add(tf.expandDims(userSq, 1), itemSq.rank === 1 ? tf.expandDims(itemSq, 0) : itemSq), 1e-12));
+      const pre2 = tf.add(tf.div(tf.add(tf.expandDims(userPart, 1), items), tf.expandDims(norm, 2)), tf.mul(this.attentionIn.bias!, 2));
+      const sig = tf.reshape(tf.sigmoid(pre2), [n * perUser, hidden]) as tf.Tensor2D;
+      const w2 = this.attentionOut.kernel;
+      const projected = tf.sub(tf.mul(tf.matMul(sig, w2), 2), tf.sum(w2, 0, true));
+      // Row sums as products with a ones column: tf.sum's gradient builds a ones tensor as wide as its input.
+      const ones = tf.ones([hidden, 1]);
+      const sqNorm = tf.add(tf.mul(tf.sub(tf.matMul(tf.square(sig), ones), tf.matMul(sig, ones)), 4), hidden);
+      const out = tf.add(tf.div(projected, tf.sqrt(tf.maximum(sqNorm, 1e-24))), this.attentionOut.bias!);
       return tf.mul(tf.softmax(tf.relu(out)), this.p.embeddingSize) as tf.Tensor2D;
-    });
-  }
-
-  /** W1 norm([u; i; f]) + b1 for the pairs (user row a[k], item row b[k]). */
-  private pairPreActivation(inputs: AttentionInputs, userRows: tf.Tensor1D, itemRows: tf.Tensor1D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const norm = tf.sqrt(tf.maximum(tf.add(tf.gather(inputs.userSq, userRows), tf.gather(inputs.itemSq, itemRows)), 1e-12));
-      const sum = tf.add(tf.gather(inputs.userPart, userRows), tf.gather(inputs.itemPart, itemRows));
-      return tf.add(tf.div(sum, tf.expandDims(norm, 1)), this.attentionIn.bias!) as tf.Tensor2D;
     });
   }
 
@@ -186,10 +188,13 @@ export class Maml extends BaseBackbone {
       throw new Error(`MAML needs ${w} negative items per positive pair (${b * w} in this batch), got ${batch.negItems?.length ?? 0}`);
     }
     const { distinct, positions } = this.distinct.index(batch.items, batch.negItems);
-    const userRows = Int32Array.from({ length: b * (1 + w) }, (_, k) => (k < b ? k : Math.floor((k - b) / w)));
-    const itemRows = new Int32Array(b * (1 + w));
-    itemRows.set(positions[0]);
-    itemRows.set(positions[1], b);
+    // Each user's positive, then its negatives: [b, 1 + w] pairs sharing the user's part of the attention.
+    const k = 1 + w;
+    const itemRows = new Int32Array(b * k);
+    for (let i = 0; i < b; i++) {
+      itemRows[i * k] = positions[0][i];
+      itemRows.set(positions[1].subarray(i * w, (i + 1) * w), i * k + 1);
+    }
     return tidyObject(() => {
       const itemIds = tf.tensor1d(distinct, 'int32');
       const projected: PerModality<ProjectedRows> = {};
@@ -202,12 +207,16 @@ export class Maml extends BaseBackbone {
       const content = this.contentOf(slotOutputs, true);
       const items = tf.gather(this.itemEmbedding, itemIds) as tf.Tensor2D;
       const users = tf.gather(this.userEmbedding, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
-      const uRows = tf.tensor1d(userRows, 'int32');
-      const iRows = tf.tensor1d(itemRows, 'int32');
-      const attention = this.attentionFrom(this.pairPreActivation(this.attentionInputs(users, items, content), uRows, iRows));
-      const distance = tf.sum(tf.mul(tf.square(attention), tf.squaredDifference(tf.gather(users, uRows), tf.gather(items, iRows))), 1);
-      const pos = tf.slice(distance, [0], [b]);
-      const neg = tf.slice(distance, [b], [b * w]);
+      const rows = tf.tensor1d(itemRows, 'int32');
+      const inputs = this.attentionInputs(users, items, content);
+      const pairItems = tf.reshape(tf.gather(inputs.itemPart, rows), [b, k, -1]) as tf.Tensor3D;
+      const pairSq = tf.reshape(tf.gather(inputs.itemSq, rows), [b, k]) as tf.Tensor2D;
+      const attention = tf.reshape(this.attentionOf(inputs.userPart, pairItems, inputs.userSq, pairSq, k), [b, k, -1]);
+      // square(sub) rather than squaredDifference, whose gradient in tfjs ignores broadcasting.
+      const diff = tf.square(tf.sub(tf.expandDims(users, 1), tf.reshape(tf.gather(items, rows), [b, k, -1])));
+      const distance = tf.sum(tf.mul(tf.square(attention), diff), 2);
+      const pos = tf.reshape(tf.slice(distance, [0, 0], [b, 1]), [b]);
+      const neg = tf.reshape(tf.slice(distance, [0, 1], [b, w]), [b * w]);
       const posValues = pos.dataSync() as Float32Array;
       const negValues = neg.dataSync() as Float32Array;
       // The closest negative by index, so that a repeated negative gets the gradient once (tf.min's gradient
@@ -282,14 +291,10 @@ export class Maml extends BaseBackbone {
           const c = users.length;
           const scores = readAndDispose(
             tf.tidy(() => {
-              // Every (user, item) pair of the chunk by broadcasting [c, 1, .] against [1, items, .].
+              // Every (user, item) pair of the chunk by broadcasting the users' parts against all items'.
               const rows = tf.tensor1d(users, 'int32');
-              const userPart = tf.expandDims(tf.gather(inputs.userPart, rows), 1);
-              const norm = tf.sqrt(tf.maximum(tf.add(tf.expandDims(tf.gather(inputs.userSq, rows), 1), tf.expandDims(inputs.itemSq, 0)), 1e-12));
-              const pre = tf.add(tf.div(tf.add(userPart, tf.expandDims(inputs.itemPart, 0)), tf.expandDims(norm, 2)), this.attentionIn.bias!);
-              const attention = tf.reshape(this.attentionFrom(tf.reshape(pre, [c * nItems, hidden])), [c, nItems, d]);
-              const u = tf.expandDims(tf.gather(this.userEmbedding, rows), 1);
-              const diff = tf.squaredDifference(u, tf.expandDims(this.itemEmbedding, 0));
+              const attention = tf.reshape(this.attentionOf(tf.gather(inputs.userPart, rows), inputs.itemPart, tf.gather(inputs.userSq, rows), inputs.itemSq, nItems), [c, nItems, d]);
+              const diff = tf.squaredDifference(tf.expandDims(tf.gather(this.userEmbedding, rows), 1), tf.expandDims(this.itemEmbedding, 0));
               return tf.reshape(tf.neg(tf.sum(tf.mul(tf.square(attention), diff), 2)), [-1]);
             }),
           );
