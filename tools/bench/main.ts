@@ -4,6 +4,7 @@ export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promis
   kernels: () => import('./kernels'),
   data: () => import('./data'),
   train: () => import('./train'),
+  backbones: () => import('./backbones'),
 };
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-// `npm run bench -- train [--preset office] [--epochs 4] [--only vbpr,two-stage,joint,bm3,eval]`: epoch time and full-ranking evaluation time of
+// `npm run bench -- train [--preset office] [--epochs 4] [--only vbpr,two-stage,joint,bm3,eval,backbones]`: epoch time and full-ranking evaluation time of
 // VBPR, VBPR+SGFD (two-stage: teacher and student epochs; joint) and BM3 on a synthetic preset, and the
 // same VBPR step in numpy (tools/bench/bpr_reference.py, same shapes and work per batch) in this run.
 // Epoch figures are the best of the measured epochs (the minimum is the stable estimate on a shared
@@ -14,11 +14,13 @@ import { generateSynthetic, loadSnapshot, writeSnapshot, type LoadedDataset, typ
 import { backboneData, createBackbone, disposeFeatures, featureTensors } from '@sgfd/models';
 import { createRng, currentBackend, initBackend } from '@sgfd/tensor';
 import { evaluateBackbone, pretrainTeacher, trainStudent, type EpochRecord, type TeacherOutputs } from '@sgfd/training';
+import { BENCHED_BACKBONES, reportBackbones } from './backbones';
 
 const REFERENCE = join(dirname(fileURLToPath(import.meta.url)), 'bpr_reference.py');
 const TARGETS = { vbprOverNumpy: 2, evalSeconds: 2 };
 
-const RUNS = ['vbpr', 'two-stage', 'joint', 'bm3', 'eval'] as const;
+// `backbones`: every backbone (epoch, evaluation, memory), one child process each (see backbones.ts).
+const RUNS = ['vbpr', 'two-stage', 'joint', 'bm3', 'eval', 'backbones'] as const;
 
 interface Options {
   preset: SyntheticPresetName;
@@ -158,6 +160,7 @@ export async function run(args: string[]): Promise<void> {
       if (typeof singleThread !== 'string') console.log(`VBPR epoch / numpy epoch on one BLAS thread = ${fmt(vbpr / singleThread.epochMs)}`);
     }
 
+    if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, Math.min(options.epochs, 3));
     if (!options.only.has('eval')) return;
     console.log(`\nfull-ranking evaluation of all ${dataset.nUsers} users with validation items (best of 3; item representations included)`);
     for (const backbone of ['vbpr', 'bm3']) {
