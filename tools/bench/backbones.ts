@@ -1,4 +1,4 @@
-// `npm run bench -- backbones [--preset office] [--epochs 3] [--only grcn,maml,...]` (also part of
+// `npm run bench -- backbones [--preset office] [--epochs 4] [--only grcn,maml,...]` (also part of
 // `npm run bench -- train`): every backbone trained by the real trainer on a synthetic preset, each in a
 // fresh child process so that its peak memory is its own: build time (kNN item graphs included), epoch
 // time (best of the epochs without validation), full-ranking evaluation of all users with validation
@@ -93,7 +93,7 @@ export async function reportBackbones(snapshotDir: string, backbones: readonly s
 }
 
 function parseArgs(args: string[]): { preset: SyntheticPresetName; epochs: number; only: string[] } {
-  const options = { preset: 'office' as SyntheticPresetName, epochs: 3, only: [...BENCHED_BACKBONES] as string[] };
+  const options = { preset: 'office' as SyntheticPresetName, epochs: 4, only: [...BENCHED_BACKBONES] as string[] };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--preset') options.preset = args[++i] as SyntheticPresetName;
     else if (args[i] === '--epochs') options.epochs = Math.max(2, Number(args[++i]));

@@ -160,7 +160,7 @@ export async function run(args: string[]): Promise<void> {
       if (typeof singleThread !== 'string') console.log(`VBPR epoch / numpy epoch on one BLAS thread = ${fmt(vbpr / singleThread.epochMs)}`);
     }
 
-    if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, Math.min(options.epochs, 3));
+    if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, options.epochs);
     if (!options.only.has('eval')) return;
     console.log(`\nfull-ranking evaluation of all ${dataset.nUsers} users with validation items (best of 3; item representations included)`);
     for (const backbone of ['vbpr', 'bm3']) {
