@@ -260,8 +260,8 @@ export class Maml extends BaseBackbone {
       const x = tf.concat([this.itemEmbedding, this.userEmbedding], 0) as tf.Tensor2D;
       const centered = tf.sub(x, tf.mean(x, 0, true)) as tf.Tensor2D;
       const cov = tf.div(tf.matMul(centered, centered, true, false), x.shape[0]) as tf.Tensor2D;
-      const diag = tf.div(tf.sum(tf.square(centered), 0), x.shape[0]);
-      return tf.sub(tf.sum(tf.square(cov)), tf.sum(tf.square(diag))) as tf.Scalar;
+      const d = cov.shape[0];
+      return tf.sum(tf.square(tf.mul(cov, tf.sub(1, tf.eye(d))))) as tf.Scalar;
     });
   }
 
