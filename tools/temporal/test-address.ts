@@ -1,3 +1,4 @@
+import type { Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 
 declare module 'vitest' {
@@ -21,4 +22,25 @@ export function temporalTestAddress(): { address: string; namespace: string } {
     );
   }
   return { address, namespace: inject('temporalNamespace') };
+}
+
+/**
+ * Registers a fresh namespace `<label>-<random>` on the test server and waits until it can be used, so a
+ * test file's fixed task-queue names never meet the workers of another file running at the same time.
+ */
+export async function registerTestNamespace(connection: Connection, label: string): Promise<string> {
+  const namespace = `${label}-${Math.random().toString(16).slice(2, 10)}`;
+  // protobufjs accepts a plain number where the generated type says Long.
+  const retention = { seconds: 24 * 3600 } as never;
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: retention });
+  // Registration is immediate in the database but reaches the front end's namespace cache a moment later.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await connection.workflowService.countWorkflowExecutions({ namespace });
+      return namespace;
+    } catch (e) {
+      if (attempt >= 100) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import Long from 'long';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PIPELINE_PROGRESS_QUERY,
@@ -26,7 +25,7 @@ import {
 import { FileArtifactStore } from '@sgfd/artifacts';
 import { EVALUATION_FILES, readTrainingRecord } from '@sgfd/activities';
 import { REPO_ROOT } from '@sgfd/tools';
-import { temporalTestAddress } from '@sgfd/tools/testing';
+import { registerTestNamespace, temporalTestAddress } from '@sgfd/tools/testing';
 import { startWorker, startWorkers, type WorkerGroup, type WorkerProcess } from './pipeline/workers';
 
 const History = proto.temporal.api.history.v1.History;
@@ -56,20 +55,9 @@ const twoStage: RunConfigInput = {
 };
 
 async function registerNamespace(address: string): Promise<string> {
-  const namespace = `cli-e2e-${randomUUID().slice(0, 8)}`;
   const connection = await Connection.connect({ address });
   try {
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(24 * 3600) } });
-    // Registration reaches the front end's namespace cache a moment after the database.
-    for (let i = 0; ; i++) {
-      try {
-        await connection.workflowService.countWorkflowExecutions({ namespace });
-        return namespace;
-      } catch (e) {
-        if (i >= 100) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    return await registerTestNamespace(connection, 'cli-e2e');
   } finally {
     await connection.close();
   }

@@ -1,15 +1,14 @@
 // Test-only helpers for workflow tests against the run's shared Temporal server (started by the root
 // vitest global setup). Workflow code never imports this file.
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import Long from 'long';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { WORKFLOW_TASK_QUEUE } from '@sgfd/contracts';
+import { registerTestNamespace } from '@sgfd/tools/testing';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -53,19 +52,8 @@ export async function temporalTestContext(bundle: WorkflowBundleWithSourceMap, l
   const address = inject('temporalAddress');
   if (!address) throw new Error('No Temporal test server in this run (see tools/temporal/vitest-global-setup.ts)');
   quietTemporalRuntime();
-  const namespace = `${label}-${randomUUID().slice(0, 8)}`;
   const connection = await Connection.connect({ address });
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(24 * 3600) } });
-  // Registration is immediate in the database but reaches the front end's namespace cache a moment later.
-  for (let i = 0; ; i++) {
-    try {
-      await connection.workflowService.countWorkflowExecutions({ namespace });
-      break;
-    } catch (e) {
-      if (i >= 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const namespace = await registerTestNamespace(connection, label);
   const nativeConnection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace });
   return {

@@ -9,42 +9,14 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChampionDecision, ChampionRecord } from '@sgfd/contracts';
 import { FileArtifactStore } from '@sgfd/artifacts';
-import { temporalTestAddress } from '@sgfd/tools/testing';
-import { runCli } from '../program';
+import { registerTestNamespace, temporalTestAddress } from '@sgfd/tools/testing';
+import { runCliCapturing } from '../test-support/run-in-process';
 import { startWorkers, type WorkerGroup } from '../pipeline/workers';
 import * as schedule from './schedule';
 
-/** Runs `sgfd <argv>` in this process, capturing what it prints. */
-async function sgfd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli([schedule], argv);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const sgfd = (...argv: string[]) => runCliCapturing([schedule], argv);
 
-async function registerNamespace(connection: Connection): Promise<string> {
-  const namespace = `cli-schedule-${randomUUID().slice(0, 8)}`;
-  // protobufjs takes a plain number where the generated type says Long.
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 24 * 3600 } as never });
-  for (let i = 0; ; i++) {
-    try {
-      await connection.workflowService.countWorkflowExecutions({ namespace });
-      return namespace;
-    } catch (e) {
-      if (i >= 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+
 
 // Loaded lazily, as the CLI loads it.
 const { exportMmrec, generateSynthetic } = await import('@sgfd/data');
@@ -97,7 +69,7 @@ describe('scheduled retraining through the four worker apps on the real server',
   beforeAll(async () => {
     ({ address } = temporalTestAddress());
     connection = await Connection.connect({ address });
-    namespace = await registerNamespace(connection);
+    namespace = await registerTestNamespace(connection, 'cli-schedule');
     client = new Client({ connection, namespace });
     work = await mkdtemp(join(tmpdir(), 'sgfd-schedule-'));
     artifacts = join(work, 'artifacts');

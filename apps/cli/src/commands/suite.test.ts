@@ -13,10 +13,12 @@ import { FileArtifactStore } from '@sgfd/artifacts';
 import { EVALUATION_FILES } from '@sgfd/activities';
 import type { SuiteReport } from '@sgfd/experiments';
 import { REPO_ROOT } from '@sgfd/tools';
-import { temporalTestAddress } from '@sgfd/tools/testing';
-import { runCli } from '../program';
+import { registerTestNamespace, temporalTestAddress } from '@sgfd/tools/testing';
+import { runCliCapturing } from '../test-support/run-in-process';
 import { startWorkers, type WorkerGroup } from '../pipeline/workers';
 import * as suite from './suite';
+
+const sgfd = (...argv: string[]) => runCliCapturing([suite], argv);
 
 // Loaded lazily, as the CLI loads it (the lib pulls in the tensor backend).
 const { SUITE_REPORT_FILES, loadSuiteFile, mean, validationPlotFile } = await import('@sgfd/experiments');
@@ -24,37 +26,7 @@ const { SUITE_REPORT_FILES, loadSuiteFile, mean, validationPlotFile } = await im
 const CI_SUITE = join(REPO_ROOT, 'suites', 'ci.yaml');
 const PUBLISHED = join(REPO_ROOT, 'reports', 'ci-suite.md');
 
-/** Runs `sgfd <argv>` in this process, capturing what it prints. */
-async function sgfd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli([suite], argv);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
-async function registerNamespace(connection: Connection): Promise<string> {
-  const namespace = `cli-suite-${randomUUID().slice(0, 8)}`;
-  // protobufjs takes a plain number where the generated type says Long.
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 24 * 3600 } as never });
-  for (let i = 0; ; i++) {
-    try {
-      await connection.workflowService.countWorkflowExecutions({ namespace });
-      return namespace;
-    } catch (e) {
-      if (i >= 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 describe('the CI experiment suite through the four worker apps on the real server', { timeout: 120_000 }, () => {
   let connection: Connection;
@@ -73,7 +45,7 @@ describe('the CI experiment suite through the four worker apps on the real serve
   beforeAll(async () => {
     ({ address } = temporalTestAddress());
     connection = await Connection.connect({ address });
-    namespace = await registerNamespace(connection);
+    namespace = await registerTestNamespace(connection, 'cli-suite');
     client = new Client({ connection, namespace });
     artifacts = await mkdtemp(join(tmpdir(), 'sgfd-suite-'));
     store = new FileArtifactStore(artifacts);
