@@ -85,8 +85,11 @@ describe('experimentSuite on the real Temporal server', () => {
       expect(first).toMatchObject({ phase: 'running', total: 4, done: 0, failed: 0, pending: 2, generation: 0 });
       expect(first.running).toEqual(['tiny/vbpr/off/h0/s1', 'tiny/vbpr/off/h0/s2']);
       // The child is a real trainPipeline waiting in its ingest stage (no ingest worker in this namespace).
-      const child = await temporal.client.workflow.getHandle(cellId(1)).describe();
-      expect(child.type).toBe('trainPipeline');
+      // A cell counts as running once its start is commanded, a moment before the server has the child.
+      const describeCell = (seed: number) => () =>
+        temporal.client.workflow.getHandle(cellId(seed)).describe().then((d) => d.type, () => undefined);
+      expect(await waitFor(describeCell(1), (type) => type !== undefined)).toBe('trainPipeline');
+      expect(await waitFor(describeCell(2), (type) => type !== undefined)).toBe('trainPipeline');
       await expect(temporal.client.workflow.getHandle(cellId(3)).describe()).rejects.toThrow();
 
       await temporal.client.workflow.getHandle(cellId(1)).terminate('simulated cell failure');
