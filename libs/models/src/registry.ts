@@ -26,7 +26,7 @@ export function registeredBackbones(): string[] {
 function definition(name: string): BackboneDefinition<unknown> {
   const def = definitions.get(name);
   if (!def) {
-    throw new ConfigError(`Backbone '${name}' is not implemented`, {
+    throw new ConfigError(`Unknown backbone '${name}'`, {
       field: 'backbone',
       expected: registeredBackbones().join(' | '),
       found: name,

@@ -11,7 +11,7 @@ import { knnGraph } from '../graph/knn';
 import { KnnGraphSet } from '../graph/knn-store';
 import { createBackbone, knnGraphSpecs } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, bipartiteDense, bprDense, cosineMatrix, keepTopK, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
+import { allScores, bipartiteDense, bprDense, cosineMatrix, expectSaveLoadRoundTrip, keepTopK, sgdStep, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -124,9 +124,7 @@ describe('freedom', () => {
     const model = createBackbone('freedom', { data, features, params: {}, rng });
     const step = () => {
       model.onEpochStart!(1, rng);
-      const { value, grads } = tf.variableGrads(() => model.loss(batch).total, model.variables);
-      tf.tidy(() => model.variables.forEach((v) => grads[v.name] && v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)))));
-      tf.dispose([value, ...Object.values(grads)]);
+      sgdStep(model, batch);
       allScores(model, data.nUsers);
     };
     step();
@@ -138,16 +136,7 @@ describe('freedom', () => {
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {
-    const { data, features } = smallData(10);
-    const a = createBackbone('freedom', { data, features, params: {}, rng: createRng(11) });
-    const b = createBackbone('freedom', { data, features, params: {}, rng: createRng(12) });
-    expect(allScores(b, data.nUsers)).not.toEqual(allScores(a, data.nUsers));
-    await a.save(join(dir, 'freedom'));
-    await b.load(join(dir, 'freedom'));
-    expect(allScores(b, data.nUsers)).toEqual(allScores(a, data.nUsers));
-    a.dispose();
-    b.dispose();
-    tf.dispose(Object.values(features));
+    await expectSaveLoadRoundTrip('freedom', smallData(10), dir, [11, 12]);
   });
 
   it('validates its parameters with MMRec defaults', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, bipartiteDense, bprDense, maskedRowSoftmax, smallData } from '../test-support/backbone-fixtures';
+import { allScores, bipartiteDense, bprDense, expectSaveLoadRoundTrip, maskedRowSoftmax, sgdStep, smallData } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -103,9 +103,7 @@ describe('grcn', () => {
     const { data, features, batch, rng } = smallData(6);
     const model = createBackbone('grcn', { data, features, params: {}, rng });
     const step = () => {
-      const { value, grads } = tf.variableGrads(() => model.loss(batch).total, model.variables);
-      tf.tidy(() => model.variables.forEach((v) => grads[v.name] && v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)))));
-      tf.dispose([value, ...Object.values(grads)]);
+      sgdStep(model, batch);
       allScores(model, data.nUsers);
     };
     step();
@@ -117,16 +115,7 @@ describe('grcn', () => {
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {
-    const { data, features } = smallData(7);
-    const a = createBackbone('grcn', { data, features, params: {}, rng: createRng(8) });
-    const b = createBackbone('grcn', { data, features, params: {}, rng: createRng(9) });
-    expect(allScores(b, data.nUsers)).not.toEqual(allScores(a, data.nUsers));
-    await a.save(join(dir, 'grcn'));
-    await b.load(join(dir, 'grcn'));
-    expect(allScores(b, data.nUsers)).toEqual(allScores(a, data.nUsers));
-    a.dispose();
-    b.dispose();
-    tf.dispose(Object.values(features));
+    await expectSaveLoadRoundTrip('grcn', smallData(7), dir, [8, 9]);
   });
 
   it('validates its parameters with MMRec defaults and runs on a single modality', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone, knnGraphSpecs } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, bipartiteDense, bprDense, cosineMatrix, keepTopK, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
+import { allScores, bipartiteDense, bprDense, cosineMatrix, expectSaveLoadRoundTrip, keepTopK, sgdStep, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -136,9 +136,7 @@ describe('lattice', () => {
     const step = (epoch: number) => {
       model.onEpochStart!(epoch, rng);
       for (let b = 0; b < 2; b++) {
-        const { value, grads } = tf.variableGrads(() => model.loss(batch).total, model.variables);
-        tf.tidy(() => model.variables.forEach((v) => grads[v.name] && v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)))));
-        tf.dispose([value, ...Object.values(grads)]);
+          sgdStep(model, batch);
       }
       allScores(model, data.nUsers);
     };
@@ -151,16 +149,7 @@ describe('lattice', () => {
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {
-    const { data, features } = smallData(9);
-    const a = createBackbone('lattice', { data, features, params: {}, rng: createRng(10) });
-    const b = createBackbone('lattice', { data, features, params: {}, rng: createRng(11) });
-    expect(allScores(b, data.nUsers)).not.toEqual(allScores(a, data.nUsers));
-    await a.save(join(dir, 'lattice'));
-    await b.load(join(dir, 'lattice'));
-    expect(allScores(b, data.nUsers)).toEqual(allScores(a, data.nUsers));
-    a.dispose();
-    b.dispose();
-    tf.dispose(Object.values(features));
+    await expectSaveLoadRoundTrip('lattice', smallData(9), dir, [10, 11]);
   });
 
   it('validates its parameters with MMRec defaults and asks for one kNN graph per modality', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, smallData } from '../test-support/backbone-fixtures';
+import { allScores, expectSaveLoadRoundTrip, sgdStep, smallData } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -142,10 +142,7 @@ describe('maml', () => {
     const { data, features, batch, rng } = smallData(10, { negatives: 4 });
     const model = createBackbone('maml', { data, features, params: {}, rng });
     const step = () => {
-      const { value, grads } = tf.variableGrads(() => model.loss(batch).total, model.variables);
-      tf.tidy(() => model.variables.forEach((v) => grads[v.name] && v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)))));
-      tf.dispose([value, ...Object.values(grads)]);
-      model.afterStep!();
+      sgdStep(model, batch);
       allScores(model, data.nUsers);
     };
     step();
@@ -157,16 +154,7 @@ describe('maml', () => {
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {
-    const { data, features } = smallData(11);
-    const a = createBackbone('maml', { data, features, params: {}, rng: createRng(12) });
-    const b = createBackbone('maml', { data, features, params: {}, rng: createRng(13) });
-    expect(allScores(b, data.nUsers)).not.toEqual(allScores(a, data.nUsers));
-    await a.save(join(dir, 'maml'));
-    await b.load(join(dir, 'maml'));
-    expect(allScores(b, data.nUsers)).toEqual(allScores(a, data.nUsers));
-    a.dispose();
-    b.dispose();
-    tf.dispose(Object.values(features));
+    await expectSaveLoadRoundTrip('maml', smallData(11), dir, [12, 13]);
   });
 
   it("validates its parameters with the authors' defaults", () => {

@@ -106,7 +106,7 @@ describe('vbpr', () => {
     expect(model.projectionDim).toBe(64);
     expect(model.weights['user.embedding'].shape).toEqual([2, 128]);
     model.dispose();
-    expect(() => createBackbone('nope', { ...ctx, params: {} })).toThrow(/not implemented/);
+    expect(() => createBackbone('nope', { ...ctx, params: {} })).toThrow(/Unknown backbone 'nope'.*expected .*vbpr/);
     try {
       createBackbone('vbpr', { ...ctx, params: { embeddingSize: -1 } });
       expect.unreachable();

@@ -1,7 +1,10 @@
 // Small random data for the graph backbones' unit tests, and dense references of the sparse pieces.
 import type { Modality } from '@sgfd/contracts';
+import { join } from 'node:path';
 import { createRng, tf, type Rng } from '@sgfd/tensor';
+import { expect } from 'vitest';
 import type { Backbone, BackboneData, FeatureTensors, TrainBatch } from '../backbone';
+import { createBackbone } from '../registry';
 
 export interface SmallData {
   data: BackboneData;
@@ -56,6 +59,31 @@ export function smallData(seed: number, options: { nUsers?: number; nItems?: num
     interactions,
     rng,
   };
+}
+
+/** One plain gradient-descent step on `batch`, with the backbone's per-step hook, as the trainer runs it. */
+export function sgdStep(model: Backbone, batch: TrainBatch, learningRate = 0.01): void {
+  const { value, grads } = tf.variableGrads(() => model.loss(batch).total, model.variables);
+  tf.tidy(() => model.variables.forEach((v) => grads[v.name] && v.assign(tf.sub(v, tf.mul(grads[v.name]!, learningRate)))));
+  tf.dispose([value, ...Object.values(grads)]);
+  model.afterStep?.();
+}
+
+/** Two models of one backbone from different seeds score differently until one loads the other's saved weights. */
+export async function expectSaveLoadRoundTrip(name: string, small: Pick<SmallData, 'data' | 'features'>, dir: string, seeds: [number, number]): Promise<void> {
+  const { data, features } = small;
+  const a = createBackbone(name, { data, features, params: {}, rng: createRng(seeds[0]) });
+  const b = createBackbone(name, { data, features, params: {}, rng: createRng(seeds[1]) });
+  try {
+    expect(allScores(b, data.nUsers)).not.toEqual(allScores(a, data.nUsers));
+    await a.save(join(dir, name));
+    await b.load(join(dir, name));
+    expect(allScores(b, data.nUsers)).toEqual(allScores(a, data.nUsers));
+  } finally {
+    a.dispose();
+    b.dispose();
+    tf.dispose(Object.values(features));
+  }
 }
 
 /** Scores of every user for every item, as a plain array. */
