@@ -7,5 +7,5 @@ export type { Rng, RngState } from './rng';
 export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';
 export { topK } from './topk';
 export type { TopK } from './topk';
-export { SparseMatrix, sparseFromCoo, spmm, csrTimesDense } from './sparse';
+export { SparseMatrix, sparseFromCoo, spmm, csrTimesDense, countingOrder } from './sparse';
 export type { Csr } from './sparse';

@@ -96,7 +96,7 @@ export function sparseFromCoo(
 }
 
 /** Positions 0..n-1 stably sorted by key (keys in [0, nKeys)), visiting them in `within` order if given. */
-function countingOrder(keys: ArrayLike<number>, nKeys: number, within: Int32Array | null): Int32Array {
+export function countingOrder(keys: ArrayLike<number>, nKeys: number, within: Int32Array | null): Int32Array {
   const n = keys.length;
   const start = new Int32Array(nKeys + 1);
   for (let p = 0; p < n; p++) start[keys[p] + 1]++;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, bipartiteDense, bprDense, expectSaveLoadRoundTrip, maskedRowSoftmax, sgdStep, smallData } from '../test-support/backbone-fixtures';
+import { allScores, bipartiteDense, bprDense, expectNoTensorGrowth, expectSaveLoadRoundTrip, maskedRowSoftmax, sgdStep, smallData } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -106,10 +106,7 @@ describe('grcn', () => {
       sgdStep(model, batch);
       allScores(model, data.nUsers);
     };
-    step();
-    const before = tf.memory().numTensors;
-    for (let k = 0; k < 3; k++) step();
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoTensorGrowth(step);
     model.dispose();
     tf.dispose(Object.values(features));
   });

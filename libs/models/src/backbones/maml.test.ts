@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, expectSaveLoadRoundTrip, sgdStep, smallData } from '../test-support/backbone-fixtures';
+import { allScores, expectNoTensorGrowth, expectSaveLoadRoundTrip, sgdStep, smallData } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -145,10 +145,7 @@ describe('maml', () => {
       sgdStep(model, batch);
       allScores(model, data.nUsers);
     };
-    step();
-    const before = tf.memory().numTensors;
-    for (let k = 0; k < 3; k++) step();
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoTensorGrowth(step);
     model.dispose();
     tf.dispose(Object.values(features));
   });

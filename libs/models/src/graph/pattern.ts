@@ -1,3 +1,5 @@
+import { countingOrder } from '@sgfd/tensor';
+
 /**
  * The structure (no values) of a sparse matrix in CSR order, with what the edge ops need beside it: the row
  * of every entry, and the transposed structure with the permutation that maps each transposed entry to its
@@ -92,18 +94,4 @@ export class SparsePattern {
     }
     return new SparsePattern(nRows, nCols, indptr, cols);
   }
-}
-
-/** Positions 0..n-1 stably sorted by key (keys in [0, nKeys)), visiting them in `within` order if given. */
-function countingOrder(keys: ArrayLike<number>, nKeys: number, within: Int32Array | null): Int32Array {
-  const n = keys.length;
-  const start = new Int32Array(nKeys + 1);
-  for (let p = 0; p < n; p++) start[keys[p] + 1]++;
-  for (let k = 0; k < nKeys; k++) start[k + 1] += start[k];
-  const order = new Int32Array(n);
-  for (let q = 0; q < n; q++) {
-    const p = within ? within[q] : q;
-    order[start[keys[p]]++] = p;
-  }
-  return order;
 }

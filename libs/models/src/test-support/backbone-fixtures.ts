@@ -69,6 +69,14 @@ export function sgdStep(model: Backbone, batch: TrainBatch, learningRate = 0.01)
   model.afterStep?.();
 }
 
+/** Runs `step` once to warm up, then `repeats` more times, and expects no tensor to be left over. */
+export function expectNoTensorGrowth(step: (k: number) => void, repeats = 3): void {
+  step(0);
+  const before = tf.memory().numTensors;
+  for (let k = 1; k <= repeats; k++) step(k);
+  expect(tf.memory().numTensors).toBe(before);
+}
+
 /** Two models of one backbone from different seeds score differently until one loads the other's saved weights. */
 export async function expectSaveLoadRoundTrip(name: string, small: Pick<SmallData, 'data' | 'features'>, dir: string, seeds: [number, number]): Promise<void> {
   const { data, features } = small;
