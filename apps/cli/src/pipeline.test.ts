@@ -164,7 +164,8 @@ describe('the pipeline through four worker processes on the real server', { time
   });
 
   it('a student worker killed mid-training, then its replacement stopped with SIGTERM: the run resumes from the last checkpoint each time', async () => {
-    const epochs = 40;
+    // Enough epochs that attempt 2 is still training when its worker has started the third and drained (~5 s).
+    const epochs = 100;
     const input = await pipelineInput({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs, patience: 100, learningRate: 0.01, checkpointEvery: 2, seed: 6 } });
     const handle = await start(input);
     /** The running student attempt's last heartbeat as the server has it, once it shows a checkpoint at `minEpoch` or later. */
