@@ -1,5 +1,6 @@
 import { makeWasmBatchMatMul } from './batch-matmul';
 import { makeGatherV2 } from './gather';
+import { makeSharingCast, makeSharingIdentity } from './share-data';
 import { overrideKernel } from './registry';
 import { unsortedSegmentSum } from './segment-sum';
 import { makeTranspose } from './transpose';
@@ -12,5 +13,9 @@ export function registerCustomKernels(backendName: string): void {
   overrideKernel('UnsortedSegmentSum', backendName, () => unsortedSegmentSum);
   overrideKernel('GatherV2', backendName, makeGatherV2);
   overrideKernel('Transpose', backendName, makeTranspose);
-  if (backendName === 'wasm') overrideKernel('BatchMatMul', backendName, makeWasmBatchMatMul);
+  if (backendName === 'wasm') {
+    overrideKernel('BatchMatMul', backendName, makeWasmBatchMatMul);
+    overrideKernel('Identity', backendName, makeSharingIdentity);
+    overrideKernel('Cast', backendName, makeSharingCast);
+  }
 }

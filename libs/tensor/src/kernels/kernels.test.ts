@@ -28,6 +28,39 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     expect(isOverridden('GatherV2', backend)).toBe(true);
     expect(isOverridden('Transpose', backend)).toBe(true);
     expect(isOverridden('BatchMatMul', backend)).toBe(backend === 'wasm');
+    expect(isOverridden('Identity', backend)).toBe(backend === 'wasm');
+    expect(isOverridden('Cast', backend)).toBe(backend === 'wasm');
+  });
+
+  it('clones and same-dtype casts share the data until the last holder is disposed; other casts convert, to bool as x != 0', () => {
+    const x = tf.tensor2d([[1.5, -2], [3, 4.25]]);
+    const buffers = tf.memory().numDataBuffers;
+    const copy = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+    x.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1.5, -2, 3, 4.25]);
+    copy.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2, 3, 4.25]);
+    const ints = tf.cast(same, 'int32');
+    const bools = tf.cast(ints, 'bool');
+    expect([ints.dtype, ...ints.dataSync()]).toEqual(['int32', 1, -2, 3, 4]);
+    expect([bools.dtype, ...bools.dataSync()]).toEqual(['bool', 1, 1, 1, 1]);
+    const zeros = tf.cast(tf.tensor1d([0, 0.5, -0]), 'bool');
+    expect(Array.from(zeros.dataSync())).toEqual([0, 1, 0]);
+    zeros.dispose();
+    same.dispose();
+    expect(Array.from(tf.cast(bools, 'float32').dataSync())).toEqual([1, 1, 1, 1]);
+    tf.dispose([ints, bools]);
+  });
+
+  it('a clone of a variable keeps its value when the variable is assigned', () => {
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const snapshot = tf.clone(v);
+    v.assign(tf.tensor1d([7, 8, 9]));
+    expect(Array.from(snapshot.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(v.dataSync())).toEqual([7, 8, 9]);
+    tf.dispose([v, snapshot]);
   });
 
   it('UnsortedSegmentSum sums rows into segments, drops negative ids, leaves empty segments 0', () => {

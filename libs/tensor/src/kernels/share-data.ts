@@ -1,0 +1,33 @@
+import type { KernelArgs, KernelFunc } from './registry';
+import { computeOutput } from './storage';
+
+/**
+ * wasm Identity, and Cast to the dtype a tensor already has, sharing the data (as the cpu and webgl
+ * backends do) instead of copying it. Tensor data is never written in place, so sharing is safe; the
+ * engine clones every tensor it saves for a gradient, which on wasm copied the gathered 4096-d feature rows
+ * and each [pairs x hidden] activation of a step.
+ */
+export function makeSharingIdentity(): KernelFunc {
+  return ({ inputs, backend }: KernelArgs) => {
+    const x = inputs['x'];
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
+/** Also casts to bool as x != 0: the stock wasm kernel truncates (int32 -2 became 254). */
+export function makeSharingCast(stock: KernelFunc | undefined): KernelFunc {
+  if (!stock) throw new Error('Cast kernel missing');
+  return (args: KernelArgs) => {
+    const x = args.inputs['x'];
+    const dtype = (args.attrs as { dtype: string }).dtype;
+    if (dtype === 'bool' && (x.dtype === 'int32' || x.dtype === 'float32')) {
+      return computeOutput(args.backend, [x], [...x.shape], 'bool', (out, [values]) => {
+        for (let i = 0; i < values.length; i++) out[i] = values[i] !== 0 ? 1 : 0;
+      });
+    }
+    if (dtype !== x.dtype || x.dtype === 'string') return stock(args);
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
