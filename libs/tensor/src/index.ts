@@ -1,7 +1,7 @@
 export { tf } from './tf';
 export { initBackend, currentBackend, loadNativeTensorflow, BACKEND_NAMES } from './backend';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
-export { registerCustomKernels, restoreStockKernel, isOverridden } from './kernels';
+export { registerCustomKernels, restoreStockKernel, isOverridden, cacheTranspose, releaseTranspose, cachedTransposeCount } from './kernels';
 export { createRng } from './rng';
 export type { Rng, RngState } from './rng';
 export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';

@@ -10,6 +10,7 @@ import { createVariable, prefixed, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../sgfd/semantic-teacher';
+import { projectItemRows } from './shared';
 
 /** MMRec's BM3.yaml: embedding 64, n_layers [1, 2], dropout [0.3, 0.5], reg_weight [0.1, 0.01], cl_weight 2. */
 export const Bm3ParamsSchema = z
@@ -146,9 +147,8 @@ export class Bm3 extends BaseBackbone {
       const projected: PerModality<ProjectedRows> = {};
       const alignment: tf.Scalar[] = [];
       for (const m of this.projectionSlots) {
-        const raw = tf.gather(this.features[m]!, itemIds) as tf.Tensor2D;
-        const features = this.slots[m]!.apply(raw);
-        projected[m] = { items: itemIds, raw, features };
+        projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, itemIds);
+        const features = projected[m]!.features;
         const online = this.predictor.apply(features);
         alignment.push(one(online, iTarget), one(online, this.target(features)));
       }

@@ -14,7 +14,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../sgfd/semantic-teacher';
 import { DistinctItems } from './batch-items';
-import { bprLoss, dotScorer, presentModalities, torchLinearInit } from './shared';
+import { bprLoss, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
 
 /**
  * MMRec's FREEDOM.yaml: embedding_size 64, knn_k 10, n_mm_layers 1, n_ui_layers 2, mm_image_weight 0.1,
@@ -140,9 +140,8 @@ export class Freedom extends BaseBackbone {
       const projected: PerModality<ProjectedRows> = {};
       const modal: tf.Scalar[] = [];
       for (const m of this.projectionSlots) {
-        const raw = tf.gather(this.features[m]!, itemIds) as tf.Tensor2D;
-        const features = this.slots[m]!.apply(raw);
-        projected[m] = { items: itemIds, raw, features };
+        projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, itemIds);
+        const features = projected[m]!.features;
         modal.push(bprLoss(u, tf.gather(features, posAt), tf.gather(features, negAt)));
       }
       const modalBpr = tf.addN(modal) as tf.Scalar;

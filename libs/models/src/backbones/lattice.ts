@@ -14,7 +14,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../sgfd/semantic-teacher';
 import { DistinctItems } from './batch-items';
-import { dotScorer, presentModalities, torchLinearInit } from './shared';
+import { dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
 
 /**
  * MMRec's LATTICE.yaml: embedding_size 64, feat_embed_dim 64, weight_size [64, 64] (two LightGCN layers),
@@ -214,8 +214,7 @@ export class Lattice extends BaseBackbone {
         get: () => {
           if (!rows) {
             items ??= tf.tensor1d(distinct, 'int32');
-            const raw = tf.gather(this.features[m]!, items) as tf.Tensor2D;
-            rows = { items, raw, features: this.slots[m]!.apply(raw) };
+            rows = projectItemRows(this.slots[m]!, this.features[m]!, items);
           }
           return rows;
         },

@@ -9,7 +9,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../sgfd/semantic-teacher';
 import { DistinctItems } from './batch-items';
-import { presentModalities } from './shared';
+import { presentModalities, projectItemRows } from './shared';
 
 /**
  * MAML is not in MMRec: the defaults are those of the authors' runs (liufancs/MAML, and the SGFD authors'
@@ -199,10 +199,8 @@ export class Maml extends BaseBackbone {
       const itemIds = tf.tensor1d(distinct, 'int32');
       const projected: PerModality<ProjectedRows> = {};
       const slotOutputs = this.projectionSlots.map((m) => {
-        const raw = tf.gather(this.features[m]!, itemIds) as tf.Tensor2D;
-        const features = this.slots[m]!.apply(raw);
-        projected[m] = { items: itemIds, raw, features };
-        return features;
+        projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, itemIds);
+        return projected[m]!.features;
       });
       const content = this.contentOf(slotOutputs, true);
       const items = tf.gather(this.itemEmbedding, itemIds) as tf.Tensor2D;

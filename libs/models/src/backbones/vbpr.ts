@@ -9,6 +9,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../sgfd/semantic-teacher';
 import { DistinctItems } from './batch-items';
+import { projectItemRows } from './shared';
 
 /** MMRec's VBPR.yaml: embedding_size 64, reg_weight searched over [2, 1, 1e-1 ... 1e-5]. */
 export const VbprParamsSchema = z
@@ -63,10 +64,9 @@ export class Vbpr extends BaseBackbone {
     const projected: PerModality<ProjectedRows> = {};
     const parts: tf.Tensor2D[] = [];
     for (const m of this.projectionSlots) {
-      const raw = items ? tf.gather(this.features[m]!, items) : this.features[m]!;
-      const features = this.slots[m]!.apply(raw);
+      if (items) projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, items);
+      const features = items ? projected[m]!.features : this.slots[m]!.apply(this.features[m]!);
       parts.push(features);
-      if (items) projected[m] = { items, raw, features };
     }
     const visual = tf.add(parts.length === 1 ? parts[0] : tf.addN(parts), this.featureBias) as tf.Tensor2D;
     const ids = items ? tf.gather(this.itemEmbedding, items) : this.itemEmbedding;

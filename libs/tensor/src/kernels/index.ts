@@ -3,9 +3,11 @@ import { makeGatherV2 } from './gather';
 import { makeSharingCast, makeSharingIdentity } from './share-data';
 import { overrideKernel } from './registry';
 import { unsortedSegmentSum } from './segment-sum';
+import { makeWasmSum } from './sum';
 import { makeTranspose } from './transpose';
 
 export { restoreStockKernel, isOverridden } from './registry';
+export { cacheTranspose, releaseTranspose, cachedTransposeCount } from './batch-matmul';
 
 /** Registers the custom kernels for `backendName` (a no-op for backends that need none, e.g. tensorflow). */
 export function registerCustomKernels(backendName: string): void {
@@ -17,5 +19,6 @@ export function registerCustomKernels(backendName: string): void {
     overrideKernel('BatchMatMul', backendName, makeWasmBatchMatMul);
     overrideKernel('Identity', backendName, makeSharingIdentity);
     overrideKernel('Cast', backendName, makeSharingCast);
+    overrideKernel('Sum', backendName, makeWasmSum);
   }
 }

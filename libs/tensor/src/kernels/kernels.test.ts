@@ -3,6 +3,7 @@ import type { BackendName } from '../backend';
 import { liveCounts, maxRelativeError, randomTensor, randomValues, referenceMatMul, transposeValues, useBackend } from '../testing';
 import { tf } from '../tf';
 import { registerCustomKernels } from '.';
+import { cacheTranspose, cachedTransposeCount, releaseTranspose } from './batch-matmul';
 import { isOverridden, restoreStockKernel } from './registry';
 
 function referenceSegmentSum(x: Float32Array, dim: number, ids: number[], numSegments: number): Float64Array {
@@ -30,6 +31,59 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     expect(isOverridden('BatchMatMul', backend)).toBe(backend === 'wasm');
     expect(isOverridden('Identity', backend)).toBe(backend === 'wasm');
     expect(isOverridden('Cast', backend)).toBe(backend === 'wasm');
+    expect(isOverridden('Sum', backend)).toBe(backend === 'wasm');
+  });
+
+  it('Sum over leading axes (and every other reduction) matches a plain-loop sum, with and without keepDims', () => {
+    const shape = [4, 3, 5];
+    const values = randomValues(60, 21);
+    const x = tf.tensor3d(values, shape as [number, number, number]);
+    const reference = (axes: number[]) => {
+      const out = new Map<string, number>();
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 5; k++) {
+        const key = [i, j, k].filter((_, a) => !axes.includes(a)).join(',');
+        out.set(key, (out.get(key) ?? 0) + values[(i * 3 + j) * 5 + k]);
+      }
+      return [...out.values()];
+    };
+    for (const [axis, axes] of [[0, [0]], [[0, 1], [0, 1]], [[1, 0], [0, 1]], [-3, [0]], [1, [1]], [2, [2]], [[0, 2], [0, 2]]] as const) {
+      for (const keepDims of [false, true]) {
+        const sum = tf.sum(x, axis as number | number[], keepDims);
+        expect(sum.shape).toEqual(keepDims ? shape.map((n, a) => ((axes as readonly number[]).includes(a) ? 1 : n)) : shape.filter((_, a) => !(axes as readonly number[]).includes(a)));
+        expect(maxRelativeError(sum.dataSync(), reference([...axes]))).toBeLessThan(1e-5);
+        sum.dispose();
+      }
+    }
+    const ints = tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0);
+    expect([ints.dtype, ...ints.dataSync()]).toEqual(['int32', 4, 6]);
+    const bias = tf.tidy(() => tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.add(x, b), x)))(tf.zeros([5])));
+    expect(maxRelativeError(bias.dataSync(), reference([0, 1]))).toBeLessThan(1e-5);
+    tf.dispose([x, ints, bias]);
+  });
+
+  it('transposed products with a marked constant matrix reuse one cached transpose until it is released', () => {
+    const [n, k, m] = [70, 9, 4];
+    const fValues = randomValues(n * k, 31);
+    const f = tf.tensor2d(fValues, [n, k]);
+    cacheTranspose(f);
+    const want = (dyValues: Float32Array) => referenceMatMul(fValues, [n, k], true, dyValues, [n, m], false).values;
+    for (const seed of [32, 33]) {
+      const dyValues = randomValues(n * m, seed);
+      const got = tf.tidy(() => tf.matMul(f, tf.tensor2d(dyValues, [n, m]), true, false));
+      expect(maxRelativeError(got.dataSync(), want(dyValues))).toBeLessThan(1e-5);
+      got.dispose();
+      expect(cachedTransposeCount()).toBe(backend === 'wasm' ? 1 : 0);
+    }
+    // A reshape shares the data but is another matrix: it must not read the cached transpose.
+    const reshaped = tf.tidy(() => tf.matMul(tf.reshape(f, [k, n]), tf.ones([k, 2]), true, false));
+    const ones = new Float32Array(k * 2).fill(1);
+    expect(maxRelativeError(reshaped.dataSync(), referenceMatMul(fValues, [k, n], true, ones, [k, 2], false).values)).toBeLessThan(1e-5);
+    reshaped.dispose();
+    const buffers = liveCounts().dataIds;
+    releaseTranspose(f);
+    expect(cachedTransposeCount()).toBe(0);
+    expect(liveCounts().dataIds).toBe(buffers - (backend === 'wasm' ? 1 : 0));
+    f.dispose();
   });
 
   it('clones and same-dtype casts share the data until the last holder is disposed; other casts convert, to bool as x != 0', () => {

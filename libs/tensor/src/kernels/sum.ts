@@ -1,0 +1,33 @@
+import { tf } from '../tf';
+import type { KernelArgs, KernelFunc } from './registry';
+import { computeOutput } from './storage';
+
+/**
+ * wasm Sum over the leading axes (the bias gradient of a dense layer sums over its rows) in one pass that
+ * adds whole rows: 10 ms for a fresh [10240, 320] bias gradient, where the stock kernel, which first
+ * transposes the reduced axes to the end, took 23 ms. Other reductions go to the stock kernel (over a
+ * middle axis it is faster than this loop). Measured and rejected: ones[1, rows] x X, 0.5 ms when X is
+ * reused but 55 ms for a fresh X, which XNNPACK repacks as its right operand.
+ */
+export function makeWasmSum(stock: KernelFunc | undefined): KernelFunc {
+  if (!stock) throw new Error('wasm Sum kernel missing');
+  return (args: KernelArgs) => {
+    const { inputs, backend, attrs } = args;
+    const x = inputs['x'];
+    const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+    const shape = x.shape;
+    const axes = tf.util.parseAxisParam(axis, shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < shape.length && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return stock(args);
+    const rows = tf.util.sizeFromShape(shape.slice(0, axes.length));
+    const rest = tf.util.sizeFromShape(shape.slice(axes.length));
+    const outShape = keepDims ? shape.map((n, i) => (i < axes.length ? 1 : n)) : shape.slice(axes.length);
+    return computeOutput(backend, [x], outShape, 'float32', (out, [values]) => {
+      out.fill(0);
+      for (let r = 0; r < rows; r++) {
+        const base = r * rest;
+        for (let j = 0; j < rest; j++) out[j] += values[base + j];
+      }
+    });
+  };
+}
