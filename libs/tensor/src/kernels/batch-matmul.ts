@@ -8,6 +8,8 @@ interface CachedTranspose {
   copy: { info: tf.TensorInfo; backend: tf.KernelBackend } | null;
 }
 
+export const MAX_CACHED_TRANSPOSE_BYTES = 512 * 2 ** 20;
+
 /** Transposed copies of constant matrices, made on their first transposed product (see `cacheTranspose`). */
 const transposes = new Map<object, CachedTranspose>();
 
@@ -15,10 +17,11 @@ const transposes = new Map<object, CachedTranspose>();
  * Marks a constant 2-D tensor (a feature matrix) so that wasm products with it transposed reuse one
  * transposed copy, made on first use, instead of transposing it on every call: the weight gradient of a
  * projection of every item is F^T dY. Costs a second copy of the matrix; `releaseTranspose` frees it and
- * must be called before the tensor is disposed. A no-op on other backends.
+ * must be called before the tensor is disposed. A no-op on other backends, and for matrices over `maxBytes`
+ * (the wasm heap ends at 4 GB: a 60k-item catalogue's 4096-d features alone take 1 GB).
  */
-export function cacheTranspose(t: tf.Tensor): void {
-  if (t.rank === 2 && !transposes.has(t.dataId)) transposes.set(t.dataId, { shape: [...t.shape], copy: null });
+export function cacheTranspose(t: tf.Tensor, maxBytes = MAX_CACHED_TRANSPOSE_BYTES): void {
+  if (t.rank === 2 && t.size * 4 <= maxBytes && !transposes.has(t.dataId)) transposes.set(t.dataId, { shape: [...t.shape], copy: null });
 }
 
 export function releaseTranspose(t: tf.Tensor): void {

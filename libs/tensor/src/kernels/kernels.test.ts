@@ -61,7 +61,7 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     tf.dispose([x, ints, bias]);
   });
 
-  it('transposed products with a marked constant matrix reuse one cached transpose until it is released', () => {
+  it('transposed products with a marked constant matrix reuse one cached transpose until it is released; over the size cap nothing is cached', () => {
     const [n, k, m] = [70, 9, 4];
     const fValues = randomValues(n * k, 31);
     const f = tf.tensor2d(fValues, [n, k]);
@@ -84,6 +84,11 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     expect(cachedTransposeCount()).toBe(0);
     expect(liveCounts().dataIds).toBe(buffers - (backend === 'wasm' ? 1 : 0));
     f.dispose();
+    const big = tf.zeros([8, 8]);
+    cacheTranspose(big, 100);
+    tf.tidy(() => tf.matMul(big, tf.ones([8, 1]), true, false));
+    expect(cachedTransposeCount()).toBe(0);
+    big.dispose();
   });
 
   it('clones and same-dtype casts share the data until the last holder is disposed; other casts convert, to bool as x != 0', () => {
