@@ -148,7 +148,7 @@ function checkCsr(csr: Csr): void {
  * Single-threaded on purpose: splitting rows with a worker thread over shared memory gave no gain on
  * this 2-core machine under the load of the rest of the pipeline (21-23 ms either way for 320k x 64).
  */
-export function csrTimesDense(a: Csr, x: Float32Array, dim: number, out: Float32Array): void {
+export function csrTimesDense(a: Csr, x: ArrayLike<number>, dim: number, out: { [index: number]: number }): void {
   const { indptr, indices, values } = a;
   for (let r = 0; r < a.nRows; r++) {
     const o = r * dim;

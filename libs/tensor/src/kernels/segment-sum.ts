@@ -1,3 +1,4 @@
+import { csrTimesDense } from '../sparse';
 import { tf } from '../tf';
 import type { KernelArgs, KernelFunc } from './registry';
 import { computeOutput, readInt32, type NumericArray } from './storage';
@@ -26,48 +27,18 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }: Kerne
 };
 
 /**
- * out[s] = sum of the rows i with seg[i] = s: the rows are ordered by segment (a stable counting sort, so
- * each segment adds its rows in their original order) and each segment's sum is kept eight columns at a
- * time in local accumulators, about 1.6x faster in V8 than adding every row into the output.
+ * out[s] = sum of the rows i with seg[i] = s, as the product of a 0/1 CSR matrix with x: the rows are
+ * ordered by segment (a stable counting sort, so each segment adds its rows in their original order) and
+ * `csrTimesDense` keeps eight columns of a segment's sum in locals, about 1.6x faster in V8 than adding
+ * every row into the output.
  */
 export function sumRowsBySegment(xs: NumericArray, seg: Int32Array, dim: number, numSegments: number, out: NumericArray): void {
-  const start = new Int32Array(numSegments + 1);
-  for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) start[seg[i] + 1]++;
-  for (let s = 0; s < numSegments; s++) start[s + 1] += start[s];
-  const next = start.slice(0, numSegments);
-  const order = new Int32Array(start[numSegments]);
-  for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) order[next[seg[i]]++] = i;
-  for (let s = 0; s < numSegments; s++) {
-    const p0 = start[s];
-    const p1 = start[s + 1];
-    const o = s * dim;
-    let j = 0;
-    for (; j + 8 <= dim; j += 8) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-      for (let p = p0; p < p1; p++) {
-        const at = order[p] * dim + j;
-        s0 += xs[at];
-        s1 += xs[at + 1];
-        s2 += xs[at + 2];
-        s3 += xs[at + 3];
-        s4 += xs[at + 4];
-        s5 += xs[at + 5];
-        s6 += xs[at + 6];
-        s7 += xs[at + 7];
-      }
-      out[o + j] = s0;
-      out[o + j + 1] = s1;
-      out[o + j + 2] = s2;
-      out[o + j + 3] = s3;
-      out[o + j + 4] = s4;
-      out[o + j + 5] = s5;
-      out[o + j + 6] = s6;
-      out[o + j + 7] = s7;
-    }
-    for (; j < dim; j++) {
-      let sum = 0;
-      for (let p = p0; p < p1; p++) sum += xs[order[p] * dim + j];
-      out[o + j] = sum;
-    }
-  }
+  const indptr = new Int32Array(numSegments + 1);
+  for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) indptr[seg[i] + 1]++;
+  for (let s = 0; s < numSegments; s++) indptr[s + 1] += indptr[s];
+  const next = indptr.slice(0, numSegments);
+  const indices = new Int32Array(indptr[numSegments]);
+  for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) indices[next[seg[i]]++] = i;
+  const ones = new Float32Array(indices.length).fill(1);
+  csrTimesDense({ indptr, indices, values: ones, nRows: numSegments, nCols: seg.length }, xs, dim, out);
 }

@@ -1,3 +1,4 @@
+import { csrTimesDense } from '../sparse';
 import { tf } from '../tf';
 import type { KernelArgs, KernelFunc } from './registry';
 import { computeOutput, type NumericArray } from './storage';
@@ -26,34 +27,8 @@ export function makeWasmSum(stock: KernelFunc | undefined): KernelFunc {
   };
 }
 
-/** out[j] = sum over r of values[r * width + j], eight columns at a time in local accumulators. */
+/** out[j] = sum over r of values[r * width + j]: a one-row CSR product, eight columns at a time in locals. */
 export function sumRows(values: NumericArray, rows: number, width: number, out: NumericArray): void {
-  let j = 0;
-  for (; j + 8 <= width; j += 8) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-    for (let r = 0; r < rows; r++) {
-      const at = r * width + j;
-      s0 += values[at];
-      s1 += values[at + 1];
-      s2 += values[at + 2];
-      s3 += values[at + 3];
-      s4 += values[at + 4];
-      s5 += values[at + 5];
-      s6 += values[at + 6];
-      s7 += values[at + 7];
-    }
-    out[j] = s0;
-    out[j + 1] = s1;
-    out[j + 2] = s2;
-    out[j + 3] = s3;
-    out[j + 4] = s4;
-    out[j + 5] = s5;
-    out[j + 6] = s6;
-    out[j + 7] = s7;
-  }
-  for (; j < width; j++) {
-    let sum = 0;
-    for (let r = 0; r < rows; r++) sum += values[r * width + j];
-    out[j] = sum;
-  }
+  const indices = Int32Array.from({ length: rows }, (_, r) => r);
+  csrTimesDense({ indptr: Int32Array.of(0, rows), indices, values: new Float32Array(rows).fill(1), nRows: 1, nCols: rows }, values, width, out);
 }
