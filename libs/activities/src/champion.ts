@@ -16,10 +16,9 @@ import type {
   ScoreChampionResult,
 } from '@sgfd/contracts';
 import type { ArtifactStore } from '@sgfd/artifacts';
-import { evaluateBackbone } from '@sgfd/training';
+import { evaluateBackbone, restoreBackbone } from '@sgfd/training';
 import { DECISION_FILE, configKeyOf, decisionKey, latestDecision } from './champion-history';
 import { failingClearly } from './failures';
-import { restoreModel } from './restore-model';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { MODEL_FOLDER } from './student';
 
@@ -48,7 +47,7 @@ export function createChampionActivities(deps: ChampionDeps): ChampionActivities
           };
         }
         Context.current().heartbeat();
-        const model = await restoreModel(dataset, champion.config, join(await deps.store.openPath(champion.model), MODEL_FOLDER));
+        const model = await restoreBackbone(dataset, champion.config, join(await deps.store.openPath(champion.model), MODEL_FOLDER));
         try {
           const valid = evaluateBackbone(dataset, model.backbone, 'valid', { maskValidInTest: champion.config.training.maskValidInTest }).mean;
           const score = valid[metric];

@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { EvalActivities, EvaluateModelInput, EvaluateModelResult, MetricTable, RunManifest } from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
-import { curveSvg, evaluateBackbone, evaluatePopularity, VALID_METRIC } from '@sgfd/training';
+import { curveSvg, evaluateBackbone, evaluatePopularity, restoreBackbone, VALID_METRIC } from '@sgfd/training';
 import { failingClearly } from './failures';
 import { storedKnnGraphs } from './knn-graphs';
 import { recommendForAll, recommendationsParquet } from './recommendations';
 import { EVALUATION_FILES, reportMarkdown, type RunReport } from './report';
-import { restoreModel } from './restore-model';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { MODEL_FOLDER, readTrainingRecord } from './student';
@@ -57,7 +56,7 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
           const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
           const training = await readTrainingRecord(deps.store, input.model);
           const knnGraphs = await storedKnnGraphs(deps.store, dataset, input.config);
-          const model = await restoreModel(dataset, input.config, join(await deps.store.openPath(input.model), MODEL_FOLDER), knnGraphs);
+          const model = await restoreBackbone(dataset, input.config, join(await deps.store.openPath(input.model), MODEL_FOLDER), knnGraphs);
           try {
             const options = { maskValidInTest: input.config.training.maskValidInTest };
             step();

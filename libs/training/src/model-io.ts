@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetError, type RunManifest } from '@sgfd/contracts';
+import { DatasetError, type RunConfig, type RunManifest } from '@sgfd/contracts';
 import type { LoadedDataset } from '@sgfd/data';
-import { backboneData, createBackbone, disposeFeatures, featureTensors, Student, type Backbone } from '@sgfd/models';
+import { backboneData, createBackbone, disposeFeatures, featureTensors, Student, type Backbone, type KnnGraphSource } from '@sgfd/models';
 import { createRng } from '@sgfd/tensor';
 import { RUN_FILES } from './run-files';
 
@@ -32,19 +32,34 @@ export async function loadRunModel(runDir: string, dataset: LoadedDataset): Prom
       found: manifest.datasetId,
     });
   }
-  const { config } = manifest;
+  const restored = await restoreBackbone(dataset, manifest.config, join(runDir, RUN_FILES.model));
+  return { ...restored, manifest };
+}
+
+export interface RestoredBackbone {
+  backbone: Backbone;
+  /** Disposes the backbone and the feature tensors it was built on. */
+  dispose(): void;
+}
+
+/**
+ * Rebuilds a trained backbone from its model folder: the same backbone and, for SGFD runs, students in its
+ * projection slots (what the student stage trained), then the saved weights. Loading checks that the saved
+ * model is of this backbone with the same kind of projections.
+ */
+export async function restoreBackbone(dataset: LoadedDataset, config: RunConfig, modelDir: string, knnGraphs?: KnnGraphSource): Promise<RestoredBackbone> {
   const data = backboneData(dataset);
   const features = featureTensors(dataset);
   const rng = createRng(config.training.seed);
   let backbone: Backbone | null = null;
   try {
-    backbone = createBackbone(config.backbone, { data, features, params: config.backboneParams, rng });
+    backbone = createBackbone(config.backbone, { data, features, params: config.backboneParams, rng, knnGraphs });
     if (config.sgfd.mode !== 'off') {
       for (const m of backbone.projectionSlots) {
         backbone.setProjection(m, new Student(data.featureDims[m]!, config.sgfd.latentDim, config.sgfd.leakySlope, rng));
       }
     }
-    await backbone.load(join(runDir, RUN_FILES.model));
+    await backbone.load(modelDir);
   } catch (error) {
     backbone?.dispose();
     disposeFeatures(features);
@@ -53,7 +68,6 @@ export async function loadRunModel(runDir: string, dataset: LoadedDataset): Prom
   const model = backbone;
   return {
     backbone: model,
-    manifest,
     dispose: () => {
       model.dispose();
       disposeFeatures(features);

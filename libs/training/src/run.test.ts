@@ -35,7 +35,7 @@ describe('trainRun', () => {
 
     const manifest = JSON.parse(await readFile(join(outDir, RUN_FILES.manifest), 'utf8')) as RunManifest;
     expect(manifest).toMatchObject({ seed: 7, datasetId: dataset.manifest.id, backend: expect.any(String) });
-    expect(manifest.codeVersion).toMatch(/^(git:[0-9a-f]+(-dirty)?|unknown)$/);
+    expect(manifest.codeVersion).toMatch(/^(git:[0-9a-f]+(-dirty-[0-9a-f]{12})?|unknown)$/);
     expect(manifest.config.backboneParams).toEqual({ embeddingSize: 64, regWeight: expect.any(Number) });
     expect(manifest.config.sgfd.tau).toBe(10);
 

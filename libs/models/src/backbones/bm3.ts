@@ -1,9 +1,10 @@
 import { MODALITIES } from '@sgfd/contracts';
 import type { Csr } from '@sgfd/data';
-import { dropoutMask, sparseFromCoo, spmm, tf, xavierUniform, type Rng, type SparseMatrix } from '@sgfd/tensor';
+import { dropoutMask, spmm, tf, xavierUniform, type Rng, type SparseMatrix } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
+import { bipartiteAdjacency, symmetricEdgeWeights, userItemEdges } from '../graph/adjacency';
 import { Dense } from '../layers';
 import { cosineSimilarityRows, frobeniusNorm, readAndDispose, stopGradient, tidyObject } from '../ops';
 import { createVariable, prefixed, type NamedVariables } from '../params';
@@ -33,31 +34,8 @@ export type Bm3Params = z.infer<typeof Bm3ParamsSchema>;
  * items), degrees + 1e-7 as MMRec.
  */
 export function normalizedAdjacency(trainCsr: Csr, nUsers: number, nItems: number): SparseMatrix {
-  const nnz = trainCsr.indices.length;
-  const degree = new Float64Array(nUsers + nItems);
-  for (let u = 0; u < nUsers; u++) {
-    for (let p = trainCsr.indptr[u]; p < trainCsr.indptr[u + 1]; p++) {
-      degree[u]++;
-      degree[nUsers + trainCsr.indices[p]]++;
-    }
-  }
-  const rows = new Int32Array(2 * nnz);
-  const cols = new Int32Array(2 * nnz);
-  const values = new Float32Array(2 * nnz);
-  let k = 0;
-  for (let u = 0; u < nUsers; u++) {
-    for (let p = trainCsr.indptr[u]; p < trainCsr.indptr[u + 1]; p++) {
-      const i = nUsers + trainCsr.indices[p];
-      const w = 1 / Math.sqrt((degree[u] + 1e-7) * (degree[i] + 1e-7));
-      rows[k] = u;
-      cols[k] = i;
-      values[k++] = w;
-      rows[k] = i;
-      cols[k] = u;
-      values[k++] = w;
-    }
-  }
-  return sparseFromCoo(rows, cols, values, nUsers + nItems, nUsers + nItems);
+  const edges = userItemEdges(trainCsr, nUsers, nItems);
+  return bipartiteAdjacency(edges, symmetricEdgeWeights(edges));
 }
 
 /**

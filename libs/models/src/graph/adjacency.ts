@@ -66,7 +66,7 @@ export function bipartiteAdjacency(edges: UserItemEdges, values: ArrayLike<numbe
 /**
  * D^-1 (A + I) of the user-item training graph, (n_users + n_items)^2, users first: LATTICE's
  * `normalized_adj_single(adj + eye)`. (The symmetric D^-1/2 A D^-1/2 of LightGCN, BM3 and FREEDOM is
- * `normalizedAdjacency` in backbones/bm3.ts, or `bipartiteAdjacency(edges, symmetricEdgeWeights(edges))`.)
+ * `bipartiteAdjacency(edges, symmetricEdgeWeights(edges))`.)
  */
 export function randomWalkAdjacencyWithSelfLoops(edges: UserItemEdges): SparseMatrix {
   const { nUsers, nItems } = edges;
