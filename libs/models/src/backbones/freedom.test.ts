@@ -11,7 +11,7 @@ import { knnGraph } from '../graph/knn';
 import { KnnGraphSet } from '../graph/knn-store';
 import { createBackbone, knnGraphSpecs } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, bipartiteDense, bprDense, cosineMatrix, expectNoTensorGrowth, expectSaveLoadRoundTrip, keepTopK, sgdStep, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
+import { allScores, expectLeakFreeTraining, bipartiteDense, bprDense, cosineMatrix, expectSaveLoadRoundTrip, keepTopK, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -120,16 +120,7 @@ describe('freedom', () => {
   });
 
   it('keeps the tensor count flat across training steps, epochs and scoring', () => {
-    const { data, features, batch, rng } = smallData(9);
-    const model = createBackbone('freedom', { data, features, params: {}, rng });
-    const step = () => {
-      model.onEpochStart!(1, rng);
-      sgdStep(model, batch);
-      allScores(model, data.nUsers);
-    };
-    expectNoTensorGrowth(step);
-    model.dispose();
-    tf.dispose(Object.values(features));
+    expectLeakFreeTraining('freedom', smallData(9), { epochs: true });
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, bipartiteDense, bprDense, expectNoTensorGrowth, expectSaveLoadRoundTrip, maskedRowSoftmax, sgdStep, smallData } from '../test-support/backbone-fixtures';
+import { allScores, expectLeakFreeTraining, bipartiteDense, bprDense, expectSaveLoadRoundTrip, maskedRowSoftmax, smallData } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -100,15 +100,7 @@ describe('grcn', () => {
   });
 
   it('keeps the tensor count flat across training steps and scoring', () => {
-    const { data, features, batch, rng } = smallData(6);
-    const model = createBackbone('grcn', { data, features, params: {}, rng });
-    const step = () => {
-      sgdStep(model, batch);
-      allScores(model, data.nUsers);
-    };
-    expectNoTensorGrowth(step);
-    model.dispose();
-    tf.dispose(Object.values(features));
+    expectLeakFreeTraining('grcn', smallData(6));
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone, knnGraphSpecs } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, bipartiteDense, bprDense, cosineMatrix, expectNoTensorGrowth, expectSaveLoadRoundTrip, keepTopK, sgdStep, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
+import { allScores, expectLeakFreeTraining, bipartiteDense, bprDense, cosineMatrix, expectSaveLoadRoundTrip, keepTopK, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -131,18 +131,7 @@ describe('lattice', () => {
   });
 
   it('keeps the tensor count flat across training steps, epochs and scoring', () => {
-    const { data, features, batch, rng } = smallData(8);
-    const model = createBackbone('lattice', { data, features, params: {}, rng });
-    const step = (epoch: number) => {
-      model.onEpochStart!(epoch, rng);
-      for (let b = 0; b < 2; b++) {
-        sgdStep(model, batch);
-      }
-      allScores(model, data.nUsers);
-    };
-    expectNoTensorGrowth((k) => step(k + 1));
-    model.dispose();
-    tf.dispose(Object.values(features));
+    expectLeakFreeTraining('lattice', smallData(8), { epochs: true, stepsPerRound: 2 });
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, expectNoTensorGrowth, expectSaveLoadRoundTrip, sgdStep, smallData } from '../test-support/backbone-fixtures';
+import { allScores, expectLeakFreeTraining, expectSaveLoadRoundTrip, smallData } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -139,15 +139,7 @@ describe('maml', () => {
   });
 
   it('keeps the tensor count flat across training steps and scoring', () => {
-    const { data, features, batch, rng } = smallData(10, { negatives: 4 });
-    const model = createBackbone('maml', { data, features, params: {}, rng });
-    const step = () => {
-      sgdStep(model, batch);
-      allScores(model, data.nUsers);
-    };
-    expectNoTensorGrowth(step);
-    model.dispose();
-    tf.dispose(Object.values(features));
+    expectLeakFreeTraining('maml', smallData(10, { negatives: 4 }));
   });
 
   it('saves and loads its weights (same scores after a round trip)', async () => {

@@ -69,12 +69,28 @@ export function sgdStep(model: Backbone, batch: TrainBatch, learningRate = 0.01)
   model.afterStep?.();
 }
 
-/** Runs `step` once to warm up, then `repeats` more times, and expects no tensor to be left over. */
-export function expectNoTensorGrowth(step: (k: number) => void, repeats = 3): void {
-  step(0);
-  const before = tf.memory().numTensors;
-  for (let k = 1; k <= repeats; k++) step(k);
-  expect(tf.memory().numTensors).toBe(before);
+/**
+ * Builds backbone `name` on `small` and runs rounds of (epoch start, when `epochs` is set, then
+ * `stepsPerRound` gradient steps, then scoring every user): one to warm up, then three more, after which
+ * no tensor may be left over. Disposes the model and the features.
+ */
+export function expectLeakFreeTraining(name: string, small: SmallData, options: { epochs?: boolean; stepsPerRound?: number; params?: Record<string, unknown> } = {}): void {
+  const { data, features, batch, rng } = small;
+  const model = createBackbone(name, { data, features, params: options.params ?? {}, rng });
+  const round = (k: number) => {
+    if (options.epochs) model.onEpochStart!(k + 1, rng);
+    for (let s = 0; s < (options.stepsPerRound ?? 1); s++) sgdStep(model, batch);
+    allScores(model, data.nUsers);
+  };
+  try {
+    round(0);
+    const before = tf.memory().numTensors;
+    for (let k = 1; k <= 3; k++) round(k);
+    expect(tf.memory().numTensors).toBe(before);
+  } finally {
+    model.dispose();
+    tf.dispose(Object.values(features));
+  }
 }
 
 /** Two models of one backbone from different seeds score differently until one loads the other's saved weights. */
