@@ -1,7 +1,8 @@
 // Test metrics of each arm's selected point over seeds, and the Table-2 comparison against the baseline arm
 // (relative improvement, paired t-test over seeds).
 import { pairedTTest } from '@sgfd/metrics';
-import { ConfigError, type BackboneName, type SgfdMode, type SuiteComparisonRow } from '@sgfd/contracts';
+import { type BackboneName, type SgfdMode, type SuiteComparisonRow } from '@sgfd/contracts';
+import { metricOfCell } from './cell-result';
 import type { ArmSelection } from './select';
 import { mean, sampleStd } from './stats';
 
@@ -40,17 +41,7 @@ export function aggregateTest(selections: readonly ArmSelection[], metrics: read
       const test: Record<string, MetricOverSeeds> = {};
       for (const metric of metrics) {
         test[metric] = overSeeds(
-          s.cells.map((c) => {
-            const value = c.test[metric];
-            if (value === undefined) {
-              throw new ConfigError(`A report metric is not among the test metrics of cell ${c.cell.id}`, {
-                field: 'report.metrics',
-                expected: Object.keys(c.test).join(', '),
-                found: metric,
-              });
-            }
-            return { seed: c.cell.seed, value };
-          }),
+          s.cells.map((c) => ({ seed: c.cell.seed, value: metricOfCell(c, 'test', metric, 'report.metrics') })),
         );
       }
       return {

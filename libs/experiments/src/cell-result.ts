@@ -1,4 +1,4 @@
-import type { ArtifactRef, MetricTable, SuiteCell } from '@sgfd/contracts';
+import { ConfigError, type ArtifactRef, type MetricTable, type SuiteCell } from '@sgfd/contracts';
 
 /** One validation measurement of a training curve (the epochs that were evaluated). */
 export interface CurvePoint {
@@ -25,3 +25,17 @@ export type CellResult =
   | { cell: SuiteCell; status: 'failed'; workflowId: string; error: string };
 
 export type DoneCell = Extract<CellResult, { status: 'done' }>;
+
+/** A cell's validation or test value of `metric`; a metric the cell was not measured on is a config error of `field`. */
+export function metricOfCell(result: DoneCell, split: 'valid' | 'test', metric: string, field: string): number {
+  const table = result[split];
+  const value = table[metric];
+  if (value === undefined) {
+    throw new ConfigError(`${field} names ${metric}, which is not among the ${split === 'valid' ? 'validation' : 'test'} metrics of cell ${result.cell.id}`, {
+      field,
+      expected: Object.keys(table).join(', '),
+      found: metric,
+    });
+  }
+  return value;
+}

@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { expandSuite, parseSuiteSpec, type ArtifactRef, type SuiteCell } from '@sgfd/contracts';
+import { ConfigError, expandSuite, parseSuiteSpec, type ArtifactRef, type SuiteCell } from '@sgfd/contracts';
 import { PLOT, SUITE_REPORT_FILES, buildSuiteReport, mean, renderSuiteReport, sampleStd, validationPlotFile, type CellResult } from './index';
 
 // Hand-made cell results (the numbers a suite's artifacts would hold) for: vbpr, off vs two-stage with two
@@ -114,6 +114,24 @@ describe('suite report', () => {
     );
     const s = buildSuiteReport('unit-2', spec, partial).selection.find((x) => x.mode === 'two-stage')!;
     expect(s.selected).toBe('h0');
+  });
+
+  it('names the field and the cell when the selection or a report metric was not measured', () => {
+    const errorOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const selection = errorOf(() => buildSuiteReport('unit-3', { ...spec, selection: { ...spec.selection, metric: 'mrr@20' } }, results));
+    expect(selection).toBeInstanceOf(ConfigError);
+    expect(selection.message).toMatch(/selection\.metric names mrr@20, which is not among the validation metrics of cell tiny\/vbpr\/off\/h0\/s1/);
+    expect(selection.location).toMatchObject({ field: 'selection.metric', expected: 'recall@20, ndcg@20', found: 'mrr@20' });
+    const reported = errorOf(() => buildSuiteReport('unit-4', { ...spec, report: { ...spec.report, metrics: ['recall@20', 'hit@20'] } }, results));
+    expect(reported.location).toMatchObject({ field: 'report.metrics', found: 'hit@20' });
+    expect(reported.message).toMatch(/not among the test metrics/);
   });
 
   it('averages the selected test metrics over seeds and runs the paired t-test against the baseline', () => {

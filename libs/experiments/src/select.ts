@@ -1,7 +1,7 @@
 // Hyperparameter selection on VALIDATION only: for each (dataset, backbone, mode), the grid point with the
 // best mean validation metric over seeds. Test metrics are never looked at here.
-import { ConfigError, armKey, type BackboneName, type SgfdMode } from '@sgfd/contracts';
-import type { CellResult, DoneCell } from './cell-result';
+import { armKey, type BackboneName, type SgfdMode } from '@sgfd/contracts';
+import { metricOfCell, type CellResult, type DoneCell } from './cell-result';
 import { mean, sampleStd } from './stats';
 
 export interface PointSummary {
@@ -40,17 +40,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-function validValue(result: DoneCell, metric: string): number {
-  const value = result.valid[metric];
-  if (value === undefined) {
-    throw new ConfigError(`The selection metric is not among the validation metrics of cell ${result.cell.id}`, {
-      field: 'selection.metric',
-      expected: Object.keys(result.valid).join(', '),
-      found: metric,
-    });
-  }
-  return value;
-}
 
 /**
  * Chooses each arm's grid point by mean validation `metric` (higher is better). Only points with the most
@@ -66,7 +55,7 @@ export function selectOnValidation(results: readonly CellResult[], metric: strin
     for (const [point, pointResults] of groupBy(armResults, (r) => r.cell.point)) {
       const done = pointResults.filter((r): r is DoneCell => r.status === 'done');
       donePerPoint.set(point, done);
-      const values = done.map((r) => validValue(r, metric));
+      const values = done.map((r) => metricOfCell(r, 'valid', metric, 'selection.metric'));
       points.push({
         point,
         hyperparameters: pointResults[0]!.cell.hyperparameters,
