@@ -14,6 +14,8 @@ async function main(): Promise<void> {
     console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join(' | ')}> [args]`);
     process.exit(2);
   }
+  const { prepareTensorflowEngine } = await import('../tensorflow/prepare');
+  await prepareTensorflowEngine();
   await (await load()).run(args);
 }
 

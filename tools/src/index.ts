@@ -4,4 +4,8 @@ export { TemporalServerError, startDevServer, stopProcess, waitForTemporal } fro
 export type { DevServer, DevServerOptions } from '../temporal/dev-server';
 export { REPO_ROOT, ensureLocalServer, readLocalServerState, runningLocalServer, stopLocalServer } from '../temporal/local-server';
 export type { LocalServerOptions, LocalServerState } from '../temporal/local-server';
-export { withFileLock } from '../temporal/file-lock';
+export { withFileLock } from './file-lock';
+export { ensureTensorflowEngine } from '../tensorflow/install';
+export type { EngineInstallOptions, EngineInstallResult } from '../tensorflow/install';
+export { prepareTensorflowEngine } from '../tensorflow/prepare';
+export { TensorflowEngineError } from '../tensorflow/wheel';

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import { access, chmod, constants, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, chmod, constants, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { withFileLock } from './file-lock';
+import { withFileLock } from '../src/file-lock';
+import { runToLog, tail } from '../src/logged-process';
 
 /**
  * The Temporal CLI release we build. v1.5.1's go.mod has no `replace` directives, so a plain
@@ -45,23 +45,6 @@ async function isExecutable(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function tail(file: string, lines = 30): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-function runToLog(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const log = createWriteStream(logFile, { flags: 'a' });
-    log.write(`$ ${cmd} ${args.join(' ')}\n`);
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(log, { end: false });
-    child.stderr.pipe(log, { end: false });
-    child.on('error', (err) => log.end(() => reject(err)));
-    child.on('close', (code) => log.end(() => resolve(code ?? 1)));
-  });
 }
 
 async function build(target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {

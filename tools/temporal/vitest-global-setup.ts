@@ -1,10 +1,11 @@
-// Root vitest global setup: ONE real Temporal dev server per test run, shared by every project. It runs
+// Root vitest global setup: the native tensor engine (built on first use), and ONE real Temporal dev server per test run, shared by every project. It runs
 // once in the main vitest process (vitest 4 runs the root project's global setup once even in projects
 // mode) and hands the address to the tests through `provide`; tests read it with `inject` (or
 // `temporalTestAddress()` from @sgfd/tools). A failure to build or start the server fails the run.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { prepareTensorflowEngine } from '../tensorflow/prepare';
 import { startDevServer, type DevServer } from './dev-server';
 import { REPO_ROOT } from './local-server';
 import type {} from './test-address';
@@ -28,6 +29,8 @@ let server: DevServer | undefined;
 let dbFile: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  // Tests run on the default engine: native TensorFlow where it builds (first run: ~30 s), else wasm.
+  await prepareTensorflowEngine();
   project.provide('temporalAddress', '');
   project.provide('temporalNamespace', 'default');
   const needed = project.vitest.projects.some((p) => PROJECTS_USING_TEMPORAL.has(p.name));

@@ -1,12 +1,24 @@
 import { ConfigError } from '@sgfd/contracts';
 import { registerCustomKernels } from './kernels';
+import { cudaDeviceVisible } from './native/cuda';
+import type { EngineVariant } from './native/engine-paths';
+import { nativeUsesGpu, registerNativeEngine } from './native/load-engine';
 import { tf } from './tf';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+/**
+ * The engines, best first. `tensorflow-gpu` and `tensorflow` are both tfjs's `tensorflow` backend (native
+ * TensorFlow through tfjs-node's binding), on its CUDA and its CPU build.
+ */
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+/** The tfjs backend an engine runs on. */
+export function tfjsBackendOf(name: BackendName): string {
+  return name === 'tensorflow-gpu' ? 'tensorflow' : name;
+}
 
 export interface InitBackendOptions {
-  /** First backend to try; the ones after it in tensorflow > wasm > cpu are the fallbacks. */
+  /** First backend to try; the ones after it in tensorflow-gpu > tensorflow > wasm > cpu are the fallbacks. */
   prefer?: BackendName;
   /** Where the one-line choice is reported (stderr by default, so `--json` stdout stays clean). */
   log?: (line: string) => void;
@@ -16,26 +28,11 @@ export interface InitBackendOptions {
   loadNative?: NativeLoader;
 }
 
-/** Loads native TensorFlow (its import registers the `tensorflow` backend); throws when unavailable. */
-export type NativeLoader = () => Promise<void>;
+/** Registers tfjs's `tensorflow` backend on the native engine of one variant; throws when unavailable. */
+export type NativeLoader = (variant: EngineVariant, env: NodeJS.ProcessEnv) => Promise<void>;
 
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
-
-/** Tries the GPU build, then the CPU build, of tfjs-node. Both are optional installs. */
-export const loadNativeTensorflow: NativeLoader = async () => {
-  const failures: string[] = [];
-  for (const name of NATIVE_PACKAGES) {
-    try {
-      // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
-      await import(/* @vite-ignore */ name);
-      if (tf.findBackendFactory('tensorflow')) return;
-      failures.push(`${name}: loaded but registered no 'tensorflow' backend`);
-    } catch (error) {
-      failures.push(`${name}: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  throw new Error(failures.join('; '));
-};
+/** The engine built by tools/tensorflow (or SGFD_TENSORFLOW_DIR). */
+export const loadNativeTensorflow: NativeLoader = async (variant, env) => registerNativeEngine(variant, env);
 
 let chosen: { key: string; ready: Promise<BackendName> } | undefined;
 let active: BackendName | undefined;
@@ -50,47 +47,60 @@ function parseEnvBackend(value: string | undefined): BackendName | undefined {
   });
 }
 
-async function activate(name: BackendName, loadNative: NativeLoader): Promise<void> {
-  if (name === 'tensorflow' && !tf.findBackendFactory('tensorflow')) await loadNative();
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+/** The native engine is loaded once per process: two TensorFlow libraries cannot share one. */
+async function activateNative(name: 'tensorflow-gpu' | 'tensorflow', env: NodeJS.ProcessEnv, loadNative: NativeLoader): Promise<BackendName> {
+  if (name === 'tensorflow-gpu' && !cudaDeviceVisible(env)) throw new Error('no CUDA device visible');
+  if (!tf.findBackendFactory('tensorflow')) await loadNative(name === 'tensorflow-gpu' ? 'gpu' : 'cpu', env);
+  if (!(await tf.setBackend('tensorflow'))) throw new Error("tf.setBackend('tensorflow') failed");
+  if (name === 'tensorflow-gpu' && !nativeUsesGpu()) {
+    throw new Error('TensorFlow found no usable GPU (CUDA 12 and cuDNN 9 libraries on the loader path?)');
+  }
+  return nativeUsesGpu() ? 'tensorflow-gpu' : 'tensorflow';
+}
+
+async function activate(name: BackendName, env: NodeJS.ProcessEnv, loadNative: NativeLoader): Promise<BackendName> {
+  let active = name;
+  if (name === 'tensorflow-gpu' || name === 'tensorflow') active = await activateNative(name, env, loadNative);
+  else if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
   if (name === 'cpu') {
     // The cpu backend prints a banner recommending tfjs-node on first use; the choice is logged already.
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   }
-  registerCustomKernels(name);
+  registerCustomKernels(tfjsBackendOf(name));
+  return active;
 }
 
 /**
  * Picks and activates the tensor backend: `SGFD_BACKEND` if set (strict: an unavailable backend is an
- * error), else the first that works of `prefer` and those after it in tensorflow > wasm > cpu. Logs the
+ * error), else the first that works of `prefer` and those after it in tensorflow-gpu > tensorflow > wasm > cpu. Logs the
  * choice once. Calling it again with the same request returns the same backend without doing anything.
  */
-export function initBackend(options: InitBackendOptions = {}): Promise<string> {
+export function initBackend(options: InitBackendOptions = {}): Promise<BackendName> {
   const { env = process.env, loadNative = loadNativeTensorflow } = options;
   const forced = parseEnvBackend(env['SGFD_BACKEND']);
-  const key = forced ? `env:${forced}` : `prefer:${options.prefer ?? 'tensorflow'}`;
+  const key = forced ? `env:${forced}` : `prefer:${options.prefer ?? 'tensorflow-gpu'}`;
   if (chosen && chosen.key === key) return chosen.ready;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 
   const ready = (async (): Promise<BackendName> => {
     if (forced) {
       try {
-        await activate(forced, loadNative);
+        const got = await activate(forced, env, loadNative);
+        log(`[sgfd/tensor] backend: ${got} (from SGFD_BACKEND)`);
+        return (active = got);
       } catch (error) {
         throw new ConfigError(`Backend '${forced}' requested by SGFD_BACKEND is not available: ${(error as Error).message}`, {
           field: 'SGFD_BACKEND',
         });
       }
-      log(`[sgfd/tensor] backend: ${forced} (from SGFD_BACKEND)`);
-      return (active = forced);
     }
-    const chain = BACKEND_NAMES.slice(BACKEND_NAMES.indexOf(options.prefer ?? 'tensorflow'));
+    const chain = BACKEND_NAMES.slice(BACKEND_NAMES.indexOf(options.prefer ?? 'tensorflow-gpu'));
     const skipped: string[] = [];
     for (const name of chain) {
       try {
-        await activate(name, loadNative);
-        log(`[sgfd/tensor] backend: ${name}${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`);
-        return (active = name);
+        const got = await activate(name, env, loadNative);
+        log(`[sgfd/tensor] backend: ${got}${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`);
+        return (active = got);
       } catch (error) {
         skipped.push(`${name}: ${(error as Error).message}`);
       }
@@ -106,7 +116,7 @@ export function initBackend(options: InitBackendOptions = {}): Promise<string> {
 }
 
 /** The backend chosen by `initBackend` (recorded in every run manifest). */
-export function currentBackend(): string {
+export function currentBackend(): BackendName {
   if (!active) throw new Error('currentBackend() called before initBackend() resolved');
   return active;
 }

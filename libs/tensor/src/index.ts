@@ -1,5 +1,7 @@
 export { tf } from './tf';
-export { initBackend, currentBackend, loadNativeTensorflow, BACKEND_NAMES } from './backend';
+export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKEND_NAMES } from './backend';
+export { isNativeBackend } from './native/native-ops';
+export { nativeThreadCount } from './native/load-engine';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
 export { registerCustomKernels, restoreStockKernel, isOverridden, cacheTranspose, releaseTranspose, cachedTransposeCount } from './kernels';
 export { createRng } from './rng';

@@ -48,7 +48,7 @@ describe('sparseFromCoo', () => {
   });
 });
 
-describe.each<BackendName>(['cpu', 'wasm'])('spmm on %s', (backend) => {
+describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('equals the dense product', () => {

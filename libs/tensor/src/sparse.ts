@@ -1,3 +1,4 @@
+import { isNativeBackend, sparseDenseMatMul } from './native/native-ops';
 import { tf } from './tf';
 
 /** Compressed sparse rows: the entries of row i are indices/values[indptr[i] .. indptr[i + 1]). */
@@ -187,10 +188,48 @@ export function csrTimesDense(a: Csr, x: ArrayLike<number>, dim: number, out: { 
 }
 
 const spmmOps = new WeakMap<SparseMatrix, (x: tf.Tensor2D) => tf.Tensor2D>();
+const coordinates = new WeakMap<SparseMatrix, Int32Array>();
+
+/** (row, col) of every entry, row-major [nnz, 2], as TensorFlow's sparse ops take them. */
+export function coordinatesOf(a: SparseMatrix): Int32Array {
+  let coords = coordinates.get(a);
+  if (!coords) {
+    coords = new Int32Array(2 * a.nnz);
+    for (let r = 0; r < a.nRows; r++) {
+      for (let p = a.indptr[r]; p < a.indptr[r + 1]; p++) {
+        coords[2 * p] = r;
+        coords[2 * p + 1] = a.indices[p];
+      }
+    }
+    coordinates.set(a, coords);
+  }
+  return coords;
+}
 
 /**
- * A x for a sparse A [n, m] and dense x [m, d], differentiable in x: the gradient is A^T dy, itself an
- * spmm with the precomputed transpose. One fused op in place of gather + multiply + segment sum.
+ * op(A) x on the tensorflow backend: TensorFlow's sparse-dense product, with no round trip of x through
+ * JavaScript. The coordinates are uploaded per call (a few hundred microseconds) so that no tensor
+ * outlives the step.
+ */
+function nativeSpmm(a: SparseMatrix, x: tf.Tensor2D, adjoint: boolean): tf.Tensor2D {
+  return tf.tidy(() =>
+    sparseDenseMatMul(tf.tensor2d(coordinatesOf(a), [a.nnz, 2], 'int32'), tf.tensor1d(a.values), [a.nRows, a.nCols], x, adjoint),
+  );
+}
+
+/** The JavaScript product on the other backends: x comes to JavaScript memory and the result goes back. */
+function jsSpmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
+  const dim = x.shape[1];
+  const out = new Float32Array(a.nRows * dim);
+  csrTimesDense(a, x.dataSync() as Float32Array, dim, out);
+  return tf.tensor2d(out, [a.nRows, dim]);
+}
+
+/**
+ * A x for a sparse A [n, m] and dense x [m, d], differentiable in x: the gradient is A^T dy. One fused op
+ * in place of gather + multiply + segment sum: TensorFlow's sparse product on the native backend (about
+ * 45x faster there than the gather chain, measured on office's graph), the CSR loop elsewhere, whose
+ * gradient uses the transpose precomputed with the matrix.
  */
 export function spmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
   if (x.rank !== 2 || x.shape[0] !== a.nCols) {
@@ -200,13 +239,10 @@ export function spmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
   if (!op) {
     op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const d = args[0] as tf.Tensor2D;
-      const dim = d.shape[1];
-      const out = new Float32Array(a.nRows * dim);
-      csrTimesDense(a, d.dataSync() as Float32Array, dim, out);
-      return {
-        value: tf.tensor2d(out, [a.nRows, dim]),
-        gradFunc: (dy: tf.Tensor) => spmm(a.transpose(), dy as tf.Tensor2D),
-      };
+      if (isNativeBackend()) {
+        return { value: nativeSpmm(a, d, false), gradFunc: (dy: tf.Tensor) => nativeSpmm(a, dy as tf.Tensor2D, true) };
+      }
+      return { value: jsSpmm(a, d), gradFunc: (dy: tf.Tensor) => spmm(a.transpose(), dy as tf.Tensor2D) };
     }) as (x: tf.Tensor2D) => tf.Tensor2D;
     spmmOps.set(a, op);
   }

@@ -1,12 +1,12 @@
 // Plain-loop references and helpers for the tests of this lib (not exported from index.ts).
-import { initBackend, type BackendName } from './backend';
+import { initBackend, tfjsBackendOf, type BackendName } from './backend';
 import { createRng } from './rng';
 import { tf } from './tf';
 
 /** Switches the tests of a file to `backend`, quietly. */
 export async function useBackend(backend: BackendName): Promise<void> {
   await initBackend({ prefer: backend, env: {}, log: () => undefined });
-  if (tf.getBackend() !== backend) throw new Error(`could not switch to ${backend}`);
+  if (tf.getBackend() !== tfjsBackendOf(backend)) throw new Error(`could not switch to ${backend}`);
 }
 
 /** Seeded values in [-1, 1). */
@@ -54,7 +54,8 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
   return worst;
 }
 
-/** Engine tensors and backend buffers, to check an operation leaves nothing behind. */
-export function liveCounts(): { tensors: number; dataIds: number } {
-  return { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds() };
+/** Engine tensors, backend buffers and (on tensorflow) TensorFlow's own tensor handles, to check an operation leaves nothing behind. */
+export function liveCounts(): { tensors: number; dataIds: number; native: number } {
+  const backend = tf.engine().backend as tf.KernelBackend & { getNumOfTFTensors?: () => number };
+  return { tensors: tf.memory().numTensors, dataIds: backend.numDataIds(), native: backend.getNumOfTFTensors?.() ?? 0 };
 }

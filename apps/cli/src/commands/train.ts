@@ -113,6 +113,8 @@ export function register(program: Command): void {
     .action(async (ref: string, flags: TrainFlags, cmd: Command) => {
       const { findSnapshot, loadSnapshot } = await loadData();
       const { trainRun, resolveRunConfig, fingerprint, RUN_FILES } = await loadTraining();
+      const { prepareTensorflowEngine } = await import('@sgfd/tools');
+      await prepareTensorflowEngine({ log: (line) => note(cmd, line) });
       const config = resolveRunConfig(await buildConfig(flags), flags.config ?? 'command-line config');
       const dataset = await loadSnapshot(await findSnapshot(ref, flags.root));
       const outDir = flags.out ?? join(sgfdHome(), 'runs', fingerprint({ dataset: dataset.manifest.id, config }).slice(0, 16));

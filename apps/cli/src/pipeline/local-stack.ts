@@ -1,7 +1,7 @@
 // The local stack `sgfd dev` and `sgfd start` bring up: this checkout's Temporal dev server (built on
 // first use) or the server named by flags/env, and the four worker apps as child processes.
 import { UserError, type Stage } from '@sgfd/contracts';
-import { ensureLocalServer, readLocalServerState, stopLocalServer } from '@sgfd/tools';
+import { ensureLocalServer, prepareTensorflowEngine, readLocalServerState, stopLocalServer } from '@sgfd/tools';
 import { resolveTemporalTarget, type TemporalTarget } from '@sgfd/activities/connection';
 import type { ConnectionFlags } from './connect';
 import { startWorkers, type WorkerGroup, type WorkerLogEvent } from './workers';
@@ -43,6 +43,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     startedServer = !server.reused;
     options.note(`Temporal ${server.address} (namespace ${server.namespace}${server.reused ? ', already running' : ''}); Web UI ${server.uiUrl}`);
   }
+  // Once here, so the workers find the engine built instead of racing for the build lock.
+  await prepareTensorflowEngine({ log: options.note });
   options.note('starting the workers (ingest + workflows, teacher, student, eval)…');
   let workers: WorkerGroup;
   try {

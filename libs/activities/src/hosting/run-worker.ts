@@ -29,8 +29,11 @@ export interface StageWorkerSpec {
   shutdownGraceMs: number;
   /** Training and evaluation need the tensor backend; ingestion does not. */
   needsTensorBackend: boolean;
-  /** The checkout: default artifact root (<repo>/.sgfd/artifacts), bundle cache, and its local dev server. */
-  checkout: { root: string; localServer?: LocalServerLookup };
+  /**
+   * The checkout: default artifact root (<repo>/.sgfd/artifacts), bundle cache, its local dev server, and
+   * how it builds the native tensor engine on first use (before the backend is chosen).
+   */
+  checkout: { root: string; localServer?: LocalServerLookup; prepareTensorEngine?: () => Promise<void> };
 }
 
 const usage = (spec: StageWorkerSpec) => `usage: node --import tsx apps/worker-${spec.stage}/src/main.ts [options]
@@ -101,7 +104,10 @@ export async function runStageWorker(spec: StageWorkerSpec, argv = process.argv.
   }
   const workers: Worker[] = [];
   try {
-    if (spec.needsTensorBackend) await initBackend();
+    if (spec.needsTensorBackend) {
+      await spec.checkout.prepareTensorEngine?.();
+      await initBackend();
+    }
     const client = new Client({ connection, namespace: target.namespace });
     const activities = spec.createActivities({ store, progress: signalWorkflowProgress(client) });
     workers.push(

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNativeOp, unsortedSegmentMax } from '../native/native-ops';
+import { liveCounts, maxRelativeError, randomTensor, randomValues, useBackend } from '../testing';
+import { tf } from '../tf';
+import { nativeGatherV2 } from './native-gather';
+import { isOverridden, restoreStockKernel } from './registry';
+import { registerCustomKernels } from '.';
+
+describe('kernels on the tensorflow backend', () => {
+  beforeAll(() => useBackend('tensorflow'));
+
+  it('overrides only GatherV2: TensorFlow has the rest natively', () => {
+    expect(isOverridden('GatherV2', 'tensorflow')).toBe(true);
+    for (const name of ['UnsortedSegmentSum', 'Transpose', 'BatchMatMul', 'Identity', 'Cast', 'Sum']) expect(isOverridden(name, 'tensorflow')).toBe(false);
+  });
+
+  it('GatherV2 equals the stock tfjs-node kernel on every axis, dtype and index shape', () => {
+    const x = tf.tensor3d(randomValues(4 * 5 * 6, 1), [4, 5, 6]);
+    const cases: Array<[tf.Tensor, tf.Tensor, number]> = [
+      [x, tf.tensor1d([3, 0, 3, 1], 'int32'), 0],
+      [x, tf.tensor2d([[4, 0], [2, 2]], [2, 2], 'int32'), 1],
+      [x, tf.tensor1d([5, 1], 'int32'), 2],
+      [tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32'), 0],
+    ];
+    const ours = cases.map(([t, i, axis]) => tf.gather(t, i, axis));
+    restoreStockKernel('GatherV2', 'tensorflow');
+    try {
+      const stock = cases.map(([t, i, axis]) => tf.gather(t, i, axis));
+      ours.forEach((o, k) => {
+        expect(o.shape).toEqual(stock[k].shape);
+        expect(o.dtype).toBe(stock[k].dtype);
+        expect(Array.from(o.dataSync())).toEqual(Array.from(stock[k].dataSync()));
+      });
+      tf.dispose(stock);
+    } finally {
+      registerCustomKernels('tensorflow');
+    }
+    expect(nativeGatherV2).toBeTypeOf('function');
+    tf.dispose([...ours, ...cases.flatMap(([t, i]) => [t, i])]);
+  });
+
+  it('GatherV2 rejects an out-of-range index through TensorFlow, naming it', () => {
+    const x = tf.ones([3, 2]);
+    const bad = tf.tensor1d([1, 3], 'int32');
+    expect(() => tf.gather(x, bad)).toThrow(/indices\[1\] = 3 is not in \[0, 3\)/);
+    tf.dispose([x, bad]);
+  });
+
+  it('the gradient of gather is the dense one-hot product gradient', () => {
+    const idx = tf.tensor1d([3, 17, 3, 39, 0, 17], 'int32');
+    const e = randomTensor([40, 8], 2);
+    const w = randomTensor([6, 8], 3);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, idx), w)))(e);
+    const dense = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.matMul(tf.oneHot(idx, 40).toFloat(), x as tf.Tensor2D), w)))(e);
+    expect(maxRelativeError(g.dataSync(), dense.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([idx, e, w, g, dense]);
+  });
+
+  it('runs a TensorFlow op with an int64 input and deletes that input afterwards', () => {
+    const before = liveCounts();
+    // Fill(dims: int64 [2], value) -> a 2 x 3 matrix of 7s.
+    const seven = tf.scalar(7);
+    const filled = runNativeOp('Fill', { T: { type: 'float32' }, index_type: { type: 'int64' } }, [{ int64: [2, 3] }, seven]);
+    expect(filled.shape).toEqual([2, 3]);
+    expect(Array.from(filled.dataSync())).toEqual([7, 7, 7, 7, 7, 7]);
+    tf.dispose([filled, seven]);
+    expect(liveCounts()).toEqual(before);
+  });
+
+  it('unsortedSegmentMax takes each segment maximum; an empty segment gets the lowest float', () => {
+    const out = tf.tidy(() => unsortedSegmentMax(tf.tensor1d([1, 5, -2, 3, 0]), tf.tensor1d([0, 0, 2, 2, 0], 'int32'), 4));
+    const v = out.dataSync();
+    expect([v[0], v[2]]).toEqual([5, 3]);
+    expect(v[1]).toBeLessThan(-3e38);
+    out.dispose();
+  });
+
+  it('leaves no tensors, buffers or TensorFlow handles behind across gathers and their gradients', () => {
+    const e = tf.variable(randomTensor([30, 8], 11) as tf.Tensor2D);
+    const idx = tf.tensor1d([1, 5, 5, 29], 'int32');
+    const step = () => tf.tidy(() => tf.sum(tf.variableGrads(() => tf.sum(tf.square(tf.gather(e, idx)))).grads[e.name])).dispose();
+    step();
+    const before = liveCounts();
+    for (let i = 0; i < 5; i++) step();
+    expect(liveCounts()).toEqual(before);
+    tf.dispose([e, idx]);
+  });
+
+  afterAll(() => tf.disposeVariables());
+});
