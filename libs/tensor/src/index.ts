@@ -1,6 +1,6 @@
 export { tf } from './tf';
 export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKEND_NAMES } from './backend';
-export { isNativeBackend } from './native/native-ops';
+export { isNativeBackend, sparseDenseMatMul, unsortedSegmentMax } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
 export { registerCustomKernels, restoreStockKernel, isOverridden, cacheTranspose, releaseTranspose, cachedTransposeCount } from './kernels';

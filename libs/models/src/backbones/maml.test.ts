@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@sgfd/contracts';
-import { createRng, initBackend, tf } from '@sgfd/tensor';
+import { createRng, initBackend, isNativeBackend, tf } from '@sgfd/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
@@ -88,13 +88,18 @@ describe('maml', () => {
     tf.dispose(Object.values(features));
   });
 
-  it('scores users in chunks exactly as one at a time', () => {
+  it('scores users in chunks as one at a time (bit for bit on wasm/cpu; to float rounding on tensorflow, whose GEMM blocking depends on the shape)', () => {
     const { data, features } = smallData(3, { nUsers: 100, nItems: 300, dims: { text: 3 } });
     const model = createBackbone('maml', { data, features, params: {}, rng: createRng(4) });
     const scorer = model.scorer();
     const ids = Int32Array.from({ length: 100 }, (_, u) => u);
     const together = scorer.scoreUsers(ids);
-    for (const u of [0, 57, 88, 99]) expect(Array.from(scorer.scoreUsers(Int32Array.of(u)))).toEqual(Array.from(together.subarray(u * 300, (u + 1) * 300)));
+    for (const u of [0, 57, 88, 99]) {
+      const alone = scorer.scoreUsers(Int32Array.of(u));
+      const inChunk = together.subarray(u * 300, (u + 1) * 300);
+      if (isNativeBackend()) alone.forEach((v, i) => expect(Math.abs(v - inChunk[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(v))));
+      else expect(Array.from(alone)).toEqual(Array.from(inChunk));
+    }
     scorer.dispose();
     model.dispose();
     tf.dispose(Object.values(features));

@@ -1,10 +1,12 @@
-import { csrTimesDense, tf } from '@sgfd/tensor';
+import { csrTimesDense, isNativeBackend, tf } from '@sgfd/tensor';
+import { nativeEdgeDots, nativeSegmentSoftmax, nativeWeightedSpmm } from './edge-ops-native';
 import type { SparsePattern } from './pattern';
 import { simdAvailable, simdSddmm, simdSpmm } from './wasm/kernels';
 
 // Differentiable ops on a fixed sparsity pattern whose values are tensors: the message passing of graph
-// backbones with learned edge weights (GRCN's attention, LATTICE's learned item graph). Each is one fused
-// loop over the entries, forward and backward, in place of gather + multiply + segment-sum chains.
+// backbones with learned edge weights (GRCN's attention, LATTICE's learned item graph). On the tensorflow
+// backend they run TensorFlow's kernels (edge-ops-native.ts); elsewhere each is one fused loop over the
+// entries, forward and backward, in place of gather + multiply + segment-sum chains.
 
 type GradInputs = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -71,6 +73,7 @@ function dotsOf(pattern: SparsePattern, a: Float32Array, b: Float32Array, dim: n
 export function weightedSpmm(pattern: SparsePattern, values: tf.Tensor1D, x: tf.Tensor2D): tf.Tensor2D {
   checkValues('weightedSpmm', values, pattern);
   checkRows('weightedSpmm', x, pattern.nCols);
+  if (isNativeBackend()) return nativeWeightedSpmm(pattern, values, x);
   const op = tf.customGrad((...args: GradInputs) => {
     const v = floats(args[0] as tf.Tensor);
     const xt = args[1] as tf.Tensor2D;
@@ -98,6 +101,7 @@ export function edgeDots(pattern: SparsePattern, a: tf.Tensor2D, b: tf.Tensor2D)
   checkRows('edgeDots (rows)', a, pattern.nRows);
   checkRows('edgeDots (cols)', b, pattern.nCols);
   if (a.shape[1] !== b.shape[1]) throw new RangeError(`edgeDots: widths differ (${a.shape[1]} vs ${b.shape[1]})`);
+  if (isNativeBackend()) return nativeEdgeDots(pattern, a, b);
   const op = tf.customGrad((...args: GradInputs) => {
     const dim = (args[0] as tf.Tensor2D).shape[1];
     const av = floats(args[0] as tf.Tensor);
@@ -118,6 +122,7 @@ export function edgeDots(pattern: SparsePattern, a: tf.Tensor2D, b: tf.Tensor2D)
 /** Softmax of the entries of each row (torch_geometric.utils.softmax grouped by row); empty rows stay empty. */
 export function segmentSoftmax(pattern: SparsePattern, scores: tf.Tensor1D): tf.Tensor1D {
   checkValues('segmentSoftmax', scores, pattern);
+  if (isNativeBackend()) return nativeSegmentSoftmax(pattern, scores);
   const { indptr, nRows } = pattern;
   const op = tf.customGrad((...args: GradInputs) => {
     const s = floats(args[0] as tf.Tensor);

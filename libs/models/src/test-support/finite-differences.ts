@@ -30,7 +30,9 @@ export function checkGradients(
     const probe = original.slice();
     const at = (i: number, x: number): number => {
       probe[i] = x;
-      tf.tidy(() => v.assign(tf.tensor(probe, v.shape)));
+      // A copy: tfjs-node uploads a tensor's values lazily, at their first use, so the reset below would
+      // otherwise reach the variable.
+      tf.tidy(() => v.assign(tf.tensor(probe.slice(), v.shape)));
       probe[i] = original[i];
       return evaluate();
     };

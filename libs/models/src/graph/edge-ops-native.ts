@@ -1,0 +1,70 @@
+import { sparseDenseMatMul, tf, unsortedSegmentMax } from '@sgfd/tensor';
+import type { SparsePattern } from './pattern';
+
+// The edge ops on the tensorflow backend: TensorFlow kernels throughout, so nothing of size nnz or
+// n x d crosses into JavaScript. Index tensors are uploaded per call and freed with it (a few hundred
+// microseconds), so no tensor outlives a step.
+
+type GradInputs = Array<tf.Tensor | tf.GradSaveFunc>;
+
+const coordinates = new WeakMap<SparsePattern, Int32Array>();
+
+/** (row, col) of every entry, [nnz, 2], for TensorFlow's sparse ops. */
+function coordinatesTensor(pattern: SparsePattern): tf.Tensor2D {
+  let coords = coordinates.get(pattern);
+  if (!coords) {
+    coords = new Int32Array(2 * pattern.nnz);
+    for (let p = 0; p < pattern.nnz; p++) {
+      coords[2 * p] = pattern.rows[p];
+      coords[2 * p + 1] = pattern.cols[p];
+    }
+    coordinates.set(pattern, coords);
+  }
+  return tf.tensor2d(coords, [pattern.nnz, 2], 'int32');
+}
+
+/** s[p] = <a[rows[p]], b[cols[p]]>, differentiable through gather (whose gradient is a segment sum). */
+function sampledDots(pattern: SparsePattern, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const rows = tf.tensor1d(pattern.rows, 'int32');
+    const cols = tf.tensor1d(pattern.cols, 'int32');
+    return tf.sum(tf.mul(tf.gather(a, rows), tf.gather(b, cols)), 1) as tf.Tensor1D;
+  });
+}
+
+/** A x with A's values a tensor: TensorFlow's sparse product forward and (adjoint) backward; d/dv by sampled dots. */
+export function nativeWeightedSpmm(pattern: SparsePattern, values: tf.Tensor1D, x: tf.Tensor2D): tf.Tensor2D {
+  const shape = [pattern.nRows, pattern.nCols] as const;
+  const op = tf.customGrad((...args: GradInputs) => {
+    const [v, xt] = args as [tf.Tensor1D, tf.Tensor2D];
+    const save = args[2] as tf.GradSaveFunc;
+    save([v, xt]);
+    const value = tf.tidy(() => sparseDenseMatMul(coordinatesTensor(pattern), v, shape, xt, false));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sv, sx] = saved as [tf.Tensor1D, tf.Tensor2D];
+        return [sampledDots(pattern, dy as tf.Tensor2D, sx), tf.tidy(() => sparseDenseMatMul(coordinatesTensor(pattern), sv, shape, dy as tf.Tensor2D, true))];
+      },
+    };
+  });
+  return op(values, x) as tf.Tensor2D;
+}
+
+export function nativeEdgeDots(pattern: SparsePattern, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  return sampledDots(pattern, a, b);
+}
+
+/**
+ * Softmax within each row. The row maximum is subtracted for range only; softmax does not depend on it,
+ * so it is taken as a constant (TensorFlow's segment max, outside the tape) and the gradient is exact.
+ */
+export function nativeSegmentSoftmax(pattern: SparsePattern, scores: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const rows = tf.tensor1d(pattern.rows, 'int32');
+    const rowMax = unsortedSegmentMax(scores, rows, pattern.nRows);
+    const e = tf.exp(tf.sub(scores, tf.gather(rowMax, rows)));
+    const sums = tf.unsortedSegmentSum(e, rows, pattern.nRows);
+    return tf.div(e, tf.gather(sums, rows)) as tf.Tensor1D;
+  });
+}
