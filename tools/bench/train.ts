@@ -1,9 +1,10 @@
 // `npm run bench -- train [--preset office] [--epochs 4] [--only vbpr,two-stage,joint,bm3,eval,backbones]`: epoch time and full-ranking evaluation time of
-// VBPR, VBPR+SGFD (two-stage: teacher and student epochs; joint) and BM3 on a synthetic preset, and the
+// VBPR, VBPR+SGFD (two-stage: teacher and student epochs; joint) and BM3 on a synthetic preset, on the
+// native TensorFlow engine and on wasm (one child process each, so each has its own memory), and the
 // same VBPR step in numpy (tools/bench/bpr_reference.py, same shapes and work per batch) in this run.
 // Epoch figures are the best of the measured epochs (the minimum is the stable estimate on a shared
-// machine); they exclude validation. Targets: a VBPR epoch within 2x of numpy; evaluating every office
-// user under 2 s.
+// machine); they exclude validation. Targets (native): a VBPR epoch at most 1.0x numpy's, the teacher
+// epoch at least 5x faster than on wasm, a joint epoch at most 3x a VBPR epoch.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,11 +14,14 @@ import { RunConfigSchema, type RunConfigInput } from '@sgfd/contracts';
 import { generateSynthetic, loadSnapshot, writeSnapshot, type LoadedDataset, type SyntheticPresetName } from '@sgfd/data';
 import { backboneData, createBackbone, disposeFeatures, featureTensors } from '@sgfd/models';
 import { createRng, currentBackend, initBackend } from '@sgfd/tensor';
+import { numpyPython } from './numpy-env';
 import { evaluateBackbone, pretrainTeacher, trainStudent, type EpochRecord, type TeacherOutputs } from '@sgfd/training';
 import { BENCHED_BACKBONES, reportBackbones } from './backbones';
 
 const REFERENCE = join(dirname(fileURLToPath(import.meta.url)), 'bpr_reference.py');
-const TARGETS = { vbprOverNumpy: 2, evalSeconds: 2 };
+const TARGETS = { vbprOverNumpy: 1, teacherSpeedup: 5, jointOverVbpr: 3 };
+export const ENGINES = ['tensorflow', 'wasm'] as const;
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
 
 // `backbones`: every backbone (epoch, evaluation, memory), one child process each (see backbones.ts).
 const RUNS = ['vbpr', 'two-stage', 'joint', 'bm3', 'eval', 'backbones'] as const;
@@ -55,7 +59,7 @@ function runConfig(input: RunConfigInput, epochs: number) {
 
 type Reference = { epochMs: number; stepMs: number; numpy: string } | string;
 
-function numpyReference(dataset: LoadedDataset, batch: number, env: Record<string, string> = {}): Promise<Reference> {
+function numpyReference(python: string, dataset: LoadedDataset, batch: number, env: Record<string, string> = {}): Promise<Reference> {
   const args = [
     REFERENCE,
     '--users', String(dataset.nUsers),
@@ -66,7 +70,7 @@ function numpyReference(dataset: LoadedDataset, batch: number, env: Record<strin
     '--batch', String(batch),
   ];
   return new Promise((resolve) => {
-    execFile('python3', args, { maxBuffer: 1 << 20, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+    execFile(python, args, { maxBuffer: 1 << 20, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error) resolve(stderr.trim() || `python3 failed: ${error.message}`);
       else resolve(JSON.parse(stdout) as { epochMs: number; stepMs: number; numpy: string });
     });
@@ -92,9 +96,70 @@ function evalSeconds(dataset: LoadedDataset, backbone: string): number {
 
 const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toString();
 
+interface EngineResult {
+  backend: string;
+  /** [label, best epoch ms]; VBPR first. */
+  rows: [string, number][];
+  /** Full-ranking evaluation seconds by backbone. */
+  evals: Record<string, number>;
+}
+
+/** Inside a child (SGFD_BACKEND set by the parent): every measurement of `options.only` on one engine. */
+async function measureEngine(snapshotDir: string, options: Options): Promise<EngineResult> {
+  await initBackend({ log: () => undefined });
+  const dataset = await loadSnapshot(snapshotDir);
+  const rows: [string, number][] = [];
+  const progress = (label: string, ms: number) => console.error(`  ${currentBackend()} ${label}: ${fmt(ms)} ms per epoch`);
+  const train = async (label: string, input: RunConfigInput, teacher: TeacherOutputs | null = null, epochs = options.epochs) => {
+    const result = await trainStudent(dataset, runConfig(input, epochs), teacher);
+    rows.push([label, bestEpochMs(result.history)]);
+    progress(label, rows[rows.length - 1][1]);
+  };
+  await train('vbpr', { backbone: 'vbpr', sgfd: { mode: 'off' } });
+  if (options.only.has('two-stage')) {
+    let teacherEpochMs = Infinity;
+    let last = 0;
+    const teacher = await pretrainTeacher(dataset, runConfig({ backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, options.epochs), {
+      onProgress: (e) => {
+        if (e.type !== 'epoch') return;
+        teacherEpochMs = Math.min(teacherEpochMs, e.elapsedMs - last);
+        last = e.elapsedMs;
+      },
+    });
+    rows.push(['sgfd teacher (two-stage, step 1)', teacherEpochMs]);
+    progress('teacher', teacherEpochMs);
+    await train('vbpr + sgfd two-stage (student)', { backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, teacher);
+  }
+  // Joint runs the 4096 -> 1024 teacher tower in every step: two epochs (one measured) are enough.
+  if (options.only.has('joint')) await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } }, null, 2);
+  if (options.only.has('bm3')) await train('bm3', { backbone: 'bm3', sgfd: { mode: 'off' } });
+  const evals: Record<string, number> = {};
+  if (options.only.has('eval')) for (const backbone of ['vbpr', 'bm3']) evals[backbone] = evalSeconds(dataset, backbone);
+  return { backend: currentBackend(), rows, evals };
+}
+
+function engineChild(engine: string, snapshotDir: string, args: string[]): Promise<EngineResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'train', '--child', snapshotDir, ...args],
+      { maxBuffer: 1 << 20, env: { ...process.env, SGFD_BACKEND: engine } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${engine} run failed: ${stderr || error.message}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as EngineResult);
+      },
+    );
+    child.stderr?.pipe(process.stderr);
+  });
+}
+
 export async function run(args: string[]): Promise<void> {
+  if (args[0] === '--child') {
+    process.stdout.write(`${JSON.stringify(await measureEngine(args[1], parseArgs(args.slice(2))))}\n`);
+    return;
+  }
   const options = parseArgs(args);
-  await initBackend();
+  const python = await numpyPython();
   const root = await mkdtemp(join(tmpdir(), 'sgfd-bench-train-'));
   try {
     const t0 = performance.now();
@@ -103,70 +168,53 @@ export async function run(args: string[]): Promise<void> {
     const batch = 2048;
     console.log(
       `dataset: synthetic '${options.preset}' ${dataset.nUsers} users x ${dataset.nItems} items, ${dataset.splits.train.users.length} training pairs, ` +
-        `image ${dataset.features.image?.dim} + text ${dataset.features.text?.dim}; backend ${currentBackend()}; made in ${fmt((performance.now() - t0) / 1000)} s`,
+        `image ${dataset.features.image?.dim} + text ${dataset.features.text?.dim}; made in ${fmt((performance.now() - t0) / 1000)} s`,
     );
 
-    // The reference runs before and after the VBPR measurement (best of both), and once on one BLAS
-    // thread: the wasm backend computes on one core.
-    const references: Reference[] = [await numpyReference(dataset, batch)];
+    // The reference runs before and after the engines (best of both), and once on one BLAS thread.
+    const reference = (env: Record<string, string> = {}) => (typeof python === 'string' ? numpyReference(python, dataset, batch, env) : Promise.resolve(python.notice));
+    const references: Reference[] = [await reference()];
     const describe = (r: Reference) => (typeof r === 'string' ? r : `${fmt(r.epochMs)} ms per epoch`);
     console.error(`  numpy reference: ${describe(references[0])}`);
-    const rows: [string, number][] = [];
-    const progress = (label: string, ms: number) => console.error(`  measured ${label}: ${fmt(ms)} ms per epoch`);
-    const train = async (label: string, input: RunConfigInput, teacher: TeacherOutputs | null = null, epochs = options.epochs) => {
-      const result = await trainStudent(dataset, runConfig(input, epochs), teacher);
-      rows.push([label, bestEpochMs(result.history)]);
-      progress(label, rows[rows.length - 1][1]);
-    };
-    await train('vbpr', { backbone: 'vbpr', sgfd: { mode: 'off' } });
-    references.push(await numpyReference(dataset, batch));
-    const singleThread = await numpyReference(dataset, batch, { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' });
+    const childArgs = ['--epochs', String(options.epochs), '--only', [...options.only].join(',')];
+    const results: EngineResult[] = [];
+    for (const engine of ENGINES) results.push(await engineChild(engine, dir, childArgs));
+    references.push(await reference());
+    const singleThread = await reference({ OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' });
     console.error(`  numpy reference again: ${describe(references[1])}; on one BLAS thread: ${describe(singleThread)}`);
-    if (options.only.has('two-stage')) {
-      let teacherEpochMs = Infinity;
-      let last = 0;
-      const teacher = await pretrainTeacher(dataset, runConfig({ backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, options.epochs), {
-        onProgress: (e) => {
-          if (e.type !== 'epoch') return;
-          teacherEpochMs = Math.min(teacherEpochMs, e.elapsedMs - last);
-          last = e.elapsedMs;
-        },
-      });
-      rows.push(['sgfd teacher (two-stage, step 1)', teacherEpochMs]);
-      progress('teacher', teacherEpochMs);
-      await train('vbpr + sgfd two-stage (student)', { backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, teacher);
-    }
-    // Joint runs the 4096 -> 1024 teacher tower in every step: two epochs (one measured) are enough.
-    if (options.only.has('joint')) await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } }, null, 2);
-    if (options.only.has('bm3')) await train('bm3', { backbone: 'bm3', sgfd: { mode: 'off' } });
+    const [native, wasm] = results;
+    if (native.backend === 'wasm') console.log('\nnotice: native TensorFlow did not load; both columns are wasm');
 
-    const vbpr = rows[0][1];
-    console.log(`\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation; joint: 1 epoch)`);
-    console.log('| run | epoch ms | x vbpr | x numpy vbpr |');
-    console.log('|---|---:|---:|---:|');
     const measured = references.filter((r): r is Exclude<Reference, string> => typeof r !== 'string');
     const numpyMs = measured.length ? Math.min(...measured.map((r) => r.epochMs)) : null;
+    const vbpr = native.rows[0][1];
+    console.log(`\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation; joint: 1 epoch); engines: ${native.backend}, ${wasm.backend}`);
+    console.log(`| run | ${native.backend} ms | ${wasm.backend} ms | ${wasm.backend} / ${native.backend} | ${native.backend} x vbpr | ${native.backend} x numpy vbpr |`);
+    console.log('|---|---:|---:|---:|---:|---:|');
     if (numpyMs !== null) {
-      console.log(`| numpy reference VBPR (numpy ${measured[0].numpy}, OpenBLAS default threads) | ${fmt(numpyMs)} | ${fmt(numpyMs / vbpr)} | 1 |`);
-      if (typeof singleThread !== 'string') {
-        console.log(`| numpy reference VBPR, one BLAS thread | ${fmt(singleThread.epochMs)} | ${fmt(singleThread.epochMs / vbpr)} | ${fmt(singleThread.epochMs / numpyMs)} |`);
-      }
+      console.log(`| numpy reference VBPR (numpy ${measured[0].numpy}, OpenBLAS default threads) | ${fmt(numpyMs)} | | | ${fmt(numpyMs / vbpr)} | 1 |`);
+      if (typeof singleThread !== 'string') console.log(`| numpy reference VBPR, one BLAS thread | ${fmt(singleThread.epochMs)} | | | ${fmt(singleThread.epochMs / vbpr)} | ${fmt(singleThread.epochMs / numpyMs)} |`);
     }
-    for (const [label, ms] of rows) console.log(`| ${label} | ${fmt(ms)} | ${fmt(ms / vbpr)} | ${numpyMs === null ? 'n/a' : fmt(ms / numpyMs)} |`);
+    native.rows.forEach(([label, ms], i) => {
+      const w = wasm.rows[i][1];
+      console.log(`| ${label} | ${fmt(ms)} | ${fmt(w)} | ${fmt(w / ms)} | ${fmt(ms / vbpr)} | ${numpyMs === null ? 'n/a' : fmt(ms / numpyMs)} |`);
+    });
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     if (numpyMs === null) console.log(`\nnotice: numpy reference skipped: ${references[0] as string}`);
-    else {
-      const ratio = vbpr / numpyMs;
-      console.log(`\nVBPR epoch / numpy epoch = ${fmt(ratio)} (target <= ${TARGETS.vbprOverNumpy}): ${ratio <= TARGETS.vbprOverNumpy ? 'met' : 'NOT met'}`);
-      if (typeof singleThread !== 'string') console.log(`VBPR epoch / numpy epoch on one BLAS thread = ${fmt(vbpr / singleThread.epochMs)}`);
-    }
+    else console.log(`\nVBPR epoch / numpy epoch = ${fmt(vbpr / numpyMs)} (target <= ${TARGETS.vbprOverNumpy}): ${verdict(vbpr / numpyMs <= TARGETS.vbprOverNumpy)}`);
+    const row = (r: EngineResult, label: string) => r.rows.find(([l]) => l === label)?.[1];
+    const [teacherNative, teacherWasm] = [row(native, 'sgfd teacher (two-stage, step 1)'), row(wasm, 'sgfd teacher (two-stage, step 1)')];
+    if (teacherNative && teacherWasm) console.log(`teacher epoch speed-up over wasm = ${fmt(teacherWasm / teacherNative)} (target >= ${TARGETS.teacherSpeedup}): ${verdict(teacherWasm / teacherNative >= TARGETS.teacherSpeedup)}`);
+    const joint = row(native, 'vbpr + sgfd joint');
+    if (joint) console.log(`joint epoch / VBPR epoch = ${fmt(joint / vbpr)} (target <= ${TARGETS.jointOverVbpr}): ${verdict(joint / vbpr <= TARGETS.jointOverVbpr)}`);
 
-    if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, options.epochs);
-    if (!options.only.has('eval')) return;
-    console.log(`\nfull-ranking evaluation of all ${dataset.nUsers} users with validation items (best of 3; item representations included)`);
-    for (const backbone of ['vbpr', 'bm3']) {
-      const seconds = evalSeconds(dataset, backbone);
-      console.log(`${backbone}: ${fmt(seconds)} s (target < ${TARGETS.evalSeconds} s: ${seconds < TARGETS.evalSeconds ? 'met' : 'NOT met'}), ${fmt(seconds / (vbpr / 1000))} x a VBPR epoch`);
+    if (options.only.has('eval')) {
+      console.log(`\nfull-ranking evaluation of all ${dataset.nUsers} users with validation items (best of 3; item representations included)`);
+      console.log(`| backbone | ${native.backend} s | ${wasm.backend} s | ${wasm.backend} / ${native.backend} |`);
+      console.log('|---|---:|---:|---:|');
+      for (const [backbone, seconds] of Object.entries(native.evals)) console.log(`| ${backbone} | ${fmt(seconds)} | ${fmt(wasm.evals[backbone])} | ${fmt(wasm.evals[backbone] / seconds)} |`);
     }
+    if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, options.epochs);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

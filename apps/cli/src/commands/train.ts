@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKBONES, ConfigError, SGFD_MODES, type RunConfigInput } from '@sgfd/contracts';
+import { prepareTensorflowEngine } from '@sgfd/tools';
 import { emit, formatNumber, globalsOf, keyValues, note } from '../output';
 import { defaultDatasetRoot, sgfdHome } from '../paths';
 import { parseInteger } from '../program';
@@ -113,7 +114,6 @@ export function register(program: Command): void {
     .action(async (ref: string, flags: TrainFlags, cmd: Command) => {
       const { findSnapshot, loadSnapshot } = await loadData();
       const { trainRun, resolveRunConfig, fingerprint, RUN_FILES } = await loadTraining();
-      const { prepareTensorflowEngine } = await import('@sgfd/tools');
       await prepareTensorflowEngine({ log: (line) => note(cmd, line) });
       const config = resolveRunConfig(await buildConfig(flags), flags.config ?? 'command-line config');
       const dataset = await loadSnapshot(await findSnapshot(ref, flags.root));
