@@ -86,7 +86,7 @@ describe('trainPipeline on the real Temporal server', () => {
       expect(atStart.etaSeconds).toBeNull();
 
       // What a training activity sends each few seconds: epoch 2 of 10 after 20 s -> 10 s/epoch x 8 left.
-      const update: StageProgressUpdate = { stage: 'ingest', epoch: 2, maxEpochs: 10, elapsedSeconds: 20, bestValid: 0.25, checkpointUri: 'file:///c' };
+      const update: StageProgressUpdate = { stage: 'ingest', epoch: 2, maxEpochs: 10, elapsedSeconds: 20, backend: 'wasm', bestValid: 0.25, checkpointUri: 'file:///c' };
       await handle.signal(STAGE_PROGRESS_SIGNAL, update);
       // A late report from a stage that is not running is ignored.
       await handle.signal(STAGE_PROGRESS_SIGNAL, { ...update, stage: 'student', epoch: 9 });

@@ -52,7 +52,7 @@ class ProgressTracker {
   private elapsedSeconds = 0;
 
   constructor(runId: string) {
-    const pending = (): StageProgress => ({ status: 'pending', startedAt: null, finishedAt: null, epoch: null, maxEpochs: null, bestValid: null });
+    const pending = (): StageProgress => ({ status: 'pending', startedAt: null, finishedAt: null, epoch: null, maxEpochs: null, bestValid: null, backend: null });
     const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, pending()])) as Record<Stage, StageProgress>;
     this.state = { runId, stage: 'ingest', stages, etaSeconds: null, updatedAt: now() };
   }
@@ -77,7 +77,7 @@ class ProgressTracker {
   report(update: StageProgressUpdate): void {
     const s = this.state.stages[update.stage];
     if (!s || s.status !== 'running') return;
-    Object.assign(s, { epoch: update.epoch, maxEpochs: update.maxEpochs, bestValid: update.bestValid });
+    Object.assign(s, { epoch: update.epoch, maxEpochs: update.maxEpochs, bestValid: update.bestValid, backend: update.backend ?? null });
     this.elapsedSeconds = update.elapsedSeconds;
     this.state.etaSeconds =
       update.epoch > 0 ? Math.max(0, Math.round((this.elapsedSeconds / update.epoch) * (update.maxEpochs - update.epoch))) : null;

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Context } from '@temporalio/activity';
 import { UserError, type Stage, type StageProgressUpdate, type TrainingHeartbeat } from '@sgfd/contracts';
+import { currentBackend } from '@sgfd/tensor';
 import type { ProgressEvent, ProgressListener } from '@sgfd/training';
 import type { ProgressSink } from './progress-sink';
 
@@ -108,7 +109,13 @@ export class TrainingAttempt {
     if (!force && this.record.trainedEpochs.length > 1 && now - this.lastReportAt < interval) return;
     this.lastReportAt = now;
     const { workflowId, runId } = target;
-    const update: StageProgressUpdate = { stage: this.options.stage, maxEpochs: this.options.maxEpochs, elapsedSeconds: this.elapsedSeconds, ...this.state };
+    const update: StageProgressUpdate = {
+      stage: this.options.stage,
+      maxEpochs: this.options.maxEpochs,
+      elapsedSeconds: this.elapsedSeconds,
+      backend: currentBackend(),
+      ...this.state,
+    };
     sink({ workflowId, runId }, update).catch((e: unknown) => this.context.log.warn('progress report failed', { error: (e as Error).message }));
   }
 

@@ -246,6 +246,8 @@ export interface StageProgressUpdate extends TrainingHeartbeat {
   maxEpochs: number;
   /** Seconds this attempt has trained so far, for the ETA. */
   elapsedSeconds: number;
+  /** The tensor engine the attempt trains on (tensorflow-gpu, tensorflow, wasm or cpu). */
+  backend: string;
 }
 
 export interface StageProgress {
@@ -255,6 +257,8 @@ export interface StageProgress {
   epoch: number | null;
   maxEpochs: number | null;
   bestValid: number | null;
+  /** The tensor engine of a training stage, once it reports. */
+  backend: string | null;
 }
 
 export interface PipelineProgress {

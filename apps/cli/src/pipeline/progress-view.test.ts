@@ -9,24 +9,25 @@ const stage = (status: StageProgress['status'], extra: Partial<StageProgress> = 
   epoch: null,
   maxEpochs: null,
   bestValid: null,
+  backend: null,
   ...extra,
 });
 
 describe('progress line', () => {
-  it('marks each stage and shows the running training stage as a bar over its epoch limit with best and ETA', () => {
+  it('marks each stage and shows the running training stage as a bar over its epoch limit with best, ETA and engine', () => {
     const p: PipelineProgress = {
       runId: 'r',
       stage: 'student',
       stages: {
         ingest: stage('reused'),
         teacher: stage('done', { epoch: 10, maxEpochs: 10, bestValid: 0.41 }),
-        student: stage('running', { epoch: 5, maxEpochs: 20, bestValid: 0.23456 }),
+        student: stage('running', { epoch: 5, maxEpochs: 20, bestValid: 0.23456, backend: 'tensorflow' }),
         eval: stage('pending'),
       },
       etaSeconds: 75,
       updatedAt: '',
     };
-    expect(progressLine(p)).toBe('=ingest +teacher >student  eval  student [#####...............] epoch 5/20  best recall@20 0.2346  ETA <= 1m15s');
+    expect(progressLine(p)).toBe('=ingest +teacher >student  eval  student [#####...............] epoch 5/20  best recall@20 0.2346  ETA <= 1m15s  on tensorflow');
   });
 
   it('shows the outcome once nothing runs', () => {

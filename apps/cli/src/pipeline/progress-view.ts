@@ -40,7 +40,8 @@ export function progressLine(p: PipelineProgress): string {
   if (s.epoch === null || !s.maxEpochs) return `${stages}  ${running}…`;
   const best = s.bestValid !== null ? `  best ${VALID_NAME[running] ?? 'valid'} ${s.bestValid.toFixed(4)}` : '';
   const eta = p.etaSeconds !== null ? `  ETA <= ${duration(p.etaSeconds)}` : '';
-  return `${stages}  ${running} ${bar(s.epoch / s.maxEpochs)} epoch ${s.epoch}/${s.maxEpochs}${best}${eta}`;
+  const engine = s.backend ? `  on ${s.backend}` : '';
+  return `${stages}  ${running} ${bar(s.epoch / s.maxEpochs)} epoch ${s.epoch}/${s.maxEpochs}${best}${eta}${engine}`;
 }
 
 export const METRIC_NAMES = ['recall', 'ndcg', 'precision', 'map', 'hit'] as const;
