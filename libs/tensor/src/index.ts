@@ -2,6 +2,8 @@ export { tf } from './tf';
 export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKEND_NAMES } from './backend';
 export { isNativeBackend, sparseDenseMatMul, unsortedSegmentMax } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
+export { FusedAdamSlot } from './native/fused-adam';
+export type { AdamHyper } from './native/fused-adam';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
 export { registerCustomKernels, restoreStockKernel, isOverridden, cacheTranspose, releaseTranspose, cachedTransposeCount } from './kernels';
 export { createRng } from './rng';

@@ -1,4 +1,4 @@
-import { tf } from '@sgfd/tensor';
+import { FusedAdamSlot, isNativeBackend, tf } from '@sgfd/tensor';
 import { createVariable, type NamedVariables, type StoredArrays } from '@sgfd/models';
 
 export interface AdamOptions {
@@ -13,7 +13,9 @@ export interface AdamOptions {
  *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),  eps = 1e-8,
  * with t counted per variable (a variable without a gradient in a step is left alone, as torch does).
- * Its state is keyed by the model's stable variable names, so checkpoints survive a new process.
+ * Its state is keyed by the model's stable variable names, so checkpoints survive a new process. On the
+ * tensorflow backend each variable's step is one fused TensorFlow op (`FusedAdamSlot`); elsewhere it is
+ * tfjs element-wise ops on moment variables.
  */
 export class Adam {
   readonly learningRate: number;
@@ -22,6 +24,7 @@ export class Adam {
   private readonly epsilon: number;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
+  private readonly fused = new Map<string, FusedAdamSlot>();
   private readonly steps = new Map<string, number>();
 
   constructor(
@@ -32,9 +35,13 @@ export class Adam {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
+    const native = isNativeBackend();
     for (const [name, variable] of Object.entries(vars)) {
-      this.m.set(name, createVariable(tf.zerosLike(variable), false));
-      this.v.set(name, createVariable(tf.zerosLike(variable), false));
+      if (native) this.fused.set(name, new FusedAdamSlot(variable.shape));
+      else {
+        this.m.set(name, createVariable(tf.zerosLike(variable), false));
+        this.v.set(name, createVariable(tf.zerosLike(variable), false));
+      }
       this.steps.set(name, 0);
     }
   }
@@ -47,6 +54,11 @@ export class Adam {
       if (!g) continue;
       const t = this.steps.get(name)! + 1;
       this.steps.set(name, t);
+      const slot = this.fused.get(name);
+      if (slot) {
+        slot.update(variable, g, { learningRate: this.learningRate, beta1: b1, beta2: b2, epsilon, step: t });
+        continue;
+      }
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const stepSize = this.learningRate / (1 - b1 ** t);
@@ -65,27 +77,37 @@ export class Adam {
   /** Moments as stored arrays (`m/<name>`, `v/<name>`) and step counts, for checkpoints. */
   getState(): { arrays: StoredArrays; steps: Record<string, number> } {
     const arrays: StoredArrays = {};
-    for (const name of Object.keys(this.vars)) {
-      for (const [key, store] of [['m', this.m], ['v', this.v]] as const) {
-        const t = store.get(name)!;
-        arrays[`${key}/${name}`] = { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() };
-      }
+    for (const [name, variable] of Object.entries(this.vars)) {
+      const slot = this.fused.get(name);
+      const { m, v } = slot ? slot.readMoments() : { m: this.m.get(name)!.dataSync() as Float32Array, v: this.v.get(name)!.dataSync() as Float32Array };
+      arrays[`m/${name}`] = { shape: [...variable.shape], data: m.slice() };
+      arrays[`v/${name}`] = { shape: [...variable.shape], data: v.slice() };
     }
     return { arrays, steps: Object.fromEntries(this.steps) };
   }
 
   setState(state: { arrays: StoredArrays; steps: Record<string, number> }): void {
     for (const name of Object.keys(this.vars)) {
-      for (const [key, store] of [['m', this.m], ['v', this.v]] as const) {
+      const [m, v] = (['m', 'v'] as const).map((key) => {
         const stored = state.arrays[`${key}/${name}`];
         if (!stored) throw new Error(`optimizer state lacks ${key}/${name}`);
-        tf.tidy(() => store.get(name)!.assign(tf.tensor(stored.data, stored.shape)));
-      }
+        return stored;
+      });
+      tf.tidy(() => {
+        const [mt, vt] = [tf.tensor(m.data, m.shape), tf.tensor(v.data, v.shape)];
+        const slot = this.fused.get(name);
+        if (slot) slot.writeMoments(mt, vt);
+        else {
+          this.m.get(name)!.assign(mt);
+          this.v.get(name)!.assign(vt);
+        }
+      });
       this.steps.set(name, state.steps[name] ?? 0);
     }
   }
 
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    for (const slot of this.fused.values()) slot.dispose();
   }
 }

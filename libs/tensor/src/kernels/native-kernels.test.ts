@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FusedAdamSlot } from '../native/fused-adam';
 import { runNativeOp, unsortedSegmentMax } from '../native/native-ops';
 import { liveCounts, maxRelativeError, randomTensor, randomValues, useBackend } from '../testing';
 import { tf } from '../tf';
@@ -84,6 +85,30 @@ describe('kernels on the tensorflow backend', () => {
     for (let i = 0; i < 5; i++) step();
     expect(liveCounts()).toEqual(before);
     tf.dispose([e, idx]);
+  });
+
+  it('FusedAdamSlot takes torch.optim.Adam steps (hand-computed), keeps its moments, and frees its resources', () => {
+    const before = liveCounts();
+    const initial = tf.tensor1d([1, -2]);
+    const w = tf.variable(initial);
+    const slot = new FusedAdamSlot([2]);
+    const h = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+    const step = (g: number[], t: number) => tf.tidy(() => slot.update(w, tf.tensor1d(g), { ...h, step: t }));
+    step([0.5, -1], 1);
+    // Step 1 moves each weight by lr sign(g).
+    expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.9, 6), expect.closeTo(-1.9, 6)]);
+    step([0.5, 1], 2);
+    const m = [0.9 * 0.05 + 0.1 * 0.5, 0.9 * -0.1 + 0.1 * 1];
+    const v = [0.999 * 0.00025 + 0.001 * 0.25, 0.999 * 0.001 + 0.001 * 1];
+    const expected = [0.9, -1.9].map((x, i) => x - (0.1 / (1 - 0.81)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - 0.999 ** 2) + 1e-8)));
+    expect(Array.from(w.dataSync())).toEqual(expected.map((e) => expect.closeTo(e, 5)));
+    const moments = slot.readMoments();
+    expect(Array.from(moments.m)).toEqual(m.map((e) => expect.closeTo(e, 6)));
+    // TensorFlow forms 1 - beta2 in float32 (1.0000467e-3), so v agrees to 5e-5 relative, not to float rounding.
+    expect(Array.from(moments.v)).toEqual(v.map((e) => expect.closeTo(e, 7)));
+    slot.dispose();
+    tf.dispose([w, initial]);
+    expect(liveCounts()).toEqual(before);
   });
 
   afterAll(() => tf.disposeVariables());

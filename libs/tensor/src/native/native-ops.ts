@@ -20,6 +20,8 @@ interface NodeBackend extends tf.KernelBackend {
   binding: {
     TF_ATTR_BOOL: number;
     TF_ATTR_INT: number;
+    TF_ATTR_STRING: number;
+    TF_ATTR_SHAPE: number;
     TF_INT64: number;
     createTensor(shape: number[], dtype: number, values: Int32Array): number;
     deleteTensor(id: number): void;
@@ -44,26 +46,39 @@ export function isNativeBackend(): boolean {
   return tf.getBackend() === 'tensorflow';
 }
 
-/** An attribute of a TensorFlow op: a dtype (`type`), a bool or an int. */
-export type NativeAttr = { type: string } | { bool: boolean } | { int: number };
+/** An attribute of a TensorFlow op: a dtype (`type`), a bool, an int, a string or a shape. */
+export type NativeAttr = { type: string } | { bool: boolean } | { int: number } | { string: string } | { shape: readonly number[] };
+
+/** A TensorFlow op input: a tfjs tensor of the tensorflow backend, or an int64 vector made for the call. */
+export type NativeInput = tf.TensorInfo | Int64Vector;
 
 /**
  * Runs one TensorFlow op on the active tensorflow backend; the result is a tfjs tensor of that backend.
  * Int64 inputs are made as TensorFlow tensors for the call and deleted after it, as tfjs-node does for its
  * int64 scalars.
  */
-export function runNativeOp(opName: string, attrs: Record<string, NativeAttr>, inputs: Array<tf.TensorInfo | Int64Vector>, backend = tf.backend()): tf.Tensor {
+export function runNativeOp(opName: string, attrs: Record<string, NativeAttr>, inputs: NativeInput[], backend = tf.backend()): tf.Tensor {
+  return execute(opName, attrs, inputs, 1, backend)[0];
+}
+
+/** Runs a TensorFlow op that has no outputs (a variable assignment or an optimiser update). */
+export function runNativeOpForEffect(opName: string, attrs: Record<string, NativeAttr>, inputs: NativeInput[]): void {
+  execute(opName, attrs, inputs, 0, tf.backend());
+}
+
+function execute(opName: string, attrs: Record<string, NativeAttr>, inputs: NativeInput[], numOutputs: number, backend: tf.KernelBackend): tf.Tensor[] {
   if (!('executeSingleOutput' in backend)) throw new Error(`native op ${opName} called on the '${tf.getBackend()}' backend`);
   const node = backend as unknown as NodeBackend;
   // The same module instance load-engine.ts registered the backend from (Node's require cache).
   const { createTensorsTypeOpAttr } = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeBackendModule;
-  const opAttrs = Object.entries(attrs).map(([name, a]): OpAttr =>
-    'type' in a
-      ? createTensorsTypeOpAttr(name, a.type)
-      : 'bool' in a
-        ? { name, type: node.binding.TF_ATTR_BOOL, value: a.bool }
-        : { name, type: node.binding.TF_ATTR_INT, value: a.int },
-  );
+  const { binding } = node;
+  const opAttrs = Object.entries(attrs).map(([name, a]): OpAttr => {
+    if ('type' in a) return createTensorsTypeOpAttr(name, a.type);
+    if ('bool' in a) return { name, type: binding.TF_ATTR_BOOL, value: a.bool };
+    if ('int' in a) return { name, type: binding.TF_ATTR_INT, value: a.int };
+    if ('string' in a) return { name, type: binding.TF_ATTR_STRING, value: a.string };
+    return { name, type: binding.TF_ATTR_SHAPE, value: a.shape };
+  });
   const temporary: number[] = [];
   try {
     const ids = inputs.map((input) => {
@@ -71,14 +86,13 @@ export function runNativeOp(opName: string, attrs: Record<string, NativeAttr>, i
       // Little-endian (low, high) int32 pairs: the binding's int64 layout.
       const pairs = new Int32Array(2 * input.int64.length);
       input.int64.forEach((v, i) => (pairs[2 * i] = v));
-      const id = node.binding.createTensor([input.int64.length], node.binding.TF_INT64, pairs);
+      const id = binding.createTensor([input.int64.length], binding.TF_INT64, pairs);
       temporary.push(id);
       return id;
     });
-    const [output] = node.binding.executeOp(opName, opAttrs, ids, 1);
-    return node.createOutputTensor(output);
+    return binding.executeOp(opName, opAttrs, ids, numOutputs).map((output) => node.createOutputTensor(output));
   } finally {
-    for (const id of temporary) node.binding.deleteTensor(id);
+    for (const id of temporary) binding.deleteTensor(id);
   }
 }
 

@@ -1,0 +1,67 @@
+import { tf } from '../tf';
+import { runNativeOp, runNativeOpForEffect } from './native-ops';
+
+const FLOAT = { type: 'float32' } as const;
+let created = 0;
+
+export interface AdamHyper {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1-based step count of this variable. */
+  step: number;
+}
+
+/**
+ * One variable's Adam state on the tensorflow backend, as TensorFlow resource variables updated by one
+ * fused ResourceApplyAdam per step (about 2.5x faster than the eleven element-wise ops it replaces for a
+ * 4096 x 1024 weight: each of those is a pass over memory). The parameter is copied into its resource,
+ * updated, and read back, so code that assigns the tfjs variable elsewhere (clipping, checkpoint restore)
+ * stays correct.
+ */
+export class FusedAdamSlot {
+  private readonly param: tf.Tensor;
+  private readonly m: tf.Tensor;
+  private readonly v: tf.Tensor;
+
+  constructor(readonly shape: readonly number[]) {
+    const id = created++;
+    const handle = (what: string) =>
+      runNativeOp('VarHandleOp', { dtype: FLOAT, shape: { shape }, container: { string: '' }, shared_name: { string: `sgfd-adam-${process.pid}-${id}-${what}` } }, []);
+    [this.param, this.m, this.v] = [handle('param'), handle('m'), handle('v')];
+    tf.tidy(() => this.writeMoments(tf.zeros(shape as number[]), tf.zeros(shape as number[])));
+  }
+
+  /**
+   * torch.optim.Adam's step: TensorFlow's form, lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps'), equals
+   * torch's lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps) when eps' = eps sqrt(1 - b2^t).
+   */
+  update(variable: tf.Variable, grad: tf.Tensor, h: AdamHyper): void {
+    tf.tidy(() => {
+      runNativeOpForEffect('AssignVariableOp', { dtype: FLOAT }, [this.param, variable]);
+      const scalars = [h.beta1 ** h.step, h.beta2 ** h.step, h.learningRate, h.beta1, h.beta2, h.epsilon * Math.sqrt(1 - h.beta2 ** h.step)].map((x) => tf.scalar(x));
+      runNativeOpForEffect('ResourceApplyAdam', { T: FLOAT, use_locking: { bool: false }, use_nesterov: { bool: false } }, [this.param, this.m, this.v, ...scalars, grad]);
+      variable.assign(runNativeOp('ReadVariableOp', { dtype: FLOAT }, [this.param]));
+    });
+  }
+
+  readMoments(): { m: Float32Array; v: Float32Array } {
+    return tf.tidy(() => {
+      const [m, v] = [this.m, this.v].map((h) => runNativeOp('ReadVariableOp', { dtype: FLOAT }, [h]).dataSync() as Float32Array);
+      return { m: m.slice(), v: v.slice() };
+    });
+  }
+
+  writeMoments(m: tf.Tensor, v: tf.Tensor): void {
+    runNativeOpForEffect('AssignVariableOp', { dtype: FLOAT }, [this.m, m]);
+    runNativeOpForEffect('AssignVariableOp', { dtype: FLOAT }, [this.v, v]);
+  }
+
+  dispose(): void {
+    for (const h of [this.param, this.m, this.v]) {
+      runNativeOpForEffect('DestroyResourceOp', { ignore_lookup_error: { bool: true } }, [h]);
+      h.dispose();
+    }
+  }
+}
