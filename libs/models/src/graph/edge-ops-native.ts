@@ -51,8 +51,26 @@ export function nativeWeightedSpmm(pattern: SparsePattern, values: tf.Tensor1D, 
   return op(values, x) as tf.Tensor2D;
 }
 
+/**
+ * s[p] = <a[rows[p]], b[cols[p]]>, with the gradients as two sparse products (da = S b, db = S^T a for S
+ * the pattern with values dy) instead of the gather gradients' broadcast products and segment sums.
+ */
 export function nativeEdgeDots(pattern: SparsePattern, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
-  return sampledDots(pattern, a, b);
+  const shape = [pattern.nRows, pattern.nCols] as const;
+  const op = tf.customGrad((...args: GradInputs) => {
+    const [at, bt] = args as [tf.Tensor2D, tf.Tensor2D];
+    (args[2] as tf.GradSaveFunc)([at, bt]);
+    return {
+      value: sampledDots(pattern, at, bt),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+          const coords = coordinatesTensor(pattern);
+          return [sparseDenseMatMul(coords, dy as tf.Tensor1D, shape, sb, false), sparseDenseMatMul(coords, dy as tf.Tensor1D, shape, sa, true)];
+        }),
+    };
+  });
+  return op(a, b) as tf.Tensor1D;
 }
 
 /**
