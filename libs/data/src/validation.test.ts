@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Int32, Table, vectorFromArray } from 'apache-arrow';
-import { DatasetError } from '@sgfd/contracts';
+import { DatasetError, EnvironmentError, type UserError } from '@sgfd/contracts';
 import type { DatasetInput } from './dataset-input';
 import { importMmrec, type MmrecImportOptions } from './mmrec-import';
 import { importParquet } from './parquet-import';
@@ -69,13 +69,18 @@ async function writeFolder(spec: FolderSpec = {}): Promise<string> {
   return folder;
 }
 
-async function expectRejected(run: () => Promise<unknown>, patterns: RegExp[], leftInRoot: string[] = []): Promise<void> {
+async function expectRejected(
+  run: () => Promise<unknown>,
+  patterns: RegExp[],
+  leftInRoot: string[] = [],
+  errorType: abstract new (...args: never[]) => UserError = DatasetError,
+): Promise<void> {
   const error = await run().then(
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(DatasetError);
-  for (const pattern of patterns) expect((error as DatasetError).message).toMatch(pattern);
+  expect(error).toBeInstanceOf(errorType);
+  for (const pattern of patterns) expect((error as UserError).message).toMatch(pattern);
   expect(await readdir(root)).toEqual(leftInRoot);
 }
 
@@ -285,10 +290,10 @@ describe('validation of bad input', () => {
     await expectRejected(() => writeSnapshot(input, { root }), [/Non-finite feature value/, /text features \(in memory\), row 1, field 'column 0'/]);
   });
 
-  it('removes its temp directory when the snapshot cannot be moved into place', async () => {
+  it('leaves a file where the snapshot directory belongs alone, and writes nothing', async () => {
     await writeFolder();
     const { id } = await importMmrec({ dir: folder, root: join(work, 'probe') });
     await writeFile(join(root, id), 'a file where the snapshot directory should go');
-    await expectRejected(importFolder(), [/Cannot move the snapshot into place/, new RegExp(id)], [id]);
+    await expectRejected(importFolder(), [/Cannot move the snapshot into place/, new RegExp(id), /move the file away/], [id], EnvironmentError);
   });
 });
