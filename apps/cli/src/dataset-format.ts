@@ -2,10 +2,10 @@ import type { DatasetManifest } from '@sgfd/contracts';
 import type { DatasetSummary } from '@sgfd/data';
 import { formatNumber, keyValues } from './output';
 
-export function snapshotText(result: { id: string; dir: string; created: boolean; manifest: DatasetManifest }): string {
+export function snapshotText(result: { id: string; dir: string; created: boolean; repaired?: boolean; manifest: DatasetManifest }): string {
   const m = result.manifest;
   return keyValues([
-    ['snapshot', `${result.id} (${result.created ? 'created' : 'already present, nothing written'})`],
+    ['snapshot', `${result.id} (${result.repaired ? 'repaired: the existing copy was damaged and has been rewritten' : result.created ? 'created' : 'already present and verified, nothing written'})`],
     ['path', result.dir],
     ['users', formatNumber(m.counts.users)],
     ['items', formatNumber(m.counts.items)],
