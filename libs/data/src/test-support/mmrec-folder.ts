@@ -50,3 +50,17 @@ export async function writeMmrecFolder(folder: string, spec: MmrecFolderSpec = {
   if (categories !== null) await writeFile(join(folder, 'item_category.csv'), categories);
   return folder;
 }
+
+/**
+ * A valid MMRec folder big enough that writing its snapshot takes a while (for interrupting it):
+ * `users` users with 10 items each, every item once, and an image feature matrix of `dim` floats per item.
+ */
+export async function writeSlowMmrecFolder(folder: string, users: number, dim: number): Promise<string> {
+  await mkdir(folder, { recursive: true });
+  const lines = ['userID\titemID'];
+  for (let u = 0; u < users; u++) for (let j = 0; j < 10; j++) lines.push(`${u}\t${u * 10 + j}`);
+  await writeFile(join(folder, 'big.inter'), `${lines.join('\n')}\n`);
+  const items = users * 10;
+  await writeFile(join(folder, 'image_feat.npy'), npyBytes({ descr: '<f4', shape: [items, dim], values: fixtureFeatures(items, dim) }));
+  return folder;
+}
