@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -127,5 +127,22 @@ describe('an existing snapshot on re-import', () => {
     const { dir } = await imported('mode');
     const umask = process.umask();
     expect((await stat(dir)).mode & 0o777).toBe(0o777 & ~umask);
+  });
+});
+
+describe('a full disk', () => {
+  it('is exit 1 naming --out and what to do, with nothing left on the full file system', async () => {
+    const out = join(work, 'full');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(out);
+    // A 2 MB tmpfs in a private mount namespace (unshare -rm: no privileges needed) holds --out; the
+    // import needs ~90 MB. The listing is taken inside the namespace, where the tmpfs is visible.
+    const script = `mount -t tmpfs -o size=2m tmpfs "$1" && "$2" "$3" data import mmrec "$4" --out "$1"; echo "exit=$?"; ls -A "$1"`;
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile('unshare', ['-rm', 'sh', '-c', script, 'sh', out, process.execPath, BIN, slowFolder], (error, so, se) => (error ? reject(error) : resolve({ stdout: so, stderr: se }))),
+    );
+    expect(stdout.trim()).toBe('exit=1');
+    expect(stderr).toMatch(new RegExp(`^error: Cannot write image\\.arrow into the snapshot root \\(${out.replace(/[.]/g, '\\.')}: expected a writable location \\(free disk space or choose an --out on another disk\\), found no space left on the device\\)`));
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -59,12 +59,12 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
   try {
     const files: DatasetManifest['files'] = [];
     const interactionsBytes = encodeParquet(interactionsTable(interactions));
-    files.push(await writeDataFile(join(tmp, INTERACTIONS_FILE), INTERACTIONS_FILE, interactionsBytes));
+    files.push(await writeDataFile(tmp, INTERACTIONS_FILE, interactionsBytes, options.root));
     const itemsBytes = encodeParquet(itemsTable(input.nItems, input.categories));
-    files.push(await writeDataFile(join(tmp, ITEMS_FILE), ITEMS_FILE, itemsBytes));
+    files.push(await writeDataFile(tmp, ITEMS_FILE, itemsBytes, options.root));
     for (const modality of modalities) {
       const file = featureFile(modality);
-      const written = await writing(join(tmp, file), 'write a snapshot file', () => writeFeatureIpc(join(tmp, file), input.features[modality]!));
+      const written = await writing(options.root, `write ${file} into the snapshot root`, () => writeFeatureIpc(join(tmp, file), input.features[modality]!));
       files.push({ path: file, ...written });
     }
     const counts = splitCounts(interactions.splits);
@@ -77,7 +77,7 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
       files,
       source: input.source,
     } satisfies DatasetManifest);
-    await writeDataFile(join(tmp, MANIFEST_FILE), MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+    await writeDataFile(tmp, MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`), options.root);
     if (existing.state === 'damaged') {
       await replaceDamaged(dir, tmp, options.root, id);
       return { id, dir, manifest, created: true, repaired: true };
@@ -119,9 +119,10 @@ async function replaceDamaged(dir: string, tmp: string, root: string, id: string
   await removeTempDir(aside);
 }
 
-async function writeDataFile(path: string, name: string, bytes: Uint8Array): Promise<DatasetManifest['files'][number]> {
-  await writing(path, 'write a snapshot file', async () => {
-    const file = await open(path, 'wx');
+/** Writes `name` into the temp directory; a failure names the snapshot root (the temp directory is removed). */
+async function writeDataFile(tmp: string, name: string, bytes: Uint8Array, root: string): Promise<DatasetManifest['files'][number]> {
+  await writing(root, `write ${name} into the snapshot root`, async () => {
+    const file = await open(join(tmp, name), 'wx');
     try {
       await file.write(bytes);
       await file.sync();
