@@ -53,7 +53,7 @@ export function summaryText(s: DatasetSummary): string {
 }
 
 function categoryHistogramText(histogram: number[]): string {
-  const max = Math.max(...histogram);
+  const max = histogram.reduce((a, b) => Math.max(a, b), 0);
   const bar = (n: number): string => '#'.repeat(Math.max(n > 0 ? 1 : 0, Math.round((n / max) * 40)));
   const width = String(histogram.length - 1).length;
   return [`categories: ${histogram.length} (items per category)`, ...histogram.map((n, c) => `  ${String(c).padStart(width)} ${String(n).padStart(6)} ${bar(n)}`)].join('\n');

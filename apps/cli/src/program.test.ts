@@ -7,7 +7,7 @@ const buggy = {
   register(program: Command): void {
     program.command('crash').action(() => {
       const config = undefined as unknown as { training: object };
-      return config.training;
+      void config.training;
     });
   },
 };

@@ -123,6 +123,17 @@ describe('an existing snapshot on re-import', () => {
     expect((await stat(join(dir, 'manifest.json'))).mtimeMs).toBe(before);
   });
 
+  it('written by an older version with 100,000,001 categories is refused by inspect with a message, not a crash', async () => {
+    const { dir } = await imported('legacy-categories');
+    const manifestPath = join(dir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { categories: number };
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, categories: 100_000_001 }));
+    const inspect = await runCliCapturing([data], ['data', 'inspect', dir]);
+    expect(inspect.code).toBe(1);
+    expect(inspect.stderr).toMatch(/Snapshot has more categories than items/);
+    expect(inspect.stderr).toContain(`${manifestPath}, field 'categories'`);
+  });
+
   it('snapshot folders get the usual permissions (umask applies), not 0700', async () => {
     const { dir } = await imported('mode');
     const umask = process.umask();
