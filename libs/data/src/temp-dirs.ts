@@ -6,6 +6,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from '@sgfd/artifacts';
 import { TEMP_PREFIX } from './snapshot-layout';
 
 const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
@@ -47,15 +48,6 @@ export function removeActiveTempDirsSync(): string[] {
   return removed;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes temp directories under `root` whose owner process (on this host) is gone; returns their names. */
 export async function sweepStaleTempDirs(root: string): Promise<string[]> {
   let names: string[];
@@ -68,7 +60,7 @@ export async function sweepStaleTempDirs(root: string): Promise<string[]> {
   for (const name of names) {
     const owner = OWNED.exec(name);
     let stale: boolean;
-    if (owner) stale = owner[2] === HOST && Number(owner[1]) !== process.pid && !processAlive(Number(owner[1]));
+    if (owner) stale = owner[2] === HOST && Number(owner[1]) !== process.pid && !isProcessAlive(Number(owner[1]));
     else stale = await stat(join(root, name)).then((s) => Date.now() - s.mtimeMs > UNOWNED_STALE_MS, () => false);
     if (!stale) continue;
     await rm(join(root, name), { recursive: true, force: true });
