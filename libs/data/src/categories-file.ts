@@ -4,7 +4,7 @@ import type { Table } from 'apache-arrow';
 import { readNpyIntVector } from './npy';
 import { readParquetTable } from './parquet-io';
 import { forEachLine } from './text-lines';
-import { INITIAL_ROWS, nextCapacity, resized } from './growable';
+import { INITIAL_ROWS, nextCapacity, resized, trimmed } from './growable';
 import { integerColumn } from './arrow-columns';
 
 export interface CategoryRows {
@@ -101,7 +101,7 @@ async function readCategoryCsv(path: string): Promise<{ items: Int32Array; value
   if (layout === null) {
     throw new DatasetError('Wrong header in category file', { file: path, row: 1, expected: "columns 'item,category'", found: 'an empty file' });
   }
-  return { items: resized(items, rows), values: resized(values, rows) };
+  return { items: trimmed(items, rows), values: trimmed(values, rows) };
 }
 
 function parseNonNegative(raw: string, file: string, row: number, field: string): number {

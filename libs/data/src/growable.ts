@@ -8,6 +8,14 @@ export function resized<T extends Column>(column: T, length: number): T {
   return out;
 }
 
+/**
+ * The first `length` elements, for handing filled columns on: a view when little capacity is unused (a copy
+ * would need the column twice at the peak), a copy when much would be wasted.
+ */
+export function trimmed<T extends Column>(column: T, length: number): T {
+  return column.length - length <= column.length / 8 ? (column.subarray(0, length) as T) : resized(column, length);
+}
+
 /** Rows counted before the capacity is sized from the average line length seen so far. */
 const SAMPLE_ROWS = 4096;
 

@@ -1,6 +1,6 @@
 import { DatasetError } from '@sgfd/contracts';
 import type { InteractionColumns } from './dataset-input';
-import { INITIAL_ROWS, nextCapacity, resized } from './growable';
+import { INITIAL_ROWS, nextCapacity, resized, trimmed } from './growable';
 import { forEachLine } from './text-lines';
 import { float32Value, int64Value } from './value-ranges';
 
@@ -30,13 +30,13 @@ function emptyColumns(n: number): InteractionColumns {
   return { users: new Int32Array(n), items: new Int32Array(n), splits: new Int8Array(n), ratings: new Float32Array(n), timestamps: new BigInt64Array(n) };
 }
 
-function resizedColumns(cols: InteractionColumns, n: number): InteractionColumns {
-  // One column at a time, so at most one old column is alive beside the new ones.
-  cols.users = resized(cols.users, n);
-  cols.items = resized(cols.items, n);
-  cols.splits = resized(cols.splits, n);
-  cols.ratings = resized(cols.ratings, n);
-  cols.timestamps = resized(cols.timestamps, n);
+/** Each column through `change` in turn, so at most one old column is alive beside the new ones. */
+function eachColumn(cols: InteractionColumns, change: <T extends Int32Array | Int8Array | Float32Array | BigInt64Array>(column: T) => T): InteractionColumns {
+  cols.users = change(cols.users);
+  cols.items = change(cols.items);
+  cols.splits = change(cols.splits);
+  cols.ratings = change(cols.ratings);
+  cols.timestamps = change(cols.timestamps);
   return cols;
 }
 
@@ -60,7 +60,7 @@ export async function readInterFile(path: string): Promise<ParsedInter> {
         return;
       }
       const capacity = nextCapacity(rows, chars, fileBytes, cols.users.length);
-      if (capacity !== cols.users.length) cols = resizedColumns(cols, capacity);
+      if (capacity !== cols.users.length) cols = eachColumn(cols, (c) => resized(c, capacity));
       parseRow(text, line, layout, cols, rows, path);
       rows++;
       chars += text.length + 1;
@@ -70,7 +70,7 @@ export async function readInterFile(path: string): Promise<ParsedInter> {
   if (layout === null) {
     throw new DatasetError('Empty .inter file', { file: path, row: 1, expected: `a header line '${INTER_HEADER.join('\\t')}'`, found: 'an empty file' });
   }
-  return { cols: resizedColumns(cols, rows), hasSplit: (layout as Layout).split >= 0, rowBase: 2 };
+  return { cols: eachColumn(cols, (c) => trimmed(c, rows)), hasSplit: (layout as Layout).split >= 0, rowBase: 2 };
 }
 
 function parseHeader(line: string, path: string): Layout {
