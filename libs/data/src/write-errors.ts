@@ -18,7 +18,9 @@ export function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
 
 /** A failed write, mkdir or rename as an error naming the path, the cause and what to do. */
 export function writeError(path: string, action: string, err: NodeJS.ErrnoException): EnvironmentError {
-  const remedy = REMEDIES[err.code ?? ''];
+  // mkdir -p over a file fails with EEXIST: the file is where a directory belongs.
+  const code = err.code === 'EEXIST' && err.syscall === 'mkdir' ? 'ENOTDIR' : (err.code ?? '');
+  const remedy = REMEDIES[code];
   return new EnvironmentError(`Cannot ${action}`, {
     file: path,
     expected: `a writable location (${remedy?.todo ?? 'check the path or choose another --out'})`,

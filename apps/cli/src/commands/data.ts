@@ -33,7 +33,7 @@ export function register(program: Command): void {
       const { exportMmrec, generateSynthetic, writeSnapshot } = await loadData();
       const dataset = generateSynthetic({ preset: opts.preset, seed: opts.seed, categorySignal: opts.categorySignal });
       if (opts.format === 'mmrec') {
-        const result = await exportMmrec(dataset, { out: opts.out });
+        const result = await cleaningUpOnSignals(cmd, () => exportMmrec(dataset, { out: opts.out }));
         emit(cmd, result, () => `MMRec folder ${result.dir}: ${result.files.join(', ')}`);
         return;
       }
@@ -104,7 +104,7 @@ export function register(program: Command): void {
     .action(async (ref: string, opts: { out: string; name?: string; root: string }, cmd: Command) => {
       const { exportSnapshotToMmrec, findSnapshot } = await loadData();
       const dir = await findSnapshot(ref, opts.root);
-      const result = await exportSnapshotToMmrec(dir, { out: opts.out, name: opts.name });
+      const result = await cleaningUpOnSignals(cmd, () => exportSnapshotToMmrec(dir, { out: opts.out, name: opts.name }));
       emit(cmd, result, () => `MMRec folder ${result.dir}: ${result.files.join(', ')}`);
     });
 }

@@ -201,6 +201,18 @@ const ISSUE_16_CASES: HostileCase[] = [
     unprivileged: true,
   },
   {
+    name: 'export-mmrec --out under a file',
+    build: async (dir, out) => {
+      const { importMmrec } = await import('@sgfd/data');
+      const { dir: snapshot } = await importMmrec({ dir: await writeMmrecFolder(join(dir, 'ds')), root: join(dir, 'snapshots') });
+      await mkdir(out);
+      await writeFile(join(out, 'blocker'), 'x');
+      return ['data', 'export-mmrec', snapshot, '--out', join(out, 'blocker', 'mm')];
+    },
+    code: 1,
+    says: [/Cannot create the export folder/, /out\/blocker: expected a writable location/, /a file where a directory belongs/],
+  },
+  {
     name: 'a null config file',
     build: async (dir) => (await writeFile(join(dir, 'run.json'), 'null\n'), ['train', 'nosuch', '--config', join(dir, 'run.json')]),
     code: 1,
