@@ -141,17 +141,34 @@ describe('an existing snapshot on re-import', () => {
   });
 });
 
-describe('a full disk', () => {
-  it('is exit 1 naming --out and what to do, with nothing left on the full file system', async () => {
+/** Runs the CLI in a private mount namespace (unshare -rm: no privileges needed) after `mount` options on `dir`. */
+function inMountNamespace(dir: string, mountOptions: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  // The listing is taken inside the namespace, where the mount is visible.
+  const script = `mount -t tmpfs -o ${mountOptions} tmpfs "$1" && shift && "$@"; echo "exit=$?"; ls -A "$DIR"`;
+  return new Promise((resolve, reject) =>
+    execFile('unshare', ['-rm', 'sh', '-c', script, 'sh', dir, process.execPath, BIN, ...args], { env: { ...process.env, DIR: dir } }, (error, stdout, stderr) =>
+      error ? reject(error) : resolve({ stdout, stderr }),
+    ),
+  );
+}
+
+describe('the environment', () => {
+  it('a read-only file system as --out is exit 1 naming it and what to do', async () => {
+    const out = join(work, 'read-only');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(out);
+    const small = await writeMmrecFolder(join(work, 'small-ro'));
+    const { stdout, stderr } = await inMountNamespace(out, 'ro', ['data', 'import', 'mmrec', small, '--out', out]);
+    expect(stdout.trim()).toBe('exit=1');
+    expect(stderr).toContain(`error: Cannot create a temp directory in the snapshot root (${out}: expected a writable location (choose an --out on a writable file system), found a read-only file system)`);
+  });
+
+  it('a full disk is exit 1 naming --out and what to do, with nothing left on the full file system', async () => {
     const out = join(work, 'full');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(out);
-    // A 2 MB tmpfs in a private mount namespace (unshare -rm: no privileges needed) holds --out; the
-    // import needs ~90 MB. The listing is taken inside the namespace, where the tmpfs is visible.
-    const script = `mount -t tmpfs -o size=2m tmpfs "$1" && "$2" "$3" data import mmrec "$4" --out "$1"; echo "exit=$?"; ls -A "$1"`;
-    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-      execFile('unshare', ['-rm', 'sh', '-c', script, 'sh', out, process.execPath, BIN, slowFolder], (error, so, se) => (error ? reject(error) : resolve({ stdout: so, stderr: se }))),
-    );
+    // A 2 MB tmpfs holds --out; the import needs ~90 MB.
+    const { stdout, stderr } = await inMountNamespace(out, 'size=2m', ['data', 'import', 'mmrec', slowFolder, '--out', out]);
     expect(stdout.trim()).toBe('exit=1');
     expect(stderr).toMatch(new RegExp(`^error: Cannot write image\\.arrow into the snapshot root \\(${out.replace(/[.]/g, '\\.')}: expected a writable location \\(free disk space or choose an --out on another disk\\), found no space left on the device\\)`));
     expect(stderr).not.toMatch(/\n\s+at /);

@@ -15,6 +15,8 @@ const MAX_FOUND_CHARS = 120;
  * character become escapes, so a message never carries raw bytes to the terminal.
  */
 export function printable(text: string, maxChars = Infinity): string {
+  // Matching control characters is the point here.
+  // eslint-disable-next-line no-control-regex
   const escaped = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, (c) =>
     c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );

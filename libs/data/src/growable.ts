@@ -9,11 +9,12 @@ export function resized<T extends Column>(column: T, length: number): T {
 }
 
 /**
- * The first `length` elements, for handing filled columns on: a view when little capacity is unused (a copy
- * would need the column twice at the peak), a copy when much would be wasted.
+ * The first `length` elements as a view, for handing filled columns on. The capacity beyond them was
+ * allocated zeroed and never written, so its pages are not resident: a view costs no memory, while a
+ * copy would need the column twice at the peak.
  */
 export function trimmed<T extends Column>(column: T, length: number): T {
-  return column.length - length <= column.length / 8 ? (column.subarray(0, length) as T) : resized(column, length);
+  return column.subarray(0, length) as T;
 }
 
 /** Rows counted before the capacity is sized from the average line length seen so far. */

@@ -25,7 +25,7 @@ async function interFile(name: string, rows: number, padFirst: number, padRest: 
 describe('the streaming .inter reader', () => {
   it.each([
     ['later lines shorter than the sample (the columns grow)', 200, 0],
-    ['later lines longer than the sample (the columns are cut to size)', 0, 200],
+    ['later lines longer than the sample (capacity to spare)', 0, 200],
     ['uniform lines', 3, 3],
   ])('reads every row exactly: %s', async (_name, padFirst, padRest) => {
     const rows = 30_000;

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { DatasetError } from '@sgfd/contracts';
 import { openRegularFile } from './source-files';
 import { checkFinite } from './validate';

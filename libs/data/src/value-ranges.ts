@@ -6,7 +6,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 type Where = Pick<ErrorLocation, 'file' | 'row' | 'field'>;
 
 /** A rating as stored (float32): NaN, infinities and values beyond float32's range are errors, not +inf. */
-export function float32Value(value: number, where: Where, raw: string = String(value)): number {
+export function float32Value(value: number, where: Where, raw = String(value)): number {
   const stored = Math.fround(value);
   if (stored - stored !== 0) {
     throw new DatasetError(`Invalid value in '${where.field}'`, { ...where, expected: 'a finite number within float32 range (|x| < 3.4e38)', found: raw });
@@ -15,7 +15,7 @@ export function float32Value(value: number, where: Where, raw: string = String(v
 }
 
 /** A timestamp as stored (int64); a value outside int64 is an error, not silently wrapped. */
-export function int64Value(value: number | bigint, where: Where, raw: string = String(value)): bigint {
+export function int64Value(value: number | bigint, where: Where, raw = String(value)): bigint {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new DatasetError(`Invalid value in '${where.field}'`, { ...where, expected: 'a finite number', found: raw });
   }
