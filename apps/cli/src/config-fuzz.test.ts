@@ -8,7 +8,6 @@ import { CommanderError } from 'commander';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ConfigError } from '@sgfd/contracts';
-import { resolveRunConfig } from '@sgfd/training';
 import { buildConfig } from './commands/train';
 
 let work: string;
@@ -34,6 +33,7 @@ const configText = fc.oneof(configValue.map((v) => JSON.stringify(v)), fc.json({
 
 describe('fuzz', () => {
   it('the run config (--config file, --set): a resolved config or a ConfigError', async () => {
+    const { resolveRunConfig } = await import('@sgfd/training');
     await fc.assert(
       fc.asyncProperty(fc.option(configText), fc.array(assignment, { maxLength: 4 }), async (text, set) => {
         let config: string | undefined;
