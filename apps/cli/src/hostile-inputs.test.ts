@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,9 @@ describe('hostile and careless inputs (each through the CLI: exit code, message,
   it.each(HOSTILE_CASES.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
     const dir = join(work, `case-${n++}`);
     const out = join(dir, 'out');
-    await mkdtempAt(dir);
+    // Readable by the unprivileged user of the permission cases.
+    await mkdir(dir, { mode: 0o755 });
+    await chmod(dir, 0o755);
     const args = await testCase.build(dir, out);
     const before = await listing(out);
 
@@ -74,9 +76,3 @@ describe('hostile and careless inputs (each through the CLI: exit code, message,
     expect(await listing(out)).toEqual(before);
   });
 });
-
-async function mkdtempAt(dir: string): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(dir, { mode: 0o755 });
-  await chmod(dir, 0o755);
-}
