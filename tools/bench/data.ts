@@ -1,5 +1,7 @@
-// `npm run bench -- data [--keep]`: import of a baby-size MMRec folder (7,050 items x 4096 float32 image
-// + 384-d text features, ~160k interactions) and load of the resulting snapshot into typed arrays.
+// `npm run bench -- data [--keep] [--inter-rows N] [--full-import] [--skip-large-inter]`: import of a
+// baby-size MMRec folder (7,050 items x 4096 float32 image + 384-d text features, ~160k interactions) and
+// load of the resulting snapshot into typed arrays; then the streaming .inter reader on a large generated
+// file (data-inter.ts).
 // Each measured step runs in a fresh child process so its peak RSS is its own; the baseline is the same
 // kind of child reading the raw .npy bytes (fs.readFile), and an idle child shows the runtime's own RSS.
 // Targets on this machine: import <= 10 s, load <= 2 s, peak RSS <= 3x the feature bytes.
@@ -10,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // A benchmark measures a lib from outside it; tools is tagged type:util only for the libs' sake.
 import { exportMmrec, generateSynthetic, importMmrec, loadSnapshot } from '@sgfd/data';
+import { BYTES_PER_ROW, interPhase, writeGarbageInter, writeLargeInter } from './data-inter';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
 const TARGETS = { importSeconds: 10, loadSeconds: 2, rssOverFeatureBytes: 3 };
@@ -40,7 +43,7 @@ async function step(phase: string, args: string[]): Promise<Measured> {
   } else if (phase === 'load') {
     const data = await loadSnapshot(args[0]);
     detail = `${data.nUsers} users, ${data.nItems} items, ${data.splits.train.users.length} train pairs, image ${data.features.image?.dim}-d, text ${data.features.text?.dim}-d`;
-  } else throw new Error(`unknown phase ${phase}`);
+  } else detail = await interPhase(phase, args);
   const seconds = (performance.now() - started) / 1000;
   return { seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024, detail, dir };
 }
@@ -94,9 +97,38 @@ export async function run(args: string[]): Promise<void> {
       Math.max(imported.peakRssBytes, loaded.peakRssBytes) <= TARGETS.rssOverFeatureBytes * featureBytes;
     console.log(ok ? 'all targets met' : 'TARGET MISSED');
     if (!ok) process.exitCode = 1;
+    if (!args.includes('--skip-large-inter')) await largeInter(work, idle, optionValue(args, '--inter-rows') ?? 25_000_000, args.includes('--full-import'));
   } finally {
     if (!args.includes('--keep')) await rm(work, { recursive: true, force: true });
   }
+}
+
+function optionValue(args: string[], name: string): number | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : undefined;
+}
+
+/** The streaming .inter reader: peak RSS beyond the runtime and the output arrays, at two file sizes. */
+async function largeInter(work: string, idle: Measured, rows: number, fullImport: boolean): Promise<void> {
+  const genStart = performance.now();
+  const quarter = await writeLargeInter(join(work, 'quarter'), Math.floor(rows / 4));
+  const full = await writeLargeInter(join(work, 'large'), rows);
+  const garbage = await writeGarbageInter(join(work, 'large'));
+  console.log(`\nprepared .inter files of ${Math.floor(rows / 4)} and ${rows} rows (${mb(quarter.bytes)}, ${mb(full.bytes)}) and ${mb(garbage.bytes)} of garbage (${((performance.now() - genStart) / 1000).toFixed(1)} s, not timed)`);
+  const table = [['step', 'file', 'seconds', 'peak RSS', 'output arrays', 'RSS - idle - output', 'RSS / file size', 'detail']];
+  const measure = async (name: string, phase: string, args: string[], file: { bytes: number }, outputBytes: number): Promise<void> => {
+    const m = await child(phase, args);
+    table.push([name, mb(file.bytes), m.seconds.toFixed(1), mb(m.peakRssBytes), mb(outputBytes), mb(m.peakRssBytes - idle.peakRssBytes - outputBytes), (m.peakRssBytes / file.bytes).toFixed(2), m.detail]);
+  };
+  await measure(`read .inter, ${Math.floor(rows / 4)} rows`, 'read-inter', [quarter.path], quarter, Math.floor(rows / 4) * BYTES_PER_ROW);
+  await measure(`read .inter, ${rows} rows`, 'read-inter', [full.path], full, rows * BYTES_PER_ROW);
+  await measure('garbage .inter, bad at row 2', 'fail-inter', [garbage.path], garbage, 0);
+  if (fullImport) {
+    await rm(garbage.path);
+    await measure(`import MMRec -> snapshot, ${rows} rows`, 'import-inter', [join(work, 'large'), join(work, 'large-snapshots')], full, rows * BYTES_PER_ROW);
+  }
+  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
+  console.log(table.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n'));
 }
 
 async function dirBytes(dir: string): Promise<number> {

@@ -2,10 +2,10 @@ import type { DatasetManifest } from '@sgfd/contracts';
 import type { DatasetSummary } from '@sgfd/data';
 import { formatNumber, keyValues } from './output';
 
-export function snapshotText(result: { id: string; dir: string; created: boolean; manifest: DatasetManifest }): string {
+export function snapshotText(result: { id: string; dir: string; created: boolean; repaired?: boolean; manifest: DatasetManifest }): string {
   const m = result.manifest;
   return keyValues([
-    ['snapshot', `${result.id} (${result.created ? 'created' : 'already present, nothing written'})`],
+    ['snapshot', `${result.id} (${result.repaired ? 'repaired: the existing copy was damaged and has been rewritten' : result.created ? 'created' : 'already present and verified, nothing written'})`],
     ['path', result.dir],
     ['users', formatNumber(m.counts.users)],
     ['items', formatNumber(m.counts.items)],
@@ -53,7 +53,7 @@ export function summaryText(s: DatasetSummary): string {
 }
 
 function categoryHistogramText(histogram: number[]): string {
-  const max = Math.max(...histogram);
+  const max = histogram.reduce((a, b) => Math.max(a, b), 0);
   const bar = (n: number): string => '#'.repeat(Math.max(n > 0 ? 1 : 0, Math.round((n / max) * 40)));
   const width = String(histogram.length - 1).length;
   return [`categories: ${histogram.length} (items per category)`, ...histogram.map((n, c) => `  ${String(c).padStart(width)} ${String(n).padStart(6)} ${bar(n)}`)].join('\n');

@@ -10,8 +10,18 @@ import * as results from './commands/results';
 import * as cancel from './commands/cancel';
 import * as suite from './commands/suite';
 import * as schedule from './commands/schedule';
+import { reportError } from './error-report';
 import { runCli, type CommandModule } from './program';
 
 const modules: CommandModule[] = [data, start, train, dev, run, status, results, cancel, suite, schedule];
+const argv = process.argv.slice(2);
 
-process.exitCode = await runCli(modules, process.argv.slice(2));
+// An error that escapes every await (a callback's throw) is still reported the one way, as exit 3.
+const crash = (err: unknown): void => {
+  process.exitCode = reportError({ json: argv.includes('--json'), debug: argv.includes('--debug') }, err);
+  process.exit();
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
+process.exitCode = await runCli(modules, argv);

@@ -1,56 +1,55 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { UserError } from '@sgfd/contracts';
+import { ExitCode, reportError, reportUsage, type ReportMode } from './error-report';
 
-/** Exit codes: 0 success, 1 bad input or config (the message says what to fix), 2 bad usage, 3 internal error. */
-export const ExitCode = { ok: 0, userError: 1, usage: 2, internal: 3 } as const;
+export { ExitCode } from './error-report';
 
 /** A command group: `src/commands/<group>.ts` exports one of these; main.ts lists them. */
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export function buildProgram(modules: readonly CommandModule[]): Command {
+/**
+ * The program with every command group. Commander's own error text goes through `onUsageError` (so
+ * --json can turn it into JSON), never straight to the terminal.
+ */
+export function buildProgram(modules: readonly CommandModule[], onUsageError: (message: string) => void = (m) => process.stderr.write(m)): Command {
   const program = new Command('sgfd')
     .description('Semantic-Guided Feature Distillation for multimodal recommenders')
     .option('--json', 'machine-readable output (one JSON document on stdout)')
     .option('--debug', 'show stack traces of errors')
-    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (message) => onUsageError(message) })
     .exitOverride();
   for (const module of modules) module.register(program);
   return program;
 }
 
-/** Runs the CLI and returns the exit code; every error ends here and is printed once. */
+/** Runs the CLI and returns the exit code; every error ends here and is printed once (error-report.ts). */
 export async function runCli(modules: readonly CommandModule[], argv: string[]): Promise<number> {
-  const program = buildProgram(modules);
-  const json = argv.includes('--json');
-  const debug = argv.includes('--debug');
+  const mode: ReportMode = { json: argv.includes('--json'), debug: argv.includes('--debug') };
+  let usageMessage: string | null = null;
+  const program = buildProgram(modules, (message) => (usageMessage ??= message));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander has already printed help or its usage message.
       const shown = err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version';
-      return shown ? ExitCode.ok : ExitCode.usage;
+      if (shown) return ExitCode.ok;
+      return reportUsage(mode, usageMessage ?? err.message);
     }
-    const user = err instanceof UserError;
-    const error = err instanceof Error ? err : new Error(String(err));
-    if (json) {
-      const body = { error: { name: error.name, message: error.message, ...(user ? { location: (err as UserError).location } : {}) } };
-      process.stderr.write(`${JSON.stringify(body)}\n`);
-    } else {
-      process.stderr.write(`error: ${error.message}\n`);
-    }
-    if (debug || !user) process.stderr.write(`${error.stack ?? ''}\n`);
-    return user ? ExitCode.userError : ExitCode.internal;
+    return reportError(mode, err);
   }
 }
 
-export function parseInteger(name: string, min = 0) {
+/** Largest seed: the generators draw from 32 bits, so a larger one would silently alias a smaller one. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+export function parseInteger(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}.`);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer >= ${min}.` : `${name} must be an integer in [${min}, ${max}].`);
+    }
     return n;
   };
 }

@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ARTIFACT_KINDS, ConfigError, DatasetError, type ArtifactKind, type ArtifactRef } from '@sgfd/contracts';
 import { sha256File } from './hash-file';
+import { isProcessAlive } from './process-alive';
 import { sha256Hex } from './keys';
 import { ARTIFACT_FORMAT_VERSION, ARTIFACT_MANIFEST_FILE, ArtifactManifestSchema, type ArtifactFile, type ArtifactManifest } from './manifest';
 import type { ArtifactAddress, ArtifactStore, StagingArea, StoredArtifact } from './store';
@@ -15,15 +16,6 @@ const TRASH = '.trash';
 /** Staging dirs from other hosts are only swept when this old (their owner's liveness is unknowable). */
 const FOREIGN_STAGING_MAX_AGE_MS = 7 * 24 * 3600_000;
 const KEY = /^[0-9a-f]{64}$/;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function checkAddress({ kind, key }: ArtifactAddress): void {
   if (!(ARTIFACT_KINDS as readonly string[]).includes(kind)) {
@@ -219,7 +211,7 @@ export class FileArtifactStore implements ArtifactStore {
       const [pid, host] = owner.split('@');
       const full = join(stagingRoot, name);
       let stale: boolean;
-      if (host === hostname() && pid) stale = !isAlive(Number(pid));
+      if (host === hostname() && pid) stale = !isProcessAlive(Number(pid));
       else stale = Date.now() - (await stat(full)).mtimeMs > FOREIGN_STAGING_MAX_AGE_MS;
       if (stale) {
         await rm(full, { recursive: true, force: true });

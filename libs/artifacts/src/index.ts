@@ -8,3 +8,4 @@ export type { ArtifactKeyParts } from './keys';
 export { sha256File } from './hash-file';
 export { ARTIFACT_FORMAT_VERSION, ARTIFACT_MANIFEST_FILE, ArtifactManifestSchema } from './manifest';
 export type { ArtifactFile, ArtifactManifest } from './manifest';
+export { isProcessAlive } from './process-alive';

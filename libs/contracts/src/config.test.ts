@@ -22,3 +22,48 @@ describe('run config', () => {
     }
   });
 });
+
+describe('unknown config keys', () => {
+  const failure = (value: unknown, source = 'run.json'): ConfigError => {
+    try {
+      parseConfig(RunConfigSchema, value, source);
+    } catch (e) {
+      return e as ConfigError;
+    }
+    throw new Error('parsed');
+  };
+
+  it('names a misspelt nested key and suggests the nearest valid one', () => {
+    const error = failure({ backbone: 'vbpr', sgfd: { tua: 50 } });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.location.field).toBe('sgfd.tua');
+    expect(error.message).toContain("unknown key 'sgfd.tua' (did you mean 'sgfd.tau'?)");
+    expect(error.message).toContain('run.json');
+  });
+
+  it('rejects unknown keys at every level: top, training, teacher', () => {
+    expect(failure({ backbone: 'vbpr', nonexistent: { key: 1 } }).location.field).toBe('nonexistent');
+    expect(failure({ backbone: 'vbpr', training: { epoch: 3 } }).message).toContain("did you mean 'training.epochs'?");
+    expect(failure({ backbone: 'vbpr', sgfd: { teacher: { patiense: 3 } } }).message).toContain("did you mean 'sgfd.teacher.patience'?");
+  });
+
+  it('lists the valid keys when nothing is close', () => {
+    const error = failure({ backbone: 'vbpr', zzzzzzzzzz: 1 });
+    expect(error.message).not.toContain('did you mean');
+    expect(error.location.expected).toBe('one of backbone, backboneParams, sgfd, training');
+  });
+
+  it('rejects unknown keys in dataset specs and suite datasets', async () => {
+    const { DatasetSpecSchema, SuiteSpecSchema } = await import('./index');
+    expect(() => parseConfig(DatasetSpecSchema, { kind: 'mmrec', dir: '/d', nmae: 'baby' }, 'dataset')).toThrow(/unknown key 'nmae' \(did you mean 'name'\?\)/);
+    const suite = { name: 's', datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1, label: 't', sed: 2 }], backbones: ['vbpr'], sgfd: ['off'], seeds: [1] };
+    expect(() => parseConfig(SuiteSpecSchema, suite, 'suite.json')).toThrow(/unknown key 'datasets\.0\.sed' \(did you mean 'datasets\.0\.seed'\?\)/);
+    expect(parseConfig(SuiteSpecSchema, { ...suite, datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1, label: 't' }] }).datasets[0]).toMatchObject({ label: 't' });
+  });
+
+  it('escapes control characters of a key in the message', () => {
+    const error = failure({ backbone: 'vbpr', 'a\u0000b': 1 });
+    expect(error.message).toContain('a\\x00b');
+    expect(error.message).not.toContain('\u0000');
+  });
+});

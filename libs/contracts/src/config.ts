@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nearestKey, validKeysAt } from './config-keys';
 import { ConfigError } from './errors';
 
 export const BACKBONES = ['vbpr', 'bm3', 'grcn', 'maml', 'lattice', 'freedom'] as const;
@@ -7,7 +8,7 @@ export const SGFD_MODES = ['off', 'two-stage', 'joint'] as const;
 export type SgfdMode = (typeof SGFD_MODES)[number];
 
 /** SGFD options; defaults follow SGFD.md (the authors' choices where the spec leaves them open). */
-export const SgfdConfigSchema = z.object({
+export const SgfdConfigSchema = z.strictObject({
   mode: z.enum(SGFD_MODES).default('two-stage'),
   latentDim: z.number().int().positive().default(64),
   ceWeight: z.number().nonnegative().default(0.1),
@@ -22,7 +23,7 @@ export const SgfdConfigSchema = z.object({
   /** nn.LeakyReLU default slope, as the authors' PyTorch code. */
   leakySlope: z.number().nonnegative().default(0.01),
   teacher: z
-    .object({
+    .strictObject({
       epochs: z.number().int().positive().default(200),
       patience: z.number().int().positive().default(20),
       learningRate: z.number().positive().default(1e-3),
@@ -34,7 +35,7 @@ export const SgfdConfigSchema = z.object({
 });
 export type SgfdConfig = z.infer<typeof SgfdConfigSchema>;
 
-export const TrainingConfigSchema = z.object({
+export const TrainingConfigSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(2023),
   epochs: z.number().int().positive().default(1000),
   batchSize: z.number().int().positive().default(2048),
@@ -48,7 +49,7 @@ export const TrainingConfigSchema = z.object({
 });
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 
-export const RunConfigSchema = z.object({
+export const RunConfigSchema = z.strictObject({
   backbone: z.enum(BACKBONES),
   /** Backbone hyperparameters; each backbone validates its own with its schema. */
   backboneParams: z.record(z.string(), z.unknown()).default({}),
@@ -58,11 +59,29 @@ export const RunConfigSchema = z.object({
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 
-/** Parses with zod and turns the first issue into a ConfigError naming the field. */
+/**
+ * Parses with zod and turns the first issue into a ConfigError naming the field. Unknown keys come first
+ * (a typo there is usually why a field looks missing) and name the nearest valid key.
+ */
 export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, source = 'config'): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issues = result.error.issues;
+  const unknown = issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown) {
+    const key = unknown.keys[0]!;
+    const valid = validKeysAt(schema, unknown.path);
+    const suggestion = nearestKey(key, valid);
+    const field = [...unknown.path.map(String), key].join('.');
+    const prefix = unknown.path.length > 0 ? `${unknown.path.map(String).join('.')}.` : '';
+    throw new ConfigError(`Invalid ${source}: unknown key '${field}'${suggestion ? ` (did you mean '${prefix}${suggestion}'?)` : ''}`, {
+      file: source,
+      field,
+      expected: valid.length > 0 ? `one of ${valid.join(', ')}` : 'no key here',
+      found: `'${key}'`,
+    });
+  }
+  const issue = issues[0]!;
   throw new ConfigError(`Invalid ${source}: ${issue.message}`, {
     file: source,
     field: issue.path.join('.') || '(root)',

@@ -30,9 +30,9 @@ export const SyntheticOverridesSchema = z
   .partial()
   .strict();
 
-/** Where a run's data comes from; ingestion turns any of them into a content-addressed snapshot. */
-export const DatasetSpecSchema = z.discriminatedUnion('kind', [
-  z.object({
+/** The sources a run's data may come from (strict: a misspelt key is an error, not ignored). */
+export const DATASET_SPEC_VARIANTS = [
+  z.strictObject({
     kind: z.literal('synthetic'),
     /** A preset of the synthetic generator (`tiny`, `office`, `baby`); checked by the ingest activity. */
     preset: z.string().min(1),
@@ -40,12 +40,15 @@ export const DatasetSpecSchema = z.discriminatedUnion('kind', [
     overrides: SyntheticOverridesSchema.optional(),
   }),
   /** A snapshot directory written before (`sgfd data ingest` or a previous run). */
-  z.object({ kind: z.literal('snapshot'), path: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('snapshot'), path: z.string().min(1) }),
   /** An MMRec dataset folder (`<name>.inter`, `image_feat.npy`, `text_feat.npy`, ...). */
-  z.object({ kind: z.literal('mmrec'), dir: z.string().min(1), name: z.string().min(1).optional() }),
+  z.strictObject({ kind: z.literal('mmrec'), dir: z.string().min(1), name: z.string().min(1).optional() }),
   /** A folder of Parquet tables (interactions, items, one per modality). */
-  z.object({ kind: z.literal('parquet'), dir: z.string().min(1) }),
-]);
+  z.strictObject({ kind: z.literal('parquet'), dir: z.string().min(1) }),
+] as const;
+
+/** Where a run's data comes from; ingestion turns any of them into a content-addressed snapshot. */
+export const DatasetSpecSchema = z.discriminatedUnion('kind', [...DATASET_SPEC_VARIANTS]);
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 
 /** Per-run overrides of a stage's timeouts (tests shorten heartbeats; very large datasets lengthen runs). */

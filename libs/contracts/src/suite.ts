@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ArtifactRef } from './artifacts';
 import { BACKBONES, RunConfigSchema, SGFD_MODES, type BackboneName, type RunConfig, type SgfdMode } from './config';
 import { ConfigError } from './errors';
-import { DatasetSpecSchema, type DatasetSpec, type StageTimeoutOverrides } from './pipeline';
+import { DATASET_SPEC_VARIANTS, type DatasetSpec, type StageTimeoutOverrides } from './pipeline';
 import type { Stage } from './queues';
 
 export const EXPERIMENT_SUITE_WORKFLOW = 'experimentSuite';
@@ -68,7 +68,12 @@ const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const label = z.string().regex(LABEL, 'letters, digits, "_", "." or "-" (used in workflow ids and file names)');
 
 /** A dataset of the suite: any DatasetSpec, plus the label the report shows (derived when absent). */
-export const SuiteDatasetSchema = z.intersection(DatasetSpecSchema, z.object({ label: label.optional() }));
+export const SuiteDatasetSchema = z.discriminatedUnion('kind', [
+  DATASET_SPEC_VARIANTS[0].extend({ label: label.optional() }),
+  DATASET_SPEC_VARIANTS[1].extend({ label: label.optional() }),
+  DATASET_SPEC_VARIANTS[2].extend({ label: label.optional() }),
+  DATASET_SPEC_VARIANTS[3].extend({ label: label.optional() }),
+]);
 
 export const SuiteSpecSchema = z
   .object({

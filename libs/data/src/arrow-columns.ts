@@ -1,5 +1,6 @@
 import { DatasetError } from '@sgfd/contracts';
 import { DataType, type Data, type Table, type Vector } from 'apache-arrow';
+import { float32Value, int64Value } from './value-ranges';
 
 export function requireColumn(table: Table, name: string, file: string): Vector {
   const column = table.getChild(name);
@@ -52,7 +53,7 @@ export function integerColumn(table: Table, name: string, file: string, range: {
   return out;
 }
 
-/** A numeric column as Float32Array (nulls rejected). */
+/** A numeric column as Float32Array: nulls, NaN, infinities and values beyond float32 are rejected. */
 export function floatColumn(table: Table, name: string, file: string): Float32Array {
   const column = requireColumn(table, name, file);
   if (!DataType.isInt(column.type) && !DataType.isFloat(column.type)) {
@@ -61,10 +62,13 @@ export function floatColumn(table: Table, name: string, file: string): Float32Ar
   if (column.nullCount > 0) {
     throw new DatasetError(`Missing value in column '${name}'`, { file, row: firstNull(column), field: name, expected: 'a number', found: 'null' });
   }
-  return Float32Array.from(column.toArray() as ArrayLike<number | bigint>, Number);
+  const values = column.toArray() as ArrayLike<number | bigint>;
+  const out = new Float32Array(values.length);
+  for (let k = 0; k < values.length; k++) out[k] = float32Value(Number(values[k]), { file, row: k, field: name }, String(values[k]));
+  return out;
 }
 
-/** A timestamp-like column (integers, floats or Arrow timestamps) as int64 seconds-or-whatever-unit values. */
+/** A timestamp-like column (integers, floats or Arrow timestamps) as int64 values; values beyond int64 are rejected. */
 export function int64Column(table: Table, name: string, file: string): BigInt64Array {
   const column = requireColumn(table, name, file);
   if (column.nullCount > 0) {
@@ -72,12 +76,7 @@ export function int64Column(table: Table, name: string, file: string): BigInt64A
   }
   const values = column.toArray() as ArrayLike<number | bigint>;
   const out = new BigInt64Array(column.length);
-  for (let k = 0; k < column.length; k++) {
-    const v = values[k];
-    if (typeof v === 'bigint') out[k] = v;
-    else if (Number.isFinite(v)) out[k] = BigInt(Math.floor(v));
-    else throw new DatasetError(`Invalid value in column '${name}'`, { file, row: k, field: name, expected: 'a finite number', found: String(v) });
-  }
+  for (let k = 0; k < column.length; k++) out[k] = int64Value(values[k], { file, row: k, field: name });
   return out;
 }
 

@@ -3,7 +3,8 @@ import { DatasetError } from '@sgfd/contracts';
 import type { Table } from 'apache-arrow';
 import { readNpyIntVector } from './npy';
 import { readParquetTable } from './parquet-io';
-import { readSourceText } from './source-files';
+import { forEachLine } from './text-lines';
+import { INITIAL_ROWS, nextCapacity, resized, trimmed } from './growable';
 import { integerColumn } from './arrow-columns';
 
 export interface CategoryRows {
@@ -22,7 +23,12 @@ export interface CategoryRows {
 export async function readCategoryFile(path: string, nItems: number): Promise<CategoryRows> {
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') {
-    const categories = await readNpyIntVector(path, 'item category file');
+    const checkRows = (rows: number): void => {
+      if (rows !== nItems) {
+        throw new DatasetError('Categories missing for some items', { file: path, field: 'shape', expected: `one category for each of the ${nItems} items`, found: `${rows} categories` });
+      }
+    };
+    const categories = await readNpyIntVector(path, 'item category file', { checkRows });
     return { categories, file: path, rowBase: 0 };
   }
   let items: Int32Array;
@@ -60,28 +66,42 @@ export async function readCategoryFile(path: string, nItems: number): Promise<Ca
   return { categories, file: path, rowBase: 0 };
 }
 
+/** Streams a CSV/TSV with an item and a category column (header on line 1), stopping at the first bad line. */
 async function readCategoryCsv(path: string): Promise<{ items: Int32Array; values: Int32Array }> {
-  const lines = (await readSourceText(path, 'item category file')).split('\n').map((l) => l.replace(/\r$/, ''));
-  while (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  const delimiter = lines[0].includes('\t') ? '\t' : ',';
-  const header = lines[0].replace(/^\uFEFF/, '').split(delimiter).map((h) => h.trim());
-  const itemCol = header.findIndex((h) => h === 'item' || h === 'itemID');
-  const catCol = header.indexOf('category');
-  if (itemCol < 0 || catCol < 0) {
-    throw new DatasetError('Wrong header in category file', { file: path, row: 1, expected: "columns 'item,category'", found: `'${lines[0]}'` });
-  }
-  const n = lines.length - 1;
-  const items = new Int32Array(n);
-  const values = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const fields = lines[k + 1].split(delimiter);
-    if (fields.length !== header.length) {
-      throw new DatasetError('Wrong number of fields', { file: path, row: k + 2, expected: `${header.length} fields`, found: `${fields.length}` });
+  let layout: { delimiter: string; width: number; item: number; category: number } | null = null;
+  let items = new Int32Array(INITIAL_ROWS);
+  let values = new Int32Array(INITIAL_ROWS);
+  let rows = 0;
+  let chars = 0;
+  let fileBytes = 0;
+  const onLine = (text: string, line: number): void => {
+    if (layout === null) {
+      const delimiter = text.includes('\t') ? '\t' : ',';
+      const header = text.split(delimiter).map((h) => h.trim());
+      const item = header.findIndex((h) => h === 'item' || h === 'itemID');
+      const category = header.indexOf('category');
+      if (item < 0 || category < 0) {
+        throw new DatasetError('Wrong header in category file', { file: path, row: 1, expected: "columns 'item,category'", found: `'${text}'` });
+      }
+      layout = { delimiter, width: header.length, item, category };
+      return;
     }
-    items[k] = parseNonNegative(fields[itemCol], path, k + 2, 'item');
-    values[k] = parseNonNegative(fields[catCol], path, k + 2, 'category');
+    const capacity = nextCapacity(rows, chars, fileBytes, items.length);
+    if (capacity !== items.length) [items, values] = [resized(items, capacity), resized(values, capacity)];
+    const fields = text.split(layout.delimiter);
+    if (fields.length !== layout.width) {
+      throw new DatasetError('Wrong number of fields', { file: path, row: line, expected: `${layout.width} fields`, found: `${fields.length}` });
+    }
+    items[rows] = parseNonNegative(fields[layout.item], path, line, 'item');
+    values[rows] = parseNonNegative(fields[layout.category], path, line, 'category');
+    rows++;
+    chars += text.length + 1;
+  };
+  await forEachLine(path, 'item category file', onLine, (source) => (fileBytes = source.bytes));
+  if (layout === null) {
+    throw new DatasetError('Wrong header in category file', { file: path, row: 1, expected: "columns 'item,category'", found: 'an empty file' });
   }
-  return { items, values };
+  return { items: trimmed(items, rows), values: trimmed(values, rows) };
 }
 
 function parseNonNegative(raw: string, file: string, row: number, field: string): number {

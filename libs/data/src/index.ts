@@ -25,3 +25,6 @@ export { readNpyMatrix, readNpyIntVector } from './npy';
 export { summarizeDataset, type CountStats, type DatasetSummary, type FeatureStats } from './summary';
 export { findSnapshot } from './snapshot-find';
 export { encodeParquet, decodeParquet } from './parquet-io';
+export { removeActiveTempDirsSync } from './temp-dirs';
+export { readSourceFile } from './source-files';
+export { readInterFile } from './inter-file';

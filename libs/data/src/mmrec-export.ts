@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DatasetError, MODALITIES } from '@sgfd/contracts';
 import type { DatasetInput } from './dataset-input';
@@ -6,6 +6,9 @@ import { MMREC_FEATURE_FILES } from './mmrec-import';
 import { INTER_HEADER } from './inter-file';
 import { writeNpy } from './npy';
 import { readSnapshotInput } from './snapshot-load';
+import { entryExists } from './source-files';
+import { createTempDir, releaseTempDir, removeTempDir } from './temp-dirs';
+import { writing } from './write-errors';
 
 export interface MmrecExportOptions {
   /** Folder to create; it must not exist yet. */
@@ -27,11 +30,12 @@ export interface MmrecExportResult {
 export async function exportMmrec(input: DatasetInput, options: MmrecExportOptions): Promise<MmrecExportResult> {
   const out = resolve(options.out);
   const name = options.name ?? basename(out);
-  if (await exists(out)) {
+  if (await entryExists(out)) {
     throw new DatasetError('Export folder already exists', { file: out, expected: 'a path that does not exist yet', found: 'an existing entry' });
   }
-  await mkdir(dirname(out), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(out), `.${basename(out)}.tmp-`));
+  const parent = dirname(out);
+  await writing(parent, 'create the export folder', () => mkdir(parent, { recursive: true }));
+  const tmp = await writing(parent, 'create a temp folder for the export', () => createTempDir(parent, basename(out).replace(/[^A-Za-z0-9_.]/g, '_')));
   try {
     const files = [`${name}.inter`];
     await withFile(join(tmp, `${name}.inter`), (h) => writeInter(h, input));
@@ -47,10 +51,11 @@ export async function exportMmrec(input: DatasetInput, options: MmrecExportOptio
       await withFile(join(tmp, 'item_category.npy'), (h) => writeNpy(h, categories, [categories.length]));
       files.push('item_category.npy');
     }
-    await rename(tmp, out);
+    await writing(out, 'move the export into place', () => rename(tmp, out));
+    releaseTempDir(tmp);
     return { dir: out, files };
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
+    await removeTempDir(tmp);
     throw err;
   }
 }
@@ -75,20 +80,13 @@ async function writeInter(handle: FileHandle, input: DatasetInput): Promise<void
 }
 
 async function withFile(path: string, write: (handle: FileHandle) => Promise<void>): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    await write(handle);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  await writing(dirname(dirname(path)), `write ${basename(path)} of the export`, async () => {
+    const handle = await open(path, 'wx');
+    try {
+      await write(handle);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
 }

@@ -1,4 +1,3 @@
-import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DatasetError, type Modality } from '@sgfd/contracts';
 import { readCategoryFile } from './categories-file';
@@ -6,7 +5,7 @@ import type { DatasetInput, RowOrigin } from './dataset-input';
 import { readInterFile } from './inter-file';
 import { readNpyMatrix } from './npy';
 import { writeSnapshot, type WriteSnapshotResult } from './snapshot-write';
-import { requireDirectory } from './source-files';
+import { entryExists, listDirectory, requireDirectory } from './source-files';
 import { splitInteractions } from './split';
 import type { FeatureMatrix } from './types';
 import { checkIdsContiguous, maxId, checkNotEmpty, checkNoDuplicatePairs, checkSplitLabels, checkUsersHaveTraining } from './validate';
@@ -59,17 +58,18 @@ export async function readMmrecFolder(options: Omit<MmrecImportOptions, 'root'>)
   const featureOrigins: Partial<Record<Modality, RowOrigin>> = {};
   for (const [modality, file] of Object.entries(MMREC_FEATURE_FILES) as [Modality, string][]) {
     const path = join(dir, file);
-    if (!(await exists(path))) continue;
-    const matrix = await readNpyMatrix(path, `${modality} feature file`);
-    if (matrix.rows !== nItems) {
-      throw new DatasetError('Feature row count does not equal the item count', {
-        file: path,
-        field: 'shape',
-        expected: `${nItems} rows (itemIDs in ${basename(interPath)} run 0..${nItems - 1})`,
-        found: `${matrix.rows} rows`,
-      });
-    }
-    features[modality] = matrix;
+    if (!(await entryExists(path))) continue;
+    const checkRows = (rows: number): void => {
+      if (rows !== nItems) {
+        throw new DatasetError('Feature row count does not equal the item count', {
+          file: path,
+          field: 'shape',
+          expected: `${nItems} rows (itemIDs in ${basename(interPath)} run 0..${nItems - 1})`,
+          found: `${rows} rows`,
+        });
+      }
+    };
+    features[modality] = await readNpyMatrix(path, `${modality} feature file`, { checkRows });
     featureOrigins[modality] = { file: path, rowBase: 0 };
   }
 
@@ -119,7 +119,7 @@ export async function importMmrec(options: MmrecImportOptions): Promise<ImportRe
 async function findInterFile(dir: string, name: string | undefined): Promise<string> {
   // A named file that is missing or unreadable is reported precisely by the reader.
   if (name !== undefined) return join(dir, `${name}.inter`);
-  const candidates = (await readdir(dir)).filter((f) => f.endsWith('.inter')).sort();
+  const candidates = (await listDirectory(dir, 'MMRec dataset folder')).filter((f) => f.endsWith('.inter')).sort();
   if (candidates.length === 0) {
     throw new DatasetError('Missing MMRec interaction file', { file: join(dir, '<name>.inter'), expected: 'one .inter file in the folder', found: 'none' });
   }
@@ -136,17 +136,7 @@ async function findInterFile(dir: string, name: string | undefined): Promise<str
 async function findCategoryFile(dir: string): Promise<string | null> {
   for (const name of MMREC_CATEGORY_CANDIDATES) {
     const path = join(dir, name);
-    if (await exists(path)) return path;
+    if (await entryExists(path)) return path;
   }
   return null;
-}
-
-/** True when anything is at `path`; a directory where a file belongs is then reported by the reader. */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,10 +1,17 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { DatasetError } from '@sgfd/contracts';
-import { fileError } from './source-files';
+import { openRegularFile } from './source-files';
 import { checkFinite } from './validate';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const CHUNK_BYTES = 1 << 23;
+/** NumPy writes headers of ~128 bytes (and refuses to read ones over 10,000 by default). */
+const MAX_HEADER_BYTES = 1 << 16;
+
+export interface NpyReadOptions {
+  /** Called with the row count from the header, before any data is read: may throw to reject it. */
+  checkRows?: (rows: number) => void;
+}
 
 export interface NpyHeader {
   version: number;
@@ -14,20 +21,6 @@ export interface NpyHeader {
   /** Byte offset of the first value. */
   dataOffset: number;
   fileBytes: number;
-}
-
-async function openSource(path: string, what: string): Promise<FileHandle> {
-  try {
-    const handle = await open(path, 'r');
-    const stat = await handle.stat();
-    if (stat.isDirectory()) {
-      await handle.close();
-      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    }
-    return handle;
-  } catch (err) {
-    throw fileError(path, what, err);
-  }
 }
 
 async function readExactly(handle: FileHandle, target: Uint8Array, position: number): Promise<number> {
@@ -54,10 +47,16 @@ export async function readNpyHeader(handle: FileHandle, path: string): Promise<N
   const lengthBytes = version === 1 ? 2 : 4;
   const headerLength = version === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = 8 + lengthBytes;
-  const headerBytes = new Uint8Array(headerLength);
-  if ((await readExactly(handle, headerBytes, headerStart)) < headerLength) {
-    throw new DatasetError('Truncated .npy file', { file: path, expected: `a ${headerLength}-byte header`, found: 'end of file' });
+  // The declared length is compared with the file before anything is allocated: a hostile 4 GB length
+  // must not reach the allocator (or fs.read, which aborts the process on 2 GB and more).
+  if (headerStart + headerLength > fileBytes) {
+    throw new DatasetError('Truncated .npy file', { file: path, field: 'header length', expected: `a ${headerLength}-byte header`, found: `a ${fileBytes}-byte file` });
   }
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new DatasetError('Unreadable .npy header', { file: path, field: 'header length', expected: `a header of at most ${MAX_HEADER_BYTES} bytes`, found: `${headerLength} bytes` });
+  }
+  const headerBytes = new Uint8Array(headerLength);
+  await readExactly(handle, headerBytes, headerStart);
   const text = new TextDecoder(version === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
@@ -65,12 +64,12 @@ export async function readNpyHeader(handle: FileHandle, path: string): Promise<N
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw new DatasetError('Unreadable .npy header', { file: path, expected: "a dict with 'descr', 'fortran_order', 'shape'", found: text.trim() });
   }
-  const shape = shapeText
+  const entries = shapeText
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
-  if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) {
+    .filter((s) => s.length > 0);
+  const shape = entries.map(Number);
+  if (entries.some((e) => !/^\d+$/.test(e)) || shape.some((n) => !Number.isSafeInteger(n))) {
     throw new DatasetError('Unreadable .npy shape', { file: path, field: 'shape', expected: 'non-negative integers', found: `(${shapeText})` });
   }
   return { version, descr, fortranOrder: fortran === 'True', shape, dataOffset: headerStart + headerLength, fileBytes };
@@ -115,8 +114,8 @@ function checkSize(header: NpyHeader, itemBytes: number, path: string): void {
  * straight into the result, float64 through one small buffer, so memory stays at the size of the result.
  * Every value is checked to be finite (and, for float64, representable as float32).
  */
-export async function readNpyMatrix(path: string, what: string): Promise<{ rows: number; dim: number; data: Float32Array }> {
-  const handle = await openSource(path, what);
+export async function readNpyMatrix(path: string, what: string, options: NpyReadOptions = {}): Promise<{ rows: number; dim: number; data: Float32Array }> {
+  const handle = await openRegularFile(path, what);
   try {
     const header = await readNpyHeader(handle, path);
     const type = FLOAT_TYPES[header.descr];
@@ -129,6 +128,7 @@ export async function readNpyMatrix(path: string, what: string): Promise<{ rows:
     if (header.fortranOrder && header.shape[1] > 1) {
       throw new DatasetError('Wrong memory order in .npy file', { file: path, field: 'fortran_order', expected: 'C order (False)', found: 'True' });
     }
+    options.checkRows?.(header.shape[0]);
     checkSize(header, type.bytes, path);
     const [rows, dim] = header.shape;
     const data = new Float32Array(rows * dim);
@@ -170,8 +170,8 @@ export async function readNpyMatrix(path: string, what: string): Promise<{ rows:
 }
 
 /** Reads a 1-D (or n x 1) integer .npy vector, e.g. item_category.npy. */
-export async function readNpyIntVector(path: string, what: string): Promise<Int32Array> {
-  const handle = await openSource(path, what);
+export async function readNpyIntVector(path: string, what: string, options: NpyReadOptions = {}): Promise<Int32Array> {
+  const handle = await openRegularFile(path, what);
   try {
     const header = await readNpyHeader(handle, path);
     const type = INT_TYPES[header.descr];
@@ -182,6 +182,7 @@ export async function readNpyIntVector(path: string, what: string): Promise<Int3
     if (!ok) {
       throw new DatasetError('Wrong shape in .npy file', { file: path, field: 'shape', expected: '(n_items,)', found: `(${header.shape.join(', ')})` });
     }
+    options.checkRows?.(header.shape[0]);
     checkSize(header, type.bytes, path);
     const n = header.shape[0];
     const raw = new Uint8Array(n * type.bytes);

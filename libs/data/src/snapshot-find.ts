@@ -1,7 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DatasetError } from '@sgfd/contracts';
 import { MANIFEST_FILE, TEMP_PREFIX } from './snapshot-layout';
+import { isFile } from './source-files';
 
 /**
  * Resolves what a user typed to a snapshot directory: a path to a snapshot, or an id (or a unique
@@ -23,12 +24,4 @@ export async function findSnapshot(ref: string, root: string): Promise<string> {
     expected: `a snapshot directory (with ${MANIFEST_FILE}) or an id under ${resolve(root)}`,
     found: matches.length > 1 ? matches.map((m) => m.slice(0, 12)).join(', ') : 'nothing',
   });
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }

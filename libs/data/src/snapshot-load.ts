@@ -38,6 +38,16 @@ export async function readManifest(dir: string): Promise<DatasetManifest> {
       field: issue.path.join('.') || '(root)',
     });
   }
+  const { categories, counts } = parsed.data;
+  // Older versions accepted any category id, so a manifest may count 10^8 categories for a few items.
+  if (categories !== null && categories > counts.items) {
+    throw new DatasetError('Snapshot has more categories than items (written before category ids had to be dense)', {
+      file: path,
+      field: 'categories',
+      expected: `at most ${counts.items} (re-import the source with dense category ids 0..C-1)`,
+      found: String(categories),
+    });
+  }
   return parsed.data;
 }
 

@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeData, makeVector, Int32, Table, tableFromArrays } from 'apache-arrow';
 import {
   DATASET_SCHEMA_VERSION,
-  DatasetError,
   DatasetManifestSchema,
+  EnvironmentError,
   MODALITIES,
   SplitCode,
   type DatasetManifest,
@@ -13,7 +13,10 @@ import type { DatasetInput, InteractionColumns } from './dataset-input';
 import { writeFeatureIpc } from './feature-ipc';
 import { ContentHasher, sha256Hex } from './hash';
 import { encodeParquet } from './parquet-io';
-import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, TEMP_PREFIX } from './snapshot-layout';
+import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE } from './snapshot-layout';
+import { inspectExistingSnapshot } from './snapshot-verify';
+import { createTempDir, releaseTempDir, removeTempDir, sweepStaleTempDirs } from './temp-dirs';
+import { isFileSystemError, writeError, writing } from './write-errors';
 import { groupRowsByUser, maxId, validateDatasetInput } from './validate';
 
 export interface WriteSnapshotOptions {
@@ -27,13 +30,16 @@ export interface WriteSnapshotResult {
   manifest: DatasetManifest;
   /** False when a snapshot with the same content already existed (nothing was written). */
   created: boolean;
+  /** True when a damaged snapshot of this content was there and has been replaced. */
+  repaired?: boolean;
 }
 
 /**
  * Validates `input` and writes it as a snapshot. The id is a hash of the canonical content (interactions
  * sorted by user then item, categories, features), so the same data always maps to the same directory and
- * a second import only finds it. Files go to a temp directory that is renamed into place: a reader never
- * sees half a snapshot, and a failure leaves nothing behind.
+ * a second import only finds it (after checking every file against the manifest: a damaged copy is
+ * rewritten). Files go to a temp directory that is renamed into place: a reader never sees half a
+ * snapshot, and a failure leaves nothing behind. Temp directories of processes that died are swept first.
  */
 export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotOptions): Promise<WriteSnapshotResult> {
   validateDatasetInput(input);
@@ -43,20 +49,22 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
   const id = contentId(input, interactions, nCategories);
   const dir = join(options.root, id);
 
-  const existing = await readExistingManifest(dir);
-  if (existing) return { id, dir, manifest: existing, created: false };
+  const existing = await inspectExistingSnapshot(dir, id);
+  if (existing.state === 'intact') return { id, dir, manifest: existing.manifest, created: false };
+  if (existing.state === 'blocked') throw inTheWay(dir);
 
-  await mkdir(options.root, { recursive: true });
-  const tmp = await mkdtemp(join(options.root, `${TEMP_PREFIX}${id.slice(0, 12)}-`));
+  await writing(options.root, 'create the snapshot root', () => mkdir(options.root, { recursive: true }));
+  await sweepStaleTempDirs(options.root);
+  const tmp = await writing(options.root, 'create a temp directory in the snapshot root', () => createTempDir(options.root, id.slice(0, 12)));
   try {
     const files: DatasetManifest['files'] = [];
     const interactionsBytes = encodeParquet(interactionsTable(interactions));
-    files.push(await writeDataFile(join(tmp, INTERACTIONS_FILE), INTERACTIONS_FILE, interactionsBytes));
+    files.push(await writeDataFile(tmp, INTERACTIONS_FILE, interactionsBytes, options.root));
     const itemsBytes = encodeParquet(itemsTable(input.nItems, input.categories));
-    files.push(await writeDataFile(join(tmp, ITEMS_FILE), ITEMS_FILE, itemsBytes));
+    files.push(await writeDataFile(tmp, ITEMS_FILE, itemsBytes, options.root));
     for (const modality of modalities) {
       const file = featureFile(modality);
-      const written = await writeFeatureIpc(join(tmp, file), input.features[modality]!);
+      const written = await writing(options.root, `write ${file} into the snapshot root`, () => writeFeatureIpc(join(tmp, file), input.features[modality]!));
       files.push({ path: file, ...written });
     }
     const counts = splitCounts(interactions.splits);
@@ -69,48 +77,59 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
       files,
       source: input.source,
     } satisfies DatasetManifest);
-    await writeDataFile(join(tmp, MANIFEST_FILE), MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+    await writeDataFile(tmp, MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`), options.root);
+    if (existing.state === 'damaged') {
+      await replaceDamaged(dir, tmp, options.root, id);
+      return { id, dir, manifest, created: true, repaired: true };
+    }
     try {
       await rename(tmp, dir);
+      releaseTempDir(tmp);
     } catch (err) {
       // Someone else wrote the same content first: theirs is as good as ours.
-      const raced = await readExistingManifest(dir);
-      if (raced) {
-        await rm(tmp, { recursive: true, force: true });
-        return { id, dir, manifest: raced, created: false };
+      const raced = await inspectExistingSnapshot(dir, id);
+      if (raced.state === 'intact') {
+        await removeTempDir(tmp);
+        return { id, dir, manifest: raced.manifest, created: false };
       }
-      throw new DatasetError('Cannot move the snapshot into place', {
-        file: dir,
-        expected: 'an absent directory or a complete snapshot',
-        found: err instanceof Error ? err.message : String(err),
-      });
+      if (raced.state === 'blocked') throw inTheWay(dir);
+      throw isFileSystemError(err) ? writeError(dir, 'move the snapshot into place', err) : err;
     }
     return { id, dir, manifest, created: true };
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
+    await removeTempDir(tmp);
     throw err;
   }
 }
 
-async function readExistingManifest(dir: string): Promise<DatasetManifest | null> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
-  } catch {
-    return null;
-  }
-  const parsed = DatasetManifestSchema.safeParse(JSON.parse(text));
-  return parsed.success ? parsed.data : null;
+function inTheWay(dir: string): EnvironmentError {
+  return new EnvironmentError('Cannot move the snapshot into place', {
+    file: dir,
+    expected: 'an absent directory or a complete snapshot (move the file away)',
+    found: 'a file or link where the snapshot directory belongs',
+  });
 }
 
-async function writeDataFile(path: string, name: string, bytes: Uint8Array): Promise<DatasetManifest['files'][number]> {
-  const file = await open(path, 'wx');
-  try {
-    await file.write(bytes);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
+/** The damaged copy is moved aside (a temp name, swept if we die) before the new one takes its place. */
+async function replaceDamaged(dir: string, tmp: string, root: string, id: string): Promise<void> {
+  const aside = await writing(root, 'create a temp directory in the snapshot root', () => createTempDir(root, `${id.slice(0, 12)}-damaged`));
+  await writing(dir, 'move the damaged snapshot aside', () => rename(dir, join(aside, 'old')));
+  await writing(dir, 'move the snapshot into place', () => rename(tmp, dir));
+  releaseTempDir(tmp);
+  await removeTempDir(aside);
+}
+
+/** Writes `name` into the temp directory; a failure names the snapshot root (the temp directory is removed). */
+async function writeDataFile(tmp: string, name: string, bytes: Uint8Array, root: string): Promise<DatasetManifest['files'][number]> {
+  await writing(root, `write ${name} into the snapshot root`, async () => {
+    const file = await open(join(tmp, name), 'wx');
+    try {
+      await file.write(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  });
   return { path: name, sha256: sha256Hex(bytes), bytes: bytes.byteLength };
 }
 

@@ -130,6 +130,10 @@ export function checkUsersHaveTraining(cols: InteractionColumns, nUsers: number,
   }
 }
 
+/**
+ * One category per item, with dense ids 0..C-1 (C <= the item count: a huge id would make the teacher's
+ * output layer huge) and at least two categories (one category teaches nothing and breaks the one-hot).
+ */
 export function checkCategories(categories: Int32Array, nItems: number, origin: RowOrigin): void {
   if (categories.length !== nItems) {
     throw new DatasetError('Categories missing for some items', {
@@ -138,16 +142,37 @@ export function checkCategories(categories: Int32Array, nItems: number, origin: 
       found: `${categories.length} categories`,
     });
   }
+  const itemsPerCategory = new Int32Array(nItems);
   for (let k = 0; k < categories.length; k++) {
-    if (categories[k] < 0) {
-      throw new DatasetError('Category out of range', {
+    const c = categories[k];
+    if (c < 0 || c >= nItems) {
+      throw new DatasetError(`Category id out of range for item ${k}`, {
         file: origin.file,
         row: k + origin.rowBase,
         field: 'category',
-        expected: 'a non-negative integer',
-        found: String(categories[k]),
+        expected: `dense category ids 0..C-1 with C <= ${nItems} (the item count)`,
+        found: String(c),
       });
     }
+    itemsPerCategory[c]++;
+  }
+  const count = maxId(categories) + 1;
+  const gap = itemsPerCategory.subarray(0, count).indexOf(0);
+  if (gap >= 0) {
+    throw new DatasetError(`Category ids have a gap: no item has category ${gap}`, {
+      file: origin.file,
+      field: 'category',
+      expected: `dense category ids 0..${count - 1}, each used by at least one item`,
+      found: `category ${gap} unused`,
+    });
+  }
+  if (count < 2) {
+    throw new DatasetError('Only one category', {
+      file: origin.file,
+      field: 'category',
+      expected: 'at least 2 categories (SGFD learns to tell them apart), or no category file',
+      found: `every item in category ${count - 1}`,
+    });
   }
 }
 

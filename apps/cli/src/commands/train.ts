@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { applySet, readConfigFile, setPath } from '../config-input';
 import { BACKBONES, ConfigError, SGFD_MODES, type RunConfigInput } from '@sgfd/contracts';
 import { prepareTensorflowEngine } from '@sgfd/tools';
 import { emit, formatNumber, globalsOf, keyValues, note } from '../output';
@@ -37,34 +39,9 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Sets `path` (a.b.c) in a plain object; the value is parsed as JSON when it can be (numbers, booleans). */
-function setPath(target: Record<string, unknown>, path: string, raw: string): void {
-  const keys = path.split('.');
-  if (keys.some((k) => k === '' || k === '__proto__')) throw new InvalidArgumentError(`--set: bad key '${path}'.`);
-  let value: unknown = raw;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    // a bare string, e.g. --set sgfd.responseLoss=kl
-  }
-  let node = target;
-  for (const key of keys.slice(0, -1)) {
-    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]] = value;
-}
-
 /** The run config: --config file, then the flags, then every --set key=value, in that order. */
 export async function buildConfig(flags: TrainFlags): Promise<RunConfigInput> {
-  let config: Record<string, unknown> = {};
-  if (flags.config) {
-    try {
-      config = JSON.parse(await readFile(flags.config, 'utf8')) as Record<string, unknown>;
-    } catch (error) {
-      throw new ConfigError(`Cannot read the run config: ${(error as Error).message}`, { file: flags.config, expected: 'a JSON object' });
-    }
-  }
+  const config: Record<string, unknown> = flags.config ? await readConfigFile(flags.config) : {};
   const set = (path: string, value: unknown) => value !== undefined && setPath(config, path, JSON.stringify(value));
   set('backbone', flags.backbone);
   set('sgfd.mode', flags.sgfd);
@@ -73,13 +50,20 @@ export async function buildConfig(flags: TrainFlags): Promise<RunConfigInput> {
   set('training.patience', flags.patience);
   set('training.batchSize', flags.batchSize);
   set('training.learningRate', flags.lr);
-  for (const assignment of flags.set) {
-    const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new InvalidArgumentError(`--set expects key=value, got '${assignment}'.`);
-    setPath(config, assignment.slice(0, eq), assignment.slice(eq + 1));
-  }
+  for (const assignment of flags.set) applySet(config, assignment);
   config['backbone'] ??= 'vbpr';
   return config as RunConfigInput;
+}
+
+/** SGFD's teacher classifies items into categories: it needs at least two, checked before a run directory exists. */
+function requireCategoriesForSgfd(nCategories: number | null, mode: string, snapshot: string): void {
+  if (mode === 'off' || (nCategories !== null && nCategories >= 2)) return;
+  throw new ConfigError(`SGFD (${mode}) needs item categories, and this snapshot has ${nCategories === null ? 'none' : 'only one'}`, {
+    file: snapshot,
+    field: 'sgfd.mode',
+    expected: "a snapshot with at least 2 categories, or --sgfd off",
+    found: nCategories === null ? 'no categories' : '1 category',
+  });
 }
 
 function duration(ms: number): string {
@@ -117,6 +101,7 @@ export function register(program: Command): void {
       await prepareTensorflowEngine({ log: (line) => note(cmd, line) });
       const config = resolveRunConfig(await buildConfig(flags), flags.config ?? 'command-line config');
       const dataset = await loadSnapshot(await findSnapshot(ref, flags.root));
+      requireCategoriesForSgfd(dataset.nCategories, config.sgfd.mode, dataset.dir ?? ref);
       const outDir = flags.out ?? join(sgfdHome(), 'runs', fingerprint({ dataset: dataset.manifest.id, config }).slice(0, 16));
       note(cmd, `training ${config.backbone} (sgfd ${config.sgfd.mode}) on ${dataset.manifest.id.slice(0, 12)} -> ${outDir}`);
 
@@ -124,6 +109,7 @@ export function register(program: Command): void {
       const interrupt = () => controller.abort(new ConfigError(`Interrupted; run the same command (or --out ${outDir}) to resume from the last checkpoint`));
       process.once('SIGINT', interrupt);
       const human = !globalsOf(cmd).json;
+      const outDirExisted = existsSync(outDir);
       const tty = process.stderr.isTTY === true;
       try {
         const result = await trainRun(dataset, config, {
@@ -157,6 +143,10 @@ export function register(program: Command): void {
             `files: ${[RUN_FILES.metrics, RUN_FILES.curveCsv, RUN_FILES.curveSvg, `${RUN_FILES.model}/`, RUN_FILES.manifest].map((f) => join(outDir, f)).join(', ')}`,
           ].join('\n'),
         );
+      } catch (err) {
+        // A run that failed before writing anything leaves no empty directory behind (rmdir refuses a non-empty one).
+        if (!outDirExisted) await rmdir(outDir).catch(() => undefined);
+        throw err;
       } finally {
         process.removeListener('SIGINT', interrupt);
       }

@@ -1,7 +1,7 @@
 // Turns `sgfd run` flags into the workflow's input: the dataset spec, the resolved config, an id.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { readConfigFile } from '../config-input';
 import {
   ConfigError,
   type DatasetSpec,
@@ -55,23 +55,9 @@ export interface RunFlags {
   id?: string;
 }
 
-async function readConfigFile(path: string): Promise<RunConfigInput> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError('Cannot read the config file', { file: path, found: (e as NodeJS.ErrnoException).code ?? String(e) });
-  }
-  try {
-    return JSON.parse(text) as RunConfigInput;
-  } catch (e) {
-    throw new ConfigError('The config file is not JSON', { file: path, found: (e as Error).message });
-  }
-}
-
 /** The config file (if any) with the flags on top, every default filled and validated. */
 export async function runConfigFor(flags: Omit<RunFlags, 'dataset'>): Promise<RunConfig> {
-  const file: Partial<RunConfigInput> = flags.config ? await readConfigFile(resolve(flags.config)) : {};
+  const file = (flags.config ? await readConfigFile(resolve(flags.config)) : {}) as Partial<RunConfigInput>;
   const merged = {
     ...file,
     ...(flags.backbone ? { backbone: flags.backbone } : {}),

@@ -5,3 +5,12 @@ export function listColumn(rows: (number[] | null)[], float64 = false): Vector<L
   const type = new List<Float32 | Float64>(new Field('element', float64 ? new Float64() : new Float32(), true));
   return vectorFromArray(rows, type);
 }
+
+/** Writes a Parquet file of plain typed-array columns (lists of floats via `listColumn`). */
+export async function writeParquetTable(path: string, columns: Record<string, ArrayBufferView | Vector>): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  const { encodeParquet } = await import('../parquet-io');
+  const { makeVector, Table } = await import('apache-arrow');
+  const vectors = Object.fromEntries(Object.entries(columns).map(([name, c]) => [name, ArrayBuffer.isView(c) ? makeVector(c as Int32Array) : c]));
+  await writeFile(path, encodeParquet(new Table(vectors)));
+}
