@@ -47,10 +47,16 @@ export class FusedAdamSlot {
   }
 
   readMoments(): { m: Float32Array; v: Float32Array } {
-    return tf.tidy(() => {
-      const [m, v] = [this.m, this.v].map((h) => runNativeOp('ReadVariableOp', { dtype: FLOAT }, [h]).dataSync() as Float32Array);
-      return { m: m.slice(), v: v.slice() };
+    // Not through tf.tidy: it would walk the returned typed arrays element by element looking for tensors.
+    const [m, v] = [this.m, this.v].map((h) => {
+      const t = runNativeOp('ReadVariableOp', { dtype: FLOAT }, [h]);
+      try {
+        return (t.dataSync() as Float32Array).slice();
+      } finally {
+        t.dispose();
+      }
     });
+    return { m, v };
   }
 
   writeMoments(m: tf.Tensor, v: tf.Tensor): void {
