@@ -63,6 +63,14 @@ async function use(backend: BackendName): Promise<void> {
   await initBackend({ prefer: backend, env: {}, log: () => undefined });
 }
 
+/** Switches to native TensorFlow; false (and a row saying so) when it is not available here. */
+async function useNative(rows: Row[], what: string): Promise<boolean> {
+  await use('tensorflow');
+  if (tf.getBackend() === 'tensorflow') return true;
+  rows.push({ bench: `${what}: native TensorFlow not available`, backend: 'tensorflow', baselineMs: 'not run', customMs: NaN });
+  return false;
+}
+
 function randomNormal(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
@@ -81,8 +89,9 @@ function gatherGradient(rows: number, dim: number, nIndices: number, seed: numbe
 }
 
 async function gatherBenches(rows: Row[], slow: boolean): Promise<void> {
-  for (const backend of ['cpu', 'wasm'] as const) {
-    await use(backend);
+  for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+    if (backend !== 'tensorflow') await use(backend);
+    else if (!(await useNative(rows, 'gathers'))) continue;
     const small = gatherGradient(500, 64, 2048, 1);
     // The stock cpu kernel loops over segments (~10 s here): one timed run, no warm-up.
     const stockSmall = backend === 'cpu' ? measureStock(small.step, 1, false) : measureStock(small.step, 3);
@@ -90,8 +99,9 @@ async function gatherBenches(rows: Row[], slow: boolean): Promise<void> {
     small.dispose();
 
     const embedding = gatherGradient(20_000, 64, 2048, 2);
+    // Only the stock cpu kernel is O(segments x rows): it runs with --slow, once.
     const stockEmbedding =
-      backend === 'wasm' ? measureStock(embedding.step, 3) : slow ? measureStock(embedding.step, 1, false) : 'not run (O(segments x rows); --slow)';
+      backend !== 'cpu' ? measureStock(embedding.step, 3) : slow ? measureStock(embedding.step, 1, false) : 'not run (O(segments x rows); --slow)';
     rows.push({ bench: 'gather-gradient 2048 rows of 20k x 64 (stock kernels)', backend, baselineMs: stockEmbedding, customMs: measure(embedding.step, 5) });
     embedding.dispose();
 
@@ -101,6 +111,13 @@ async function gatherBenches(rows: Row[], slow: boolean): Promise<void> {
     const gather = () => tf.tidy(() => void tf.gather(features, picks).dataSync());
     rows.push({ bench: 'gather 2048 rows of 7k x 4096 (stock kernel)', backend, baselineMs: measureStock(gather, 3), customMs: measure(gather, 5) });
     tf.dispose([features, picks]);
+
+    // The sampled rows of a graph op: many indices into a narrow table.
+    const nodes = randomNormal([7_280, 64], 5);
+    const edges = tf.tensor1d(Int32Array.from({ length: 170_000 }, () => rng.int(7_280)), 'int32');
+    const edgeGather = () => tf.tidy(() => void tf.gather(nodes, edges).dataSync());
+    rows.push({ bench: 'gather 170k rows of 7,280 x 64 (stock kernel)', backend, baselineMs: measureStock(edgeGather, 3), customMs: measure(edgeGather, 5) });
+    tf.dispose([nodes, edges]);
   }
 }
 
@@ -144,9 +161,17 @@ async function stepBenches(rows: Row[]): Promise<void> {
   tf.dispose([features, dy, activations]);
 }
 
-/** LightGCN-like propagation: bipartite graph, symmetric normalisation, both edge directions. */
+/**
+ * LightGCN-like propagation: bipartite graph, symmetric normalisation, both edge directions. On wasm the
+ * fused op is the JS CSR loop; on tensorflow, TensorFlow's SparseTensorDenseMatMul.
+ */
 async function spmmBench(rows: Row[]): Promise<void> {
   await use('wasm');
+  await spmmOn('wasm', rows);
+  if (await useNative(rows, 'spmm')) await spmmOn('tensorflow', rows);
+}
+
+async function spmmOn(backend: string, rows: Row[]): Promise<void> {
   const nUsers = 20_000;
   const nItems = 7_000;
   const nInteractions = 160_000;
@@ -189,8 +214,8 @@ async function spmmBench(rows: Row[]): Promise<void> {
   const label = `spmm fwd+bwd, ${adjacency.nnz} edges x ${dim}`;
   // Stock kernels where wasm has them; it has no UnsortedSegmentSum, so that one stays custom.
   const stock = withStockKernels(() => measure(ops, 2), ['UnsortedSegmentSum']);
-  rows.push({ bench: `${label} (gather+mul+segment-sum ops, stock gather)`, backend: 'wasm', baselineMs: stock, customMs: measure(fused, 5) });
-  rows.push({ bench: `${label} (same ops, custom kernels)`, backend: 'wasm', baselineMs: measure(ops, 2), customMs: measure(fused, 5) });
+  rows.push({ bench: `${label} (gather+mul+segment-sum ops, stock gather)`, backend, baselineMs: stock, customMs: measure(fused, 5) });
+  rows.push({ bench: `${label} (same ops, custom kernels)`, backend, baselineMs: measure(ops, 2), customMs: measure(fused, 5) });
   tf.dispose([embedding, edgeRows, edgeCols, edgeWeights]);
 }
 
