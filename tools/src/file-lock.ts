@@ -1,5 +1,6 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isProcessAlive } from '@sgfd/artifacts';
 
 export interface FileLockOptions {
   /** How often a waiter looks at the lock again. */
@@ -8,15 +9,6 @@ export interface FileLockOptions {
   timeoutMs?: number;
   /** Called once when the lock is found taken, so a caller can say why it waits. */
   onWait?: (holder: string) => void;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A lock held by a dead process of this host is stale; one from another host is trusted until released. */
@@ -32,7 +24,7 @@ async function isStale(lockPath: string): Promise<boolean> {
   if (host !== hostname()) return false;
   // An empty file is a holder that has created the lock but not yet written its pid.
   if (!pid) return false;
-  return !isAlive(Number(pid));
+  return !isProcessAlive(Number(pid));
 }
 
 /**

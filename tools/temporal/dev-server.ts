@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureTemporalCli } from './cli-install';
 import { freePort } from './free-port';
+import { isProcessAlive } from '@sgfd/artifacts';
 
 export interface DevServerOptions {
   /** SQLite file holding the server's state; relative paths resolve against the current directory. */
@@ -58,15 +59,6 @@ export function devServerArgs(o: { ip: string; port: number; uiPort: number; dbF
   return args;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stops a server process by pid (also one started by another process): SIGTERM, wait, SIGKILL. */
@@ -80,10 +72,10 @@ export async function stopProcess(pid: number, timeoutMs = 10_000): Promise<void
   };
   signal('SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-  if (!isAlive(pid)) return;
+  while (isProcessAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (!isProcessAlive(pid)) return;
   signal('SIGKILL');
-  while (isAlive(pid)) await sleep(20);
+  while (isProcessAlive(pid)) await sleep(20);
 }
 
 /** Resolves once the server answers for `namespace`; rejects at the deadline or when `exited` settles. */

@@ -1,3 +1,5 @@
+import { isProcessAlive } from '@sgfd/artifacts';
+
 /** Where Temporal is and which namespace to use. */
 export interface TemporalTarget {
   address: string;
@@ -8,15 +10,6 @@ export interface TemporalTarget {
 
 /** Temporal's conventional front-end address. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The local dev server a checkout records (tools/temporal's `.sgfd/temporal-server.json`), if any. */
 export type LocalServerLookup = () => Promise<{ pid: number; address: string; namespace: string } | undefined>;
@@ -34,7 +27,7 @@ export async function resolveTemporalTarget(
   if (flags.address) return { address: flags.address, namespace: namespaceFrom(), source: 'flag' };
   if (env['TEMPORAL_ADDRESS']) return { address: env['TEMPORAL_ADDRESS'], namespace: namespaceFrom(), source: 'env' };
   const local = await localServer?.().catch(() => undefined);
-  if (local && alive(local.pid)) return { address: local.address, namespace: namespaceFrom(local.namespace), source: 'local-server' };
+  if (local && isProcessAlive(local.pid)) return { address: local.address, namespace: namespaceFrom(local.namespace), source: 'local-server' };
   return { address: DEFAULT_TEMPORAL_ADDRESS, namespace: namespaceFrom(), source: 'default' };
 }
 
