@@ -1,6 +1,6 @@
 export { tf } from './tf';
 export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKEND_NAMES } from './backend';
-export { isNativeBackend, sparseDenseMatMul, unsortedSegmentMax } from './native/native-ops';
+export { coordinatePairs, isNativeBackend, sparseDenseMatMul, unsortedSegmentMax } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
 export { FusedAdamSlot } from './native/fused-adam';
 export type { AdamHyper } from './native/fused-adam';

@@ -1,4 +1,4 @@
-import { isNativeBackend, sparseDenseMatMul } from './native/native-ops';
+import { coordinatePairs, isNativeBackend, sparseDenseMatMul } from './native/native-ops';
 import { tf } from './tf';
 
 /** Compressed sparse rows: the entries of row i are indices/values[indptr[i] .. indptr[i + 1]). */
@@ -190,17 +190,13 @@ export function csrTimesDense(a: Csr, x: ArrayLike<number>, dim: number, out: { 
 const spmmOps = new WeakMap<SparseMatrix, (x: tf.Tensor2D) => tf.Tensor2D>();
 const coordinates = new WeakMap<SparseMatrix, Int32Array>();
 
-/** (row, col) of every entry, row-major [nnz, 2], as TensorFlow's sparse ops take them. */
-export function coordinatesOf(a: SparseMatrix): Int32Array {
+/** (row, col) of every entry, row-major [nnz, 2], computed once per matrix. */
+function coordinatesOf(a: SparseMatrix): Int32Array {
   let coords = coordinates.get(a);
   if (!coords) {
-    coords = new Int32Array(2 * a.nnz);
-    for (let r = 0; r < a.nRows; r++) {
-      for (let p = a.indptr[r]; p < a.indptr[r + 1]; p++) {
-        coords[2 * p] = r;
-        coords[2 * p + 1] = a.indices[p];
-      }
-    }
+    const rows = new Int32Array(a.nnz);
+    for (let r = 0; r < a.nRows; r++) rows.fill(r, a.indptr[r], a.indptr[r + 1]);
+    coords = coordinatePairs(rows, a.indices);
     coordinates.set(a, coords);
   }
   return coords;

@@ -1,4 +1,4 @@
-import { sparseDenseMatMul, tf, unsortedSegmentMax } from '@sgfd/tensor';
+import { coordinatePairs, sparseDenseMatMul, tf, unsortedSegmentMax } from '@sgfd/tensor';
 import type { SparsePattern } from './pattern';
 
 // The edge ops on the tensorflow backend: TensorFlow kernels throughout, so nothing of size nnz or
@@ -9,15 +9,11 @@ type GradInputs = Array<tf.Tensor | tf.GradSaveFunc>;
 
 const coordinates = new WeakMap<SparsePattern, Int32Array>();
 
-/** (row, col) of every entry, [nnz, 2], for TensorFlow's sparse ops. */
+/** (row, col) of every entry, [nnz, 2], for TensorFlow's sparse ops (the pairs computed once per pattern). */
 function coordinatesTensor(pattern: SparsePattern): tf.Tensor2D {
   let coords = coordinates.get(pattern);
   if (!coords) {
-    coords = new Int32Array(2 * pattern.nnz);
-    for (let p = 0; p < pattern.nnz; p++) {
-      coords[2 * p] = pattern.rows[p];
-      coords[2 * p + 1] = pattern.cols[p];
-    }
+    coords = coordinatePairs(pattern.rows, pattern.cols);
     coordinates.set(pattern, coords);
   }
   return tf.tensor2d(coords, [pattern.nnz, 2], 'int32');

@@ -41,6 +41,7 @@ interface NodeBackendModule {
 }
 
 const require = createRequire(import.meta.url);
+let typeAttr: NodeBackendModule['createTensorsTypeOpAttr'] | undefined;
 
 export function isNativeBackend(): boolean {
   return tf.getBackend() === 'tensorflow';
@@ -69,8 +70,10 @@ export function runNativeOpForEffect(opName: string, attrs: Record<string, Nativ
 function execute(opName: string, attrs: Record<string, NativeAttr>, inputs: NativeInput[], numOutputs: number, backend: tf.KernelBackend): tf.Tensor[] {
   if (!('executeSingleOutput' in backend)) throw new Error(`native op ${opName} called on the '${tf.getBackend()}' backend`);
   const node = backend as unknown as NodeBackend;
-  // The same module instance load-engine.ts registered the backend from (Node's require cache).
-  const { createTensorsTypeOpAttr } = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeBackendModule;
+  // The same module instance load-engine.ts registered the backend from (Node's require cache), looked
+  // up once: this runs for every native op.
+  typeAttr ??= (require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeBackendModule).createTensorsTypeOpAttr;
+  const createTensorsTypeOpAttr = typeAttr;
   const { binding } = node;
   const opAttrs = Object.entries(attrs).map(([name, a]): OpAttr => {
     if ('type' in a) return createTensorsTypeOpAttr(name, a.type);
@@ -94,6 +97,16 @@ function execute(opName: string, attrs: Record<string, NativeAttr>, inputs: Nati
   } finally {
     for (const id of temporary) binding.deleteTensor(id);
   }
+}
+
+/** (row, col) pairs, row-major [nnz, 2], as TensorFlow's sparse ops take a sparse operand's coordinates. */
+export function coordinatePairs(rows: ArrayLike<number>, cols: ArrayLike<number>): Int32Array {
+  const pairs = new Int32Array(2 * cols.length);
+  for (let p = 0; p < cols.length; p++) {
+    pairs[2 * p] = rows[p];
+    pairs[2 * p + 1] = cols[p];
+  }
+  return pairs;
 }
 
 /**
