@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { tensorflowCacheRoot } from '@sgfd/tensor/native';
+import { sgfdCacheRoot } from '@sgfd/tensor/native';
 import { withFileLock } from '../src/file-lock';
 
 /** The numpy the reference runs on, pinned; installed once into a virtual environment in the cache. */
@@ -12,7 +12,7 @@ export const NUMPY_REQUIREMENT = 'numpy==2.4.6';
  * `python3 -m venv` and pip on first use. A failure is a notice, not an error: the ratio is then skipped.
  */
 export async function numpyPython(env: NodeJS.ProcessEnv = process.env): Promise<string | { notice: string }> {
-  const venv = join(tensorflowCacheRoot(env), '..', 'bench-python', NUMPY_REQUIREMENT.replace('==', '-'));
+  const venv = join(sgfdCacheRoot(env), 'bench-python', NUMPY_REQUIREMENT.replace('==', '-'));
   const python = join(venv, 'bin', 'python');
   const ready = () => existsSync(join(venv, '.complete'));
   if (ready()) return python;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindingPathIn, cachedEngineDir, engineInfoPathIn, readEngineInfo } from '@sgfd/tensor/native';
@@ -50,7 +50,6 @@ describe('the native engine installer', () => {
   it('a failed build leaves nothing under the engine name, no temp directory and no lock', async () => {
     const env = { ...process.env, XDG_CACHE_HOME: root, PATH: '/nonexistent' };
     await expect(ensureTensorflowEngine({ env, log: () => undefined })).rejects.toThrow(/needs `python3`, which is not on PATH/);
-    const { readdir } = await import('node:fs/promises');
     expect((await readdir(join(root, 'sgfd', 'tensorflow', '2.18.0'))).filter((f) => !f.endsWith('.build.log'))).toEqual([]);
   });
 });

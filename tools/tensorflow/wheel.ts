@@ -15,7 +15,8 @@ export async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, what: string): Promise<void> {
+/** Runs a build step with its output in the log; a missing command or a failure is a TensorflowEngineError naming the step. */
+export async function runLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, what: string): Promise<void> {
   let code: number;
   try {
     code = await runToLog(cmd, args, env, logFile);
@@ -28,7 +29,7 @@ async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile:
 
 /** Downloads the pinned wheel with pip (its configured index) into `dir` and checks its sha256. */
 export async function downloadWheel(source: EngineSource, dir: string, env: NodeJS.ProcessEnv, logFile: string): Promise<string> {
-  await run('python3', ['-m', 'pip', 'download', source.requirement, ...PIP_WHEEL_OPTIONS, '--dest', dir, '--disable-pip-version-check'], env, logFile, `pip download ${source.requirement}`);
+  await runLogged('python3', ['-m', 'pip', 'download', source.requirement, ...PIP_WHEEL_OPTIONS, '--dest', dir, '--disable-pip-version-check'], env, logFile, `pip download ${source.requirement}`);
   const files = await readdir(dir);
   if (!files.includes(source.file)) {
     throw new TensorflowEngineError(`pip download ${source.requirement} gave ${files.join(', ') || 'nothing'}, expected ${source.file}`);
@@ -68,7 +69,7 @@ with zipfile.ZipFile(wheel) as z:
 
 /** Extracts the two libraries into `libDir` and the C API's header trees into `includeDir`. */
 export async function extractWheel(wheel: string, libDir: string, includeDir: string, env: NodeJS.ProcessEnv, logFile: string): Promise<void> {
-  await run(
+  await runLogged(
     'python3',
     ['-c', EXTRACT, wheel, libDir, includeDir, WHEEL_LIBRARIES.join(','), WHEEL_HEADER_PREFIX, WHEEL_HEADER_TREES.join(',')],
     env,
@@ -77,4 +78,3 @@ export async function extractWheel(wheel: string, libDir: string, includeDir: st
   );
 }
 
-export { run as runLogged };

@@ -48,6 +48,16 @@ export class Adam {
 
   /** Applies one update from gradients keyed by the model's variable names. */
   apply(grads: Record<string, tf.Tensor | undefined>): void {
+    // The fused update's scalar inputs, made once per step count (every variable shares one in practice).
+    const stepInputs = new Map<number, tf.Scalar[]>();
+    try {
+      this.applySteps(grads, stepInputs);
+    } finally {
+      for (const inputs of stepInputs.values()) tf.dispose(inputs);
+    }
+  }
+
+  private applySteps(grads: Record<string, tf.Tensor | undefined>, stepInputs: Map<number, tf.Scalar[]>): void {
     const { beta1: b1, beta2: b2, epsilon } = this;
     for (const [name, variable] of Object.entries(this.vars)) {
       const g = grads[name];
@@ -56,7 +66,8 @@ export class Adam {
       this.steps.set(name, t);
       const slot = this.fused.get(name);
       if (slot) {
-        slot.update(variable, g, { learningRate: this.learningRate, beta1: b1, beta2: b2, epsilon, step: t });
+        if (!stepInputs.has(t)) stepInputs.set(t, FusedAdamSlot.stepInputs({ learningRate: this.learningRate, beta1: b1, beta2: b2, epsilon, step: t }));
+        slot.update(variable, g, stepInputs.get(t)!);
         continue;
       }
       const m = this.m.get(name)!;
@@ -79,9 +90,12 @@ export class Adam {
     const arrays: StoredArrays = {};
     for (const [name, variable] of Object.entries(this.vars)) {
       const slot = this.fused.get(name);
-      const { m, v } = slot ? slot.readMoments() : { m: this.m.get(name)!.dataSync() as Float32Array, v: this.v.get(name)!.dataSync() as Float32Array };
-      arrays[`m/${name}`] = { shape: [...variable.shape], data: m.slice() };
-      arrays[`v/${name}`] = { shape: [...variable.shape], data: v.slice() };
+      // readMoments returns copies; dataSync returns the backend's own array, which must not be kept.
+      const { m, v } = slot
+        ? slot.readMoments()
+        : { m: (this.m.get(name)!.dataSync() as Float32Array).slice(), v: (this.v.get(name)!.dataSync() as Float32Array).slice() };
+      arrays[`m/${name}`] = { shape: [...variable.shape], data: m };
+      arrays[`v/${name}`] = { shape: [...variable.shape], data: v };
     }
     return { arrays, steps: Object.fromEntries(this.steps) };
   }

@@ -93,7 +93,7 @@ describe('kernels on the tensorflow backend', () => {
     const w = tf.variable(initial);
     const slot = new FusedAdamSlot([2]);
     const h = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-    const step = (g: number[], t: number) => tf.tidy(() => slot.update(w, tf.tensor1d(g), { ...h, step: t }));
+    const step = (g: number[], t: number) => tf.tidy(() => slot.update(w, tf.tensor1d(g), FusedAdamSlot.stepInputs({ ...h, step: t })));
     step([0.5, -1], 1);
     // Step 1 moves each weight by lr sign(g).
     expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.9, 6), expect.closeTo(-1.9, 6)]);

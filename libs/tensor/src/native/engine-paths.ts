@@ -28,9 +28,13 @@ export interface EngineInfo {
   buildSeconds: number;
 }
 
+/** `${XDG_CACHE_HOME:-~/.cache}/sgfd`: the per-machine cache of built tools. */
+export function sgfdCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'sgfd');
+}
+
 export function tensorflowCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return join(base, 'sgfd', 'tensorflow');
+  return join(sgfdCacheRoot(env), 'tensorflow');
 }
 
 /** The cached engine of one variant: `<cache>/sgfd/tensorflow/<TF version>/tfjs-node-<version>-<variant>`. */

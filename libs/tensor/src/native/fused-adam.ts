@@ -34,14 +34,19 @@ export class FusedAdamSlot {
   }
 
   /**
-   * torch.optim.Adam's step: TensorFlow's form, lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps'), equals
-   * torch's lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps) when eps' = eps sqrt(1 - b2^t).
+   * ResourceApplyAdam's scalar inputs for one step (shared by every variable at that step). TensorFlow's
+   * form, lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps'), equals torch.optim.Adam's
+   * lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps) when eps' = eps sqrt(1 - b2^t).
    */
-  update(variable: tf.Variable, grad: tf.Tensor, h: AdamHyper): void {
+  static stepInputs(h: AdamHyper): tf.Scalar[] {
+    return [h.beta1 ** h.step, h.beta2 ** h.step, h.learningRate, h.beta1, h.beta2, h.epsilon * Math.sqrt(1 - h.beta2 ** h.step)].map((x) => tf.scalar(x));
+  }
+
+  /** One torch.optim.Adam step of `variable`, with the inputs of `stepInputs` for its step. */
+  update(variable: tf.Variable, grad: tf.Tensor, stepInputs: tf.Scalar[]): void {
     tf.tidy(() => {
       runNativeOpForEffect('AssignVariableOp', { dtype: FLOAT }, [this.param, variable]);
-      const scalars = [h.beta1 ** h.step, h.beta2 ** h.step, h.learningRate, h.beta1, h.beta2, h.epsilon * Math.sqrt(1 - h.beta2 ** h.step)].map((x) => tf.scalar(x));
-      runNativeOpForEffect('ResourceApplyAdam', { T: FLOAT, use_locking: { bool: false }, use_nesterov: { bool: false } }, [this.param, this.m, this.v, ...scalars, grad]);
+      runNativeOpForEffect('ResourceApplyAdam', { T: FLOAT, use_locking: { bool: false }, use_nesterov: { bool: false } }, [this.param, this.m, this.v, ...stepInputs, grad]);
       variable.assign(runNativeOp('ReadVariableOp', { dtype: FLOAT }, [this.param]));
     });
   }

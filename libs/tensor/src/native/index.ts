@@ -4,6 +4,7 @@ export {
   TENSORFLOW_VERSION,
   TFJS_NODE_VERSION,
   NAPI_VERSION,
+  sgfdCacheRoot,
   tensorflowCacheRoot,
   cachedEngineDir,
   bindingPathIn,
