@@ -101,6 +101,9 @@ describe('experimentSuite on the real Temporal server', () => {
       expect(second.failures[0]!.error).toMatch(/terminated/i);
       expect((await temporal.client.workflow.getHandle(suiteId).describe()).runId).not.toBe(firstRunId);
 
+      // The same moment as above: the new generation's cells count as running before the server has them.
+      expect(await waitFor(describeCell(3), (type) => type !== undefined)).toBe('trainPipeline');
+      expect(await waitFor(describeCell(4), (type) => type !== undefined)).toBe('trainPipeline');
       await temporal.client.workflow.getHandle(cellId(3)).terminate('simulated cell failure');
       await temporal.client.workflow.getHandle(cellId(4)).terminate('simulated cell failure');
       // Every cell failed, and the suite still goes on to its report (no eval worker here: it waits there).
