@@ -31,4 +31,10 @@ describe('workspace', () => {
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
+
+  it('is formatted by prettier (run `npx prettier --write .` to fix)', () => {
+    const result = spawnSync(bin('prettier'), ['--list-different', '.'], { cwd: root, env, encoding: 'utf8' });
+    expect(result.stdout.trim().split('\n').filter(Boolean)).toEqual([]);
+    expect(result.status).toBe(0);
+  });
 });
