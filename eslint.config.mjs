@@ -10,7 +10,16 @@ const allowed = {
   'type:activity': ['type:activity', 'type:model', 'type:data', 'type:util', 'type:contracts'],
   // tools: the Temporal server installer and the benchmarks, which measure every lib.
   'type:tool': ['type:tool', 'type:activity', 'type:model', 'type:data', 'type:util', 'type:contracts'],
-  'type:app': ['type:app', 'type:tool', 'type:activity', 'type:model', 'type:data', 'type:util', 'type:contracts', 'type:workflow'],
+  'type:app': [
+    'type:app',
+    'type:tool',
+    'type:activity',
+    'type:model',
+    'type:data',
+    'type:util',
+    'type:contracts',
+    'type:workflow',
+  ],
 };
 
 function boundaries({ forTests }) {

@@ -34,9 +34,11 @@ function vitestRun(name, args, env) {
   const resultsFile = join(root, '.sgfd', `test-results${name ? `-${name}` : ''}.json`);
   mkdirSync(dirname(resultsFile), { recursive: true });
   rmSync(resultsFile, { force: true });
-  const status = run(join(root, 'node_modules', '.bin', 'vitest'), [
-    'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...args,
-  ], { env: { ...process.env, ...env } });
+  const status = run(
+    join(root, 'node_modules', '.bin', 'vitest'),
+    ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...args],
+    { env: { ...process.env, ...env } },
+  );
   const totals = { status, passed: 0, failed: 0, skipped: 0 };
   if (existsSync(resultsFile)) {
     const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
@@ -60,7 +62,13 @@ function test(args) {
   // Arguments select what to run (a file, a project): then only what was asked runs, once.
   if (args.length === 0) {
     console.error(`[sgfd] the ${WASM_PASS_PROJECTS.join(', ')} tests again on the wasm engine`);
-    runs.push(vitestRun('wasm', WASM_PASS_PROJECTS.flatMap((p) => ['--project', p]), { SGFD_BACKEND: 'wasm' }));
+    runs.push(
+      vitestRun(
+        'wasm',
+        WASM_PASS_PROJECTS.flatMap((p) => ['--project', p]),
+        { SGFD_BACKEND: 'wasm' },
+      ),
+    );
   }
   const sum = (key) => runs.reduce((n, r) => n + r[key], 0);
   const passed = sum('passed');

@@ -49,7 +49,11 @@ async function measure(backbone: BackboneName, snapshotDir: string, epochs: numb
     disposeFeatures(features);
   }
 
-  const config = RunConfigSchema.parse({ backbone, sgfd: { mode: 'off' }, training: { epochs, evalEvery: 1000, patience: 1000 } });
+  const config = RunConfigSchema.parse({
+    backbone,
+    sgfd: { mode: 'off' },
+    training: { epochs, evalEvery: 1000, patience: 1000 },
+  });
   const result = await trainStudent(dataset, config, null);
   // The last epoch validates (the loop always evaluates at its epoch limit); the others do not.
   const epochSeconds = Math.min(...result.history.slice(0, -1).map((h) => h.seconds));
@@ -66,10 +70,15 @@ async function measure(backbone: BackboneName, snapshotDir: string, epochs: numb
 function child(backbone: string, engine: string, snapshotDir: string, epochs: number): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, SGFD_BACKEND: engine };
-    execFile(process.execPath, ['--import', 'tsx', MAIN, 'backbones', '--child', backbone, snapshotDir, String(epochs)], { maxBuffer: 1 << 20, env }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${backbone} on ${engine} failed: ${stderr || error.message}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measured);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'backbones', '--child', backbone, snapshotDir, String(epochs)],
+      { maxBuffer: 1 << 20, env },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${backbone} on ${engine} failed: ${stderr || error.message}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measured);
+      },
+    );
   });
 }
 
@@ -77,18 +86,31 @@ const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toString();
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)}`;
 
 /** Measures `backbones` on the snapshot in `snapshotDir` on both engines and prints the tables (VBPR first, as the baseline). */
-export async function reportBackbones(snapshotDir: string, backbones: readonly string[], epochs: number): Promise<void> {
+export async function reportBackbones(
+  snapshotDir: string,
+  backbones: readonly string[],
+  epochs: number,
+): Promise<void> {
   const order = ['vbpr', ...backbones.filter((b) => b !== 'vbpr')];
   const rows: Array<{ native: Measured; wasm: Measured }> = [];
   for (const backbone of order) {
-    const [native, wasm] = [await child(backbone, ENGINES[0], snapshotDir, epochs), await child(backbone, ENGINES[1], snapshotDir, epochs)];
+    const [native, wasm] = [
+      await child(backbone, ENGINES[0], snapshotDir, epochs),
+      await child(backbone, ENGINES[1], snapshotDir, epochs),
+    ];
     rows.push({ native, wasm });
-    console.error(`  measured ${backbone}: epoch ${fmt(native.epochSeconds)} s (${native.backend}) vs ${fmt(wasm.epochSeconds)} s (${wasm.backend})`);
+    console.error(
+      `  measured ${backbone}: epoch ${fmt(native.epochSeconds)} s (${native.backend}) vs ${fmt(wasm.epochSeconds)} s (${wasm.backend})`,
+    );
   }
   const engines = `${rows[0].native.backend} / ${rows[0].wasm.backend}`;
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  console.log(`\nevery backbone, one child process per backbone and engine (batch 2048; epoch: best of ${epochs - 1} without validation; evaluation: all users with validation items)`);
-  console.log(`| backbone | build s (${engines}) | epoch s (${engines}) | epoch speed-up (>= ${TARGETS.epochSpeedup}) | x vbpr epoch | evaluation s (${engines}) | peak RSS MB (${engines}) | RSS ratio (<= ${TARGETS.rssOverWasm}) |`);
+  console.log(
+    `\nevery backbone, one child process per backbone and engine (batch 2048; epoch: best of ${epochs - 1} without validation; evaluation: all users with validation items)`,
+  );
+  console.log(
+    `| backbone | build s (${engines}) | epoch s (${engines}) | epoch speed-up (>= ${TARGETS.epochSpeedup}) | x vbpr epoch | evaluation s (${engines}) | peak RSS MB (${engines}) | RSS ratio (<= ${TARGETS.rssOverWasm}) |`,
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   const vbpr = rows[0].native;
   for (const { native: n, wasm: w } of rows) {
@@ -100,7 +122,10 @@ export async function reportBackbones(snapshotDir: string, backbones: readonly s
     );
   }
   const maml = rows.find((r) => r.native.backbone === 'maml');
-  if (maml) console.log(`\nMAML full-ranking evaluation on ${maml.native.backend}: ${fmt(maml.native.evalSeconds)} s (target <= ${TARGETS.mamlEvalSeconds} s): ${verdict(maml.native.evalSeconds <= TARGETS.mamlEvalSeconds)}`);
+  if (maml)
+    console.log(
+      `\nMAML full-ranking evaluation on ${maml.native.backend}: ${fmt(maml.native.evalSeconds)} s (target <= ${TARGETS.mamlEvalSeconds} s): ${verdict(maml.native.evalSeconds <= TARGETS.mamlEvalSeconds)}`,
+    );
 }
 
 function parseArgs(args: string[]): { preset: SyntheticPresetName; epochs: number; only: string[] } {
@@ -109,7 +134,10 @@ function parseArgs(args: string[]): { preset: SyntheticPresetName; epochs: numbe
     if (args[i] === '--preset') options.preset = args[++i] as SyntheticPresetName;
     else if (args[i] === '--epochs') options.epochs = Math.max(2, Number(args[++i]));
     else if (args[i] === '--only') options.only = args[++i].split(',');
-    else throw new Error(`unknown argument ${args[i]} (expected --preset NAME, --epochs N, --only ${BENCHED_BACKBONES.join(',')})`);
+    else
+      throw new Error(
+        `unknown argument ${args[i]} (expected --preset NAME, --epochs N, --only ${BENCHED_BACKBONES.join(',')})`,
+      );
   }
   return options;
 }

@@ -50,10 +50,15 @@ async function step(phase: string, args: string[]): Promise<Measured> {
 
 function child(phase: string, args: string[]): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, 'data', '--phase', phase, ...args], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${phase} failed: ${stderr || error.message}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measured);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'data', '--phase', phase, ...args],
+      { maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${phase} failed: ${stderr || error.message}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measured);
+      },
+    );
   });
 }
 
@@ -71,7 +76,9 @@ export async function run(args: string[]): Promise<void> {
     const folder = (await exportMmrec(dataset, { out: join(work, 'baby') })).dir;
     const nInteractions = dataset.interactions.users.length;
     const featureBytes = dataset.features.image!.data.byteLength + dataset.features.text!.data.byteLength;
-    console.log(`prepared ${folder}: ${dataset.nUsers} users, ${dataset.nItems} items, ${nInteractions} interactions, features ${mb(featureBytes)} float32 (${((performance.now() - genStart) / 1000).toFixed(1)} s, not timed)`);
+    console.log(
+      `prepared ${folder}: ${dataset.nUsers} users, ${dataset.nItems} items, ${nInteractions} interactions, features ${mb(featureBytes)} float32 (${((performance.now() - genStart) / 1000).toFixed(1)} s, not timed)`,
+    );
 
     const idle = await child('idle', []);
     const raw = await child('raw-read', [folder]);
@@ -82,11 +89,51 @@ export async function run(args: string[]): Promise<void> {
 
     const rows = [
       ['step', 'seconds', 'x raw read', 'peak RSS', 'RSS / feature bytes', 'target', 'detail'],
-      ['idle runtime', idle.seconds.toFixed(2), '', mb(idle.peakRssBytes), (idle.peakRssBytes / featureBytes).toFixed(2), '', 'tsx + @sgfd/data loaded'],
-      ['raw .npy read (baseline)', raw.seconds.toFixed(2), '1.0', mb(raw.peakRssBytes), (raw.peakRssBytes / featureBytes).toFixed(2), '', raw.detail],
-      ['import MMRec -> snapshot', imported.seconds.toFixed(2), (imported.seconds / raw.seconds).toFixed(1), mb(imported.peakRssBytes), (imported.peakRssBytes / featureBytes).toFixed(2), `<= ${TARGETS.importSeconds} s, <= ${TARGETS.rssOverFeatureBytes}x`, imported.detail],
-      ['load snapshot', loaded.seconds.toFixed(2), (loaded.seconds / raw.seconds).toFixed(1), mb(loaded.peakRssBytes), (loaded.peakRssBytes / featureBytes).toFixed(2), `<= ${TARGETS.loadSeconds} s, <= ${TARGETS.rssOverFeatureBytes}x`, loaded.detail],
-      ['re-import (same data)', reimport.seconds.toFixed(2), (reimport.seconds / raw.seconds).toFixed(1), mb(reimport.peakRssBytes), (reimport.peakRssBytes / featureBytes).toFixed(2), '', reimport.detail],
+      [
+        'idle runtime',
+        idle.seconds.toFixed(2),
+        '',
+        mb(idle.peakRssBytes),
+        (idle.peakRssBytes / featureBytes).toFixed(2),
+        '',
+        'tsx + @sgfd/data loaded',
+      ],
+      [
+        'raw .npy read (baseline)',
+        raw.seconds.toFixed(2),
+        '1.0',
+        mb(raw.peakRssBytes),
+        (raw.peakRssBytes / featureBytes).toFixed(2),
+        '',
+        raw.detail,
+      ],
+      [
+        'import MMRec -> snapshot',
+        imported.seconds.toFixed(2),
+        (imported.seconds / raw.seconds).toFixed(1),
+        mb(imported.peakRssBytes),
+        (imported.peakRssBytes / featureBytes).toFixed(2),
+        `<= ${TARGETS.importSeconds} s, <= ${TARGETS.rssOverFeatureBytes}x`,
+        imported.detail,
+      ],
+      [
+        'load snapshot',
+        loaded.seconds.toFixed(2),
+        (loaded.seconds / raw.seconds).toFixed(1),
+        mb(loaded.peakRssBytes),
+        (loaded.peakRssBytes / featureBytes).toFixed(2),
+        `<= ${TARGETS.loadSeconds} s, <= ${TARGETS.rssOverFeatureBytes}x`,
+        loaded.detail,
+      ],
+      [
+        're-import (same data)',
+        reimport.seconds.toFixed(2),
+        (reimport.seconds / raw.seconds).toFixed(1),
+        mb(reimport.peakRssBytes),
+        (reimport.peakRssBytes / featureBytes).toFixed(2),
+        '',
+        reimport.detail,
+      ],
     ];
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     console.log(rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n'));
@@ -97,7 +144,8 @@ export async function run(args: string[]): Promise<void> {
       Math.max(imported.peakRssBytes, loaded.peakRssBytes) <= TARGETS.rssOverFeatureBytes * featureBytes;
     console.log(ok ? 'all targets met' : 'TARGET MISSED');
     if (!ok) process.exitCode = 1;
-    if (!args.includes('--skip-large-inter')) await largeInter(work, idle, optionValue(args, '--inter-rows') ?? 25_000_000, args.includes('--full-import'));
+    if (!args.includes('--skip-large-inter'))
+      await largeInter(work, idle, optionValue(args, '--inter-rows') ?? 25_000_000, args.includes('--full-import'));
   } finally {
     if (!args.includes('--keep')) await rm(work, { recursive: true, force: true });
   }
@@ -114,18 +162,49 @@ async function largeInter(work: string, idle: Measured, rows: number, fullImport
   const quarter = await writeLargeInter(join(work, 'quarter'), Math.floor(rows / 4));
   const full = await writeLargeInter(join(work, 'large'), rows);
   const garbage = await writeGarbageInter(join(work, 'large'));
-  console.log(`\nprepared .inter files of ${Math.floor(rows / 4)} and ${rows} rows (${mb(quarter.bytes)}, ${mb(full.bytes)}) and ${mb(garbage.bytes)} of garbage (${((performance.now() - genStart) / 1000).toFixed(1)} s, not timed)`);
-  const table = [['step', 'file', 'seconds', 'peak RSS', 'output arrays', 'RSS - idle - output', 'RSS / file size', 'detail']];
-  const measure = async (name: string, phase: string, args: string[], file: { bytes: number }, outputBytes: number): Promise<void> => {
+  console.log(
+    `\nprepared .inter files of ${Math.floor(rows / 4)} and ${rows} rows (${mb(quarter.bytes)}, ${mb(full.bytes)}) and ${mb(garbage.bytes)} of garbage (${((performance.now() - genStart) / 1000).toFixed(1)} s, not timed)`,
+  );
+  const table = [
+    ['step', 'file', 'seconds', 'peak RSS', 'output arrays', 'RSS - idle - output', 'RSS / file size', 'detail'],
+  ];
+  const measure = async (
+    name: string,
+    phase: string,
+    args: string[],
+    file: { bytes: number },
+    outputBytes: number,
+  ): Promise<void> => {
     const m = await child(phase, args);
-    table.push([name, mb(file.bytes), m.seconds.toFixed(1), mb(m.peakRssBytes), mb(outputBytes), mb(m.peakRssBytes - idle.peakRssBytes - outputBytes), (m.peakRssBytes / file.bytes).toFixed(2), m.detail]);
+    table.push([
+      name,
+      mb(file.bytes),
+      m.seconds.toFixed(1),
+      mb(m.peakRssBytes),
+      mb(outputBytes),
+      mb(m.peakRssBytes - idle.peakRssBytes - outputBytes),
+      (m.peakRssBytes / file.bytes).toFixed(2),
+      m.detail,
+    ]);
   };
-  await measure(`read .inter, ${Math.floor(rows / 4)} rows`, 'read-inter', [quarter.path], quarter, Math.floor(rows / 4) * BYTES_PER_ROW);
+  await measure(
+    `read .inter, ${Math.floor(rows / 4)} rows`,
+    'read-inter',
+    [quarter.path],
+    quarter,
+    Math.floor(rows / 4) * BYTES_PER_ROW,
+  );
   await measure(`read .inter, ${rows} rows`, 'read-inter', [full.path], full, rows * BYTES_PER_ROW);
   await measure('garbage .inter, bad at row 2', 'fail-inter', [garbage.path], garbage, 0);
   if (fullImport) {
     await rm(garbage.path);
-    await measure(`import MMRec -> snapshot, ${rows} rows`, 'import-inter', [join(work, 'large'), join(work, 'large-snapshots')], full, rows * BYTES_PER_ROW);
+    await measure(
+      `import MMRec -> snapshot, ${rows} rows`,
+      'import-inter',
+      [join(work, 'large'), join(work, 'large-snapshots')],
+      full,
+      rows * BYTES_PER_ROW,
+    );
   }
   const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
   console.log(table.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n'));

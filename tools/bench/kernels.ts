@@ -67,7 +67,12 @@ async function use(backend: BackendName): Promise<void> {
 async function useNative(rows: Row[], what: string): Promise<boolean> {
   await use('tensorflow');
   if (tf.getBackend() === 'tensorflow') return true;
-  rows.push({ bench: `${what}: native TensorFlow not available`, backend: 'tensorflow', baselineMs: 'not run', customMs: NaN });
+  rows.push({
+    bench: `${what}: native TensorFlow not available`,
+    backend: 'tensorflow',
+    baselineMs: 'not run',
+    customMs: NaN,
+  });
   return false;
 }
 
@@ -76,10 +81,18 @@ function randomNormal(shape: number[], seed: number): tf.Tensor {
 }
 
 /** Gradient of a gather of `indices` rows from a [rows, dim] table: a segment sum into `rows` segments. */
-function gatherGradient(rows: number, dim: number, nIndices: number, seed: number): { step: () => void; dispose: () => void } {
+function gatherGradient(
+  rows: number,
+  dim: number,
+  nIndices: number,
+  seed: number,
+): { step: () => void; dispose: () => void } {
   const rng = createRng(seed);
   const table = randomNormal([rows, dim], seed);
-  const indices = tf.tensor1d(Int32Array.from({ length: nIndices }, () => rng.int(rows)), 'int32');
+  const indices = tf.tensor1d(
+    Int32Array.from({ length: nIndices }, () => rng.int(rows)),
+    'int32',
+  );
   const weights = randomNormal([nIndices, dim], seed + 1);
   const grad = tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, indices), weights)));
   return {
@@ -95,28 +108,58 @@ async function gatherBenches(rows: Row[], slow: boolean): Promise<void> {
     const small = gatherGradient(500, 64, 2048, 1);
     // The stock cpu kernel loops over segments (~10 s here): one timed run, no warm-up.
     const stockSmall = backend === 'cpu' ? measureStock(small.step, 1, false) : measureStock(small.step, 3);
-    rows.push({ bench: 'gather-gradient 2048 rows -> 500 x 64 (stock kernels)', backend, baselineMs: stockSmall, customMs: measure(small.step, 5) });
+    rows.push({
+      bench: 'gather-gradient 2048 rows -> 500 x 64 (stock kernels)',
+      backend,
+      baselineMs: stockSmall,
+      customMs: measure(small.step, 5),
+    });
     small.dispose();
 
     const embedding = gatherGradient(20_000, 64, 2048, 2);
     // Only the stock cpu kernel is O(segments x rows): it runs with --slow, once.
     const stockEmbedding =
-      backend !== 'cpu' ? measureStock(embedding.step, 3) : slow ? measureStock(embedding.step, 1, false) : 'not run (O(segments x rows); --slow)';
-    rows.push({ bench: 'gather-gradient 2048 rows of 20k x 64 (stock kernels)', backend, baselineMs: stockEmbedding, customMs: measure(embedding.step, 5) });
+      backend !== 'cpu'
+        ? measureStock(embedding.step, 3)
+        : slow
+          ? measureStock(embedding.step, 1, false)
+          : 'not run (O(segments x rows); --slow)';
+    rows.push({
+      bench: 'gather-gradient 2048 rows of 20k x 64 (stock kernels)',
+      backend,
+      baselineMs: stockEmbedding,
+      customMs: measure(embedding.step, 5),
+    });
     embedding.dispose();
 
     const features = randomNormal([7_000, 4096], 3);
     const rng = createRng(4);
-    const picks = tf.tensor1d(Int32Array.from({ length: 2048 }, () => rng.int(7_000)), 'int32');
+    const picks = tf.tensor1d(
+      Int32Array.from({ length: 2048 }, () => rng.int(7_000)),
+      'int32',
+    );
     const gather = () => tf.tidy(() => void tf.gather(features, picks).dataSync());
-    rows.push({ bench: 'gather 2048 rows of 7k x 4096 (stock kernel)', backend, baselineMs: measureStock(gather, 3), customMs: measure(gather, 5) });
+    rows.push({
+      bench: 'gather 2048 rows of 7k x 4096 (stock kernel)',
+      backend,
+      baselineMs: measureStock(gather, 3),
+      customMs: measure(gather, 5),
+    });
     tf.dispose([features, picks]);
 
     // The sampled rows of a graph op: many indices into a narrow table.
     const nodes = randomNormal([7_280, 64], 5);
-    const edges = tf.tensor1d(Int32Array.from({ length: 170_000 }, () => rng.int(7_280)), 'int32');
+    const edges = tf.tensor1d(
+      Int32Array.from({ length: 170_000 }, () => rng.int(7_280)),
+      'int32',
+    );
     const edgeGather = () => tf.tidy(() => void tf.gather(nodes, edges).dataSync());
-    rows.push({ bench: 'gather 170k rows of 7,280 x 64 (stock kernel)', backend, baselineMs: measureStock(edgeGather, 3), customMs: measure(edgeGather, 5) });
+    rows.push({
+      bench: 'gather 170k rows of 7,280 x 64 (stock kernel)',
+      backend,
+      baselineMs: measureStock(edgeGather, 3),
+      customMs: measure(edgeGather, 5),
+    });
     tf.dispose([nodes, edges]);
   }
 }
@@ -131,9 +174,24 @@ async function matMulBenches(rows: Row[]): Promise<void> {
   const weightGrad = () => tf.tidy(() => void tf.matMul(x, tf.mul(dy, 1.0001), true, false).dataSync());
   const inputGrad = () => tf.tidy(() => void tf.matMul(dy, tf.mul(w, 1.0001), false, true).dataSync());
   const plain = () => tf.tidy(() => void tf.matMul(x, tf.mul(w, 1.0001)).dataSync());
-  rows.push({ bench: 'matMul x^T dy, 4096x2048 . 2048x64 (stock kernel)', backend: 'wasm', baselineMs: measureStock(weightGrad, 3), customMs: measure(weightGrad, 5) });
-  rows.push({ bench: 'matMul dy W^T, 2048x64 . 64x4096 (stock kernel)', backend: 'wasm', baselineMs: measureStock(inputGrad, 3), customMs: measure(inputGrad, 5) });
-  rows.push({ bench: 'matMul x W, no transpose: same kernel (noise check)', backend: 'wasm', baselineMs: measureStock(plain, 3), customMs: measure(plain, 5) });
+  rows.push({
+    bench: 'matMul x^T dy, 4096x2048 . 2048x64 (stock kernel)',
+    backend: 'wasm',
+    baselineMs: measureStock(weightGrad, 3),
+    customMs: measure(weightGrad, 5),
+  });
+  rows.push({
+    bench: 'matMul dy W^T, 2048x64 . 64x4096 (stock kernel)',
+    backend: 'wasm',
+    baselineMs: measureStock(inputGrad, 3),
+    customMs: measure(inputGrad, 5),
+  });
+  rows.push({
+    bench: 'matMul x W, no transpose: same kernel (noise check)',
+    backend: 'wasm',
+    baselineMs: measureStock(plain, 3),
+    customMs: measure(plain, 5),
+  });
   tf.dispose([x, dy, w]);
 }
 
@@ -150,14 +208,30 @@ async function stepBenches(rows: Row[]): Promise<void> {
   const weightGrad = () => tf.tidy(() => void tf.matMul(features, tf.mul(dy, 1.0001), true, false).dataSync());
   const transposedEveryCall = measure(weightGrad, 5);
   cacheTranspose(features);
-  rows.push({ bench: 'F^T dy, F a constant 2406x4096 (baseline: F transposed in every call, custom: cached transpose)', backend: 'wasm', baselineMs: transposedEveryCall, customMs: measure(weightGrad, 5) });
+  rows.push({
+    bench: 'F^T dy, F a constant 2406x4096 (baseline: F transposed in every call, custom: cached transpose)',
+    backend: 'wasm',
+    baselineMs: transposedEveryCall,
+    customMs: measure(weightGrad, 5),
+  });
   releaseTranspose(features);
   const biasGrad = () => tf.tidy(() => void tf.sum(tf.mul(activations, 1.0001), 0).dataSync());
-  rows.push({ bench: 'bias gradient: Sum over the rows of a fresh 10240x320 (stock kernel)', backend: 'wasm', baselineMs: measureStock(biasGrad, 5), customMs: measure(biasGrad, 5) });
-  const saved = () => tf.tidy(() => {
-    tf.clone(features);
+  rows.push({
+    bench: 'bias gradient: Sum over the rows of a fresh 10240x320 (stock kernel)',
+    backend: 'wasm',
+    baselineMs: measureStock(biasGrad, 5),
+    customMs: measure(biasGrad, 5),
   });
-  rows.push({ bench: 'a tensor saved for backward, 2406x4096 (stock Identity copies it)', backend: 'wasm', baselineMs: measureStock(saved, 5), customMs: measure(saved, 5) });
+  const saved = () =>
+    tf.tidy(() => {
+      tf.clone(features);
+    });
+  rows.push({
+    bench: 'a tensor saved for backward, 2406x4096 (stock Identity copies it)',
+    backend: 'wasm',
+    baselineMs: measureStock(saved, 5),
+    customMs: measure(saved, 5),
+  });
   tf.dispose([features, dy, activations]);
 }
 
@@ -200,13 +274,17 @@ async function spmmOn(backend: string, rows: Row[]): Promise<void> {
       grads[embedding.name].dataSync();
     });
   // The same product from tfjs ops: gather the neighbours, weight them, sum them per row.
-  const edgeRows = tf.tensor1d(Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(adjacency.indptr, p)), 'int32');
+  const edgeRows = tf.tensor1d(
+    Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(adjacency.indptr, p)),
+    'int32',
+  );
   const edgeCols = tf.tensor1d(adjacency.indices, 'int32');
   const edgeWeights = tf.tensor2d(adjacency.values, [adjacency.nnz, 1]);
   const ops = () =>
     tf.tidy(() => {
       const { grads } = tf.variableGrads(
-        () => tf.sum(tf.square(tf.unsortedSegmentSum(tf.mul(tf.gather(embedding, edgeCols), edgeWeights), edgeRows, n))),
+        () =>
+          tf.sum(tf.square(tf.unsortedSegmentSum(tf.mul(tf.gather(embedding, edgeCols), edgeWeights), edgeRows, n))),
         [embedding],
       );
       grads[embedding.name].dataSync();
@@ -214,8 +292,18 @@ async function spmmOn(backend: string, rows: Row[]): Promise<void> {
   const label = `spmm fwd+bwd, ${adjacency.nnz} edges x ${dim}`;
   // Stock kernels where wasm has them; it has no UnsortedSegmentSum, so that one stays custom.
   const stock = withStockKernels(() => measure(ops, 2), ['UnsortedSegmentSum']);
-  rows.push({ bench: `${label} (gather+mul+segment-sum ops, stock gather)`, backend, baselineMs: stock, customMs: measure(fused, 5) });
-  rows.push({ bench: `${label} (same ops, custom kernels)`, backend, baselineMs: measure(ops, 2), customMs: measure(fused, 5) });
+  rows.push({
+    bench: `${label} (gather+mul+segment-sum ops, stock gather)`,
+    backend,
+    baselineMs: stock,
+    customMs: measure(fused, 5),
+  });
+  rows.push({
+    bench: `${label} (same ops, custom kernels)`,
+    backend,
+    baselineMs: measure(ops, 2),
+    customMs: measure(fused, 5),
+  });
   tf.dispose([embedding, edgeRows, edgeCols, edgeWeights]);
 }
 
@@ -238,7 +326,12 @@ async function topKBench(rows: Row[]): Promise<void> {
   const scores = randomNormal([nUsers, nItems], 10);
   const ours = () => void topK(scores.dataSync() as Float32Array, nUsers, nItems, k);
   const stock = () => tf.tidy(() => void tf.topk(scores, k).indices.dataSync());
-  rows.push({ bench: `topK ${nUsers} x ${nItems}, k = ${k}, incl. read-back (tf.topk)`, backend: 'wasm', baselineMs: measure(stock, 3), customMs: measure(ours, 5) });
+  rows.push({
+    bench: `topK ${nUsers} x ${nItems}, k = ${k}, incl. read-back (tf.topk)`,
+    backend: 'wasm',
+    baselineMs: measure(stock, 3),
+    customMs: measure(ours, 5),
+  });
   scores.dispose();
 }
 

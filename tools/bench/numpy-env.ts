@@ -27,7 +27,10 @@ export async function numpyPython(env: NodeJS.ProcessEnv = process.env): Promise
     ];
     for (const [cmd, args] of steps) {
       const result = spawnSync(cmd, args, { encoding: 'utf8', env });
-      if (result.status !== 0) return { notice: `${cmd} ${args.join(' ')} failed: ${(result.stderr || String(result.error)).trim().split('\n').pop()}` };
+      if (result.status !== 0)
+        return {
+          notice: `${cmd} ${args.join(' ')} failed: ${(result.stderr || String(result.error)).trim().split('\n').pop()}`,
+        };
     }
     return python;
   });

@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunConfigSchema, type RunConfigInput } from '@sgfd/contracts';
-import { generateSynthetic, loadSnapshot, writeSnapshot, type LoadedDataset, type SyntheticPresetName } from '@sgfd/data';
+import {
+  generateSynthetic,
+  loadSnapshot,
+  writeSnapshot,
+  type LoadedDataset,
+  type SyntheticPresetName,
+} from '@sgfd/data';
 import { backboneData, createBackbone, disposeFeatures, featureTensors } from '@sgfd/models';
 import { createRng, currentBackend, initBackend } from '@sgfd/tensor';
 import { numpyPython } from './numpy-env';
@@ -59,15 +65,26 @@ function runConfig(input: RunConfigInput, epochs: number) {
 
 type Reference = { epochMs: number; stepMs: number; numpy: string } | string;
 
-function numpyReference(python: string, dataset: LoadedDataset, batch: number, env: Record<string, string> = {}): Promise<Reference> {
+function numpyReference(
+  python: string,
+  dataset: LoadedDataset,
+  batch: number,
+  env: Record<string, string> = {},
+): Promise<Reference> {
   const args = [
     REFERENCE,
-    '--users', String(dataset.nUsers),
-    '--items', String(dataset.nItems),
-    '--train', String(dataset.splits.train.users.length),
-    '--image-dim', String(dataset.features.image?.dim ?? 0),
-    '--text-dim', String(dataset.features.text?.dim ?? 0),
-    '--batch', String(batch),
+    '--users',
+    String(dataset.nUsers),
+    '--items',
+    String(dataset.nItems),
+    '--train',
+    String(dataset.splits.train.users.length),
+    '--image-dim',
+    String(dataset.features.image?.dim ?? 0),
+    '--text-dim',
+    String(dataset.features.text?.dim ?? 0),
+    '--batch',
+    String(batch),
   ];
   return new Promise((resolve) => {
     execFile(python, args, { maxBuffer: 1 << 20, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
@@ -109,8 +126,14 @@ async function measureEngine(snapshotDir: string, options: Options): Promise<Eng
   await initBackend({ log: () => undefined });
   const dataset = await loadSnapshot(snapshotDir);
   const rows: [string, number][] = [];
-  const progress = (label: string, ms: number) => console.error(`  ${currentBackend()} ${label}: ${fmt(ms)} ms per epoch`);
-  const train = async (label: string, input: RunConfigInput, teacher: TeacherOutputs | null = null, epochs = options.epochs) => {
+  const progress = (label: string, ms: number) =>
+    console.error(`  ${currentBackend()} ${label}: ${fmt(ms)} ms per epoch`);
+  const train = async (
+    label: string,
+    input: RunConfigInput,
+    teacher: TeacherOutputs | null = null,
+    epochs = options.epochs,
+  ) => {
     const result = await trainStudent(dataset, runConfig(input, epochs), teacher);
     rows.push([label, bestEpochMs(result.history)]);
     progress(label, rows[rows.length - 1][1]);
@@ -119,22 +142,28 @@ async function measureEngine(snapshotDir: string, options: Options): Promise<Eng
   if (options.only.has('two-stage')) {
     let teacherEpochMs = Infinity;
     let last = 0;
-    const teacher = await pretrainTeacher(dataset, runConfig({ backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, options.epochs), {
-      onProgress: (e) => {
-        if (e.type !== 'epoch') return;
-        teacherEpochMs = Math.min(teacherEpochMs, e.elapsedMs - last);
-        last = e.elapsedMs;
+    const teacher = await pretrainTeacher(
+      dataset,
+      runConfig({ backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, options.epochs),
+      {
+        onProgress: (e) => {
+          if (e.type !== 'epoch') return;
+          teacherEpochMs = Math.min(teacherEpochMs, e.elapsedMs - last);
+          last = e.elapsedMs;
+        },
       },
-    });
+    );
     rows.push(['sgfd teacher (two-stage, step 1)', teacherEpochMs]);
     progress('teacher', teacherEpochMs);
     await train('vbpr + sgfd two-stage (student)', { backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, teacher);
   }
   // Joint runs the 4096 -> 1024 teacher tower in every step: two epochs (one measured) are enough.
-  if (options.only.has('joint')) await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } }, null, 2);
+  if (options.only.has('joint'))
+    await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } }, null, 2);
   if (options.only.has('bm3')) await train('bm3', { backbone: 'bm3', sgfd: { mode: 'off' } });
   const evals: Record<string, number> = {};
-  if (options.only.has('eval')) for (const backbone of ['vbpr', 'bm3']) evals[backbone] = evalSeconds(dataset, backbone);
+  if (options.only.has('eval'))
+    for (const backbone of ['vbpr', 'bm3']) evals[backbone] = evalSeconds(dataset, backbone);
   return { backend: currentBackend(), rows, evals };
 }
 
@@ -172,7 +201,8 @@ export async function run(args: string[]): Promise<void> {
     );
 
     // The reference runs before and after the engines (best of both), and once on one BLAS thread.
-    const reference = (env: Record<string, string> = {}) => (typeof python === 'string' ? numpyReference(python, dataset, batch, env) : Promise.resolve(python.notice));
+    const reference = (env: Record<string, string> = {}) =>
+      typeof python === 'string' ? numpyReference(python, dataset, batch, env) : Promise.resolve(python.notice);
     const references: Reference[] = [await reference()];
     const describe = (r: Reference) => (typeof r === 'string' ? r : `${fmt(r.epochMs)} ms per epoch`);
     console.error(`  numpy reference: ${describe(references[0])}`);
@@ -188,31 +218,59 @@ export async function run(args: string[]): Promise<void> {
     const measured = references.filter((r): r is Exclude<Reference, string> => typeof r !== 'string');
     const numpyMs = measured.length ? Math.min(...measured.map((r) => r.epochMs)) : null;
     const vbpr = native.rows[0][1];
-    console.log(`\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation; joint: 1 epoch); engines: ${native.backend}, ${wasm.backend}`);
-    console.log(`| run | ${native.backend} ms | ${wasm.backend} ms | ${wasm.backend} / ${native.backend} | ${native.backend} x vbpr | ${native.backend} x numpy vbpr |`);
+    console.log(
+      `\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation; joint: 1 epoch); engines: ${native.backend}, ${wasm.backend}`,
+    );
+    console.log(
+      `| run | ${native.backend} ms | ${wasm.backend} ms | ${wasm.backend} / ${native.backend} | ${native.backend} x vbpr | ${native.backend} x numpy vbpr |`,
+    );
     console.log('|---|---:|---:|---:|---:|---:|');
     if (numpyMs !== null) {
-      console.log(`| numpy reference VBPR (numpy ${measured[0].numpy}, OpenBLAS default threads) | ${fmt(numpyMs)} | | | ${fmt(numpyMs / vbpr)} | 1 |`);
-      if (typeof singleThread !== 'string') console.log(`| numpy reference VBPR, one BLAS thread | ${fmt(singleThread.epochMs)} | | | ${fmt(singleThread.epochMs / vbpr)} | ${fmt(singleThread.epochMs / numpyMs)} |`);
+      console.log(
+        `| numpy reference VBPR (numpy ${measured[0].numpy}, OpenBLAS default threads) | ${fmt(numpyMs)} | | | ${fmt(numpyMs / vbpr)} | 1 |`,
+      );
+      if (typeof singleThread !== 'string')
+        console.log(
+          `| numpy reference VBPR, one BLAS thread | ${fmt(singleThread.epochMs)} | | | ${fmt(singleThread.epochMs / vbpr)} | ${fmt(singleThread.epochMs / numpyMs)} |`,
+        );
     }
     native.rows.forEach(([label, ms], i) => {
       const w = wasm.rows[i][1];
-      console.log(`| ${label} | ${fmt(ms)} | ${fmt(w)} | ${fmt(w / ms)} | ${fmt(ms / vbpr)} | ${numpyMs === null ? 'n/a' : fmt(ms / numpyMs)} |`);
+      console.log(
+        `| ${label} | ${fmt(ms)} | ${fmt(w)} | ${fmt(w / ms)} | ${fmt(ms / vbpr)} | ${numpyMs === null ? 'n/a' : fmt(ms / numpyMs)} |`,
+      );
     });
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     if (numpyMs === null) console.log(`\nnotice: numpy reference skipped: ${references[0] as string}`);
-    else console.log(`\nVBPR epoch / numpy epoch = ${fmt(vbpr / numpyMs)} (target <= ${TARGETS.vbprOverNumpy}): ${verdict(vbpr / numpyMs <= TARGETS.vbprOverNumpy)}`);
+    else
+      console.log(
+        `\nVBPR epoch / numpy epoch = ${fmt(vbpr / numpyMs)} (target <= ${TARGETS.vbprOverNumpy}): ${verdict(vbpr / numpyMs <= TARGETS.vbprOverNumpy)}`,
+      );
     const row = (r: EngineResult, label: string) => r.rows.find(([l]) => l === label)?.[1];
-    const [teacherNative, teacherWasm] = [row(native, 'sgfd teacher (two-stage, step 1)'), row(wasm, 'sgfd teacher (two-stage, step 1)')];
-    if (teacherNative && teacherWasm) console.log(`teacher epoch speed-up over wasm = ${fmt(teacherWasm / teacherNative)} (target >= ${TARGETS.teacherSpeedup}): ${verdict(teacherWasm / teacherNative >= TARGETS.teacherSpeedup)}`);
+    const [teacherNative, teacherWasm] = [
+      row(native, 'sgfd teacher (two-stage, step 1)'),
+      row(wasm, 'sgfd teacher (two-stage, step 1)'),
+    ];
+    if (teacherNative && teacherWasm)
+      console.log(
+        `teacher epoch speed-up over wasm = ${fmt(teacherWasm / teacherNative)} (target >= ${TARGETS.teacherSpeedup}): ${verdict(teacherWasm / teacherNative >= TARGETS.teacherSpeedup)}`,
+      );
     const joint = row(native, 'vbpr + sgfd joint');
-    if (joint) console.log(`joint epoch / VBPR epoch = ${fmt(joint / vbpr)} (target <= ${TARGETS.jointOverVbpr}): ${verdict(joint / vbpr <= TARGETS.jointOverVbpr)}`);
+    if (joint)
+      console.log(
+        `joint epoch / VBPR epoch = ${fmt(joint / vbpr)} (target <= ${TARGETS.jointOverVbpr}): ${verdict(joint / vbpr <= TARGETS.jointOverVbpr)}`,
+      );
 
     if (options.only.has('eval')) {
-      console.log(`\nfull-ranking evaluation of all ${dataset.nUsers} users with validation items (best of 3; item representations included)`);
+      console.log(
+        `\nfull-ranking evaluation of all ${dataset.nUsers} users with validation items (best of 3; item representations included)`,
+      );
       console.log(`| backbone | ${native.backend} s | ${wasm.backend} s | ${wasm.backend} / ${native.backend} |`);
       console.log('|---|---:|---:|---:|');
-      for (const [backbone, seconds] of Object.entries(native.evals)) console.log(`| ${backbone} | ${fmt(seconds)} | ${fmt(wasm.evals[backbone])} | ${fmt(wasm.evals[backbone] / seconds)} |`);
+      for (const [backbone, seconds] of Object.entries(native.evals))
+        console.log(
+          `| ${backbone} | ${fmt(seconds)} | ${fmt(wasm.evals[backbone])} | ${fmt(wasm.evals[backbone] / seconds)} |`,
+        );
     }
     if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, options.epochs);
   } finally {

@@ -55,9 +55,11 @@ describe('withFileLock', () => {
     const lock = join(dir, 'build.lock');
     await writeFile(lock, `${process.pid} ${hostname()}\n`);
     const seen: string[] = [];
-    const error = await withFileLock(lock, async () => 'never', { timeoutMs: 300, pollMs: 20, onWait: (h) => seen.push(h) }).catch(
-      (e: Error) => e,
-    );
+    const error = await withFileLock(lock, async () => 'never', {
+      timeoutMs: 300,
+      pollMs: 20,
+      onWait: (h) => seen.push(h),
+    }).catch((e: Error) => e);
     expect((error as Error).message).toContain('Timed out');
     expect(seen).toEqual([`${process.pid} ${hostname()}`]);
   });

@@ -33,7 +33,11 @@ async function isStale(lockPath: string): Promise<boolean> {
  * same stale lock at once can both proceed: the lock only saves duplicate work, so whatever it guards must
  * stay correct without it (the installer writes to a temp name and renames).
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
   const { pollMs = 250, timeoutMs = 60 * 60_000, onWait } = options;
   const deadline = Date.now() + timeoutMs;
   let waited = false;
@@ -55,7 +59,12 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
     }
     if (!waited) {
       waited = true;
-      onWait?.(await readFile(lockPath, 'utf8').then((s) => s.trim(), () => 'unknown'));
+      onWait?.(
+        await readFile(lockPath, 'utf8').then(
+          (s) => s.trim(),
+          () => 'unknown',
+        ),
+      );
     }
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for lock ${lockPath}`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));

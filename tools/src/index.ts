@@ -1,8 +1,20 @@
-export { TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION, TemporalInstallError, ensureTemporalCli, temporalCliCachePath } from '../temporal/cli-install';
+export {
+  TEMPORAL_CLI_MODULE,
+  TEMPORAL_CLI_VERSION,
+  TemporalInstallError,
+  ensureTemporalCli,
+  temporalCliCachePath,
+} from '../temporal/cli-install';
 export type { InstallOptions, InstallResult } from '../temporal/cli-install';
 export { TemporalServerError, startDevServer, stopProcess, waitForTemporal } from '../temporal/dev-server';
 export type { DevServer, DevServerOptions } from '../temporal/dev-server';
-export { REPO_ROOT, ensureLocalServer, readLocalServerState, runningLocalServer, stopLocalServer } from '../temporal/local-server';
+export {
+  REPO_ROOT,
+  ensureLocalServer,
+  readLocalServerState,
+  runningLocalServer,
+  stopLocalServer,
+} from '../temporal/local-server';
 export type { LocalServerOptions, LocalServerState } from '../temporal/local-server';
 export { withFileLock } from './file-lock';
 export { ensureTensorflowEngine } from '../tensorflow/install';

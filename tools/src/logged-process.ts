@@ -3,7 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** Runs a command with its output appended to a log file (after a `$ command` line); resolves its exit code. */
-export function runToLog(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, cwd?: string): Promise<number> {
+export function runToLog(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  cwd?: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const log = createWriteStream(logFile, { flags: 'a' });
     log.write(`$ ${cmd} ${args.join(' ')}\n`);

@@ -16,8 +16,16 @@ describe('workspace', () => {
   });
 
   it('passes eslint, including the module-boundary rules', () => {
-    const result = spawnSync(bin('eslint'), ['.', '--format', 'json'], { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
-    const files = JSON.parse(result.stdout) as { filePath: string; messages: { ruleId: string | null; message: string; line: number; severity: number }[] }[];
+    const result = spawnSync(bin('eslint'), ['.', '--format', 'json'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    const files = JSON.parse(result.stdout) as {
+      filePath: string;
+      messages: { ruleId: string | null; message: string; line: number; severity: number }[];
+    }[];
     const errors = files.flatMap((f) =>
       f.messages.filter((m) => m.severity === 2).map((m) => `${f.filePath}:${m.line} ${m.ruleId}: ${m.message}`),
     );

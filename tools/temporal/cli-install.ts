@@ -52,7 +52,9 @@ async function build(target: string, env: NodeJS.ProcessEnv, log: (line: string)
   const tempBin = await mkdtemp(join(versionDir, '.build-'));
   const logFile = join(versionDir, 'build.log');
   const pkg = `${TEMPORAL_CLI_MODULE}/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
-  log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with \`go install ${pkg}\` (once per machine; ~5 min cold on 2 cores; log: ${logFile})`);
+  log(
+    `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with \`go install ${pkg}\` (once per machine; ~5 min cold on 2 cores; log: ${logFile})`,
+  );
   try {
     let code: number;
     try {
@@ -67,10 +69,13 @@ async function build(target: string, env: NodeJS.ProcessEnv, log: (line: string)
       throw e;
     }
     if (code !== 0) {
-      throw new TemporalInstallError(`go install ${pkg} failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`);
+      throw new TemporalInstallError(
+        `go install ${pkg} failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`,
+      );
     }
     const built = join(tempBin, 'temporal');
-    if (!(await isExecutable(built))) throw new TemporalInstallError(`go install ${pkg} succeeded but produced no ${built}`);
+    if (!(await isExecutable(built)))
+      throw new TemporalInstallError(`go install ${pkg} succeeded but produced no ${built}`);
     await chmod(built, 0o755);
     await rename(built, target);
   } finally {

@@ -51,7 +51,13 @@ export class TemporalServerError extends Error {
 
 const STDERR_KEEP = 16 * 1024;
 
-export function devServerArgs(o: { ip: string; port: number; uiPort: number; dbFile: string; namespace: string }): string[] {
+export function devServerArgs(o: {
+  ip: string;
+  port: number;
+  uiPort: number;
+  dbFile: string;
+  namespace: string;
+}): string[] {
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--ui-port', String(o.uiPort)];
   args.push('--db-filename', o.dbFile, '--log-level', 'warn', '--log-format', 'json');
   // "default" always exists; others must be created at launch.
@@ -130,7 +136,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
 }
 
-type LaunchOptions = DevServerOptions & Required<Pick<DevServerOptions, 'ip' | 'port' | 'uiPort' | 'dbFile' | 'cliPath'>>;
+type LaunchOptions = DevServerOptions &
+  Required<Pick<DevServerOptions, 'ip' | 'port' | 'uiPort' | 'dbFile' | 'cliPath'>>;
 
 async function launch(options: LaunchOptions): Promise<DevServer> {
   const { ip, port, uiPort, dbFile, cliPath } = options;
@@ -157,7 +164,9 @@ async function launch(options: LaunchOptions): Promise<DevServer> {
   }
   const readOutput = () => (options.detached ? readFileSync(logFile, 'utf8').slice(-STDERR_KEEP) : stderr);
   const exited = new Promise<string>((resolveExit) => {
-    child.once('exit', (code, signal) => resolveExit(`Temporal server exited (${signal ?? `code ${code}`}) during start`));
+    child.once('exit', (code, signal) =>
+      resolveExit(`Temporal server exited (${signal ?? `code ${code}`}) during start`),
+    );
     child.once('error', (e) => resolveExit(`could not run ${cliPath}: ${e.message}`));
   });
   const pid = child.pid;

@@ -51,7 +51,9 @@ export async function runningLocalServer(stateDir = join(REPO_ROOT, '.sgfd')): P
  * Reuses the local server recorded in `<stateDir>/temporal-server.json` or starts one detached from this
  * process (state in `<stateDir>/temporal.db`, log beside it), so it keeps running for later commands.
  */
-export async function ensureLocalServer(options: LocalServerOptions = {}): Promise<LocalServerState & { reused: boolean }> {
+export async function ensureLocalServer(
+  options: LocalServerOptions = {},
+): Promise<LocalServerState & { reused: boolean }> {
   const stateDir = options.stateDir ?? join(REPO_ROOT, '.sgfd');
   const running = await runningLocalServer(stateDir);
   if (running) return { ...running, reused: true };

@@ -43,7 +43,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'start': {
       if (values.foreground) {
-        const server = await startDevServer({ port, uiPort, namespace, dbFile: join(REPO_ROOT, '.sgfd', 'temporal.db') });
+        const server = await startDevServer({
+          port,
+          uiPort,
+          namespace,
+          dbFile: join(REPO_ROOT, '.sgfd', 'temporal.db'),
+        });
         console.log(`Temporal ${server.address} (namespace ${server.namespace}); Web UI ${server.uiUrl}; Ctrl-C stops`);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
@@ -53,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const state = await ensureLocalServer({ port, uiPort, namespace });
-      console.log(`Temporal ${state.address} (namespace ${state.namespace}); Web UI ${state.uiUrl}${state.reused ? ' (already running)' : ''}`);
+      console.log(
+        `Temporal ${state.address} (namespace ${state.namespace}); Web UI ${state.uiUrl}${state.reused ? ' (already running)' : ''}`,
+      );
       return 0;
     }
     case 'stop':

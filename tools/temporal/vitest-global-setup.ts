@@ -38,12 +38,15 @@ export async function setup(project: TestProject): Promise<void> {
   dbFile = join(REPO_ROOT, '.sgfd', `test-temporal-${process.pid}.db`);
   const started = Date.now();
   server = await startDevServer({ dbFile });
-  console.error(`[sgfd] Temporal test server ${server.address} (pid ${server.pid}) up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.error(
+    `[sgfd] Temporal test server ${server.address} (pid ${server.pid}) up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   project.provide('temporalAddress', server.address);
   project.provide('temporalNamespace', server.namespace);
 }
 
 export async function teardown(): Promise<void> {
   await server?.stop();
-  if (dbFile) await Promise.all(['', '-wal', '-shm', '.log'].map((suffix) => rm(`${dbFile}${suffix}`, { force: true })));
+  if (dbFile)
+    await Promise.all(['', '-wal', '-shm', '.log'].map((suffix) => rm(`${dbFile}${suffix}`, { force: true })));
 }

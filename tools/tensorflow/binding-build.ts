@@ -13,7 +13,9 @@ export async function tfjsNodePackageDir(): Promise<string> {
   const pkgJson = require.resolve('@tensorflow/tfjs-node/package.json');
   const { version } = JSON.parse(await readFile(pkgJson, 'utf8')) as { version: string };
   if (version !== TFJS_NODE_VERSION) {
-    throw new TensorflowEngineError(`@tensorflow/tfjs-node ${version} is installed, but the engine is pinned to ${TFJS_NODE_VERSION}`);
+    throw new TensorflowEngineError(
+      `@tensorflow/tfjs-node ${version} is installed, but the engine is pinned to ${TFJS_NODE_VERSION}`,
+    );
   }
   return dirname(pkgJson);
 }

@@ -32,7 +32,14 @@ export const ENGINE_SOURCES: Record<EngineVariant, EngineSource> = {
 };
 
 /** pip's options that select the pinned wheel on any host Python (the tag above, no dependencies). */
-export const PIP_WHEEL_OPTIONS = ['--no-deps', '--only-binary=:all:', '--python-version', '3.11', '--platform', 'manylinux_2_17_x86_64'];
+export const PIP_WHEEL_OPTIONS = [
+  '--no-deps',
+  '--only-binary=:all:',
+  '--python-version',
+  '3.11',
+  '--platform',
+  'manylinux_2_17_x86_64',
+];
 
 /** What the binding build needs from the wheel: the two libraries and the header trees its includes reach. */
 export const WHEEL_LIBRARIES = ['tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2'];

@@ -21,7 +21,12 @@ describe('the native engine installer', () => {
     const dir = cachedEngineDir('cpu');
     const info = readEngineInfo(dir);
     const { requirement, file, sha256 } = ENGINE_SOURCES.cpu;
-    expect(info).toMatchObject({ variant: 'cpu', tensorflowVersion: '2.18.0', tfjsNodeVersion: '4.22.0', source: { package: requirement, file, sha256 } });
+    expect(info).toMatchObject({
+      variant: 'cpu',
+      tensorflowVersion: '2.18.0',
+      tfjsNodeVersion: '4.22.0',
+      source: { package: requirement, file, sha256 },
+    });
     expect(bindingPathIn(dir)).toMatch(/lib\/napi-v8\/tfjs_binding\.node$/);
   });
 
@@ -33,10 +38,15 @@ describe('the native engine installer', () => {
     await writeFile(engineInfoPathIn(dir), '{}');
     expect(await ensureTensorflowEngine({ env, log: () => undefined })).toMatchObject({ dir, source: 'cache' });
     const own = join(root, 'own');
-    await expect(ensureTensorflowEngine({ env: { ...env, SGFD_TENSORFLOW_DIR: own } })).rejects.toThrow(`SGFD_TENSORFLOW_DIR=${own} has no binding at ${bindingPathIn(own)}`);
+    await expect(ensureTensorflowEngine({ env: { ...env, SGFD_TENSORFLOW_DIR: own } })).rejects.toThrow(
+      `SGFD_TENSORFLOW_DIR=${own} has no binding at ${bindingPathIn(own)}`,
+    );
     await mkdir(join(own, 'lib', 'napi-v8'), { recursive: true });
     await writeFile(bindingPathIn(own), 'binding');
-    expect(await ensureTensorflowEngine({ env: { ...env, SGFD_TENSORFLOW_DIR: own } })).toMatchObject({ dir: own, source: 'env' });
+    expect(await ensureTensorflowEngine({ env: { ...env, SGFD_TENSORFLOW_DIR: own } })).toMatchObject({
+      dir: own,
+      source: 'env',
+    });
   });
 
   it('rejects a wheel whose sha256 is not the pinned one, naming the file and both checksums', async () => {
@@ -49,15 +59,22 @@ describe('the native engine installer', () => {
 
   it('a failed build leaves nothing under the engine name, no temp directory and no lock', async () => {
     const env = { ...process.env, XDG_CACHE_HOME: root, PATH: '/nonexistent' };
-    await expect(ensureTensorflowEngine({ env, log: () => undefined })).rejects.toThrow(/needs `python3`, which is not on PATH/);
-    expect((await readdir(join(root, 'sgfd', 'tensorflow', '2.18.0'))).filter((f) => !f.endsWith('.build.log'))).toEqual([]);
+    await expect(ensureTensorflowEngine({ env, log: () => undefined })).rejects.toThrow(
+      /needs `python3`, which is not on PATH/,
+    );
+    expect(
+      (await readdir(join(root, 'sgfd', 'tensorflow', '2.18.0'))).filter((f) => !f.endsWith('.build.log')),
+    ).toEqual([]);
   });
 });
 
 describe('prepareTensorflowEngine', () => {
   it('never throws: a failed build is one log line, and the backend then falls back', async () => {
     const lines: string[] = [];
-    await prepareTensorflowEngine({ env: { ...process.env, XDG_CACHE_HOME: root, PATH: '/nonexistent', SGFD_BACKEND: '' }, log: (l) => lines.push(l) });
+    await prepareTensorflowEngine({
+      env: { ...process.env, XDG_CACHE_HOME: root, PATH: '/nonexistent', SGFD_BACKEND: '' },
+      log: (l) => lines.push(l),
+    });
     expect(lines.filter((l) => !l.startsWith('building'))).toEqual([
       'native TensorFlow (cpu) is not available, so tensors run on a fallback backend: pip download tensorflow-cpu==2.18.0 needs `python3`, which is not on PATH',
     ]);

@@ -13,9 +13,14 @@ async function main(): Promise<number> {
   if (command === 'status') {
     for (const v of ['cpu', 'gpu'] as const) {
       const info = readEngineInfo(cachedEngineDir(v));
-      console.log(info ? `${v}: TensorFlow ${info.tensorflowVersion} from ${info.source.package}, built ${info.builtAt} in ${info.buildSeconds.toFixed(0)} s (${cachedEngineDir(v)})` : `${v}: not built`);
+      console.log(
+        info
+          ? `${v}: TensorFlow ${info.tensorflowVersion} from ${info.source.package}, built ${info.builtAt} in ${info.buildSeconds.toFixed(0)} s (${cachedEngineDir(v)})`
+          : `${v}: not built`,
+      );
     }
-    if (process.env['SGFD_TENSORFLOW_DIR']) console.log(`SGFD_TENSORFLOW_DIR=${process.env['SGFD_TENSORFLOW_DIR']} (used instead of the cache)`);
+    if (process.env['SGFD_TENSORFLOW_DIR'])
+      console.log(`SGFD_TENSORFLOW_DIR=${process.env['SGFD_TENSORFLOW_DIR']} (used instead of the cache)`);
     return 0;
   }
   console.error('usage: node --import tsx tools/tensorflow/engine.ts ensure [--gpu] | status');

@@ -36,7 +36,10 @@ const isComplete = (dir: string) => existsSync(bindingPathIn(dir)) && existsSync
 /** Loads the binding in a child process (a broken library must not take the caller down) and asks TF its version. */
 function checkLoads(engineDir: string, env: NodeJS.ProcessEnv): void {
   const probe = `const b = require(${JSON.stringify(bindingPathIn(engineDir))}); process.stdout.write(String(b.TF_Version));`;
-  const result = spawnSync(process.execPath, ['-e', probe], { env: { ...env, TF_CPP_MIN_LOG_LEVEL: '2' }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['-e', probe], {
+    env: { ...env, TF_CPP_MIN_LOG_LEVEL: '2' },
+    encoding: 'utf8',
+  });
   if (result.status !== 0 || result.stdout !== TENSORFLOW_VERSION) {
     throw new TensorflowEngineError(
       `the built binding does not load (exit ${result.status}, TF_Version ${JSON.stringify(result.stdout)}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`,
@@ -44,18 +47,26 @@ function checkLoads(engineDir: string, env: NodeJS.ProcessEnv): void {
   }
 }
 
-async function build(variant: EngineVariant, target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<number> {
+async function build(
+  variant: EngineVariant,
+  target: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<number> {
   const started = Date.now();
   const versionDir = dirname(target);
   const logFile = `${target}.build.log`;
   await rm(logFile, { force: true });
   // We hold the lock: any temp dir left here is from a build that was killed.
   for (const entry of await readdir(versionDir)) {
-    if (entry.startsWith(`.build-${basename(target)}-`)) await rm(join(versionDir, entry), { recursive: true, force: true });
+    if (entry.startsWith(`.build-${basename(target)}-`))
+      await rm(join(versionDir, entry), { recursive: true, force: true });
   }
   const tmp = await mkdtemp(join(versionDir, `.build-${basename(target)}-`));
   const source = ENGINE_SOURCES[variant];
-  log(`building native TensorFlow ${TENSORFLOW_VERSION} (${variant}) for tfjs-node ${TFJS_NODE_VERSION} from ${source.requirement} (once per machine; log: ${logFile})`);
+  log(
+    `building native TensorFlow ${TENSORFLOW_VERSION} (${variant}) for tfjs-node ${TFJS_NODE_VERSION} from ${source.requirement} (once per machine; log: ${logFile})`,
+  );
   try {
     const wheel = await downloadWheel(source, join(tmp, 'download'), env, logFile);
     const engineDir = join(tmp, 'engine');
@@ -66,7 +77,8 @@ async function build(variant: EngineVariant, target: string, env: NodeJS.Process
     await buildBinding(engineDir, env, logFile);
     checkLoads(engineDir, env);
     // Only the binding and the libraries are needed at run time.
-    for (const scratch of ['build', 'binding', 'binding.gyp', join('deps', 'include')]) await rm(join(engineDir, scratch), { recursive: true, force: true });
+    for (const scratch of ['build', 'binding', 'binding.gyp', join('deps', 'include')])
+      await rm(join(engineDir, scratch), { recursive: true, force: true });
     const buildSeconds = (Date.now() - started) / 1000;
     const info: EngineInfo = {
       variant,
@@ -97,7 +109,8 @@ export async function ensureTensorflowEngine(options: EngineInstallOptions = {})
 
   const own = env['SGFD_TENSORFLOW_DIR'];
   if (own) {
-    if (!existsSync(bindingPathIn(own))) throw new TensorflowEngineError(`SGFD_TENSORFLOW_DIR=${own} has no binding at ${bindingPathIn(own)}`);
+    if (!existsSync(bindingPathIn(own)))
+      throw new TensorflowEngineError(`SGFD_TENSORFLOW_DIR=${own} has no binding at ${bindingPathIn(own)}`);
     return { dir: own, variant, source: 'env', seconds: seconds() };
   }
   const target = cachedEngineDir(variant, env);

@@ -12,7 +12,9 @@ export function wantedVariants(env: NodeJS.ProcessEnv): EngineVariant[] {
  * reuses the cache afterwards. Never throws: a failure is one log line, and initBackend then falls back
  * to wasm. Nothing is built when SGFD_BACKEND asks for wasm or cpu, or SGFD_TENSORFLOW_DIR names a build.
  */
-export async function prepareTensorflowEngine(options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): Promise<void> {
+export async function prepareTensorflowEngine(
+  options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
+): Promise<void> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => console.error(`[sgfd] ${line}`));
   const forced = env['SGFD_BACKEND'];
@@ -21,7 +23,9 @@ export async function prepareTensorflowEngine(options: { env?: NodeJS.ProcessEnv
     try {
       await ensureTensorflowEngine({ variant, env, log });
     } catch (error) {
-      log(`native TensorFlow (${variant}) is not available, so tensors run on a fallback backend: ${(error as Error).message.split('\n')[0]}`);
+      log(
+        `native TensorFlow (${variant}) is not available, so tensors run on a fallback backend: ${(error as Error).message.split('\n')[0]}`,
+      );
     }
   }
 }

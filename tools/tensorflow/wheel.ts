@@ -3,7 +3,13 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runToLog, tail } from '../src/logged-process';
-import { PIP_WHEEL_OPTIONS, WHEEL_HEADER_PREFIX, WHEEL_HEADER_TREES, WHEEL_LIBRARIES, type EngineSource } from './engine-sources';
+import {
+  PIP_WHEEL_OPTIONS,
+  WHEEL_HEADER_PREFIX,
+  WHEEL_HEADER_TREES,
+  WHEEL_LIBRARIES,
+  type EngineSource,
+} from './engine-sources';
 
 export class TensorflowEngineError extends Error {
   override readonly name = 'TensorflowEngineError';
@@ -16,23 +22,44 @@ export async function sha256OfFile(file: string): Promise<string> {
 }
 
 /** Runs a build step with its output in the log; a missing command or a failure is a TensorflowEngineError naming the step. */
-export async function runLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, what: string): Promise<void> {
+export async function runLogged(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  what: string,
+): Promise<void> {
   let code: number;
   try {
     code = await runToLog(cmd, args, env, logFile);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TensorflowEngineError(`${what} needs \`${cmd}\`, which is not on PATH`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new TensorflowEngineError(`${what} needs \`${cmd}\`, which is not on PATH`);
     throw e;
   }
-  if (code !== 0) throw new TensorflowEngineError(`${what} failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`);
+  if (code !== 0)
+    throw new TensorflowEngineError(`${what} failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`);
 }
 
 /** Downloads the pinned wheel with pip (its configured index) into `dir` and checks its sha256. */
-export async function downloadWheel(source: EngineSource, dir: string, env: NodeJS.ProcessEnv, logFile: string): Promise<string> {
-  await runLogged('python3', ['-m', 'pip', 'download', source.requirement, ...PIP_WHEEL_OPTIONS, '--dest', dir, '--disable-pip-version-check'], env, logFile, `pip download ${source.requirement}`);
+export async function downloadWheel(
+  source: EngineSource,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<string> {
+  await runLogged(
+    'python3',
+    ['-m', 'pip', 'download', source.requirement, ...PIP_WHEEL_OPTIONS, '--dest', dir, '--disable-pip-version-check'],
+    env,
+    logFile,
+    `pip download ${source.requirement}`,
+  );
   const files = await readdir(dir);
   if (!files.includes(source.file)) {
-    throw new TensorflowEngineError(`pip download ${source.requirement} gave ${files.join(', ') || 'nothing'}, expected ${source.file}`);
+    throw new TensorflowEngineError(
+      `pip download ${source.requirement} gave ${files.join(', ') || 'nothing'}, expected ${source.file}`,
+    );
   }
   const wheel = join(dir, source.file);
   await verifyWheel(wheel, source);
@@ -43,7 +70,9 @@ export async function downloadWheel(source: EngineSource, dir: string, env: Node
 export async function verifyWheel(wheel: string, source: EngineSource): Promise<void> {
   const sha256 = await sha256OfFile(wheel);
   if (sha256 !== source.sha256) {
-    throw new TensorflowEngineError(`${wheel} has sha256 ${sha256}, expected ${source.sha256} (pinned in tools/tensorflow/engine-sources.ts)`);
+    throw new TensorflowEngineError(
+      `${wheel} has sha256 ${sha256}, expected ${source.sha256} (pinned in tools/tensorflow/engine-sources.ts)`,
+    );
   }
 }
 
@@ -68,13 +97,27 @@ with zipfile.ZipFile(wheel) as z:
 `;
 
 /** Extracts the two libraries into `libDir` and the C API's header trees into `includeDir`. */
-export async function extractWheel(wheel: string, libDir: string, includeDir: string, env: NodeJS.ProcessEnv, logFile: string): Promise<void> {
+export async function extractWheel(
+  wheel: string,
+  libDir: string,
+  includeDir: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<void> {
   await runLogged(
     'python3',
-    ['-c', EXTRACT, wheel, libDir, includeDir, WHEEL_LIBRARIES.join(','), WHEEL_HEADER_PREFIX, WHEEL_HEADER_TREES.join(',')],
+    [
+      '-c',
+      EXTRACT,
+      wheel,
+      libDir,
+      includeDir,
+      WHEEL_LIBRARIES.join(','),
+      WHEEL_HEADER_PREFIX,
+      WHEEL_HEADER_TREES.join(','),
+    ],
     env,
     logFile,
     `extracting ${wheel}`,
   );
 }
-

@@ -13,7 +13,12 @@ import {
   type SuiteProgress,
   type SuiteSpecInput,
 } from '@sgfd/contracts';
-import { bundleWorkflows, recordHistoryIfAsked, temporalTestContext, type TemporalTestContext } from './test-support/temporal';
+import {
+  bundleWorkflows,
+  recordHistoryIfAsked,
+  temporalTestContext,
+  type TemporalTestContext,
+} from './test-support/temporal';
 
 // The suite workflow on the real server with NO activity workers: its cells (real trainPipeline children)
 // wait in their ingest stage, so the test decides when a cell ends, by terminating its child workflow, and
@@ -36,7 +41,8 @@ async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout
   for (;;) {
     const value = await read();
     if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -53,14 +59,21 @@ describe('experimentSuite on the real Temporal server', () => {
   });
 
   const start = (input: ExperimentSuiteInput) =>
-    temporal.client.workflow.start(EXPERIMENT_SUITE_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: input.suiteId, args: [input] });
+    temporal.client.workflow.start(EXPERIMENT_SUITE_WORKFLOW, {
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      workflowId: input.suiteId,
+      args: [input],
+    });
 
   it('fails a bad suite spec at once, non-retryable, naming the field, before any cell starts', async () => {
     const suiteId = `suite-${randomUUID()}`;
     const bad = { ...spec(), seeds: [1, -1] } as ExperimentSuiteInput['spec'];
     const { error, history } = await temporal.withWorker(async () => {
       const handle = await start({ suiteId, spec: bad, codeVersion: 'test' });
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       return { error, history: await handle.fetchHistory() };
     });
     expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -87,7 +100,13 @@ describe('experimentSuite on the real Temporal server', () => {
       // The child is a real trainPipeline waiting in its ingest stage (no ingest worker in this namespace).
       // A cell counts as running once its start is commanded, a moment before the server has the child.
       const describeCell = (seed: number) => () =>
-        temporal.client.workflow.getHandle(cellId(seed)).describe().then((d) => d.type, () => undefined);
+        temporal.client.workflow
+          .getHandle(cellId(seed))
+          .describe()
+          .then(
+            (d) => d.type,
+            () => undefined,
+          );
       expect(await waitFor(describeCell(1), (type) => type !== undefined)).toBe('trainPipeline');
       expect(await waitFor(describeCell(2), (type) => type !== undefined)).toBe('trainPipeline');
       await expect(temporal.client.workflow.getHandle(cellId(3)).describe()).rejects.toThrow();
@@ -117,12 +136,20 @@ describe('experimentSuite on the real Temporal server', () => {
     const suiteId = `suite-${randomUUID()}`;
     await temporal.withWorker(async () => {
       const handle = await start({ suiteId, spec: spec({ seeds: [1, 2, 3] }), codeVersion: 'test' });
-      await waitFor(() => handle.query<SuiteProgress>(SUITE_PROGRESS_QUERY), (p) => p.running.length === 2);
+      await waitFor(
+        () => handle.query<SuiteProgress>(SUITE_PROGRESS_QUERY),
+        (p) => p.running.length === 2,
+      );
       await handle.cancel();
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
       for (const seed of [1, 2]) {
-        const child = await temporal.client.workflow.getHandle(suiteCellWorkflowId(suiteId, `tiny/vbpr/off/h0/s${seed}`)).describe();
+        const child = await temporal.client.workflow
+          .getHandle(suiteCellWorkflowId(suiteId, `tiny/vbpr/off/h0/s${seed}`))
+          .describe();
         expect(child.status.name).toBe('CANCELLED');
       }
       expect((await handle.query<SuiteProgress>(SUITE_PROGRESS_QUERY)).phase).toBe('cancelled');

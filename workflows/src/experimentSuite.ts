@@ -43,7 +43,10 @@ const now = () => new Date().toISOString();
 function validSpec(input: ExperimentSuiteInput): { spec: SuiteSpec; cells: SuiteCell[] } {
   for (const field of ['suiteId', 'codeVersion'] as const) {
     if (typeof input[field] !== 'string' || input[field].length === 0) {
-      throw ApplicationFailure.nonRetryable(`Invalid suite input: field '${field}' must be a non-empty string`, 'ConfigError');
+      throw ApplicationFailure.nonRetryable(
+        `Invalid suite input: field '${field}' must be a non-empty string`,
+        'ConfigError',
+      );
     }
   }
   try {
@@ -108,7 +111,11 @@ export async function experimentSuite(input: ExperimentSuiteInput): Promise<Expe
       };
       running.add(cell.id);
       try {
-        const summary = await executeChild(trainPipeline, { workflowId, taskQueue: WORKFLOW_TASK_QUEUE, args: [pipelineInput] });
+        const summary = await executeChild(trainPipeline, {
+          workflowId,
+          taskQueue: WORKFLOW_TASK_QUEUE,
+          args: [pipelineInput],
+        });
         outcomes.set(cell.id, {
           cellId: cell.id,
           workflowId,
@@ -157,9 +164,16 @@ export async function experimentSuite(input: ExperimentSuiteInput): Promise<Expe
     }
 
     phase = 'reporting';
-    const { writeSuiteReport } = proxyActivities<SuiteReportActivities>(stageActivityOptions('eval', input.timeouts?.eval));
+    const { writeSuiteReport } = proxyActivities<SuiteReportActivities>(
+      stageActivityOptions('eval', input.timeouts?.eval),
+    );
     const ordered = cells.map((c) => outcomes.get(c.id)!);
-    const report = await writeSuiteReport({ suiteId: input.suiteId, spec, outcomes: ordered, codeVersion: input.codeVersion });
+    const report = await writeSuiteReport({
+      suiteId: input.suiteId,
+      spec,
+      outcomes: ordered,
+      codeVersion: input.codeVersion,
+    });
     phase = 'done';
     const failed = failures();
     return {

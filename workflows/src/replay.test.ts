@@ -25,7 +25,9 @@ describe('replay of recorded trainPipeline histories', () => {
 
   it('the recorded pipeline ran the four stages in order on their own task queues', async () => {
     const history = await readHistory('full-pipeline-two-stage.binpb');
-    const scheduled = history.events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    const scheduled = history.events.flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
+    );
     expect(scheduled.map((a) => [a.activityType?.name, a.taskQueue?.name])).toEqual([
       ['ingestDataset', 'sgfd-ingest'],
       ['pretrainTeacher', 'sgfd-teacher'],
@@ -47,7 +49,11 @@ describe('replay of recorded trainPipeline histories', () => {
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
     expect(scheduled?.activityTaskScheduledEventAttributes?.activityType?.name).toBe('ingestDataset');
     scheduled!.activityTaskScheduledEventAttributes!.activityType!.name = 'distillStudent';
-    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(DeterminismViolationError);
-    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(/Nondeterminism|ActivityType|distillStudent/i);
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(
+      DeterminismViolationError,
+    );
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(
+      /Nondeterminism|ActivityType|distillStudent/i,
+    );
   });
 });

@@ -12,7 +12,12 @@ import {
   type RetrainProgress,
   type ScheduledRetrainInput,
 } from '@sgfd/contracts';
-import { bundleWorkflows, recordHistoryIfAsked, temporalTestContext, type TemporalTestContext } from './test-support/temporal';
+import {
+  bundleWorkflows,
+  recordHistoryIfAsked,
+  temporalTestContext,
+  type TemporalTestContext,
+} from './test-support/temporal';
 
 // What scheduledRetrain decides on its own, on the real server with no activity workers. The decisions
 // (no-op, promoted, kept) with the real activities are tested through `sgfd schedule` in apps/cli.
@@ -37,14 +42,21 @@ describe('scheduledRetrain on the real Temporal server', () => {
   });
 
   const start = (i: ScheduledRetrainInput) =>
-    temporal.client.workflow.start(SCHEDULED_RETRAIN_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: `retrain-${randomUUID()}`, args: [i] });
+    temporal.client.workflow.start(SCHEDULED_RETRAIN_WORKFLOW, {
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      workflowId: `retrain-${randomUUID()}`,
+      args: [i],
+    });
 
   it('fails a bad config at once, non-retryable, naming the field, before ingesting', async () => {
     const bad = input();
     bad.config = { ...bad.config, training: { ...bad.config.training, epochs: 0 } };
     const { error, history } = await temporal.withWorker(async () => {
       const handle = await start(bad);
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       return { error, history: await handle.fetchHistory() };
     });
     const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
@@ -65,9 +77,15 @@ describe('scheduledRetrain on the real Temporal server', () => {
       }
       expect(progress).toEqual({ scheduleId: 'nightly', step: 'ingest', trainWorkflowId: null, outcome: null });
       const history = await handle.fetchHistory();
-      expect(history.events!.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes?.activityType?.name).toBe('ingestDataset');
+      expect(
+        history.events!.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes
+          ?.activityType?.name,
+      ).toBe('ingestDataset');
       await handle.cancel();
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
       expect((await handle.query<RetrainProgress>(RETRAIN_PROGRESS_QUERY)).step).toBe('cancelled');
       await recordHistoryIfAsked(handle, 'retrain-cancelled-during-ingest');

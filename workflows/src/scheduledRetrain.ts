@@ -3,7 +3,16 @@
 // ends; otherwise it trains and evaluates (a trainPipeline child), re-scores the champion on the NEW
 // snapshot's validation split, and the challenger becomes champion only if it scores higher there.
 // Deterministic workflow code: imports only @sgfd/contracts and @temporalio/workflow.
-import { ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   DatasetSpecSchema,
   RETRAIN_PROGRESS_QUERY,
@@ -31,7 +40,10 @@ const short = (id: string) => id.slice(0, 12);
 function validate(input: ScheduledRetrainInput): ScheduledRetrainInput {
   for (const field of ['scheduleId', 'codeVersion'] as const) {
     if (typeof input[field] !== 'string' || input[field].length === 0) {
-      throw ApplicationFailure.nonRetryable(`Invalid retrain input: field '${field}' must be a non-empty string`, 'ConfigError');
+      throw ApplicationFailure.nonRetryable(
+        `Invalid retrain input: field '${field}' must be a non-empty string`,
+        'ConfigError',
+      );
     }
   }
   try {
@@ -48,20 +60,34 @@ function validate(input: ScheduledRetrainInput): ScheduledRetrainInput {
 
 export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise<ChampionDecision> {
   const workflowId = workflowInfo().workflowId;
-  const progress: RetrainProgress = { scheduleId: rawInput.scheduleId, step: 'ingest', trainWorkflowId: null, outcome: null };
+  const progress: RetrainProgress = {
+    scheduleId: rawInput.scheduleId,
+    step: 'ingest',
+    trainWorkflowId: null,
+    outcome: null,
+  };
   setHandler(retrainProgressQuery, () => progress);
   try {
     const input = validate(rawInput);
     const { scheduleId, config, codeVersion } = input;
     const metric = input.metric ?? DEFAULT_RETRAIN_METRIC;
     const { ingestDataset } = proxyActivities<IngestActivities>(stageActivityOptions('ingest', input.timeouts?.ingest));
-    const { readChampion, scoreChampion, recordDecision } = proxyActivities<ChampionActivities>(stageActivityOptions('eval', input.timeouts?.eval));
+    const { readChampion, scoreChampion, recordDecision } = proxyActivities<ChampionActivities>(
+      stageActivityOptions('eval', input.timeouts?.eval),
+    );
 
     const ingest = await ingestDataset({ runId: workflowId, dataset: input.dataset, codeVersion });
     progress.step = 'compare';
     const { latest, configKey } = await readChampion({ scheduleId, config, codeVersion });
     const champion = latest?.champion ?? null;
-    const base = { scheduleId, seq: (latest?.seq ?? 0) + 1, workflowId, datasetId: ingest.datasetId, configKey, metric };
+    const base = {
+      scheduleId,
+      seq: (latest?.seq ?? 0) + 1,
+      workflowId,
+      datasetId: ingest.datasetId,
+      configKey,
+      metric,
+    };
 
     const record = async (decision: ChampionDecision): Promise<ChampionDecision> => {
       progress.step = 'record';
@@ -71,8 +97,10 @@ export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise
       return decision;
     };
 
-    const sameAsChampion = champion !== null && champion.datasetId === ingest.datasetId && champion.configKey === configKey;
-    const alreadyDecided = latest?.challenger != null && latest.datasetId === ingest.datasetId && latest.configKey === configKey;
+    const sameAsChampion =
+      champion !== null && champion.datasetId === ingest.datasetId && champion.configKey === configKey;
+    const alreadyDecided =
+      latest?.challenger != null && latest.datasetId === ingest.datasetId && latest.configKey === configKey;
     if (sameAsChampion || alreadyDecided) {
       return record({
         ...base,
@@ -92,7 +120,9 @@ export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise
     const summary = await executeChild(trainPipeline, {
       workflowId: progress.trainWorkflowId,
       taskQueue: WORKFLOW_TASK_QUEUE,
-      args: [{ runId: progress.trainWorkflowId, dataset: input.dataset, config, codeVersion, timeouts: input.timeouts }],
+      args: [
+        { runId: progress.trainWorkflowId, dataset: input.dataset, config, codeVersion, timeouts: input.timeouts },
+      ],
     });
     if (summary.datasetId !== ingest.datasetId) {
       throw ApplicationFailure.nonRetryable(
@@ -102,7 +132,10 @@ export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise
     }
     const challengerValid = summary.valid[metric];
     if (challengerValid === undefined) {
-      throw ApplicationFailure.nonRetryable(`Metric '${metric}' is not among the validation metrics (${Object.keys(summary.valid).join(', ')})`, 'ConfigError');
+      throw ApplicationFailure.nonRetryable(
+        `Metric '${metric}' is not among the validation metrics (${Object.keys(summary.valid).join(', ')})`,
+        'ConfigError',
+      );
     }
 
     let championScore: number | null = null;
@@ -125,7 +158,11 @@ export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise
     let promote: boolean;
     let reason: string;
     if (!champion) [promote, reason] = [true, `first model: challenger ${challengerValid.toFixed(4)} on ${on}`];
-    else if (championScore === null) [promote, reason] = [true, `the champion cannot score the new snapshot (${unscorable}); challenger ${challengerValid.toFixed(4)} on ${on}`];
+    else if (championScore === null)
+      [promote, reason] = [
+        true,
+        `the champion cannot score the new snapshot (${unscorable}); challenger ${challengerValid.toFixed(4)} on ${on}`,
+      ];
     else {
       promote = challengerValid > championScore;
       reason = `challenger ${challengerValid.toFixed(4)} ${promote ? '>' : '<='} champion ${championScore.toFixed(4)} on ${on}`;
@@ -145,7 +182,15 @@ export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise
           since: decidedAt,
         }
       : champion;
-    return await record({ ...base, decidedAt, outcome: promote ? 'promoted' : 'kept', reason, challenger, championScore, champion: newChampion });
+    return await record({
+      ...base,
+      decidedAt,
+      outcome: promote ? 'promoted' : 'kept',
+      reason,
+      challenger,
+      championScore,
+      champion: newChampion,
+    });
   } catch (e) {
     progress.step = isCancellation(e) || CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed';
     throw e;

@@ -14,7 +14,12 @@ import {
   type StageProgressUpdate,
   type TrainPipelineInput,
 } from '@sgfd/contracts';
-import { bundleWorkflows, recordHistoryIfAsked, temporalTestContext, type TemporalTestContext } from './test-support/temporal';
+import {
+  bundleWorkflows,
+  recordHistoryIfAsked,
+  temporalTestContext,
+  type TemporalTestContext,
+} from './test-support/temporal';
 
 // These tests run the real workflow on the real server with NO activity workers: they cover what the
 // workflow decides on its own (validation, progress, cancellation). The full pipeline with the four
@@ -56,7 +61,10 @@ describe('trainPipeline on the real Temporal server', () => {
         workflowId: bad.runId,
         args: [bad],
       });
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await recordHistoryIfAsked(handle, 'rejected-config');
       return { error, history: await handle.fetchHistory() };
     });
@@ -86,7 +94,15 @@ describe('trainPipeline on the real Temporal server', () => {
       expect(atStart.etaSeconds).toBeNull();
 
       // What a training activity sends each few seconds: epoch 2 of 10 after 20 s -> 10 s/epoch x 8 left.
-      const update: StageProgressUpdate = { stage: 'ingest', epoch: 2, maxEpochs: 10, elapsedSeconds: 20, backend: 'wasm', bestValid: 0.25, checkpointUri: 'file:///c' };
+      const update: StageProgressUpdate = {
+        stage: 'ingest',
+        epoch: 2,
+        maxEpochs: 10,
+        elapsedSeconds: 20,
+        backend: 'wasm',
+        bestValid: 0.25,
+        checkpointUri: 'file:///c',
+      };
       await handle.signal(STAGE_PROGRESS_SIGNAL, update);
       // A late report from a stage that is not running is ignored.
       await handle.signal(STAGE_PROGRESS_SIGNAL, { ...update, stage: 'student', epoch: 9 });
@@ -96,7 +112,10 @@ describe('trainPipeline on the real Temporal server', () => {
       expect(reported.stages.student).toMatchObject({ status: 'pending', epoch: null });
 
       await handle.cancel();
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowFailedError);
       expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
       const final = await query();

@@ -52,7 +52,15 @@ class ProgressTracker {
   private elapsedSeconds = 0;
 
   constructor(runId: string) {
-    const pending = (): StageProgress => ({ status: 'pending', startedAt: null, finishedAt: null, epoch: null, maxEpochs: null, bestValid: null, backend: null });
+    const pending = (): StageProgress => ({
+      status: 'pending',
+      startedAt: null,
+      finishedAt: null,
+      epoch: null,
+      maxEpochs: null,
+      bestValid: null,
+      backend: null,
+    });
     const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, pending()])) as Record<Stage, StageProgress>;
     this.state = { runId, stage: 'ingest', stages, etaSeconds: null, updatedAt: now() };
   }
@@ -65,10 +73,15 @@ class ProgressTracker {
   }
 
   /** A finished training stage also reports its final numbers (progress signals are throttled and may lag). */
-  end(stage: Stage, status: StageStatus, training?: { bestValid: number; epochsTrained: number; maxEpochs: number }): void {
+  end(
+    stage: Stage,
+    status: StageStatus,
+    training?: { bestValid: number; epochsTrained: number; maxEpochs: number },
+  ): void {
     const s = this.state.stages[stage];
     Object.assign(s, { status, finishedAt: status === 'skipped' ? null : now() });
-    if (training) Object.assign(s, { bestValid: training.bestValid, epoch: training.epochsTrained, maxEpochs: training.maxEpochs });
+    if (training)
+      Object.assign(s, { bestValid: training.bestValid, epoch: training.epochsTrained, maxEpochs: training.maxEpochs });
     this.state.etaSeconds = null;
     this.touch();
   }
@@ -77,10 +90,17 @@ class ProgressTracker {
   report(update: StageProgressUpdate): void {
     const s = this.state.stages[update.stage];
     if (!s || s.status !== 'running') return;
-    Object.assign(s, { epoch: update.epoch, maxEpochs: update.maxEpochs, bestValid: update.bestValid, backend: update.backend ?? null });
+    Object.assign(s, {
+      epoch: update.epoch,
+      maxEpochs: update.maxEpochs,
+      bestValid: update.bestValid,
+      backend: update.backend ?? null,
+    });
     this.elapsedSeconds = update.elapsedSeconds;
     this.state.etaSeconds =
-      update.epoch > 0 ? Math.max(0, Math.round((this.elapsedSeconds / update.epoch) * (update.maxEpochs - update.epoch))) : null;
+      update.epoch > 0
+        ? Math.max(0, Math.round((this.elapsedSeconds / update.epoch) * (update.maxEpochs - update.epoch)))
+        : null;
     this.touch();
   }
 
@@ -112,7 +132,10 @@ const now = () => new Date().toISOString();
 function validate(input: TrainPipelineInput): TrainPipelineInput {
   for (const field of ['runId', 'codeVersion'] as const) {
     if (typeof input[field] !== 'string' || input[field].length === 0) {
-      throw ApplicationFailure.nonRetryable(`Invalid pipeline input: field '${field}' must be a non-empty string`, 'ConfigError');
+      throw ApplicationFailure.nonRetryable(
+        `Invalid pipeline input: field '${field}' must be a non-empty string`,
+        'ConfigError',
+      );
     }
   }
   try {
@@ -164,7 +187,14 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
     }
 
     progress.begin('student');
-    const student = await distillStudent({ runId, snapshot, datasetId, teacher: teacher?.teacher ?? null, config, codeVersion });
+    const student = await distillStudent({
+      runId,
+      snapshot,
+      datasetId,
+      teacher: teacher?.teacher ?? null,
+      config,
+      codeVersion,
+    });
     progress.end('student', student.reused ? 'reused' : 'done', { ...student, maxEpochs: config.training.epochs });
 
     progress.begin('eval');
@@ -179,8 +209,18 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
       sgfd: config.sgfd.mode,
       seed: config.training.seed,
       codeVersion,
-      artifacts: { snapshot, teacher: teacher?.teacher ?? null, model: student.model, evaluation: evaluation.evaluation },
-      reused: { ingest: ingest.reused, teacher: teacher?.reused ?? false, student: student.reused, eval: evaluation.reused },
+      artifacts: {
+        snapshot,
+        teacher: teacher?.teacher ?? null,
+        model: student.model,
+        evaluation: evaluation.evaluation,
+      },
+      reused: {
+        ingest: ingest.reused,
+        teacher: teacher?.reused ?? false,
+        student: student.reused,
+        eval: evaluation.reused,
+      },
       test: evaluation.test,
       valid: evaluation.valid,
       popularity: evaluation.popularity,

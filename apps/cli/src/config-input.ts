@@ -13,10 +13,18 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    throw new ConfigError('The config file is not JSON', { file: path, expected: 'a JSON object', found: (e as Error).message });
+    throw new ConfigError('The config file is not JSON', {
+      file: path,
+      expected: 'a JSON object',
+      found: (e as Error).message,
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError('The config file is not a JSON object', { file: path, expected: 'a JSON object ({ ... })', found: value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value });
+    throw new ConfigError('The config file is not a JSON object', {
+      file: path,
+      expected: 'a JSON object ({ ... })',
+      found: value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value,
+    });
   }
   return value as Record<string, unknown>;
 }
@@ -25,7 +33,10 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
 export function setPath(target: Record<string, unknown>, path: string, raw: string): void {
   const keys = path.split('.');
   const bad = keys.find((k) => k === '' || FORBIDDEN_KEYS.has(k));
-  if (bad !== undefined) throw new InvalidArgumentError(`--set: bad key '${path}' (${bad === '' ? 'an empty part' : `'${bad}' is not a config key`}).`);
+  if (bad !== undefined)
+    throw new InvalidArgumentError(
+      `--set: bad key '${path}' (${bad === '' ? 'an empty part' : `'${bad}' is not a config key`}).`,
+    );
   let value: unknown = raw;
   try {
     value = JSON.parse(raw);

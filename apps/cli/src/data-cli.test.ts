@@ -18,9 +18,14 @@ let work: string;
 /** Runs the real `sgfd` executable as a user would. */
 function sgfd(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: work, env: { ...process.env, SGFD_HOME: join(work, 'home') } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: work, env: { ...process.env, SGFD_HOME: join(work, 'home') } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,7 +44,15 @@ describe('sgfd data (spawned CLI)', () => {
     expect(top.stdout).toMatch(/data\s+dataset snapshots/);
     const parquet = await sgfd('data', 'import', 'parquet', '--help');
     expect(parquet.code).toBe(0);
-    for (const flag of ['--interactions', '--items', '--user-col', '--image-col', '--text-col', '--category-col', '--split-seed']) {
+    for (const flag of [
+      '--interactions',
+      '--items',
+      '--user-col',
+      '--image-col',
+      '--text-col',
+      '--category-col',
+      '--split-seed',
+    ]) {
       expect(parquet.stdout).toContain(flag);
     }
   });
@@ -53,7 +66,12 @@ describe('sgfd data (spawned CLI)', () => {
 
     const inspect = await sgfd('data', 'inspect', created.id.slice(0, 10), '--json');
     expect(inspect.code, inspect.stderr).toBe(0);
-    const summary = JSON.parse(inspect.stdout) as { users: number; items: number; categoryHistogram: number[]; features: { modality: string; dim: number }[] };
+    const summary = JSON.parse(inspect.stdout) as {
+      users: number;
+      items: number;
+      categoryHistogram: number[];
+      features: { modality: string; dim: number }[];
+    };
     expect([summary.users, summary.items, summary.categoryHistogram.length]).toEqual([400, 300, 10]);
     expect(summary.features.map((f) => [f.modality, f.dim])).toEqual([
       ['image', 4096],
@@ -62,7 +80,12 @@ describe('sgfd data (spawned CLI)', () => {
 
     const exported = await sgfd('data', 'export-mmrec', created.dir, '--out', join(work, 'mm', 'tiny'));
     expect(exported.code, exported.stderr).toBe(0);
-    expect((await readdir(join(work, 'mm', 'tiny'))).sort()).toEqual(['image_feat.npy', 'item_category.npy', 'text_feat.npy', 'tiny.inter']);
+    expect((await readdir(join(work, 'mm', 'tiny'))).sort()).toEqual([
+      'image_feat.npy',
+      'item_category.npy',
+      'text_feat.npy',
+      'tiny.inter',
+    ]);
 
     const imported = await sgfd('--json', 'data', 'import', 'mmrec', join(work, 'mm', 'tiny'));
     expect(imported.code, imported.stderr).toBe(0);
@@ -80,7 +103,9 @@ describe('sgfd data (spawned CLI)', () => {
     await writeFile(join(dir, 'x.inter'), 'userID\titemID\trating\ttimestamp\tx_label\n0\t0\t1\t1\t0\n0\t0\t1\t2\t0\n');
     const plain = await sgfd('data', 'import', 'mmrec', dir, '--out', join(work, 'snaps'));
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toMatch(/^error: Duplicate \(user, item\) pair \(0, 0\), first seen at row 2 \(.*x\.inter, row 3/);
+    expect(plain.stderr).toMatch(
+      /^error: Duplicate \(user, item\) pair \(0, 0\), first seen at row 2 \(.*x\.inter, row 3/,
+    );
     expect(plain.stderr).not.toMatch(/\n\s+at /);
     await expect(readdir(join(work, 'snaps'))).rejects.toThrow();
 

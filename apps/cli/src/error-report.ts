@@ -41,12 +41,21 @@ export function reportError(mode: ReportMode, err: unknown): number {
   const user = err instanceof UserError;
   const body: ErrorBody = { name: error.name, message: error.message, ...(user ? { location: err.location } : {}) };
   if (mode.debug) body.stack = error.stack ?? '';
-  write(mode, body, user || mode.debug ? undefined : 'This is a bug in sgfd (exit 3): run again with --debug for the stack trace and report it.');
+  write(
+    mode,
+    body,
+    user || mode.debug
+      ? undefined
+      : 'This is a bug in sgfd (exit 3): run again with --debug for the stack trace and report it.',
+  );
   return user ? ExitCode.userError : ExitCode.internal;
 }
 
 /** The process was told to stop: what was cleaned up, before the signal ends it. */
 export function reportInterrupted(mode: ReportMode, signal: string, removed: string[]): void {
   const cleaned = removed.length > 0 ? `removed the partial output ${removed.join(', ')}` : 'nothing partial was left';
-  write(mode, { name: 'Interrupted', message: `Interrupted by ${signal}; ${cleaned}. Run the command again to redo it.` });
+  write(mode, {
+    name: 'Interrupted',
+    message: `Interrupted by ${signal}; ${cleaned}. Run the command again to redo it.`,
+  });
 }

@@ -32,9 +32,14 @@ afterAll(async () => {
 /** The real executable as an unprivileged user (root ignores permissions, so those cases need another uid). */
 function sgfdAsNobody(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: work, uid: NOBODY, gid: NOBODY, env: { ...process.env, SGFD_HOME: join(work, 'home') } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: work, uid: NOBODY, gid: NOBODY, env: { ...process.env, SGFD_HOME: join(work, 'home') } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -43,7 +48,11 @@ function run(testCase: HostileCase, args: string[]): Promise<Run> {
   return asNobody ? sgfdAsNobody(args) : runCliCapturing([data, train], args);
 }
 
-const listing = (dir: string): Promise<string[] | null> => readdir(dir).then((names) => names.sort(), () => null);
+const listing = (dir: string): Promise<string[] | null> =>
+  readdir(dir).then(
+    (names) => names.sort(),
+    () => null,
+  );
 
 describe('hostile and careless inputs (each through the CLI: exit code, message, no stack trace, nothing left in --out)', () => {
   let n = 0;

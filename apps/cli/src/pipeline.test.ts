@@ -45,7 +45,13 @@ const loadTraining = () => import('@sgfd/training');
 
 async function pipelineInput(config: RunConfigInput, dataset: DatasetSpec = TINY): Promise<TrainPipelineInput> {
   const { resolveRunConfig } = await loadTraining();
-  return { runId: `e2e-${randomUUID().slice(0, 8)}`, dataset, config: resolveRunConfig(config), codeVersion: 'e2e-test', timeouts: TIMEOUTS };
+  return {
+    runId: `e2e-${randomUUID().slice(0, 8)}`,
+    dataset,
+    config: resolveRunConfig(config),
+    codeVersion: 'e2e-test',
+    timeouts: TIMEOUTS,
+  };
 }
 
 const twoStage: RunConfigInput = {
@@ -74,13 +80,18 @@ async function recordHistoryIfAsked(handle: WorkflowHandle, name: string): Promi
 
 function sgfd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '' } }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '' } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
 
-const decodeJson = (payload: { data?: Uint8Array | null } | undefined) => JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as unknown;
+const decodeJson = (payload: { data?: Uint8Array | null } | undefined) =>
+  JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as unknown;
 
 describe('the pipeline through four worker processes on the real server', { timeout: 180_000 }, () => {
   let address: string;
@@ -109,7 +120,11 @@ describe('the pipeline through four worker processes on the real server', { time
   }, 60_000);
 
   const start = (input: TrainPipelineInput) =>
-    client.workflow.start(TRAIN_PIPELINE_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: input.runId, args: [input] });
+    client.workflow.start(TRAIN_PIPELINE_WORKFLOW, {
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      workflowId: input.runId,
+      args: [input],
+    });
   const staging = async () => readdir(join(artifacts, '.staging')).catch(() => []);
   const checkpoints = async () => readdir(join(artifacts, '.checkpoints'), { recursive: true }).catch(() => []);
   let firstRun: { input: TrainPipelineInput; summary: RunSummary };
@@ -119,7 +134,9 @@ describe('the pipeline through four worker processes on the real server', { time
     const handle = await start(input);
     const summary: RunSummary = await handle.result();
     firstRun = { input, summary };
-    const written = JSON.parse(new TextDecoder().decode(await store.get(summary.artifacts.evaluation, EVALUATION_FILES.metrics)));
+    const written = JSON.parse(
+      new TextDecoder().decode(await store.get(summary.artifacts.evaluation, EVALUATION_FILES.metrics)),
+    );
     expect(written).toEqual({ test: summary.test, valid: summary.valid, popularity: summary.popularity });
     expect(summary.test['recall@20']).toBeGreaterThan(summary.popularity['recall@20']! * 1.1);
     expect(summary.test['ndcg@20']).toBeGreaterThan(summary.popularity['ndcg@20']!);
@@ -128,7 +145,11 @@ describe('the pipeline through four worker processes on the real server', { time
     const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
     expect(progress.stage).toBe('done');
     expect(Object.values(progress.stages).map((s) => s.status)).toEqual(['done', 'done', 'done', 'done']);
-    expect(progress.stages.student).toMatchObject({ epoch: 8, maxEpochs: 8, backend: expect.stringMatching(/^(tensorflow-gpu|tensorflow|wasm|cpu)$/) });
+    expect(progress.stages.student).toMatchObject({
+      epoch: 8,
+      maxEpochs: 8,
+      backend: expect.stringMatching(/^(tensorflow-gpu|tensorflow|wasm|cpu)$/),
+    });
     expect(await checkpoints()).toEqual([]);
     await recordHistoryIfAsked(handle, 'full-pipeline-two-stage');
   });
@@ -140,7 +161,9 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(partly.artifacts.snapshot).toEqual(firstRun.summary.artifacts.snapshot);
     expect(partly.artifacts.teacher).toEqual(firstRun.summary.artifacts.teacher);
 
-    const again: RunSummary = await (await start({ ...firstRun.input, runId: `e2e-${randomUUID().slice(0, 8)}` })).result();
+    const again: RunSummary = await (
+      await start({ ...firstRun.input, runId: `e2e-${randomUUID().slice(0, 8)}` })
+    ).result();
     expect(again.reused).toEqual({ ingest: true, teacher: true, student: true, eval: true });
     expect(again.artifacts).toEqual(firstRun.summary.artifacts);
     expect(again.test).toEqual(firstRun.summary.test);
@@ -160,18 +183,26 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(status.stdout).toMatch(/student\s+done\s+epoch 8\/8/);
     const unknown = await sgfd('results', 'no-such-run', ...flags);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr.trim()).toBe(`error: No run 'no-such-run' on Temporal at ${address} (namespace ${namespace}); \`sgfd status\` lists the latest runs`);
+    expect(unknown.stderr.trim()).toBe(
+      `error: No run 'no-such-run' on Temporal at ${address} (namespace ${namespace}); \`sgfd status\` lists the latest runs`,
+    );
   });
 
   it('a student worker killed mid-training, then its replacement stopped with SIGTERM: the run resumes from the last checkpoint each time', async () => {
     // Enough epochs that attempt 2 is still training when its worker has started the third and drained (~5 s).
     const epochs = 100;
-    const input = await pipelineInput({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs, patience: 100, learningRate: 0.01, checkpointEvery: 2, seed: 6 } });
+    const input = await pipelineInput({
+      backbone: 'vbpr',
+      sgfd: { mode: 'off' },
+      training: { epochs, patience: 100, learningRate: 0.01, checkpointEvery: 2, seed: 6 },
+    });
     const handle = await start(input);
     /** The running student attempt's last heartbeat as the server has it, once it shows a checkpoint at `minEpoch` or later. */
     const heartbeatAt = async (attempt: number, minEpoch: number): Promise<TrainingHeartbeat> => {
       for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        const pending = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'distillStudent');
+        const pending = (await handle.describe()).raw.pendingActivities?.find(
+          (a) => a.activityType?.name === 'distillStudent',
+        );
         const details = pending?.heartbeatDetails?.payloads?.[0];
         const beat = details && pending.attempt === attempt ? (decodeJson(details) as TrainingHeartbeat) : undefined;
         if (beat?.checkpointUri && beat.epoch >= minEpoch) return beat;
@@ -196,7 +227,9 @@ describe('the pipeline through four worker processes on the real server', { time
     // Each retry continued from a checkpoint at least as recent as the one heartbeated before its predecessor
     // stopped, so no epoch before it was trained again.
     expect(record.attempt.attempt).toBe(3);
-    expect(record.attempt.resumedFromEpoch).toBeGreaterThanOrEqual(Math.max(2, Math.floor(stoppedAt.epoch / 2) * 2 - 2));
+    expect(record.attempt.resumedFromEpoch).toBeGreaterThanOrEqual(
+      Math.max(2, Math.floor(stoppedAt.epoch / 2) * 2 - 2),
+    );
     expect(record.attempt.trainedEpochs[0]).toBe(record.attempt.resumedFromEpoch! + 1);
     expect(record.attempt.trainedEpochs.at(-1)).toBe(epochs);
     expect(record.history.map((h) => h.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
@@ -212,7 +245,9 @@ describe('the pipeline through four worker processes on the real server', { time
     const source = await mkdtemp(join(tmpdir(), 'sgfd-e2e-mmrec-'));
     try {
       const { exportMmrec, generateSynthetic } = await loadData();
-      const mmrec = await exportMmrec(generateSynthetic({ preset: 'tiny', seed: 3, imageDim: 16, textDim: 8 }), { out: join(source, 'tiny') });
+      const mmrec = await exportMmrec(generateSynthetic({ preset: 'tiny', seed: 3, imageDim: 16, textDim: 8 }), {
+        out: join(source, 'tiny'),
+      });
       const featureFile = join(mmrec.dir, 'image_feat.npy');
       await writeFile(featureFile, (await readFile(featureFile)).subarray(0, 100));
       for (const [dataset, file] of [
@@ -221,7 +256,10 @@ describe('the pipeline through four worker processes on the real server', { time
       ] as const) {
         const began = Date.now();
         const handle = await start(await pipelineInput(twoStage, dataset));
-        const error = await handle.result().then(() => undefined, (e: unknown) => e);
+        const error = await handle.result().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(Date.now() - began).toBeLessThan(15_000);
         expect(error).toBeInstanceOf(WorkflowFailedError);
         const cause = (error as WorkflowFailedError).cause?.cause;
@@ -239,7 +277,11 @@ describe('the pipeline through four worker processes on the real server', { time
   });
 
   it('sgfd cancel stops a training run promptly and leaves no model, checkpoint or staging behind', async () => {
-    const input = await pipelineInput({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs: 500, patience: 500, learningRate: 0.01, checkpointEvery: 2, seed: 9 } });
+    const input = await pipelineInput({
+      backbone: 'vbpr',
+      sgfd: { mode: 'off' },
+      training: { epochs: 500, patience: 500, learningRate: 0.01, checkpointEvery: 2, seed: 9 },
+    });
     const handle = await start(input);
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
       const p = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
@@ -258,7 +300,9 @@ describe('the pipeline through four worker processes on the real server', { time
   });
 
   it('every worker stops gracefully on SIGTERM: it drains and exits 0', async () => {
-    const alive = [...workers.workers, ...extra].filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    const alive = [...workers.workers, ...extra].filter(
+      (w) => w.child.exitCode === null && w.child.signalCode === null,
+    );
     expect(alive.map((w) => w.stage).sort()).toEqual(['eval', 'ingest', 'student', 'teacher']);
     expect(await Promise.all(alive.map((w) => w.stop()))).toEqual([0, 0, 0, 0]);
   });
@@ -268,7 +312,9 @@ describe('sgfd run input checks (before any connection)', () => {
   it('rejects a dataset that does not exist, a missing backbone and a bad config field, each in one line', async () => {
     const missing = await sgfd('run', '--dataset', '/nonexistent/data', '--backbone', 'vbpr');
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim()).toMatch(/^error: No dataset '\/nonexistent\/data' \(field '--dataset': expected a preset \(tiny, office, baby\).*found nothing at \/nonexistent\/data\)$/);
+    expect(missing.stderr.trim()).toMatch(
+      /^error: No dataset '\/nonexistent\/data' \(field '--dataset': expected a preset \(tiny, office, baby\).*found nothing at \/nonexistent\/data\)$/,
+    );
     const noBackbone = await sgfd('run', '--dataset', 'tiny');
     expect(noBackbone.code).toBe(1);
     expect(noBackbone.stderr).toMatch(/Which backbone\? Pass --backbone/);

@@ -16,7 +16,9 @@ describe('the one error path of the CLI', () => {
   it('reports an internal error as exit 3 with one line and a hint, the stack only with --debug', async () => {
     const plain = await runCliCapturing([buggy], ['crash']);
     expect(plain.code).toBe(3);
-    expect(plain.stderr).toMatch(/^error: Cannot read properties of undefined \(reading 'training'\)\nThis is a bug in sgfd \(exit 3\): run again with --debug/);
+    expect(plain.stderr).toMatch(
+      /^error: Cannot read properties of undefined \(reading 'training'\)\nThis is a bug in sgfd \(exit 3\): run again with --debug/,
+    );
     expect(plain.stderr).not.toMatch(/\n\s+at /);
     const debug = await runCliCapturing([buggy], ['crash', '--debug']);
     expect(debug.code).toBe(3);
@@ -26,7 +28,9 @@ describe('the one error path of the CLI', () => {
   it('--json makes every failure one JSON document on stderr: internal (stack inside only with --debug), usage', async () => {
     const internal = await runCliCapturing([buggy], ['--json', 'crash']);
     expect(internal.code).toBe(3);
-    expect(JSON.parse(internal.stderr)).toEqual({ error: { name: 'TypeError', message: "Cannot read properties of undefined (reading 'training')" } });
+    expect(JSON.parse(internal.stderr)).toEqual({
+      error: { name: 'TypeError', message: "Cannot read properties of undefined (reading 'training')" },
+    });
     const debug = await runCliCapturing([buggy], ['--json', '--debug', 'crash']);
     expect((JSON.parse(debug.stderr) as { error: { stack: string } }).error.stack).toMatch(/\n\s+at /);
     const usage = await runCliCapturing([buggy], ['--json', 'crash', '--colour']);
@@ -34,6 +38,8 @@ describe('the one error path of the CLI', () => {
     expect(JSON.parse(usage.stderr)).toEqual({ error: { name: 'UsageError', message: "unknown option '--colour'" } });
     const unknown = await runCliCapturing([buggy], ['--json', 'nope']);
     expect(unknown.code).toBe(2);
-    expect((JSON.parse(unknown.stderr) as { error: { message: string } }).error.message).toMatch(/unknown command 'nope'/);
+    expect((JSON.parse(unknown.stderr) as { error: { message: string } }).error.message).toMatch(
+      /unknown command 'nope'/,
+    );
   });
 });

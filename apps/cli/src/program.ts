@@ -12,7 +12,10 @@ export interface CommandModule {
  * The program with every command group. Commander's own error text goes through `onUsageError` (so
  * --json can turn it into JSON), never straight to the terminal.
  */
-export function buildProgram(modules: readonly CommandModule[], onUsageError: (message: string) => void = (m) => process.stderr.write(m)): Command {
+export function buildProgram(
+  modules: readonly CommandModule[],
+  onUsageError: (message: string) => void = (m) => process.stderr.write(m),
+): Command {
   const program = new Command('sgfd')
     .description('Semantic-Guided Feature Distillation for multimodal recommenders')
     .option('--json', 'machine-readable output (one JSON document on stdout)')
@@ -33,7 +36,8 @@ export async function runCli(modules: readonly CommandModule[], argv: string[]):
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      const shown = err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version';
+      const shown =
+        err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version';
       if (shown) return ExitCode.ok;
       return reportUsage(mode, usageMessage ?? err.message);
     }
@@ -48,7 +52,11 @@ export function parseInteger(name: string, min = 0, max = Number.MAX_SAFE_INTEGE
   return (value: string): number => {
     const n = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer >= ${min}.` : `${name} must be an integer in [${min}, ${max}].`);
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `${name} must be an integer >= ${min}.`
+          : `${name} must be an integer in [${min}, ${max}].`,
+      );
     }
     return n;
   };
@@ -57,7 +65,8 @@ export function parseInteger(name: string, min = 0, max = Number.MAX_SAFE_INTEGE
 export function parseFraction(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number in [0, 1].`);
+    if (value.trim() === '' || !(n >= 0 && n <= 1))
+      throw new InvalidArgumentError(`${name} must be a number in [0, 1].`);
     return n;
   };
 }

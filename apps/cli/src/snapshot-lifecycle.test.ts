@@ -20,14 +20,22 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const tempDirs = async (out: string): Promise<string[]> => (await readdir(out).catch(() => [] as string[])).filter((n) => n.startsWith('.tmp-'));
+const tempDirs = async (out: string): Promise<string[]> =>
+  (await readdir(out).catch(() => [] as string[])).filter((n) => n.startsWith('.tmp-'));
 
 /** Starts `sgfd data import mmrec` on the slow folder and sends `signal` once its temp directory exists. */
-async function interruptedImport(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sawTemp: string[] }> {
-  const child = spawn(process.execPath, [BIN, 'data', 'import', 'mmrec', slowFolder, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function interruptedImport(
+  out: string,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sawTemp: string[] }> {
+  const child = spawn(process.execPath, [BIN, 'data', 'import', 'mmrec', slowFolder, '--out', out], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
   let sawTemp: string[] = [];
   const deadline = Date.now() + 60_000;
   while (sawTemp.length === 0 && Date.now() < deadline && child.exitCode === null) {
@@ -39,15 +47,22 @@ async function interruptedImport(out: string, signal: NodeJS.Signals): Promise<{
 }
 
 describe('temp directories of an interrupted import', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s removes the temp directory before the signal ends the process', async (signal) => {
-    const out = join(work, `out-${signal}`);
-    const result = await interruptedImport(out, signal);
-    expect(result.sawTemp, 'the import was interrupted while writing').toHaveLength(1);
-    expect(result.sawTemp[0]).toMatch(new RegExp(`^\\.tmp-[0-9a-f]{12}-\\d+@`));
-    expect(result.signal).toBe(signal);
-    expect(result.stderr).toMatch(new RegExp(`^error: Interrupted by ${signal}; removed the partial output .*${result.sawTemp[0]!.replace(/\./g, '\\.')}`));
-    expect(await readdir(out)).toEqual([]);
-  });
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s removes the temp directory before the signal ends the process',
+    async (signal) => {
+      const out = join(work, `out-${signal}`);
+      const result = await interruptedImport(out, signal);
+      expect(result.sawTemp, 'the import was interrupted while writing').toHaveLength(1);
+      expect(result.sawTemp[0]).toMatch(new RegExp(`^\\.tmp-[0-9a-f]{12}-\\d+@`));
+      expect(result.signal).toBe(signal);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^error: Interrupted by ${signal}; removed the partial output .*${result.sawTemp[0]!.replace(/\./g, '\\.')}`,
+        ),
+      );
+      expect(await readdir(out)).toEqual([]);
+    },
+  );
 
   it('a temp directory left by SIGKILL is swept by the next import, which then succeeds', async () => {
     const out = join(work, 'out-SIGKILL');
@@ -71,7 +86,10 @@ describe('temp directories of an interrupted import', () => {
     // This test process is alive; the sweeper must not touch its directory.
     const live = `.tmp-0123456789ab-${process.ppid}@${hostname().replace(/[^A-Za-z0-9.]/g, '_')}-0badc0de`;
     await mkdir(join(out, live), { recursive: true });
-    const result = await runCliCapturing([data], ['data', 'import', 'mmrec', join(work, 'small'), '--out', out, '--json']);
+    const result = await runCliCapturing(
+      [data],
+      ['data', 'import', 'mmrec', join(work, 'small'), '--out', out, '--json'],
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(await tempDirs(out)).toEqual([live]);
   });
@@ -85,7 +103,8 @@ describe('an existing snapshot on re-import', () => {
     expect(first.code, first.stderr).toBe(0);
     return { out, ...(JSON.parse(first.stdout) as { dir: string; id: string }) };
   }
-  const reimport = (name: string, out: string) => runCliCapturing([data], ['data', 'import', 'mmrec', join(work, `${name}-in`), '--out', out, '--json']);
+  const reimport = (name: string, out: string) =>
+    runCliCapturing([data], ['data', 'import', 'mmrec', join(work, `${name}-in`), '--out', out, '--json']);
 
   it('is verified: a damaged image.arrow is noticed and the snapshot rewritten', async () => {
     const { out, dir } = await imported('damaged-arrow');
@@ -108,7 +127,10 @@ describe('an existing snapshot on re-import', () => {
     await writeFile(join(dir, 'manifest.json'), '{ "schemaVersion": 1, ');
     const inspect = await runCliCapturing([data], ['data', 'inspect', dir]);
     expect(inspect.code).toBe(1);
-    const again = await runCliCapturing([data], ['data', 'import', 'mmrec', join(work, 'corrupt-manifest-in'), '--out', out]);
+    const again = await runCliCapturing(
+      [data],
+      ['data', 'import', 'mmrec', join(work, 'corrupt-manifest-in'), '--out', out],
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/repaired: the existing copy was damaged and has been rewritten/);
     expect((await runCliCapturing([data], ['data', 'inspect', dir])).code).toBe(0);
@@ -142,12 +164,19 @@ describe('an existing snapshot on re-import', () => {
 });
 
 /** Runs the CLI in a private mount namespace (unshare -rm: no privileges needed) after `mount` options on `dir`. */
-function inMountNamespace(dir: string, mountOptions: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+function inMountNamespace(
+  dir: string,
+  mountOptions: string,
+  args: string[],
+): Promise<{ stdout: string; stderr: string }> {
   // The listing is taken inside the namespace, where the mount is visible.
   const script = `mount -t tmpfs -o ${mountOptions} tmpfs "$1" && shift && "$@"; echo "exit=$?"; ls -A "$DIR"`;
   return new Promise((resolve, reject) =>
-    execFile('unshare', ['-rm', 'sh', '-c', script, 'sh', dir, process.execPath, BIN, ...args], { env: { ...process.env, DIR: dir } }, (error, stdout, stderr) =>
-      error ? reject(error) : resolve({ stdout, stderr }),
+    execFile(
+      'unshare',
+      ['-rm', 'sh', '-c', script, 'sh', dir, process.execPath, BIN, ...args],
+      { env: { ...process.env, DIR: dir } },
+      (error, stdout, stderr) => (error ? reject(error) : resolve({ stdout, stderr })),
     ),
   );
 }
@@ -160,7 +189,9 @@ describe('the environment', () => {
     const small = await writeMmrecFolder(join(work, 'small-ro'));
     const { stdout, stderr } = await inMountNamespace(out, 'ro', ['data', 'import', 'mmrec', small, '--out', out]);
     expect(stdout.trim()).toBe('exit=1');
-    expect(stderr).toContain(`error: Cannot create a temp directory in the snapshot root (${out}: expected a writable location (choose an --out on a writable file system), found a read-only file system)`);
+    expect(stderr).toContain(
+      `error: Cannot create a temp directory in the snapshot root (${out}: expected a writable location (choose an --out on a writable file system), found a read-only file system)`,
+    );
   });
 
   it('a full disk is exit 1 naming --out and what to do, with nothing left on the full file system', async () => {
@@ -168,9 +199,20 @@ describe('the environment', () => {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(out);
     // A 2 MB tmpfs holds --out; the import needs ~90 MB.
-    const { stdout, stderr } = await inMountNamespace(out, 'size=2m', ['data', 'import', 'mmrec', slowFolder, '--out', out]);
+    const { stdout, stderr } = await inMountNamespace(out, 'size=2m', [
+      'data',
+      'import',
+      'mmrec',
+      slowFolder,
+      '--out',
+      out,
+    ]);
     expect(stdout.trim()).toBe('exit=1');
-    expect(stderr).toMatch(new RegExp(`^error: Cannot write image\\.arrow into the snapshot root \\(${out.replace(/[.]/g, '\\.')}: expected a writable location \\(free disk space or choose an --out on another disk\\), found no space left on the device\\)`));
+    expect(stderr).toMatch(
+      new RegExp(
+        `^error: Cannot write image\\.arrow into the snapshot root \\(${out.replace(/[.]/g, '\\.')}: expected a writable location \\(free disk space or choose an --out on another disk\\), found no space left on the device\\)`,
+      ),
+    );
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -7,7 +7,11 @@ import { REPO_ROOT, prepareTensorflowEngine, readLocalServerState } from '@sgfd/
 process.exit(
   await runStageWorker({
     stage: 'eval',
-    createActivities: ({ store }) => ({ ...createEvalActivities({ store }), ...createSuiteActivities({ store }), ...createChampionActivities({ store }) }),
+    createActivities: ({ store }) => ({
+      ...createEvalActivities({ store }),
+      ...createSuiteActivities({ store }),
+      ...createChampionActivities({ store }),
+    }),
     defaultMaxActivities: 1,
     shutdownGraceMs: 30_000,
     checkout: { root: REPO_ROOT, localServer: readLocalServerState, prepareTensorEngine: prepareTensorflowEngine },

@@ -7,8 +7,12 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 /** Runs this worker app as a process, as a deployment does. */
 function worker(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, SGFD_LOG_FORMAT: 'text' } }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, ...args],
+      { env: { ...process.env, SGFD_LOG_FORMAT: 'text' } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -19,6 +23,7 @@ describe('worker-student app', { timeout: 60_000 }, () => {
     const help = await worker('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('task queue sgfd-student.');
-    for (const flag of ['--address', '--namespace', '--artifacts', '--max-activities']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--address', '--namespace', '--artifacts', '--max-activities'])
+      expect(help.stdout).toContain(flag);
   });
 });

@@ -18,7 +18,11 @@ export function configKeyOf(config: RunConfig, codeVersion: string): string {
   return artifactKey({ inputs: null, config, codeVersion });
 }
 
-export async function readDecision(store: ArtifactStore, scheduleId: string, seq: number): Promise<ChampionDecision | undefined> {
+export async function readDecision(
+  store: ArtifactStore,
+  scheduleId: string,
+  seq: number,
+): Promise<ChampionDecision | undefined> {
   const found = await store.find({ kind: 'champion', key: decisionKey(scheduleId, seq) });
   return found?.manifest.meta as ChampionDecision | undefined;
 }

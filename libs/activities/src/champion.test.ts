@@ -8,7 +8,12 @@ import { activityEnv, smallConfig, tempStore, type TempStore } from './test-supp
 // The champion history as the artifact store keeps it (decisions only: training and re-scoring run in the
 // schedule tests of apps/cli against the real server).
 
-const ref = (kind: ArtifactRef['kind'], n: number): ArtifactRef => ({ uri: `file:///x/${kind}/${n}`, sha256: String(n).repeat(64).slice(0, 64), bytes: 1, kind });
+const ref = (kind: ArtifactRef['kind'], n: number): ArtifactRef => ({
+  uri: `file:///x/${kind}/${n}`,
+  sha256: String(n).repeat(64).slice(0, 64),
+  bytes: 1,
+  kind,
+});
 
 function champion(n: number): ChampionRecord {
   const config = smallConfig();
@@ -27,7 +32,12 @@ function champion(n: number): ChampionRecord {
   };
 }
 
-function decision(seq: number, workflowId: string, outcome: ChampionDecision['outcome'], current: ChampionRecord | null): ChampionDecision {
+function decision(
+  seq: number,
+  workflowId: string,
+  outcome: ChampionDecision['outcome'],
+  current: ChampionRecord | null,
+): ChampionDecision {
   return {
     scheduleId: 'nightly',
     seq,
@@ -80,7 +90,9 @@ describe('champion history', () => {
     const env = activityEnv();
     const first = await env.run(recordDecision, { decision: decision(1, 'run-1', 'promoted', champion(1)) });
     expect(await env.run(recordDecision, { decision: decision(1, 'run-1', 'promoted', champion(1)) })).toEqual(first);
-    const error = await env.run(recordDecision, { decision: decision(1, 'run-other', 'promoted', champion(2)) }).catch((e: unknown) => e);
+    const error = await env
+      .run(recordDecision, { decision: decision(1, 'run-other', 'promoted', champion(2)) })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).type).toBe('ChampionConflict');
     expect((error as ApplicationFailure).nonRetryable).toBe(true);

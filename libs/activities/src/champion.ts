@@ -47,11 +47,21 @@ export function createChampionActivities(deps: ChampionDeps): ChampionActivities
           };
         }
         Context.current().heartbeat();
-        const model = await restoreBackbone(dataset, champion.config, join(await deps.store.openPath(champion.model), MODEL_FOLDER));
+        const model = await restoreBackbone(
+          dataset,
+          champion.config,
+          join(await deps.store.openPath(champion.model), MODEL_FOLDER),
+        );
         try {
-          const valid = evaluateBackbone(dataset, model.backbone, 'valid', { maskValidInTest: champion.config.training.maskValidInTest }).mean;
+          const valid = evaluateBackbone(dataset, model.backbone, 'valid', {
+            maskValidInTest: champion.config.training.maskValidInTest,
+          }).mean;
           const score = valid[metric];
-          if (score === undefined) throw ApplicationFailure.nonRetryable(`Metric '${metric}' is not among the validation metrics (${Object.keys(valid).join(', ')})`, 'ConfigError');
+          if (score === undefined)
+            throw ApplicationFailure.nonRetryable(
+              `Metric '${metric}' is not among the validation metrics (${Object.keys(valid).join(', ')})`,
+              'ConfigError',
+            );
           return { score, reason: null };
         } finally {
           model.dispose();
@@ -61,10 +71,13 @@ export function createChampionActivities(deps: ChampionDeps): ChampionActivities
 
     async recordDecision({ decision }: RecordDecisionInput): Promise<{ decision: ArtifactRef }> {
       return failingClearly(async () => {
-        const stored = await deps.store.withArtifact<ChampionDecision>({ kind: 'champion', key: decisionKey(decision.scheduleId, decision.seq) }, async (staging) => {
-          await writeFile(await staging.path(DECISION_FILE), `${JSON.stringify(decision, null, 2)}\n`);
-          return decision;
-        });
+        const stored = await deps.store.withArtifact<ChampionDecision>(
+          { kind: 'champion', key: decisionKey(decision.scheduleId, decision.seq) },
+          async (staging) => {
+            await writeFile(await staging.path(DECISION_FILE), `${JSON.stringify(decision, null, 2)}\n`);
+            return decision;
+          },
+        );
         // A retry of this very activity finds its own decision; another run's decision at this seq is a conflict.
         if (stored.reused && stored.manifest.meta.workflowId !== decision.workflowId) {
           throw ApplicationFailure.nonRetryable(

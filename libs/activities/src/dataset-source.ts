@@ -46,12 +46,20 @@ async function requireDirectory(path: string, kind: keyof typeof WHAT): Promise<
       found: code === 'ENOENT' ? 'no such file or directory' : String(code ?? e),
     });
   }
-  if (!isDirectory) throw new DatasetError(`Dataset path is not a directory`, { file: path, expected: `a ${WHAT[kind]}`, found: 'a file' });
+  if (!isDirectory)
+    throw new DatasetError(`Dataset path is not a directory`, {
+      file: path,
+      expected: `a ${WHAT[kind]}`,
+      found: 'a file',
+    });
 }
 
 /** Name and sha256 of every regular file directly in `dir`, sorted by name. */
 async function folderContent(dir: string): Promise<{ name: string; sha256: string }[]> {
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+  const entries = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(entries.map(async (name) => ({ name, sha256: await sha256Of(join(dir, name)) })));
 }
 
@@ -88,7 +96,10 @@ export async function sourceIdentity(spec: DatasetSpec): Promise<unknown> {
       // The manifest lists the sha256 of every data file; loading checks the files against it.
       const manifest = join(dir, MANIFEST_FILE);
       const manifestSha = await sha256Of(manifest).catch(() => {
-        throw new DatasetError('Not a dataset snapshot: its manifest is missing', { file: manifest, expected: 'a snapshot manifest.json' });
+        throw new DatasetError('Not a dataset snapshot: its manifest is missing', {
+          file: manifest,
+          expected: 'a snapshot manifest.json',
+        });
       });
       return { kind: spec.kind, manifest: manifestSha };
     }
@@ -118,9 +129,14 @@ export async function readDatasetSource(spec: DatasetSpec): Promise<DatasetInput
       const dir = resolve(spec.dir);
       const items = join(dir, PARQUET_ITEMS_FILE);
       // Feature columns go by their modality's name (`image`, `text`) when the items table has them.
-      const present = existsSync(items) ? new Set(decodeParquet(new Uint8Array(await readFile(items)), items).schema.fields.map((f) => f.name)) : new Set<string>();
+      const present = existsSync(items)
+        ? new Set(decodeParquet(new Uint8Array(await readFile(items)), items).schema.fields.map((f) => f.name))
+        : new Set<string>();
       const features = Object.fromEntries(MODALITIES.filter((m) => present.has(m)).map((m) => [m, m]));
-      const tables = { interactions: join(dir, PARQUET_INTERACTIONS_FILE), items: existsSync(items) ? items : undefined };
+      const tables = {
+        interactions: join(dir, PARQUET_INTERACTIONS_FILE),
+        items: existsSync(items) ? items : undefined,
+      };
       return (await readParquetDataset({ ...tables, columns: { features } })).input;
     }
   }

@@ -21,7 +21,10 @@ describe('evaluateModel', () => {
   beforeAll(async () => {
     await initBackend();
     t = await tempStore();
-    ingest = await activityEnv().run(createIngestActivities({ store: t.store }).ingestDataset, { ...base, dataset: SMALL_DATASET });
+    ingest = await activityEnv().run(createIngestActivities({ store: t.store }).ingestDataset, {
+      ...base,
+      dataset: SMALL_DATASET,
+    });
     config = smallConfig({ sgfd: { mode: 'joint' }, training: { epochs: 4 } });
     student = await activityEnv().run(createStudentActivities({ store: t.store }).distillStudent, {
       ...base,
@@ -49,10 +52,14 @@ describe('evaluateModel', () => {
     const record = await readTrainingRecord(t.store, student.model);
     for (const [name, value] of Object.entries(record.test)) expect(result.test[name], name).toBeCloseTo(value, 6);
     for (const [name, value] of Object.entries(record.valid)) expect(result.valid[name], name).toBeCloseTo(value, 6);
-    const written = JSON.parse(new TextDecoder().decode(await t.store.get(result.evaluation, EVALUATION_FILES.metrics)));
+    const written = JSON.parse(
+      new TextDecoder().decode(await t.store.get(result.evaluation, EVALUATION_FILES.metrics)),
+    );
     expect(written).toEqual({ test: result.test, valid: result.valid, popularity: result.popularity });
     expect(result.popularity['recall@20']).toBeGreaterThan(0);
-    expect(Object.keys(result.test)).toEqual(expect.arrayContaining(['recall@5', 'ndcg@10', 'precision@20', 'map@50', 'hit@20']));
+    expect(Object.keys(result.test)).toEqual(
+      expect.arrayContaining(['recall@5', 'ndcg@10', 'precision@20', 'map@50', 'hit@20']),
+    );
     expect(await evaluate()).toEqual({ ...result, reused: true });
   });
 
@@ -83,7 +90,14 @@ describe('evaluateModel', () => {
     const result = await evaluate();
     const read = async (file: string) => new TextDecoder().decode(await t.store.get(result.evaluation, file));
     const report = JSON.parse(await read(EVALUATION_FILES.reportJson)) as RunReport;
-    expect(report.run).toMatchObject({ seed: 3, datasetId: ingest.datasetId, config, backend: currentBackend(), codeVersion: 'test', runId: 'run-eval' });
+    expect(report.run).toMatchObject({
+      seed: 3,
+      datasetId: ingest.datasetId,
+      config,
+      backend: currentBackend(),
+      codeVersion: 'test',
+      runId: 'run-eval',
+    });
     expect(report.metrics.test).toEqual(result.test);
     expect(report.model).toMatchObject({ backbone: 'vbpr', sgfd: 'joint', epochsRun: 4 });
     const markdown = await read(EVALUATION_FILES.reportMarkdown);
@@ -93,7 +107,9 @@ describe('evaluateModel', () => {
     const svg = await read(EVALUATION_FILES.curve);
     expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(svg.match(/<path d="M/g)).toHaveLength(2);
-    expect(join(await t.store.openPath(result.evaluation), EVALUATION_FILES.reportMarkdown)).toMatch(/evaluation\/[0-9a-f]{64}\/report\.md$/);
+    expect(join(await t.store.openPath(result.evaluation), EVALUATION_FILES.reportMarkdown)).toMatch(
+      /evaluation\/[0-9a-f]{64}\/report\.md$/,
+    );
   });
 });
 
@@ -109,13 +125,22 @@ describe('evaluateModel of a graph backbone', () => {
 
   it('trains FREEDOM with kNN graphs stored once in the artifact store and scores the restored weights exactly', async () => {
     const base = { runId: 'run-freedom', codeVersion: 'test' };
-    const ingest = await activityEnv().run(createIngestActivities({ store: t.store }).ingestDataset, { ...base, dataset: SMALL_DATASET });
+    const ingest = await activityEnv().run(createIngestActivities({ store: t.store }).ingestDataset, {
+      ...base,
+      dataset: SMALL_DATASET,
+    });
     const config = smallConfig({ backbone: 'freedom', sgfd: { mode: 'off' }, training: { epochs: 2 } });
     const stage = { ...base, snapshot: ingest.snapshot, datasetId: ingest.datasetId, config };
-    const student = await activityEnv().run(createStudentActivities({ store: t.store }).distillStudent, { ...stage, teacher: null });
+    const student = await activityEnv().run(createStudentActivities({ store: t.store }).distillStudent, {
+      ...stage,
+      teacher: null,
+    });
     const graphs = await t.store.list('knn-graph/');
     expect(graphs.length).toBeGreaterThan(0);
-    const result = await activityEnv().run(createEvalActivities({ store: t.store }).evaluateModel, { ...stage, model: student.model });
+    const result = await activityEnv().run(createEvalActivities({ store: t.store }).evaluateModel, {
+      ...stage,
+      model: student.model,
+    });
     expect(await t.store.list('knn-graph/')).toEqual(graphs);
     const record = await readTrainingRecord(t.store, student.model);
     for (const [name, value] of Object.entries(record.test)) expect(result.test[name], name).toBeCloseTo(value, 6);

@@ -1,7 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { EvalActivities, EvaluateModelInput, EvaluateModelResult, MetricTable, RunManifest } from '@sgfd/contracts';
+import type {
+  EvalActivities,
+  EvaluateModelInput,
+  EvaluateModelResult,
+  MetricTable,
+  RunManifest,
+} from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { curveSvg, evaluateBackbone, evaluatePopularity, restoreBackbone, VALID_METRIC } from '@sgfd/training';
 import { failingClearly } from './failures';
@@ -26,7 +32,9 @@ export interface EvaluationMeta {
   run: RunManifest;
 }
 
-export function evaluationKey(input: Pick<EvaluateModelInput, 'datasetId' | 'model' | 'config' | 'codeVersion'>): string {
+export function evaluationKey(
+  input: Pick<EvaluateModelInput, 'datasetId' | 'model' | 'config' | 'codeVersion'>,
+): string {
   return artifactKey({
     inputs: { datasetId: input.datasetId, model: input.model.sha256 },
     config: { maskValidInTest: input.config.training.maskValidInTest, recommendations: RECOMMENDATIONS_K },
@@ -56,7 +64,12 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
           const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
           const training = await readTrainingRecord(deps.store, input.model);
           const knnGraphs = await storedKnnGraphs(deps.store, dataset, input.config);
-          const model = await restoreBackbone(dataset, input.config, join(await deps.store.openPath(input.model), MODEL_FOLDER), knnGraphs);
+          const model = await restoreBackbone(
+            dataset,
+            input.config,
+            join(await deps.store.openPath(input.model), MODEL_FOLDER),
+            knnGraphs,
+          );
           try {
             const options = { maskValidInTest: input.config.training.maskValidInTest };
             step();
@@ -97,8 +110,14 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
             };
             const title = `${training.backbone} (sgfd ${training.sgfd}), run ${input.runId}`;
             await writeFile(await staging.path(EVALUATION_FILES.metrics), json({ test, valid, popularity }));
-            await writeFile(await staging.path(EVALUATION_FILES.recommendations), recommendationsParquet(recs, dataset.nUsers));
-            await writeFile(await staging.path(EVALUATION_FILES.curve), curveSvg(training.history, VALID_METRIC, title));
+            await writeFile(
+              await staging.path(EVALUATION_FILES.recommendations),
+              recommendationsParquet(recs, dataset.nUsers),
+            );
+            await writeFile(
+              await staging.path(EVALUATION_FILES.curve),
+              curveSvg(training.history, VALID_METRIC, title),
+            );
             await writeFile(await staging.path(EVALUATION_FILES.reportJson), json(report));
             await writeFile(await staging.path(EVALUATION_FILES.reportMarkdown), reportMarkdown(report));
             return { test, valid, popularity, run };

@@ -1,6 +1,14 @@
 export { createIngestActivities, type IngestDeps, type SnapshotMeta } from './ingest';
 export { createTeacherActivities, teacherKey, TEACHER_OUTPUTS_FOLDER, type TeacherMeta } from './teacher';
-export { createStudentActivities, modelKey, readTrainingRecord, MODEL_FOLDER, TRAINING_RECORD_FILE, type ModelMeta, type TrainingRecord } from './student';
+export {
+  createStudentActivities,
+  modelKey,
+  readTrainingRecord,
+  MODEL_FOLDER,
+  TRAINING_RECORD_FILE,
+  type ModelMeta,
+  type TrainingRecord,
+} from './student';
 export { createEvalActivities, evaluationKey, RECOMMENDATIONS_K, type EvalDeps, type EvaluationMeta } from './evaluate';
 export { EVALUATION_FILES, relativeGain, type RunReport } from './report';
 export { signalWorkflowProgress, type ProgressSink, type WorkflowTarget } from './progress-sink';
@@ -11,4 +19,11 @@ export { sourceIdentity, readDatasetSource } from './dataset-source';
 export { toActivityFailure } from './failures';
 export { createSuiteActivities, readCellResults, suiteReportKey, type SuiteDeps, type SuiteReportMeta } from './suite';
 export { createChampionActivities, type ChampionDeps } from './champion';
-export { DECISION_FILE, configKeyOf, decisionKey, latestDecision, listChampionHistory, readDecision } from './champion-history';
+export {
+  DECISION_FILE,
+  configKeyOf,
+  decisionKey,
+  latestDecision,
+  listChampionHistory,
+  readDecision,
+} from './champion-history';

@@ -9,7 +9,10 @@ import { snapshotDir } from './snapshot-artifact';
 import { SMALL_DATASET, activityEnv, tempStore, type TempStore } from './test-support/fixtures';
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ApplicationFailure);
   return error as ApplicationFailure;
 }
@@ -48,19 +51,34 @@ describe('ingestDataset', () => {
 
   it('ingests an MMRec folder, and a re-export of the same data to another folder gets the same dataset id', async () => {
     const { ingestDataset } = createIngestActivities({ store: t.store });
-    const synthetic = await activityEnv().run(ingestDataset, { runId: 'r', dataset: SMALL_DATASET, codeVersion: 'test' });
-    const exported = await exportSnapshotToMmrec(await snapshotDir(t.store, synthetic.snapshot), { out: join(t.root, 'export', 'small') });
-    const mmrec = await activityEnv().run(ingestDataset, { runId: 'r', dataset: { kind: 'mmrec', dir: exported.dir }, codeVersion: 'test' });
+    const synthetic = await activityEnv().run(ingestDataset, {
+      runId: 'r',
+      dataset: SMALL_DATASET,
+      codeVersion: 'test',
+    });
+    const exported = await exportSnapshotToMmrec(await snapshotDir(t.store, synthetic.snapshot), {
+      out: join(t.root, 'export', 'small'),
+    });
+    const mmrec = await activityEnv().run(ingestDataset, {
+      runId: 'r',
+      dataset: { kind: 'mmrec', dir: exported.dir },
+      codeVersion: 'test',
+    });
     expect(mmrec.reused).toBe(false);
     expect(mmrec.datasetId).toBe(synthetic.datasetId);
   });
 
   it('ingests a Parquet folder (interactions.parquet, items.parquet with image/text list columns) to the same dataset', async () => {
     const { ingestDataset } = createIngestActivities({ store: t.store });
-    const synthetic = await activityEnv().run(ingestDataset, { runId: 'r', dataset: SMALL_DATASET, codeVersion: 'test' });
+    const synthetic = await activityEnv().run(ingestDataset, {
+      runId: 'r',
+      dataset: SMALL_DATASET,
+      codeVersion: 'test',
+    });
     const data = await loadSnapshot(await snapshotDir(t.store, synthetic.snapshot));
     const input = await readSnapshotInput(await snapshotDir(t.store, synthetic.snapshot));
-    const rows = (m: { rows: number; dim: number; data: Float32Array }) => Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.dim, (i + 1) * m.dim)));
+    const rows = (m: { rows: number; dim: number; data: Float32Array }) =>
+      Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.dim, (i + 1) * m.dim)));
     const list = (values: number[][]) => vectorFromArray(values, new List(new Field('element', new Float32(), true)));
     const dir = join(t.root, 'parquet-source');
     await mkdir(dir);
@@ -73,14 +91,21 @@ describe('ingestDataset', () => {
       timestamp: vectorFromArray(Array.from(c.timestamps)),
     });
     const items = new Table({
-      item: vectorFromArray(Array.from({ length: data.nItems }, (_, i) => i), new Int32()),
+      item: vectorFromArray(
+        Array.from({ length: data.nItems }, (_, i) => i),
+        new Int32(),
+      ),
       category: vectorFromArray(Array.from(data.categories!), new Int32()),
       image: list(rows(data.features.image!)),
       text: list(rows(data.features.text!)),
     });
     await writeFile(join(dir, 'interactions.parquet'), encodeParquet(interactions));
     await writeFile(join(dir, 'items.parquet'), encodeParquet(items));
-    const parquet = await activityEnv().run(ingestDataset, { runId: 'r', dataset: { kind: 'parquet', dir }, codeVersion: 'test' });
+    const parquet = await activityEnv().run(ingestDataset, {
+      runId: 'r',
+      dataset: { kind: 'parquet', dir },
+      codeVersion: 'test',
+    });
     expect(parquet.reused).toBe(false);
     expect(parquet.modalities).toEqual(['image', 'text']);
     expect(parquet.datasetId).toBe(synthetic.datasetId);
@@ -89,7 +114,13 @@ describe('ingestDataset', () => {
   it('fails a nonexistent dataset path at once, non-retryable, naming the path, leaving nothing in the store', async () => {
     const { ingestDataset } = createIngestActivities({ store: t.store });
     const missing = join(t.root, 'no-such-snapshot');
-    const failure = await failureOf(activityEnv().run(ingestDataset, { runId: 'r', dataset: { kind: 'snapshot', path: missing }, codeVersion: 'test' }));
+    const failure = await failureOf(
+      activityEnv().run(ingestDataset, {
+        runId: 'r',
+        dataset: { kind: 'snapshot', path: missing },
+        codeVersion: 'test',
+      }),
+    );
     expect(failure.nonRetryable).toBe(true);
     expect(failure.type).toBe('DatasetError');
     expect(failure.message).toContain(missing);
@@ -99,13 +130,25 @@ describe('ingestDataset', () => {
 
   it('fails a corrupt feature file non-retryably naming the file, leaving nothing in the store', async () => {
     const { ingestDataset } = createIngestActivities({ store: t.store });
-    const synthetic = await activityEnv().run(ingestDataset, { runId: 'r', dataset: SMALL_DATASET, codeVersion: 'test' });
-    const exported = await exportSnapshotToMmrec(await snapshotDir(t.store, synthetic.snapshot), { out: join(t.root, 'export', 'small') });
+    const synthetic = await activityEnv().run(ingestDataset, {
+      runId: 'r',
+      dataset: SMALL_DATASET,
+      codeVersion: 'test',
+    });
+    const exported = await exportSnapshotToMmrec(await snapshotDir(t.store, synthetic.snapshot), {
+      out: join(t.root, 'export', 'small'),
+    });
     await t.store.delete(synthetic.snapshot);
     const featureFile = join(exported.dir, 'image_feat.npy');
     const bytes = await readFile(featureFile);
     await writeFile(featureFile, bytes.subarray(0, 40)); // header cut off mid-way: not a readable .npy
-    const failure = await failureOf(activityEnv().run(ingestDataset, { runId: 'r', dataset: { kind: 'mmrec', dir: exported.dir }, codeVersion: 'test' }));
+    const failure = await failureOf(
+      activityEnv().run(ingestDataset, {
+        runId: 'r',
+        dataset: { kind: 'mmrec', dir: exported.dir },
+        codeVersion: 'test',
+      }),
+    );
     expect(failure.nonRetryable).toBe(true);
     expect(failure.type).toBe('DatasetError');
     expect(failure.message).toContain(featureFile);
@@ -116,7 +159,11 @@ describe('ingestDataset', () => {
   it('rejects an unknown synthetic preset as a non-retryable config error naming the field', async () => {
     const { ingestDataset } = createIngestActivities({ store: t.store });
     const failure = await failureOf(
-      activityEnv().run(ingestDataset, { runId: 'r', dataset: { kind: 'synthetic', preset: 'huge', seed: 1 }, codeVersion: 'test' }),
+      activityEnv().run(ingestDataset, {
+        runId: 'r',
+        dataset: { kind: 'synthetic', preset: 'huge', seed: 1 },
+        codeVersion: 'test',
+      }),
     );
     expect(failure).toMatchObject({ nonRetryable: true, type: 'ConfigError' });
     expect(failure.message).toMatch(/Unknown synthetic preset 'huge'.*dataset\.preset.*tiny \| office \| baby/);

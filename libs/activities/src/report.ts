@@ -11,14 +11,25 @@ export const EVALUATION_FILES = {
 export interface RunReport {
   run: RunManifest;
   dataset: { id: string; counts: DatasetManifest['counts']; categories: number | null; source: string };
-  model: { backbone: string; sgfd: string; bestEpoch: number; epochsRun: number; stoppedEarly: boolean; resumedFromEpoch: number | null };
+  model: {
+    backbone: string;
+    sgfd: string;
+    bestEpoch: number;
+    epochsRun: number;
+    stoppedEarly: boolean;
+    resumedFromEpoch: number | null;
+  };
   metrics: { test: MetricTable; valid: MetricTable; popularity: MetricTable };
   recommendations: { k: number; users: number; excludes: string };
   files: typeof EVALUATION_FILES;
 }
 
 /** Rows of a metric table (`recall@20` -> row recall, column 20), in the order metrics first appear. */
-function grid(table: MetricTable): { names: string[]; ks: number[]; value(name: string, k: number): number | undefined } {
+function grid(table: MetricTable): {
+  names: string[];
+  ks: number[];
+  value(name: string, k: number): number | undefined;
+} {
   const names: string[] = [];
   const ks = new Set<number>();
   for (const key of Object.keys(table)) {

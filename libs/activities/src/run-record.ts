@@ -5,7 +5,13 @@ import { currentBackend } from '@sgfd/tensor';
  * What every artifact records about the run that built it, so the artifact can be reproduced: seed, data
  * hash, config, tensor backend and code version.
  */
-export function runRecord(parts: { runId: string; datasetId: string; config: RunConfig; codeVersion: string; startedAt: string }): RunManifest {
+export function runRecord(parts: {
+  runId: string;
+  datasetId: string;
+  config: RunConfig;
+  codeVersion: string;
+  startedAt: string;
+}): RunManifest {
   return {
     runId: parts.runId,
     seed: parts.config.training.seed,

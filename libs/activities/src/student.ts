@@ -1,6 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DistillStudentInput, DistillStudentResult, MetricTable, RunConfig, RunManifest, StudentActivities } from '@sgfd/contracts';
+import type {
+  DistillStudentInput,
+  DistillStudentResult,
+  MetricTable,
+  RunConfig,
+  RunManifest,
+  StudentActivities,
+} from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { loadTeacherOutputs, trainStudent, type EpochRecord } from '@sgfd/training';
 import type { ArtifactRef } from '@sgfd/contracts';
@@ -36,7 +43,11 @@ export interface TrainingRecord extends ModelMeta {
 }
 
 export function modelKey(input: Pick<DistillStudentInput, 'datasetId' | 'teacher' | 'config' | 'codeVersion'>): string {
-  return artifactKey({ inputs: { datasetId: input.datasetId, teacher: input.teacher?.sha256 ?? null }, config: input.config, codeVersion: input.codeVersion });
+  return artifactKey({
+    inputs: { datasetId: input.datasetId, teacher: input.teacher?.sha256 ?? null },
+    config: input.config,
+    codeVersion: input.codeVersion,
+  });
 }
 
 export async function readTrainingRecord(store: ArtifactStore, model: ArtifactRef): Promise<TrainingRecord> {
@@ -61,7 +72,9 @@ export function createStudentActivities(deps: TrainingDeps): StudentActivities {
           const stored = await deps.store.withArtifact<ModelMeta>({ kind: 'model', key }, async (staging) => {
             const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
             attempt.beat();
-            const teacher = input.teacher ? await loadTeacherOutputs(join(await deps.store.openPath(input.teacher), TEACHER_OUTPUTS_FOLDER)) : null;
+            const teacher = input.teacher
+              ? await loadTeacherOutputs(join(await deps.store.openPath(input.teacher), TEACHER_OUTPUTS_FOLDER))
+              : null;
             const knnGraphs = await storedKnnGraphs(deps.store, dataset, input.config);
             attempt.beat();
             const result = await trainStudent(dataset, input.config, teacher, {

@@ -34,9 +34,15 @@ export interface SuiteReportMeta {
 export function suiteReportKey(input: WriteSuiteReportInput): string {
   // The outcomes' artifact hashes pin every number the report is made of.
   const outcomes = input.outcomes.map((o) =>
-    o.status === 'done' ? { cell: o.cellId, model: o.model.sha256, evaluation: o.evaluation.sha256 } : { cell: o.cellId, error: o.error },
+    o.status === 'done'
+      ? { cell: o.cellId, model: o.model.sha256, evaluation: o.evaluation.sha256 }
+      : { cell: o.cellId, error: o.error },
   );
-  return artifactKey({ inputs: { suiteId: input.suiteId, outcomes }, config: input.spec, codeVersion: input.codeVersion });
+  return artifactKey({
+    inputs: { suiteId: input.suiteId, outcomes },
+    config: input.spec,
+    codeVersion: input.codeVersion,
+  });
 }
 
 async function readJson<T>(store: ArtifactStore, ref: Parameters<ArtifactStore['get']>[0], file: string): Promise<T> {
@@ -44,22 +50,39 @@ async function readJson<T>(store: ArtifactStore, ref: Parameters<ArtifactStore['
 }
 
 /** The cells' results in expansion order, numbers read from their artifacts. */
-export async function readCellResults(store: ArtifactStore, input: WriteSuiteReportInput, onCell: () => void = () => undefined): Promise<CellResult[]> {
+export async function readCellResults(
+  store: ArtifactStore,
+  input: WriteSuiteReportInput,
+  onCell: () => void = () => undefined,
+): Promise<CellResult[]> {
   const spec = parseSuiteSpec(input.spec, `suite ${input.suiteId}`);
   const cells = expandSuite(spec);
   const byId = new Map<string, SuiteCellOutcome>(input.outcomes.map((o) => [o.cellId, o]));
   const unknown = input.outcomes.find((o) => !cells.some((c) => c.id === o.cellId));
-  if (unknown) throw new ConfigError('Suite outcome names a cell the suite does not have', { field: 'outcomes', found: unknown.cellId });
+  if (unknown)
+    throw new ConfigError('Suite outcome names a cell the suite does not have', {
+      field: 'outcomes',
+      found: unknown.cellId,
+    });
   const results: CellResult[] = [];
   for (const cell of cells) {
     const outcome = byId.get(cell.id);
-    if (!outcome) throw new ConfigError('Suite report needs an outcome for every cell', { field: 'outcomes', expected: cell.id, found: 'none' });
+    if (!outcome)
+      throw new ConfigError('Suite report needs an outcome for every cell', {
+        field: 'outcomes',
+        expected: cell.id,
+        found: 'none',
+      });
     onCell();
     if (outcome.status === 'failed') {
       results.push({ cell, status: 'failed', workflowId: outcome.workflowId, error: outcome.error });
       continue;
     }
-    const metrics = await readJson<{ test: MetricTable; valid: MetricTable }>(store, outcome.evaluation, EVALUATION_FILES.metrics);
+    const metrics = await readJson<{ test: MetricTable; valid: MetricTable }>(
+      store,
+      outcome.evaluation,
+      EVALUATION_FILES.metrics,
+    );
     const training = await readTrainingRecord(store, outcome.model);
     const metric = spec.selection.metric;
     results.push({
@@ -72,7 +95,9 @@ export async function readCellResults(store: ArtifactStore, input: WriteSuiteRep
       test: metrics.test,
       bestEpoch: training.bestEpoch,
       epochsRun: training.epochsRun,
-      curve: training.history.flatMap((r) => (r.valid && metric in r.valid ? [{ epoch: r.epoch, value: r.valid[metric]! }] : [])),
+      curve: training.history.flatMap((r) =>
+        r.valid && metric in r.valid ? [{ epoch: r.epoch, value: r.valid[metric]! }] : [],
+      ),
     });
   }
   return results;
@@ -88,7 +113,8 @@ export function createSuiteActivities(deps: SuiteDeps): SuiteReportActivities {
           const results = await readCellResults(deps.store, input, () => context.heartbeat());
           const spec = parseSuiteSpec(input.spec);
           const report = buildSuiteReport(input.suiteId, spec, results);
-          for (const [name, content] of Object.entries(renderSuiteReport(report))) await writeFile(await staging.path(name), content);
+          for (const [name, content] of Object.entries(renderSuiteReport(report)))
+            await writeFile(await staging.path(name), content);
           return { suiteId: input.suiteId, name: spec.name, cells: report.cells, rows: report.rows };
         });
         return { report: stored.ref, reused: stored.reused, rows: stored.manifest.meta.rows };

@@ -1,6 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PretrainTeacherInput, PretrainTeacherResult, RunConfig, RunManifest, TeacherActivities } from '@sgfd/contracts';
+import type {
+  PretrainTeacherInput,
+  PretrainTeacherResult,
+  RunConfig,
+  RunManifest,
+  TeacherActivities,
+} from '@sgfd/contracts';
 import { artifactKey } from '@sgfd/artifacts';
 import { pretrainTeacher, saveTeacherOutputs } from '@sgfd/training';
 import { failingClearly } from './failures';
@@ -60,7 +66,10 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
               attempt: attempt.record,
               run: runRecord({ ...input, startedAt }),
             };
-            await writeFile(await staging.path('training.json'), `${JSON.stringify({ ...meta, report: outputs.report }, null, 2)}\n`);
+            await writeFile(
+              await staging.path('training.json'),
+              `${JSON.stringify({ ...meta, report: outputs.report }, null, 2)}\n`,
+            );
             return meta;
           });
           await attempt.settle();

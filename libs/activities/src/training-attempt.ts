@@ -54,10 +54,16 @@ export class TrainingAttempt {
       options.checkpointRoot,
       options.stage,
       options.key,
-      createHash('sha256').update(`${info.workflowExecution?.workflowId ?? ''}/${info.activityId}`).digest('hex').slice(0, 16),
+      createHash('sha256')
+        .update(`${info.workflowExecution?.workflowId ?? ''}/${info.activityId}`)
+        .digest('hex')
+        .slice(0, 16),
     );
     // A retry continues from the checkpoint its predecessor heartbeated, when this machine can reach it.
-    const reported = isHeartbeat(previous) && previous.checkpointUri?.startsWith('file:') ? fileURLToPath(previous.checkpointUri) : null;
+    const reported =
+      isHeartbeat(previous) && previous.checkpointUri?.startsWith('file:')
+        ? fileURLToPath(previous.checkpointUri)
+        : null;
     this.checkpointDir = reported && existsSync(reported) ? reported : own;
     this.state = isHeartbeat(previous) ? { ...previous } : { epoch: 0, bestValid: null, checkpointUri: null };
     this.record = { attempt: info.attempt, resumedFromEpoch: null, trainedEpochs: [] };
@@ -89,7 +95,11 @@ export class TrainingAttempt {
       case 'epoch':
         this.record.trainedEpochs.push(event.epoch);
         this.elapsedSeconds = event.elapsedMs / 1000;
-        this.state = { ...this.state, epoch: event.epoch, bestValid: Number.isFinite(event.bestScore) ? event.bestScore : null };
+        this.state = {
+          ...this.state,
+          epoch: event.epoch,
+          bestValid: Number.isFinite(event.bestScore) ? event.bestScore : null,
+        };
         break;
       case 'checkpoint':
         this.state = { ...this.state, checkpointUri: pathToFileURL(event.dir).href };
@@ -116,7 +126,9 @@ export class TrainingAttempt {
       backend: currentBackend(),
       ...this.state,
     };
-    sink({ workflowId, runId }, update).catch((e: unknown) => this.context.log.warn('progress report failed', { error: (e as Error).message }));
+    sink({ workflowId, runId }, update).catch((e: unknown) =>
+      this.context.log.warn('progress report failed', { error: (e as Error).message }),
+    );
   }
 
   /**
@@ -124,12 +136,19 @@ export class TrainingAttempt {
    * (no retry will come); any other failure (worker stopped, crash, timeout) keeps it for the retry.
    */
   async settle(error?: unknown): Promise<void> {
-    const discard = error === undefined || error instanceof UserError || this.context.cancellationDetails?.cancelRequested === true;
+    const discard =
+      error === undefined || error instanceof UserError || this.context.cancellationDetails?.cancelRequested === true;
     if (!discard) return;
     await rm(this.checkpointDir, { recursive: true, force: true });
     // Empty parents (<root>/.checkpoints/<stage>/<key>) go too; rmdir refuses any that still hold something.
     for (let dir = dirname(this.checkpointDir); dir.startsWith(this.options.checkpointRoot); dir = dirname(dir)) {
-      if (!(await rmdir(dir).then(() => true, () => false))) break;
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
     }
   }
 }

@@ -17,7 +17,10 @@ describe('training activities', () => {
   beforeAll(async () => {
     await initBackend();
     t = await tempStore();
-    ingest = await activityEnv().run(createIngestActivities({ store: t.store }).ingestDataset, { ...base, dataset: SMALL_DATASET });
+    ingest = await activityEnv().run(createIngestActivities({ store: t.store }).ingestDataset, {
+      ...base,
+      dataset: SMALL_DATASET,
+    });
   });
   afterAll(async () => {
     await t.remove();
@@ -30,7 +33,10 @@ describe('training activities', () => {
     const env = activityEnv();
     const beats: TrainingHeartbeat[] = [];
     env.on('heartbeat', (d: TrainingHeartbeat) => beats.push(d));
-    const result = await env.run(pretrainTeacher, { ...stageInput(), config: smallConfig({ sgfd: { mode: 'two-stage' } }) });
+    const result = await env.run(pretrainTeacher, {
+      ...stageInput(),
+      config: smallConfig({ sgfd: { mode: 'two-stage' } }),
+    });
     expect(result).toMatchObject({ reused: false, epochsTrained: 4, resumedFromEpoch: null });
     expect(result.bestValid).toBeGreaterThan(1 / 5); // category accuracy above chance (5 categories)
     const epochs = [...new Set(beats.map((b) => b.epoch))];
@@ -45,7 +51,11 @@ describe('training activities', () => {
     const again = await activityEnv().run(pretrainTeacher, {
       ...stageInput(),
       runId: 'run-2',
-      config: smallConfig({ backbone: 'vbpr', sgfd: { mode: 'two-stage', kdWeight: 0.1 }, training: { learningRate: 0.02 } }),
+      config: smallConfig({
+        backbone: 'vbpr',
+        sgfd: { mode: 'two-stage', kdWeight: 0.1 },
+        training: { learningRate: 0.02 },
+      }),
     });
     expect(again).toEqual({ ...result, reused: true });
   });
@@ -78,7 +88,10 @@ describe('training activities', () => {
 
     const other = await tempStore();
     try {
-      const ingested = await activityEnv().run(createIngestActivities({ store: other.store }).ingestDataset, { ...base, dataset: SMALL_DATASET });
+      const ingested = await activityEnv().run(createIngestActivities({ store: other.store }).ingestDataset, {
+        ...base,
+        dataset: SMALL_DATASET,
+      });
       const straight = await activityEnv().run(createStudentActivities({ store: other.store }).distillStudent, {
         ...input,
         snapshot: ingested.snapshot,
@@ -105,7 +118,9 @@ describe('training activities', () => {
       }
     });
     const config = smallConfig({ sgfd: { mode: 'off' }, training: { epochs: 40, seed: 11 } });
-    await expect(env.run(distillStudent, { ...stageInput(), teacher: null, config })).rejects.toBeInstanceOf(CancelledFailure);
+    await expect(env.run(distillStudent, { ...stageInput(), teacher: null, config })).rejects.toBeInstanceOf(
+      CancelledFailure,
+    );
     expect(lastBeat!.epoch).toBeLessThanOrEqual(cancelledAt + 1);
     const models = await t.store.list('model/');
     const records = await Promise.all(models.map((m) => readTrainingRecord(t.store, m)));
@@ -121,29 +136,45 @@ describe('training activities', () => {
       targets.add(`${target.workflowId}/${target.runId}`);
       updates.push(update);
     };
-    const teacher = await activityEnv().run(createTeacherActivities({ store: t.store, progress }).pretrainTeacher, { ...stageInput(), config });
-    expect(teacher.reused).toBe(true);
-    const student = await activityEnv().run(createStudentActivities({ store: t.store, progress, progressIntervalMs: 0 }).distillStudent, {
+    const teacher = await activityEnv().run(createTeacherActivities({ store: t.store, progress }).pretrainTeacher, {
       ...stageInput(),
-      teacher: teacher.teacher,
       config,
     });
+    expect(teacher.reused).toBe(true);
+    const student = await activityEnv().run(
+      createStudentActivities({ store: t.store, progress, progressIntervalMs: 0 }).distillStudent,
+      {
+        ...stageInput(),
+        teacher: teacher.teacher,
+        config,
+      },
+    );
     expect(student.reused).toBe(false);
     expect(targets).toEqual(new Set(['wf-test/run-test']));
     expect(updates.map((u) => u.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(updates.every((u) => u.stage === 'student' && u.maxEpochs === 6)).toBe(true);
     expect(updates.at(-1)!.bestValid).toBeCloseTo(student.bestValid, 6);
     const record = await readTrainingRecord(t.store, student.model);
-    expect(record).toMatchObject({ sgfd: 'two-stage', run: { datasetId: ingest.datasetId, seed: 3, codeVersion: 'test' } });
+    expect(record).toMatchObject({
+      sgfd: 'two-stage',
+      run: { datasetId: ingest.datasetId, seed: 3, codeVersion: 'test' },
+    });
     expect(Object.keys(record.history[0]!.loss)).toEqual(expect.arrayContaining(['total']));
   });
 
   it('fails a student whose teacher was made for another configuration, non-retryably naming the field', async () => {
     const teacherConfig = smallConfig({ sgfd: { mode: 'two-stage' } });
-    const teacher = await activityEnv().run(createTeacherActivities({ store: t.store }).pretrainTeacher, { ...stageInput(), config: teacherConfig });
+    const teacher = await activityEnv().run(createTeacherActivities({ store: t.store }).pretrainTeacher, {
+      ...stageInput(),
+      config: teacherConfig,
+    });
     const mismatched = smallConfig({ sgfd: { mode: 'two-stage', latentDim: 32 } });
     const error = await activityEnv()
-      .run(createStudentActivities({ store: t.store }).distillStudent, { ...stageInput(), teacher: teacher.teacher, config: mismatched })
+      .run(createStudentActivities({ store: t.store }).distillStudent, {
+        ...stageInput(),
+        teacher: teacher.teacher,
+        config: mismatched,
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ nonRetryable: true, type: 'ConfigError' });

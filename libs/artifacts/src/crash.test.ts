@@ -13,7 +13,9 @@ const crashBuild = fileURLToPath(new URL('./fixtures/crash-build.ts', import.met
 /** Runs the crash fixture until it reports it is mid-write, then SIGKILLs it. */
 function buildAndKill(root: string, key: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', crashBuild, root, key], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', crashBuild, root, key], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => {

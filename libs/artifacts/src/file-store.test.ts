@@ -26,7 +26,11 @@ describe('FileArtifactStore', () => {
 
   it('stores files and returns a ref whose sha256 is that of the manifest on disk', async () => {
     const address = { kind: 'evaluation' as const, key: keyOf(1) };
-    const stored = await store.put(address, { 'metrics.json': '{"recall@20":0.1}', 'nested/top.bin': new Uint8Array([1, 2, 3]) }, { note: 'x' });
+    const stored = await store.put(
+      address,
+      { 'metrics.json': '{"recall@20":0.1}', 'nested/top.bin': new Uint8Array([1, 2, 3]) },
+      { note: 'x' },
+    );
     expect(stored.reused).toBe(false);
     const dir = join(root, 'evaluation', address.key);
     expect(stored.ref.uri).toBe(`file://${dir}`);
@@ -36,7 +40,13 @@ describe('FileArtifactStore', () => {
     expect(stored.ref.bytes).toBe(17 + 3 + manifestBytes.length);
     expect(stored.manifest.files).toEqual([
       { path: 'metrics.json', bytes: 17, sha256: createHash('sha256').update('{"recall@20":0.1}').digest('hex') },
-      { path: 'nested/top.bin', bytes: 3, sha256: createHash('sha256').update(new Uint8Array([1, 2, 3])).digest('hex') },
+      {
+        path: 'nested/top.bin',
+        bytes: 3,
+        sha256: createHash('sha256')
+          .update(new Uint8Array([1, 2, 3]))
+          .digest('hex'),
+      },
     ]);
     expect(stored.manifest.meta).toEqual({ note: 'x' });
 
@@ -44,7 +54,9 @@ describe('FileArtifactStore', () => {
     expect(await store.openPath(stored.ref, 'nested/top.bin')).toBe(join(dir, 'nested', 'top.bin'));
     expect(await store.exists(address)).toBe(true);
     expect(await store.exists(stored.ref)).toBe(true);
-    await expect(store.get(stored.ref, 'missing.bin')).rejects.toThrow(/No such file in the artifact.*metrics\.json, nested\/top\.bin/);
+    await expect(store.get(stored.ref, 'missing.bin')).rejects.toThrow(
+      /No such file in the artifact.*metrics\.json, nested\/top\.bin/,
+    );
   });
 
   it('short-circuits on an existing manifest: the build runs once, later calls return the same ref', async () => {
@@ -121,7 +133,11 @@ describe('FileArtifactStore', () => {
       await writeFile(await staging.path('graph.bin'), new Uint8Array(64).fill(3));
       await new Promise((r) => setTimeout(r, 20));
     };
-    const results = await Promise.all([store.withArtifact(address, build), store.withArtifact(address, build), store.withArtifact(address, build)]);
+    const results = await Promise.all([
+      store.withArtifact(address, build),
+      store.withArtifact(address, build),
+      store.withArtifact(address, build),
+    ]);
     expect(new Set(results.map((r) => r.ref.sha256)).size).toBe(1);
     expect(await store.list('knn-graph/')).toHaveLength(1);
     expect(await readdir(join(root, '.staging'))).toEqual([]);
@@ -130,7 +146,9 @@ describe('FileArtifactStore', () => {
   it('rejects bad addresses and reserved or escaping file names with ConfigError', async () => {
     await expect(store.put({ kind: 'teacher', key: 'abc' }, {})).rejects.toThrow(ConfigError);
     await expect(store.put({ kind: 'nope' as 'teacher', key: keyOf(10) }, {})).rejects.toThrow(/Unknown artifact kind/);
-    await expect(store.put({ kind: 'teacher', key: keyOf(10) }, { [ARTIFACT_MANIFEST_FILE]: '{}' })).rejects.toThrow(/reserved/);
+    await expect(store.put({ kind: 'teacher', key: keyOf(10) }, { [ARTIFACT_MANIFEST_FILE]: '{}' })).rejects.toThrow(
+      /reserved/,
+    );
     await expect(store.put({ kind: 'teacher', key: keyOf(10) }, { '../escape': 'x' })).rejects.toThrow(/escapes/);
     expect(existsSync(join(root, 'escape'))).toBe(false);
     expect(await store.list()).toEqual([]);

@@ -7,7 +7,13 @@ import { ARTIFACT_KINDS, ConfigError, DatasetError, type ArtifactKind, type Arti
 import { sha256File } from './hash-file';
 import { isProcessAlive } from './process-alive';
 import { sha256Hex } from './keys';
-import { ARTIFACT_FORMAT_VERSION, ARTIFACT_MANIFEST_FILE, ArtifactManifestSchema, type ArtifactFile, type ArtifactManifest } from './manifest';
+import {
+  ARTIFACT_FORMAT_VERSION,
+  ARTIFACT_MANIFEST_FILE,
+  ArtifactManifestSchema,
+  type ArtifactFile,
+  type ArtifactManifest,
+} from './manifest';
 import type { ArtifactAddress, ArtifactStore, StagingArea, StoredArtifact } from './store';
 
 export const DEFAULT_ARTIFACT_ROOT = '.sgfd/artifacts';
@@ -19,9 +25,14 @@ const KEY = /^[0-9a-f]{64}$/;
 
 function checkAddress({ kind, key }: ArtifactAddress): void {
   if (!(ARTIFACT_KINDS as readonly string[]).includes(kind)) {
-    throw new ConfigError('Unknown artifact kind', { field: 'kind', expected: ARTIFACT_KINDS.join('|'), found: String(kind) });
+    throw new ConfigError('Unknown artifact kind', {
+      field: 'kind',
+      expected: ARTIFACT_KINDS.join('|'),
+      found: String(kind),
+    });
   }
-  if (!KEY.test(key)) throw new ConfigError('Invalid artifact key', { field: 'key', expected: 'a hex sha256 (artifactKey)', found: key });
+  if (!KEY.test(key))
+    throw new ConfigError('Invalid artifact key', { field: 'key', expected: 'a hex sha256 (artifactKey)', found: key });
 }
 
 async function walkFiles(dir: string, base = dir): Promise<string[]> {
@@ -30,7 +41,11 @@ async function walkFiles(dir: string, base = dir): Promise<string[]> {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await walkFiles(full, base)));
     else if (entry.isFile()) out.push(relative(base, full).split(sep).join('/'));
-    else throw new DatasetError('Artifacts may hold only files and directories', { file: full, found: 'a link or device' });
+    else
+      throw new DatasetError('Artifacts may hold only files and directories', {
+        file: full,
+        found: 'a link or device',
+      });
   }
   return out;
 }
@@ -55,19 +70,25 @@ export class FileArtifactStore implements ArtifactStore {
     return join(this.root, address.kind, address.key);
   }
 
-  async withArtifact<M>(address: ArtifactAddress, build: (staging: StagingArea) => Promise<M>): Promise<StoredArtifact<M>> {
+  async withArtifact<M>(
+    address: ArtifactAddress,
+    build: (staging: StagingArea) => Promise<M>,
+  ): Promise<StoredArtifact<M>> {
     const existing = await this.find(address);
     if (existing) return existing as StoredArtifact<M>;
     await this.sweepStaging();
 
     await mkdir(join(this.root, STAGING), { recursive: true });
-    const stagingDir = await mkdtemp(join(this.root, STAGING, `${process.pid}@${hostname()}~${address.kind}~${address.key.slice(0, 12)}~`));
+    const stagingDir = await mkdtemp(
+      join(this.root, STAGING, `${process.pid}@${hostname()}~${address.kind}~${address.key.slice(0, 12)}~`),
+    );
     try {
       const staging: StagingArea = {
         dir: stagingDir,
         async path(name: string) {
           const full = resolve(stagingDir, name);
-          if (!full.startsWith(stagingDir + sep)) throw new ConfigError('Artifact file name escapes the artifact', { found: name });
+          if (!full.startsWith(stagingDir + sep))
+            throw new ConfigError('Artifact file name escapes the artifact', { found: name });
           await mkdir(dirname(full), { recursive: true });
           return full;
         },
@@ -83,7 +104,11 @@ export class FileArtifactStore implements ArtifactStore {
     }
   }
 
-  async put<M = null>(address: ArtifactAddress, files: Record<string, Uint8Array | string>, meta?: M): Promise<StoredArtifact<M | null>> {
+  async put<M = null>(
+    address: ArtifactAddress,
+    files: Record<string, Uint8Array | string>,
+    meta?: M,
+  ): Promise<StoredArtifact<M | null>> {
     return this.withArtifact(address, async (staging) => {
       for (const [name, data] of Object.entries(files)) await writeFile(await staging.path(name), data);
       return meta ?? null;
@@ -124,13 +149,20 @@ export class FileArtifactStore implements ArtifactStore {
       text = await readFile(manifestPath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new DatasetError('Artifact not found in the store', { file: manifestPath, expected: `the ${ref.kind} artifact ${ref.uri}` });
+        throw new DatasetError('Artifact not found in the store', {
+          file: manifestPath,
+          expected: `the ${ref.kind} artifact ${ref.uri}`,
+        });
       }
       throw e;
     }
     const found = sha256Hex(text);
     if (found !== ref.sha256) {
-      throw new DatasetError('Artifact manifest does not match its reference', { file: manifestPath, expected: `sha256 ${ref.sha256}`, found });
+      throw new DatasetError('Artifact manifest does not match its reference', {
+        file: manifestPath,
+        expected: `sha256 ${ref.sha256}`,
+        found,
+      });
     }
     return this.parseManifest(text, manifestPath);
   }
@@ -140,11 +172,15 @@ export class FileArtifactStore implements ArtifactStore {
     const entry = manifest.files.find((f) => f.path === file);
     const path = join(this.localDir(ref), file);
     if (!entry) {
-      throw new DatasetError('No such file in the artifact', { file: path, expected: manifest.files.map((f) => f.path).join(', ') || 'no files' });
+      throw new DatasetError('No such file in the artifact', {
+        file: path,
+        expected: manifest.files.map((f) => f.path).join(', ') || 'no files',
+      });
     }
     const data = await readFile(path);
     const found = sha256Hex(data);
-    if (found !== entry.sha256) throw new DatasetError('Artifact file is corrupt', { file: path, expected: `sha256 ${entry.sha256}`, found });
+    if (found !== entry.sha256)
+      throw new DatasetError('Artifact file is corrupt', { file: path, expected: `sha256 ${entry.sha256}`, found });
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -153,7 +189,10 @@ export class FileArtifactStore implements ArtifactStore {
     const dir = this.localDir(ref);
     if (file === undefined) return dir;
     if (!manifest.files.some((f) => f.path === file)) {
-      throw new DatasetError('No such file in the artifact', { file: join(dir, file), expected: manifest.files.map((f) => f.path).join(', ') || 'no files' });
+      throw new DatasetError('No such file in the artifact', {
+        file: join(dir, file),
+        expected: manifest.files.map((f) => f.path).join(', ') || 'no files',
+      });
     }
     return join(dir, file);
   }
@@ -223,7 +262,11 @@ export class FileArtifactStore implements ArtifactStore {
 
   private localDir(ref: ArtifactRef): string {
     if (!ref.uri.startsWith('file:')) {
-      throw new ConfigError('This artifact store reads only file:// artifacts', { field: 'uri', expected: 'file://…', found: ref.uri });
+      throw new ConfigError('This artifact store reads only file:// artifacts', {
+        field: 'uri',
+        expected: 'file://…',
+        found: ref.uri,
+      });
     }
     return fileURLToPath(ref.uri);
   }
@@ -243,7 +286,11 @@ export class FileArtifactStore implements ArtifactStore {
     const parsed = ArtifactManifestSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new DatasetError('Artifact manifest is invalid', { file: path, field: issue.path.join('.') || '(root)', expected: issue.message });
+      throw new DatasetError('Artifact manifest is invalid', {
+        file: path,
+        field: issue.path.join('.') || '(root)',
+        expected: issue.message,
+      });
     }
     return parsed.data;
   }
@@ -251,14 +298,22 @@ export class FileArtifactStore implements ArtifactStore {
   private async describe(address: ArtifactAddress, dir: string, meta: unknown): Promise<ArtifactManifest> {
     const names = (await walkFiles(dir)).sort();
     if (names.includes(ARTIFACT_MANIFEST_FILE)) {
-      throw new ConfigError(`'${ARTIFACT_MANIFEST_FILE}' is reserved for the store`, { file: join(dir, ARTIFACT_MANIFEST_FILE) });
+      throw new ConfigError(`'${ARTIFACT_MANIFEST_FILE}' is reserved for the store`, {
+        file: join(dir, ARTIFACT_MANIFEST_FILE),
+      });
     }
     const files: ArtifactFile[] = [];
     for (const path of names) {
       const full = join(dir, path);
       files.push({ path, sha256: await sha256File(full), bytes: (await stat(full)).size });
     }
-    return { formatVersion: ARTIFACT_FORMAT_VERSION, kind: address.kind as ArtifactKind, key: address.key, files, meta: meta ?? null };
+    return {
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      kind: address.kind as ArtifactKind,
+      key: address.key,
+      files,
+      meta: meta ?? null,
+    };
   }
 
   private async publish<M>(
@@ -281,7 +336,11 @@ export class FileArtifactStore implements ArtifactStore {
       const winner = await this.find(address);
       if (winner) return winner as StoredArtifact<M>;
       // A directory without a manifest is not an artifact (e.g. emptied by hand): clear it and retry once.
-      if (attempt > 0) throw new DatasetError('Could not publish artifact', { file: dir, found: 'a directory without a manifest that cannot be replaced' });
+      if (attempt > 0)
+        throw new DatasetError('Could not publish artifact', {
+          file: dir,
+          found: 'a directory without a manifest that cannot be replaced',
+        });
       await this.delete(address);
     }
   }

@@ -11,7 +11,11 @@ describe('artifact keys', () => {
 
   it('gives the same key whatever the key order, and a new key when anything changes', () => {
     const base = { inputs: { snapshot: 'a', teacher: 'b' }, config: { lr: 0.001, dims: [64, 32] }, codeVersion: '1' };
-    const reordered = { codeVersion: '1', config: { dims: [64, 32], lr: 0.001 }, inputs: { teacher: 'b', snapshot: 'a' } };
+    const reordered = {
+      codeVersion: '1',
+      config: { dims: [64, 32], lr: 0.001 },
+      inputs: { teacher: 'b', snapshot: 'a' },
+    };
     expect(artifactKey(reordered)).toBe(artifactKey(base));
     expect(artifactKey({ ...base, codeVersion: '2' })).not.toBe(artifactKey(base));
     expect(artifactKey({ ...base, config: { lr: 0.002, dims: [64, 32] } })).not.toBe(artifactKey(base));

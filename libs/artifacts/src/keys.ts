@@ -21,7 +21,9 @@ function normalise(value: unknown, path: string): unknown {
   if (Array.isArray(value)) return value.map((v, i) => normalise(v, `${path}[${i}]`));
   if (typeof value === 'object') {
     if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
-      throw new TypeError(`canonicalJson: ${path} is a ${value.constructor?.name ?? 'non-plain object'}, not plain data`);
+      throw new TypeError(
+        `canonicalJson: ${path} is a ${value.constructor?.name ?? 'non-plain object'}, not plain data`,
+      );
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {

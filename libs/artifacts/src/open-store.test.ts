@@ -27,12 +27,16 @@ describe('openArtifactStore', () => {
 
   it('answers s3:// with a ConfigError saying the backend is not implemented yet', () => {
     expect(() => openArtifactStore('s3://bucket/runs')).toThrow(ConfigError);
-    expect(() => openArtifactStore('s3://bucket/runs')).toThrow(/s3 backend not implemented yet.*found s3:\/\/bucket\/runs/);
+    expect(() => openArtifactStore('s3://bucket/runs')).toThrow(
+      /s3 backend not implemented yet.*found s3:\/\/bucket\/runs/,
+    );
     expect(parseS3Uri('s3://bucket/a/b/')).toEqual({ bucket: 'bucket', prefix: 'a/b' });
     expect(() => parseS3Uri('s3://')).toThrow(/expected s3:\/\/<bucket>/);
   });
 
   it('rejects other schemes naming what is supported', () => {
-    expect(() => openArtifactStore('gs://bucket/x')).toThrow(/Unsupported artifact store scheme.*expected file:\/\/<dir> or s3:\/\//);
+    expect(() => openArtifactStore('gs://bucket/x')).toThrow(
+      /Unsupported artifact store scheme.*expected file:\/\/<dir> or s3:\/\//,
+    );
   });
 });

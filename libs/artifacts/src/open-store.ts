@@ -16,7 +16,11 @@ export function openArtifactStore(location: string = DEFAULT_ARTIFACT_ROOT): Art
     try {
       path = fileURLToPath(location);
     } catch (e) {
-      throw new ConfigError('Invalid file:// artifact store URI', { field: 'artifactStore', expected: 'file:///absolute/dir', found: `${location} (${(e as Error).message})` });
+      throw new ConfigError('Invalid file:// artifact store URI', {
+        field: 'artifactStore',
+        expected: 'file:///absolute/dir',
+        found: `${location} (${(e as Error).message})`,
+      });
     }
     return new FileArtifactStore(path);
   }
@@ -25,7 +29,11 @@ export function openArtifactStore(location: string = DEFAULT_ARTIFACT_ROOT): Art
     return createS3ArtifactStore({ bucket, prefix, cacheDir: join(homedir(), '.cache', 'sgfd', 's3') });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new ConfigError('Unsupported artifact store scheme', { field: 'artifactStore', expected: 'file://<dir> or s3://<bucket>/<prefix>', found: location });
+    throw new ConfigError('Unsupported artifact store scheme', {
+      field: 'artifactStore',
+      expected: 'file://<dir> or s3://<bucket>/<prefix>',
+      found: location,
+    });
   }
   return new FileArtifactStore(location);
 }

@@ -24,14 +24,22 @@ export interface S3ArtifactStoreOptions {
 /** Splits `s3://bucket/some/prefix` into options; the backend itself is not implemented yet. */
 export function parseS3Uri(uri: string): Pick<S3ArtifactStoreOptions, 'bucket' | 'prefix'> {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match) throw new ConfigError('Invalid S3 artifact store URI', { field: 'artifactStore', expected: 's3://<bucket>[/<prefix>]', found: uri });
+  if (!match)
+    throw new ConfigError('Invalid S3 artifact store URI', {
+      field: 'artifactStore',
+      expected: 's3://<bucket>[/<prefix>]',
+      found: uri,
+    });
   return { bucket: match[1]!, prefix: match[2]!.replace(/\/+$/, '') };
 }
 
 export function createS3ArtifactStore(options: S3ArtifactStoreOptions): never {
-  throw new ConfigError('s3 backend not implemented yet; use a file:// artifact store (a shared network path works for several machines)', {
-    field: 'artifactStore',
-    expected: 'file://<dir>',
-    found: `s3://${options.bucket}/${options.prefix}`,
-  });
+  throw new ConfigError(
+    's3 backend not implemented yet; use a file:// artifact store (a shared network path works for several machines)',
+    {
+      field: 'artifactStore',
+      expected: 'file://<dir>',
+      found: `s3://${options.bucket}/${options.prefix}`,
+    },
+  );
 }

@@ -40,7 +40,11 @@ export interface ArtifactStore {
   withArtifact<M>(address: ArtifactAddress, build: (staging: StagingArea) => Promise<M>): Promise<StoredArtifact<M>>;
 
   /** Stores the given files (name -> bytes or text) as one artifact; a no-op if it already exists. */
-  put<M = null>(address: ArtifactAddress, files: Record<string, Uint8Array | string>, meta?: M): Promise<StoredArtifact<M | null>>;
+  put<M = null>(
+    address: ArtifactAddress,
+    files: Record<string, Uint8Array | string>,
+    meta?: M,
+  ): Promise<StoredArtifact<M | null>>;
 
   /** The complete artifact at `address`, or undefined. */
   find(address: ArtifactAddress): Promise<StoredArtifact | undefined>;

@@ -44,7 +44,9 @@ describe('unknown config keys', () => {
   it('rejects unknown keys at every level: top, training, teacher', () => {
     expect(failure({ backbone: 'vbpr', nonexistent: { key: 1 } }).location.field).toBe('nonexistent');
     expect(failure({ backbone: 'vbpr', training: { epoch: 3 } }).message).toContain("did you mean 'training.epochs'?");
-    expect(failure({ backbone: 'vbpr', sgfd: { teacher: { patiense: 3 } } }).message).toContain("did you mean 'sgfd.teacher.patience'?");
+    expect(failure({ backbone: 'vbpr', sgfd: { teacher: { patiense: 3 } } }).message).toContain(
+      "did you mean 'sgfd.teacher.patience'?",
+    );
   });
 
   it('lists the valid keys when nothing is close', () => {
@@ -55,10 +57,23 @@ describe('unknown config keys', () => {
 
   it('rejects unknown keys in dataset specs and suite datasets', async () => {
     const { DatasetSpecSchema, SuiteSpecSchema } = await import('./index');
-    expect(() => parseConfig(DatasetSpecSchema, { kind: 'mmrec', dir: '/d', nmae: 'baby' }, 'dataset')).toThrow(/unknown key 'nmae' \(did you mean 'name'\?\)/);
-    const suite = { name: 's', datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1, label: 't', sed: 2 }], backbones: ['vbpr'], sgfd: ['off'], seeds: [1] };
-    expect(() => parseConfig(SuiteSpecSchema, suite, 'suite.json')).toThrow(/unknown key 'datasets\.0\.sed' \(did you mean 'datasets\.0\.seed'\?\)/);
-    expect(parseConfig(SuiteSpecSchema, { ...suite, datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1, label: 't' }] }).datasets[0]).toMatchObject({ label: 't' });
+    expect(() => parseConfig(DatasetSpecSchema, { kind: 'mmrec', dir: '/d', nmae: 'baby' }, 'dataset')).toThrow(
+      /unknown key 'nmae' \(did you mean 'name'\?\)/,
+    );
+    const suite = {
+      name: 's',
+      datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1, label: 't', sed: 2 }],
+      backbones: ['vbpr'],
+      sgfd: ['off'],
+      seeds: [1],
+    };
+    expect(() => parseConfig(SuiteSpecSchema, suite, 'suite.json')).toThrow(
+      /unknown key 'datasets\.0\.sed' \(did you mean 'datasets\.0\.seed'\?\)/,
+    );
+    expect(
+      parseConfig(SuiteSpecSchema, { ...suite, datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1, label: 't' }] })
+        .datasets[0],
+    ).toMatchObject({ label: 't' });
   });
 
   it('escapes control characters of a key in the message', () => {

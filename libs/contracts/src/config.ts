@@ -74,12 +74,15 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, sour
     const suggestion = nearestKey(key, valid);
     const field = [...unknown.path.map(String), key].join('.');
     const prefix = unknown.path.length > 0 ? `${unknown.path.map(String).join('.')}.` : '';
-    throw new ConfigError(`Invalid ${source}: unknown key '${field}'${suggestion ? ` (did you mean '${prefix}${suggestion}'?)` : ''}`, {
-      file: source,
-      field,
-      expected: valid.length > 0 ? `one of ${valid.join(', ')}` : 'no key here',
-      found: `'${key}'`,
-    });
+    throw new ConfigError(
+      `Invalid ${source}: unknown key '${field}'${suggestion ? ` (did you mean '${prefix}${suggestion}'?)` : ''}`,
+      {
+        file: source,
+        field,
+        expected: valid.length > 0 ? `one of ${valid.join(', ')}` : 'no key here',
+        found: `'${key}'`,
+      },
+    );
   }
   const issue = issues[0]!;
   throw new ConfigError(`Invalid ${source}: ${issue.message}`, {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DatasetSpecSchema, STAGE_ACTIVITY_OPTIONS, TASK_QUEUES, parseConfig, stageActivityOptions } from './index';
+import {
+  ConfigError,
+  DatasetSpecSchema,
+  STAGE_ACTIVITY_OPTIONS,
+  TASK_QUEUES,
+  parseConfig,
+  stageActivityOptions,
+} from './index';
 
 describe('pipeline contracts', () => {
   it('gives every stage its queue, timeouts and a retry policy that never retries bad data or config', () => {
@@ -20,12 +27,23 @@ describe('pipeline contracts', () => {
   });
 
   it('parses each dataset source and names the field of a bad one', () => {
-    expect(parseConfig(DatasetSpecSchema, { kind: 'synthetic', preset: 'tiny', seed: 3 })).toEqual({ kind: 'synthetic', preset: 'tiny', seed: 3 });
+    expect(parseConfig(DatasetSpecSchema, { kind: 'synthetic', preset: 'tiny', seed: 3 })).toEqual({
+      kind: 'synthetic',
+      preset: 'tiny',
+      seed: 3,
+    });
     expect(parseConfig(DatasetSpecSchema, { kind: 'mmrec', dir: '/data/baby' }).kind).toBe('mmrec');
-    expect(() => parseConfig(DatasetSpecSchema, { kind: 'synthetic', preset: 'tiny', seed: -1 }, 'dataset')).toThrow(/field 'seed'/);
-    expect(() => parseConfig(DatasetSpecSchema, { kind: 'synthetic', preset: 'tiny', seed: 1, overrides: { users: 10, colour: 1 } })).toThrow(
-      ConfigError,
+    expect(() => parseConfig(DatasetSpecSchema, { kind: 'synthetic', preset: 'tiny', seed: -1 }, 'dataset')).toThrow(
+      /field 'seed'/,
     );
+    expect(() =>
+      parseConfig(DatasetSpecSchema, {
+        kind: 'synthetic',
+        preset: 'tiny',
+        seed: 1,
+        overrides: { users: 10, colour: 1 },
+      }),
+    ).toThrow(ConfigError);
     expect(() => parseConfig(DatasetSpecSchema, { kind: 'csv', path: 'x' })).toThrow(ConfigError);
   });
 });

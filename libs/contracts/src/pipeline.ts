@@ -215,8 +215,18 @@ const retry = (maximumAttempts: number): StageActivityOptions['retry'] => ({
  */
 export const STAGE_ACTIVITY_OPTIONS: Record<Stage, StageActivityOptions> = {
   ingest: { taskQueue: TASK_QUEUES.ingest, startToCloseTimeout: HOUR, heartbeatTimeout: MINUTE, retry: retry(5) },
-  teacher: { taskQueue: TASK_QUEUES.teacher, startToCloseTimeout: 12 * HOUR, heartbeatTimeout: MINUTE, retry: retry(5) },
-  student: { taskQueue: TASK_QUEUES.student, startToCloseTimeout: 24 * HOUR, heartbeatTimeout: MINUTE, retry: retry(5) },
+  teacher: {
+    taskQueue: TASK_QUEUES.teacher,
+    startToCloseTimeout: 12 * HOUR,
+    heartbeatTimeout: MINUTE,
+    retry: retry(5),
+  },
+  student: {
+    taskQueue: TASK_QUEUES.student,
+    startToCloseTimeout: 24 * HOUR,
+    heartbeatTimeout: MINUTE,
+    retry: retry(5),
+  },
   eval: { taskQueue: TASK_QUEUES.eval, startToCloseTimeout: 2 * HOUR, heartbeatTimeout: MINUTE, retry: retry(5) },
 };
 

@@ -58,7 +58,12 @@ export interface ChampionDecision {
   configKey: string;
   metric: string;
   /** The model trained by this run; null for a no-op. */
-  challenger: { model: ArtifactRef; evaluation: ArtifactRef; valid: number; metrics: { valid: MetricTable; test: MetricTable } } | null;
+  challenger: {
+    model: ArtifactRef;
+    evaluation: ArtifactRef;
+    valid: number;
+    metrics: { valid: MetricTable; test: MetricTable };
+  } | null;
   /** The previous champion re-scored on this run's snapshot (validation split); null without a champion or when it cannot score it. */
   championScore: number | null;
   /** The champion after this decision. */

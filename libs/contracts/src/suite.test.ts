@@ -48,7 +48,14 @@ describe('suite spec', () => {
 
   it('rejects two datasets with the same label', () => {
     const e = configError(() =>
-      parseSuiteSpec(spec({ datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1 }, { kind: 'synthetic', preset: 'tiny', seed: 2 }] })),
+      parseSuiteSpec(
+        spec({
+          datasets: [
+            { kind: 'synthetic', preset: 'tiny', seed: 1 },
+            { kind: 'synthetic', preset: 'tiny', seed: 2 },
+          ],
+        }),
+      ),
     );
     expect(e.location.field).toBe('datasets[1].label');
   });
@@ -65,7 +72,9 @@ describe('suite spec', () => {
 
   it(`refuses more than ${MAX_SUITE_CELLS} cells`, () => {
     const many = Array.from({ length: 40 }, (_, i) => i);
-    const e = configError(() => parseSuiteSpec(spec({ seeds: many, grid: { learningRate: many.map((i) => 0.001 * (i + 1)) } })));
+    const e = configError(() =>
+      parseSuiteSpec(spec({ seeds: many, grid: { learningRate: many.map((i) => 0.001 * (i + 1)) } })),
+    );
     expect(e.location.field).toBe('grid');
     expect(e.message).toMatch(/expands to \d+ cells/);
   });
@@ -104,14 +113,28 @@ describe('expandSuite', () => {
   });
 
   it('gives the same cells, in the same order, every time (workflow replay depends on it)', () => {
-    const parsed = parseSuiteSpec(spec({ grid: { learningRate: [0.001, 0.01], backboneParams: { b: [1, 2], a: ['x'] } } }));
+    const parsed = parseSuiteSpec(
+      spec({ grid: { learningRate: [0.001, 0.01], backboneParams: { b: [1, 2], a: ['x'] } } }),
+    );
     expect(expandSuite(parsed)).toEqual(expandSuite(structuredClone(parsed)));
-    expect(expandSuite(parsed)[0]!.hyperparameters).toEqual({ learningRate: 0.001, 'backboneParams.a': 'x', 'backboneParams.b': 1 });
+    expect(expandSuite(parsed)[0]!.hyperparameters).toEqual({
+      learningRate: 0.001,
+      'backboneParams.a': 'x',
+      'backboneParams.b': 1,
+    });
   });
 
   it('derives dataset labels from folder names and keeps explicit labels', () => {
     const parsed = parseSuiteSpec(
-      spec({ datasets: [{ kind: 'mmrec', dir: '/data/baby/' }, { kind: 'parquet', dir: 'x/office', label: 'office-pq' }], backbones: ['vbpr'], sgfd: ['off'], seeds: [1] }),
+      spec({
+        datasets: [
+          { kind: 'mmrec', dir: '/data/baby/' },
+          { kind: 'parquet', dir: 'x/office', label: 'office-pq' },
+        ],
+        backbones: ['vbpr'],
+        sgfd: ['off'],
+        seeds: [1],
+      }),
     );
     expect(expandSuite(parsed).map((c) => c.dataset)).toEqual(['baby', 'office-pq']);
   });

@@ -89,7 +89,10 @@ export const SuiteSpecSchema = z
     selection: z
       .object({
         /** Validation metric that picks each (dataset, backbone, mode)'s hyperparameters. */
-        metric: z.string().regex(/^[a-z_]+@\d+$/, 'a metric like recall@20').default('recall@20'),
+        metric: z
+          .string()
+          .regex(/^[a-z_]+@\d+$/, 'a metric like recall@20')
+          .default('recall@20'),
       })
       .strict()
       .prefault({}),
@@ -113,24 +116,37 @@ export const SuiteSpecSchema = z
     spec.datasets.forEach((d, i) => {
       const l = datasetLabel(d);
       if (labels.has(l)) {
-        ctx.addIssue({ code: 'custom', path: ['datasets', i, 'label'], message: `duplicate dataset label '${l}' (also datasets[${labels.get(l)}]): give each a distinct label` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['datasets', i, 'label'],
+          message: `duplicate dataset label '${l}' (also datasets[${labels.get(l)}]): give each a distinct label`,
+        });
       }
       labels.set(l, i);
     });
     if (spec.sgfd.length > 1 && !spec.sgfd.includes(spec.report.baseline)) {
-      ctx.addIssue({ code: 'custom', path: ['report', 'baseline'], message: `the baseline mode '${spec.report.baseline}' is not among sgfd: [${spec.sgfd.join(', ')}]` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['report', 'baseline'],
+        message: `the baseline mode '${spec.report.baseline}' is not among sgfd: [${spec.sgfd.join(', ')}]`,
+      });
     }
     // The base config must make a valid run config for every backbone of the suite.
     for (const backbone of spec.backbones) {
       const parsed = RunConfigSchema.safeParse({ ...spec.base, backbone });
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['base', ...issue.path.map(pathKey)], message: issue.message });
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', path: ['base', ...issue.path.map(pathKey)], message: issue.message });
         break;
       }
     }
     const cells = countCells(spec);
     if (cells > MAX_SUITE_CELLS) {
-      ctx.addIssue({ code: 'custom', path: ['grid'], message: `the suite expands to ${cells} cells, more than the ${MAX_SUITE_CELLS} one suite may run: split it` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grid'],
+        message: `the suite expands to ${cells} cells, more than the ${MAX_SUITE_CELLS} one suite may run: split it`,
+      });
     }
   });
 export type SuiteSpec = z.infer<typeof SuiteSpecSchema>;
@@ -142,7 +158,11 @@ const pathKey = (k: PropertyKey): string | number => (typeof k === 'number' ? k 
 /** A dataset's label: the given one, else derived from the source (preset name, folder name). */
 export function datasetLabel(dataset: DatasetSpec & { label?: string }): string {
   if (dataset.label) return dataset.label;
-  const base = (path: string) => path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
+  const base = (path: string) =>
+    path
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() || path;
   const clean = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
   switch (dataset.kind) {
     case 'synthetic':
@@ -194,7 +214,8 @@ function combinations(axes: Axis[]): Record<string, AxisValue>[] {
 
 function countCells(spec: SuiteSpec): number {
   const axes = axesOf(spec.grid);
-  const size = (modeOff: boolean) => axes.filter((a) => !modeOff || !a.sgfdOnly).reduce((n, a) => n * a.values.length, 1);
+  const size = (modeOff: boolean) =>
+    axes.filter((a) => !modeOff || !a.sgfdOnly).reduce((n, a) => n * a.values.length, 1);
   const perBackbone = spec.sgfd.reduce((n, mode) => n + size(mode === 'off'), 0);
   return spec.datasets.length * spec.backbones.length * perBackbone * spec.seeds.length;
 }
@@ -216,7 +237,8 @@ export interface SuiteCell {
 }
 
 /** The (dataset, backbone, mode) a cell belongs to: the unit of selection and of the report's rows. */
-export const armKey = (c: Pick<SuiteCell, 'dataset' | 'backbone' | 'mode'>): string => `${c.dataset}/${c.backbone}/${c.mode}`;
+export const armKey = (c: Pick<SuiteCell, 'dataset' | 'backbone' | 'mode'>): string =>
+  `${c.dataset}/${c.backbone}/${c.mode}`;
 
 /**
  * Every cell of a (parsed) suite, in a fixed order: dataset, backbone, mode, hyperparameter point, seed.
@@ -240,9 +262,21 @@ export function expandSuite(spec: SuiteSpec): SuiteCell[] {
             const checked = RunConfigSchema.safeParse(config);
             if (!checked.success) {
               const issue = checked.error.issues[0]!;
-              throw new ConfigError(`Invalid config of suite cell ${id}: ${issue.message}`, { field: issue.path.map(String).join('.') });
+              throw new ConfigError(`Invalid config of suite cell ${id}: ${issue.message}`, {
+                field: issue.path.map(String).join('.'),
+              });
             }
-            cells.push({ id, dataset: name, backbone, mode, point: `h${p}`, hyperparameters, seed, datasetSpec: datasetSpec as DatasetSpec, config: checked.data });
+            cells.push({
+              id,
+              dataset: name,
+              backbone,
+              mode,
+              point: `h${p}`,
+              hyperparameters,
+              seed,
+              datasetSpec: datasetSpec as DatasetSpec,
+              config: checked.data,
+            });
           }
         });
       }
@@ -261,7 +295,9 @@ function parseCellConfig(spec: SuiteSpec, backbone: BackboneName, mode: SgfdMode
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`Invalid config of suite cell ${id}: ${issue.message}`, { field: `base.${issue.path.map(String).join('.')}` });
+    throw new ConfigError(`Invalid config of suite cell ${id}: ${issue.message}`, {
+      field: `base.${issue.path.map(String).join('.')}`,
+    });
   }
   return parsed.data;
 }
@@ -274,14 +310,22 @@ export function parseSuiteSpec(value: unknown, file = 'suite'): SuiteSpec {
 }
 
 /** The zod issues of a suite spec as one ConfigError: the first issue's field, and a count of the rest. */
-export function suiteSpecError(error: z.ZodError, file: string, lineOf?: (path: (string | number)[]) => number | undefined): ConfigError {
+export function suiteSpecError(
+  error: z.ZodError,
+  file: string,
+  lineOf?: (path: (string | number)[]) => number | undefined,
+): ConfigError {
   const describeIssue = (issue: z.ZodError['issues'][number]) => {
     const path = issue.path.map(pathKey);
     return { field: formatPath(path), line: lineOf?.(path), message: issue.message };
   };
   const [first, ...rest] = error.issues.map(describeIssue);
   const more = rest.length ? `; also ${rest.map((r) => `'${r.field}': ${r.message}`).join('; ')}` : '';
-  return new ConfigError(`Invalid suite file: ${first!.message}${more}`, { file, row: first!.line, field: first!.field });
+  return new ConfigError(`Invalid suite file: ${first!.message}${more}`, {
+    file,
+    row: first!.line,
+    field: first!.field,
+  });
 }
 
 /** `datasets[0].preset`, `grid.tau[1]`. */
@@ -315,7 +359,14 @@ export const suiteCellWorkflowId = (suiteId: string, cellId: string): string => 
 
 /** What happened to one cell: the refs the report reads the numbers from, or the error. */
 export type SuiteCellOutcome =
-  | { cellId: string; workflowId: string; status: 'done'; model: ArtifactRef; evaluation: ArtifactRef; bestEpoch: number }
+  | {
+      cellId: string;
+      workflowId: string;
+      status: 'done';
+      model: ArtifactRef;
+      evaluation: ArtifactRef;
+      bestEpoch: number;
+    }
   | { cellId: string; workflowId: string; status: 'failed'; error: string };
 
 export interface SuiteProgress {

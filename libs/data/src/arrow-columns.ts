@@ -21,13 +21,29 @@ function firstNull(column: Vector): number {
 }
 
 /** An integer-valued column (any int or integral float type) as Int32Array, with range checks per row. */
-export function integerColumn(table: Table, name: string, file: string, range: { min?: number; max?: number } = {}): Int32Array {
+export function integerColumn(
+  table: Table,
+  name: string,
+  file: string,
+  range: { min?: number; max?: number } = {},
+): Int32Array {
   const column = requireColumn(table, name, file);
   if (!DataType.isInt(column.type) && !DataType.isFloat(column.type)) {
-    throw new DatasetError(`Wrong type of column '${name}'`, { file, field: name, expected: 'integers', found: String(column.type) });
+    throw new DatasetError(`Wrong type of column '${name}'`, {
+      file,
+      field: name,
+      expected: 'integers',
+      found: String(column.type),
+    });
   }
   if (column.nullCount > 0) {
-    throw new DatasetError(`Missing value in column '${name}'`, { file, row: firstNull(column), field: name, expected: 'an integer', found: 'null' });
+    throw new DatasetError(`Missing value in column '${name}'`, {
+      file,
+      row: firstNull(column),
+      field: name,
+      expected: 'an integer',
+      found: 'null',
+    });
   }
   const out = new Int32Array(column.length);
   const min = range.min ?? -2147483648;
@@ -37,7 +53,13 @@ export function integerColumn(table: Table, name: string, file: string, range: {
     const raw = values[k];
     const v = Number(raw);
     if (!Number.isInteger(v)) {
-      throw new DatasetError(`Non-integer value in column '${name}'`, { file, row: k, field: name, expected: 'an integer', found: String(raw) });
+      throw new DatasetError(`Non-integer value in column '${name}'`, {
+        file,
+        row: k,
+        field: name,
+        expected: 'an integer',
+        found: String(raw),
+      });
     }
     if (v < min || v > max) {
       throw new DatasetError(v < 0 ? `Negative value in column '${name}'` : `Value out of range in column '${name}'`, {
@@ -57,14 +79,26 @@ export function integerColumn(table: Table, name: string, file: string, range: {
 export function floatColumn(table: Table, name: string, file: string): Float32Array {
   const column = requireColumn(table, name, file);
   if (!DataType.isInt(column.type) && !DataType.isFloat(column.type)) {
-    throw new DatasetError(`Wrong type of column '${name}'`, { file, field: name, expected: 'numbers', found: String(column.type) });
+    throw new DatasetError(`Wrong type of column '${name}'`, {
+      file,
+      field: name,
+      expected: 'numbers',
+      found: String(column.type),
+    });
   }
   if (column.nullCount > 0) {
-    throw new DatasetError(`Missing value in column '${name}'`, { file, row: firstNull(column), field: name, expected: 'a number', found: 'null' });
+    throw new DatasetError(`Missing value in column '${name}'`, {
+      file,
+      row: firstNull(column),
+      field: name,
+      expected: 'a number',
+      found: 'null',
+    });
   }
   const values = column.toArray() as ArrayLike<number | bigint>;
   const out = new Float32Array(values.length);
-  for (let k = 0; k < values.length; k++) out[k] = float32Value(Number(values[k]), { file, row: k, field: name }, String(values[k]));
+  for (let k = 0; k < values.length; k++)
+    out[k] = float32Value(Number(values[k]), { file, row: k, field: name }, String(values[k]));
   return out;
 }
 
@@ -72,7 +106,13 @@ export function floatColumn(table: Table, name: string, file: string): Float32Ar
 export function int64Column(table: Table, name: string, file: string): BigInt64Array {
   const column = requireColumn(table, name, file);
   if (column.nullCount > 0) {
-    throw new DatasetError(`Missing value in column '${name}'`, { file, row: firstNull(column), field: name, expected: 'a number', found: 'null' });
+    throw new DatasetError(`Missing value in column '${name}'`, {
+      file,
+      row: firstNull(column),
+      field: name,
+      expected: 'a number',
+      found: 'null',
+    });
   }
   const values = column.toArray() as ArrayLike<number | bigint>;
   const out = new BigInt64Array(column.length);
@@ -92,11 +132,25 @@ export function listFeatureColumn(
 ): { rows: number; dim: number; data: Float32Array } {
   const column = requireColumn(table, name, file);
   const type = column.type;
-  if (!(DataType.isList(type) || DataType.isFixedSizeList(type) || DataType.isLargeList(type)) || !DataType.isFloat(type.children[0].type)) {
-    throw new DatasetError(`Wrong type of feature column '${name}'`, { file, field: name, expected: 'list<float>', found: String(type) });
+  if (
+    !(DataType.isList(type) || DataType.isFixedSizeList(type) || DataType.isLargeList(type)) ||
+    !DataType.isFloat(type.children[0].type)
+  ) {
+    throw new DatasetError(`Wrong type of feature column '${name}'`, {
+      file,
+      field: name,
+      expected: 'list<float>',
+      found: String(type),
+    });
   }
   if (column.nullCount > 0) {
-    throw new DatasetError(`Missing feature vector in column '${name}'`, { file, row: firstNull(column), field: name, expected: 'a list of floats', found: 'null' });
+    throw new DatasetError(`Missing feature vector in column '${name}'`, {
+      file,
+      row: firstNull(column),
+      field: name,
+      expected: 'a list of floats',
+      found: 'null',
+    });
   }
   const rows = column.length;
   let dim = -1;
@@ -114,7 +168,14 @@ export function listFeatureColumn(
       const length = end - start;
       if (dim < 0) {
         dim = length;
-        if (dim === 0) throw new DatasetError(`Empty feature vector in column '${name}'`, { file, row, field: name, expected: 'at least one value', found: '[]' });
+        if (dim === 0)
+          throw new DatasetError(`Empty feature vector in column '${name}'`, {
+            file,
+            row,
+            field: name,
+            expected: 'at least one value',
+            found: '[]',
+          });
         data = new Float32Array(rows * dim);
       } else if (length !== dim) {
         throw new DatasetError(`Mismatched feature dims across rows of column '${name}'`, {
@@ -129,7 +190,13 @@ export function listFeatureColumn(
       for (let j = 0; j < dim; j++) {
         const v = values[start + j];
         if (v - v !== 0) {
-          throw new DatasetError('Non-finite feature value', { file, row, field: `${name}[${j}]`, expected: 'a finite number', found: String(v) });
+          throw new DatasetError('Non-finite feature value', {
+            file,
+            row,
+            field: `${name}[${j}]`,
+            expected: 'a finite number',
+            found: String(v),
+          });
         }
         data[target + j] = v;
       }

@@ -25,7 +25,12 @@ export async function readCategoryFile(path: string, nItems: number): Promise<Ca
   if (ext === '.npy') {
     const checkRows = (rows: number): void => {
       if (rows !== nItems) {
-        throw new DatasetError('Categories missing for some items', { file: path, field: 'shape', expected: `one category for each of the ${nItems} items`, found: `${rows} categories` });
+        throw new DatasetError('Categories missing for some items', {
+          file: path,
+          field: 'shape',
+          expected: `one category for each of the ${nItems} items`,
+          found: `${rows} categories`,
+        });
       }
     };
     const categories = await readNpyIntVector(path, 'item category file', { checkRows });
@@ -41,16 +46,32 @@ export async function readCategoryFile(path: string, nItems: number): Promise<Ca
     ({ items, values } = categoryTable(await readParquetTable(path, 'item category file'), path));
     rowBase = 0;
   } else {
-    throw new DatasetError('Unknown category file type', { file: path, expected: '.npy, .csv or .parquet', found: ext || 'no extension' });
+    throw new DatasetError('Unknown category file type', {
+      file: path,
+      expected: '.npy, .csv or .parquet',
+      found: ext || 'no extension',
+    });
   }
   const categories = new Int32Array(nItems).fill(-1);
   for (let k = 0; k < items.length; k++) {
     const item = items[k];
     if (item >= nItems) {
-      throw new DatasetError('Item id out of range in category file', { file: path, row: k + rowBase, field: 'item', expected: `an integer in [0, ${nItems})`, found: String(item) });
+      throw new DatasetError('Item id out of range in category file', {
+        file: path,
+        row: k + rowBase,
+        field: 'item',
+        expected: `an integer in [0, ${nItems})`,
+        found: String(item),
+      });
     }
     if (categories[item] !== -1) {
-      throw new DatasetError(`Item ${item} has more than one category`, { file: path, row: k + rowBase, field: 'item', expected: 'one row per item', found: 'a repeat' });
+      throw new DatasetError(`Item ${item} has more than one category`, {
+        file: path,
+        row: k + rowBase,
+        field: 'item',
+        expected: 'one row per item',
+        found: 'a repeat',
+      });
     }
     categories[item] = values[k];
   }
@@ -81,7 +102,12 @@ async function readCategoryCsv(path: string): Promise<{ items: Int32Array; value
       const item = header.findIndex((h) => h === 'item' || h === 'itemID');
       const category = header.indexOf('category');
       if (item < 0 || category < 0) {
-        throw new DatasetError('Wrong header in category file', { file: path, row: 1, expected: "columns 'item,category'", found: `'${text}'` });
+        throw new DatasetError('Wrong header in category file', {
+          file: path,
+          row: 1,
+          expected: "columns 'item,category'",
+          found: `'${text}'`,
+        });
       }
       layout = { delimiter, width: header.length, item, category };
       return;
@@ -90,7 +116,12 @@ async function readCategoryCsv(path: string): Promise<{ items: Int32Array; value
     if (capacity !== items.length) [items, values] = [resized(items, capacity), resized(values, capacity)];
     const fields = text.split(layout.delimiter);
     if (fields.length !== layout.width) {
-      throw new DatasetError('Wrong number of fields', { file: path, row: line, expected: `${layout.width} fields`, found: `${fields.length}` });
+      throw new DatasetError('Wrong number of fields', {
+        file: path,
+        row: line,
+        expected: `${layout.width} fields`,
+        found: `${fields.length}`,
+      });
     }
     items[rows] = parseNonNegative(fields[layout.item], path, line, 'item');
     values[rows] = parseNonNegative(fields[layout.category], path, line, 'category');
@@ -99,7 +130,12 @@ async function readCategoryCsv(path: string): Promise<{ items: Int32Array; value
   };
   await forEachLine(path, 'item category file', onLine, (source) => (fileBytes = source.bytes));
   if (layout === null) {
-    throw new DatasetError('Wrong header in category file', { file: path, row: 1, expected: "columns 'item,category'", found: 'an empty file' });
+    throw new DatasetError('Wrong header in category file', {
+      file: path,
+      row: 1,
+      expected: "columns 'item,category'",
+      found: 'an empty file',
+    });
   }
   return { items: trimmed(items, rows), values: trimmed(values, rows) };
 }

@@ -64,7 +64,11 @@ export function decodeFeatureIpc(bytes: Uint8Array, path: string, expectedDim?: 
   try {
     table = tableFromIPC(bytes);
   } catch (err) {
-    throw new DatasetError('Unreadable feature file', { file: path, expected: 'an Arrow IPC file', found: String(err) });
+    throw new DatasetError('Unreadable feature file', {
+      file: path,
+      expected: 'an Arrow IPC file',
+      found: String(err),
+    });
   }
   const column = table.getChild(FEATURE_COLUMN);
   if (!column || column.type.typeId !== Type.FixedSizeList) {

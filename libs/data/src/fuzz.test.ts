@@ -30,11 +30,26 @@ async function onlyDatasetErrors(read: () => Promise<unknown>): Promise<void> {
 }
 
 // ---- .npy: a header built from plausible and hostile parts, then optionally bytes flipped ----
-const descr = fc.oneof(fc.constantFrom('<f4', '<f8', '<i8', '|u1', '<u8', '>f4', '<f2', ''), fc.string({ maxLength: 6 }));
-const shapeEntry = fc.oneof(fc.nat({ max: 12 }), fc.constantFrom('1e3', '-1', '0x10', '9007199254740993', ' ', 'L'), fc.bigInt({ min: 0n, max: 2n ** 70n }).map(String));
+const descr = fc.oneof(
+  fc.constantFrom('<f4', '<f8', '<i8', '|u1', '<u8', '>f4', '<f2', ''),
+  fc.string({ maxLength: 6 }),
+);
+const shapeEntry = fc.oneof(
+  fc.nat({ max: 12 }),
+  fc.constantFrom('1e3', '-1', '0x10', '9007199254740993', ' ', 'L'),
+  fc.bigInt({ min: 0n, max: 2n ** 70n }).map(String),
+);
 const headerText = fc
-  .record({ descr, fortran: fc.constantFrom('True', 'False', 'None', '1'), shape: fc.array(shapeEntry, { maxLength: 3 }), junk: fc.string({ maxLength: 8 }) })
-  .map(({ descr: d, fortran, shape, junk }) => `{'descr': '${d}', 'fortran_order': ${fortran}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), ${junk}}\n`);
+  .record({
+    descr,
+    fortran: fc.constantFrom('True', 'False', 'None', '1'),
+    shape: fc.array(shapeEntry, { maxLength: 3 }),
+    junk: fc.string({ maxLength: 8 }),
+  })
+  .map(
+    ({ descr: d, fortran, shape, junk }) =>
+      `{'descr': '${d}', 'fortran_order': ${fortran}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), ${junk}}\n`,
+  );
 const headerLength = fc.oneof(fc.constant(-1), fc.nat({ max: 300 }), fc.constantFrom(2 ** 16, 2 ** 31, 2 ** 32 - 1));
 const npyFile = fc
   .record({
@@ -75,19 +90,43 @@ describe('fuzz', () => {
   const column = fc.constantFrom('userID', 'itemID', 'rating', 'timestamp', 'x_label', 'extra', '', 'userid');
   const field = fc.oneof(
     fc.nat({ max: 6 }).map(String),
-    fc.constantFrom('-1', '1.5', '1e39', '1e300', 'NaN', 'Infinity', '18446744073709551621', '2147483647', '', ' 3 ', '0x1', '\u0000', '\r', 'é', '\ud800'),
+    fc.constantFrom(
+      '-1',
+      '1.5',
+      '1e39',
+      '1e300',
+      'NaN',
+      'Infinity',
+      '18446744073709551621',
+      '2147483647',
+      '',
+      ' 3 ',
+      '0x1',
+      '\u0000',
+      '\r',
+      'é',
+      '\ud800',
+    ),
     fc.string({ maxLength: 5 }),
   );
   const interText = fc
     .record({
-      header: fc.oneof(fc.constant(['userID', 'itemID', 'rating', 'timestamp', 'x_label']), fc.array(column, { minLength: 1, maxLength: 6 })),
+      header: fc.oneof(
+        fc.constant(['userID', 'itemID', 'rating', 'timestamp', 'x_label']),
+        fc.array(column, { minLength: 1, maxLength: 6 }),
+      ),
       rows: fc.array(fc.array(field, { minLength: 1, maxLength: 6 }), { maxLength: 30 }),
       separator: fc.constantFrom('\t', '\t', ','),
       newline: fc.constantFrom('\n', '\r\n'),
     })
-    .map(({ header, rows, separator, newline }) => new TextEncoder().encode([header, ...rows].map((r) => r.join(separator)).join(newline) + newline));
+    .map(({ header, rows, separator, newline }) =>
+      new TextEncoder().encode([header, ...rows].map((r) => r.join(separator)).join(newline) + newline),
+    );
   const validRows = fc
-    .array(fc.tuple(fc.nat({ max: 4 }), fc.nat({ max: 5 }), fc.constantFrom(0, 0, 0, 1, 2)), { minLength: 1, maxLength: 40 })
+    .array(fc.tuple(fc.nat({ max: 4 }), fc.nat({ max: 5 }), fc.constantFrom(0, 0, 0, 1, 2)), {
+      minLength: 1,
+      maxLength: 40,
+    })
     .map((rows) => new TextEncoder().encode(`userID\titemID\tx_label\n${rows.map((r) => r.join('\t')).join('\n')}\n`));
 
   it('the .inter reader (and the validation after it): any bytes give a dataset or a DatasetError', async () => {

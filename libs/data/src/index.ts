@@ -18,8 +18,21 @@ export {
   type SyntheticPresetName,
 } from './synthetic';
 export { assignSplits, splitInteractions, splitSizes, DROPPED } from './split';
-export { importMmrec, readMmrecFolder, MMREC_FEATURE_FILES, DEFAULT_SPLIT_SEED, type ImportResult, type MmrecImportOptions } from './mmrec-import';
-export { importParquet, readParquetDataset, DEFAULT_PARQUET_COLUMNS, type ParquetColumns, type ParquetImportOptions } from './parquet-import';
+export {
+  importMmrec,
+  readMmrecFolder,
+  MMREC_FEATURE_FILES,
+  DEFAULT_SPLIT_SEED,
+  type ImportResult,
+  type MmrecImportOptions,
+} from './mmrec-import';
+export {
+  importParquet,
+  readParquetDataset,
+  DEFAULT_PARQUET_COLUMNS,
+  type ParquetColumns,
+  type ParquetImportOptions,
+} from './parquet-import';
 export { exportMmrec, exportSnapshotToMmrec, type MmrecExportOptions, type MmrecExportResult } from './mmrec-export';
 export { readNpyMatrix, readNpyIntVector } from './npy';
 export { summarizeDataset, type CountStats, type DatasetSummary, type FeatureStats } from './summary';

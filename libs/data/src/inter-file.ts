@@ -27,11 +27,20 @@ interface Layout {
 }
 
 function emptyColumns(n: number): InteractionColumns {
-  return { users: new Int32Array(n), items: new Int32Array(n), splits: new Int8Array(n), ratings: new Float32Array(n), timestamps: new BigInt64Array(n) };
+  return {
+    users: new Int32Array(n),
+    items: new Int32Array(n),
+    splits: new Int8Array(n),
+    ratings: new Float32Array(n),
+    timestamps: new BigInt64Array(n),
+  };
 }
 
 /** Each column through `change` in turn, so at most one old column is alive beside the new ones. */
-function eachColumn(cols: InteractionColumns, change: <T extends Int32Array | Int8Array | Float32Array | BigInt64Array>(column: T) => T): InteractionColumns {
+function eachColumn(
+  cols: InteractionColumns,
+  change: <T extends Int32Array | Int8Array | Float32Array | BigInt64Array>(column: T) => T,
+): InteractionColumns {
   cols.users = change(cols.users);
   cols.items = change(cols.items);
   cols.splits = change(cols.splits);
@@ -68,7 +77,12 @@ export async function readInterFile(path: string): Promise<ParsedInter> {
     (source) => (fileBytes = source.bytes),
   );
   if (layout === null) {
-    throw new DatasetError('Empty .inter file', { file: path, row: 1, expected: `a header line '${INTER_HEADER.join('\\t')}'`, found: 'an empty file' });
+    throw new DatasetError('Empty .inter file', {
+      file: path,
+      row: 1,
+      expected: `a header line '${INTER_HEADER.join('\\t')}'`,
+      found: 'an empty file',
+    });
   }
   return { cols: eachColumn(cols, (c) => trimmed(c, rows)), hasSplit: (layout as Layout).split >= 0, rowBase: 2 };
 }
@@ -76,7 +90,13 @@ export async function readInterFile(path: string): Promise<ParsedInter> {
 function parseHeader(line: string, path: string): Layout {
   const header = line.replace(/^\uFEFF/, '').split('\t');
   if (header.length < 2) {
-    const delimiter = line.includes(',') ? 'commas' : line.includes(';') ? 'semicolons' : line.includes(' ') ? 'spaces' : 'no delimiter';
+    const delimiter = line.includes(',')
+      ? 'commas'
+      : line.includes(';')
+        ? 'semicolons'
+        : line.includes(' ')
+          ? 'spaces'
+          : 'no delimiter';
     throw new DatasetError('Wrong delimiter in .inter header', {
       file: path,
       row: 1,
@@ -96,7 +116,14 @@ function parseHeader(line: string, path: string): Layout {
     }
   }
   const at = (name: string): number => header.indexOf(name);
-  return { width: header.length, user: at('userID'), item: at('itemID'), rating: at('rating'), time: at('timestamp'), split: at('x_label') };
+  return {
+    width: header.length,
+    user: at('userID'),
+    item: at('itemID'),
+    rating: at('rating'),
+    time: at('timestamp'),
+    split: at('x_label'),
+  };
 }
 
 function parseRow(text: string, line: number, layout: Layout, cols: InteractionColumns, k: number, path: string): void {
@@ -116,7 +143,13 @@ function parseRow(text: string, line: number, layout: Layout, cols: InteractionC
   if (layout.split >= 0) {
     const s = fields[layout.split].trim();
     if (!INT.test(s) || Number(s) < -128 || Number(s) > 127) {
-      throw new DatasetError('Split label outside 0/1/2', { file: path, row: line, field: 'x_label', expected: '0 (train), 1 (valid) or 2 (test)', found: `'${s}'` });
+      throw new DatasetError('Split label outside 0/1/2', {
+        file: path,
+        row: line,
+        field: 'x_label',
+        expected: '0 (train), 1 (valid) or 2 (test)',
+        found: `'${s}'`,
+      });
     }
     cols.splits[k] = Number(s);
   }
@@ -125,18 +158,44 @@ function parseRow(text: string, line: number, layout: Layout, cols: InteractionC
 function parseId(raw: string, file: string, row: number, field: string): number {
   const s = raw.trim();
   if (!INT.test(s)) {
-    throw new DatasetError(`Non-integer id in '${field}'`, { file, row, field, expected: 'a non-negative integer', found: `'${raw}'` });
+    throw new DatasetError(`Non-integer id in '${field}'`, {
+      file,
+      row,
+      field,
+      expected: 'a non-negative integer',
+      found: `'${raw}'`,
+    });
   }
   const v = Number(s);
-  if (v < 0) throw new DatasetError(`Negative id in '${field}'`, { file, row, field, expected: 'a non-negative integer', found: s });
-  if (v > 2147483646) throw new DatasetError(`Id out of range in '${field}'`, { file, row, field, expected: 'an integer below 2^31 - 1', found: s });
+  if (v < 0)
+    throw new DatasetError(`Negative id in '${field}'`, {
+      file,
+      row,
+      field,
+      expected: 'a non-negative integer',
+      found: s,
+    });
+  if (v > 2147483646)
+    throw new DatasetError(`Id out of range in '${field}'`, {
+      file,
+      row,
+      field,
+      expected: 'an integer below 2^31 - 1',
+      found: s,
+    });
   return v;
 }
 
 function parseRating(raw: string, file: string, row: number): number {
   const r = Number(raw);
   if (raw.trim() === '' || Number.isNaN(r)) {
-    throw new DatasetError('Invalid rating', { file, row, field: 'rating', expected: 'a finite number', found: `'${raw}'` });
+    throw new DatasetError('Invalid rating', {
+      file,
+      row,
+      field: 'rating',
+      expected: 'a finite number',
+      found: `'${raw}'`,
+    });
   }
   return float32Value(r, { file, row, field: 'rating' }, `'${raw}'`);
 }

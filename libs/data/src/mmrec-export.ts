@@ -31,11 +31,17 @@ export async function exportMmrec(input: DatasetInput, options: MmrecExportOptio
   const out = resolve(options.out);
   const name = options.name ?? basename(out);
   if (await entryExists(out)) {
-    throw new DatasetError('Export folder already exists', { file: out, expected: 'a path that does not exist yet', found: 'an existing entry' });
+    throw new DatasetError('Export folder already exists', {
+      file: out,
+      expected: 'a path that does not exist yet',
+      found: 'an existing entry',
+    });
   }
   const parent = dirname(out);
   await writing(parent, 'create the export folder', () => mkdir(parent, { recursive: true }));
-  const tmp = await writing(parent, 'create a temp folder for the export', () => createTempDir(parent, basename(out).replace(/[^A-Za-z0-9_.]/g, '_')));
+  const tmp = await writing(parent, 'create a temp folder for the export', () =>
+    createTempDir(parent, basename(out).replace(/[^A-Za-z0-9_.]/g, '_')),
+  );
   try {
     const files = [`${name}.inter`];
     await withFile(join(tmp, `${name}.inter`), (h) => writeInter(h, input));
@@ -43,7 +49,9 @@ export async function exportMmrec(input: DatasetInput, options: MmrecExportOptio
       const matrix = input.features[modality];
       if (!matrix) continue;
       const file = MMREC_FEATURE_FILES[modality];
-      await withFile(join(tmp, file), (h) => writeNpy(h, matrix.data.subarray(0, matrix.rows * matrix.dim), [matrix.rows, matrix.dim]));
+      await withFile(join(tmp, file), (h) =>
+        writeNpy(h, matrix.data.subarray(0, matrix.rows * matrix.dim), [matrix.rows, matrix.dim]),
+      );
       files.push(file);
     }
     if (input.categories) {
@@ -61,7 +69,10 @@ export async function exportMmrec(input: DatasetInput, options: MmrecExportOptio
 }
 
 /** Exports a snapshot directory to the MMRec layout. */
-export async function exportSnapshotToMmrec(snapshotDir: string, options: MmrecExportOptions): Promise<MmrecExportResult> {
+export async function exportSnapshotToMmrec(
+  snapshotDir: string,
+  options: MmrecExportOptions,
+): Promise<MmrecExportResult> {
   return exportMmrec(await readSnapshotInput(snapshotDir), options);
 }
 

@@ -8,7 +8,14 @@ import { writeSnapshot, type WriteSnapshotResult } from './snapshot-write';
 import { entryExists, listDirectory, requireDirectory } from './source-files';
 import { splitInteractions } from './split';
 import type { FeatureMatrix } from './types';
-import { checkIdsContiguous, maxId, checkNotEmpty, checkNoDuplicatePairs, checkSplitLabels, checkUsersHaveTraining } from './validate';
+import {
+  checkIdsContiguous,
+  maxId,
+  checkNotEmpty,
+  checkNoDuplicatePairs,
+  checkSplitLabels,
+  checkUsersHaveTraining,
+} from './validate';
 
 export const MMREC_FEATURE_FILES: Record<Modality, string> = { image: 'image_feat.npy', text: 'text_feat.npy' };
 export const MMREC_CATEGORY_CANDIDATES = ['item_category.npy', 'item_category.csv', 'item_category.parquet'];
@@ -33,7 +40,9 @@ export interface ImportResult extends WriteSnapshotResult {
 }
 
 /** Reads an MMRec folder into memory, validated, without writing anything. */
-export async function readMmrecFolder(options: Omit<MmrecImportOptions, 'root'>): Promise<{ input: DatasetInput; droppedRows: number }> {
+export async function readMmrecFolder(
+  options: Omit<MmrecImportOptions, 'root'>,
+): Promise<{ input: DatasetInput; droppedRows: number }> {
   const dir = resolve(options.dir);
   await requireDirectory(dir, 'MMRec dataset folder');
   const interPath = await findInterFile(dir, options.name);
@@ -121,7 +130,11 @@ async function findInterFile(dir: string, name: string | undefined): Promise<str
   if (name !== undefined) return join(dir, `${name}.inter`);
   const candidates = (await listDirectory(dir, 'MMRec dataset folder')).filter((f) => f.endsWith('.inter')).sort();
   if (candidates.length === 0) {
-    throw new DatasetError('Missing MMRec interaction file', { file: join(dir, '<name>.inter'), expected: 'one .inter file in the folder', found: 'none' });
+    throw new DatasetError('Missing MMRec interaction file', {
+      file: join(dir, '<name>.inter'),
+      expected: 'one .inter file in the folder',
+      found: 'none',
+    });
   }
   if (candidates.length > 1) {
     throw new DatasetError('Several .inter files; say which dataset to import (name)', {

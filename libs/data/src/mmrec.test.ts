@@ -25,7 +25,16 @@ afterEach(async () => {
 });
 
 const small = (): ReturnType<typeof generateSynthetic> =>
-  generateSynthetic({ preset: 'tiny', seed: 4, users: 60, items: 60, categories: 4, interactionsPerUser: 12, imageDim: 48, textDim: 16 });
+  generateSynthetic({
+    preset: 'tiny',
+    seed: 4,
+    users: 60,
+    items: 60,
+    categories: 4,
+    interactionsPerUser: 12,
+    imageDim: 48,
+    textDim: 16,
+  });
 
 describe('MMRec export and import', () => {
   it('round-trips a dataset exactly: export then import gives the snapshot of the original data', async () => {
@@ -102,13 +111,18 @@ describe('MMRec export and import', () => {
     await writeFile(join(work, 'big64.npy'), npyBytes({ descr: '<f8', shape: [rows, dim], values: f64 }));
     for (const file of ['big32.npy', 'big64.npy']) {
       const m = await readNpyMatrix(join(work, file), 'features');
-      expect(Buffer.compare(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), Buffer.from(f32.buffer))).toBe(0);
+      expect(
+        Buffer.compare(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), Buffer.from(f32.buffer)),
+      ).toBe(0);
     }
   });
 
   it('accepts a folder with only text features and categories from a CSV or Parquet item,category table', async () => {
     const data = small();
-    const { dir } = await exportMmrec({ ...data, features: { text: data.features.text }, categories: null }, { out: join(work, 'textonly') });
+    const { dir } = await exportMmrec(
+      { ...data, features: { text: data.features.text }, categories: null },
+      { out: join(work, 'textonly') },
+    );
     const order = Array.from(data.categories.keys()).reverse();
     const csv = ['item,category', ...order.map((i) => `${i},${data.categories[i]}`)].join('\n');
     await writeFile(join(dir, 'item_category.csv'), `${csv}\n`);
@@ -118,7 +132,10 @@ describe('MMRec export and import', () => {
     expect(Array.from((await loadSnapshot(fromCsv.dir)).categories!)).toEqual(Array.from(data.categories));
 
     const parquetPath = join(work, 'cats.parquet');
-    const table = tableFromArrays({ item: Int32Array.from(order), category: BigInt64Array.from(order, (i) => BigInt(data.categories[i])) });
+    const table = tableFromArrays({
+      item: Int32Array.from(order),
+      category: BigInt64Array.from(order, (i) => BigInt(data.categories[i])),
+    });
     await writeFile(parquetPath, encodeParquet(table));
     const fromParquet = await importMmrec({ dir, root, categories: parquetPath });
     expect(fromParquet.id).toBe(fromCsv.id);
@@ -131,6 +148,8 @@ describe('MMRec export and import', () => {
     expect(result.manifest.categories).toBeNull();
     const loaded = await loadSnapshot(result.dir);
     expect(loaded.categories).toBeNull();
-    expect(loaded.splits.train.users.length).toBe(Array.from(data.interactions.splits).filter((s) => s === SplitCode.train).length);
+    expect(loaded.splits.train.users.length).toBe(
+      Array.from(data.interactions.splits).filter((s) => s === SplitCode.train).length,
+    );
   });
 });

@@ -39,7 +39,11 @@ export async function readNpyHeader(handle: FileHandle, path: string): Promise<N
   const prefix = new Uint8Array(12);
   const got = await readExactly(handle, prefix, 0);
   const notNpy = (found: string): DatasetError =>
-    new DatasetError('Not a .npy file', { file: path, expected: 'a NumPy .npy file (magic \\x93NUMPY, version 1-3)', found });
+    new DatasetError('Not a .npy file', {
+      file: path,
+      expected: 'a NumPy .npy file (magic \\x93NUMPY, version 1-3)',
+      found,
+    });
   if (got < 10 || MAGIC.some((b, k) => prefix[k] !== b)) throw notNpy(got < 10 ? `${got} bytes` : 'other bytes');
   const version = prefix[6];
   if (version < 1 || version > 3) throw notNpy(`version ${version}.${prefix[7]}`);
@@ -50,10 +54,20 @@ export async function readNpyHeader(handle: FileHandle, path: string): Promise<N
   // The declared length is compared with the file before anything is allocated: a hostile 4 GB length
   // must not reach the allocator (or fs.read, which aborts the process on 2 GB and more).
   if (headerStart + headerLength > fileBytes) {
-    throw new DatasetError('Truncated .npy file', { file: path, field: 'header length', expected: `a ${headerLength}-byte header`, found: `a ${fileBytes}-byte file` });
+    throw new DatasetError('Truncated .npy file', {
+      file: path,
+      field: 'header length',
+      expected: `a ${headerLength}-byte header`,
+      found: `a ${fileBytes}-byte file`,
+    });
   }
   if (headerLength > MAX_HEADER_BYTES) {
-    throw new DatasetError('Unreadable .npy header', { file: path, field: 'header length', expected: `a header of at most ${MAX_HEADER_BYTES} bytes`, found: `${headerLength} bytes` });
+    throw new DatasetError('Unreadable .npy header', {
+      file: path,
+      field: 'header length',
+      expected: `a header of at most ${MAX_HEADER_BYTES} bytes`,
+      found: `${headerLength} bytes`,
+    });
   }
   const headerBytes = new Uint8Array(headerLength);
   await readExactly(handle, headerBytes, headerStart);
@@ -62,7 +76,11 @@ export async function readNpyHeader(handle: FileHandle, path: string): Promise<N
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new DatasetError('Unreadable .npy header', { file: path, expected: "a dict with 'descr', 'fortran_order', 'shape'", found: text.trim() });
+    throw new DatasetError('Unreadable .npy header', {
+      file: path,
+      expected: "a dict with 'descr', 'fortran_order', 'shape'",
+      found: text.trim(),
+    });
   }
   const entries = shapeText
     .split(',')
@@ -70,7 +88,12 @@ export async function readNpyHeader(handle: FileHandle, path: string): Promise<N
     .filter((s) => s.length > 0);
   const shape = entries.map(Number);
   if (entries.some((e) => !/^\d+$/.test(e)) || shape.some((n) => !Number.isSafeInteger(n))) {
-    throw new DatasetError('Unreadable .npy shape', { file: path, field: 'shape', expected: 'non-negative integers', found: `(${shapeText})` });
+    throw new DatasetError('Unreadable .npy shape', {
+      file: path,
+      field: 'shape',
+      expected: 'non-negative integers',
+      found: `(${shapeText})`,
+    });
   }
   return { version, descr, fortranOrder: fortran === 'True', shape, dataOffset: headerStart + headerLength, fileBytes };
 }
@@ -114,19 +137,38 @@ function checkSize(header: NpyHeader, itemBytes: number, path: string): void {
  * straight into the result, float64 through one small buffer, so memory stays at the size of the result.
  * Every value is checked to be finite (and, for float64, representable as float32).
  */
-export async function readNpyMatrix(path: string, what: string, options: NpyReadOptions = {}): Promise<{ rows: number; dim: number; data: Float32Array }> {
+export async function readNpyMatrix(
+  path: string,
+  what: string,
+  options: NpyReadOptions = {},
+): Promise<{ rows: number; dim: number; data: Float32Array }> {
   const handle = await openRegularFile(path, what);
   try {
     const header = await readNpyHeader(handle, path);
     const type = FLOAT_TYPES[header.descr];
     if (!type) {
-      throw new DatasetError('Wrong dtype in .npy file', { file: path, field: 'descr', expected: "little-endian float32 ('<f4') or float64 ('<f8')", found: `'${header.descr}'` });
+      throw new DatasetError('Wrong dtype in .npy file', {
+        file: path,
+        field: 'descr',
+        expected: "little-endian float32 ('<f4') or float64 ('<f8')",
+        found: `'${header.descr}'`,
+      });
     }
     if (header.shape.length !== 2 || header.shape[1] === 0) {
-      throw new DatasetError('Wrong shape in .npy file', { file: path, field: 'shape', expected: '(n_items, dim) with dim >= 1', found: `(${header.shape.join(', ')})` });
+      throw new DatasetError('Wrong shape in .npy file', {
+        file: path,
+        field: 'shape',
+        expected: '(n_items, dim) with dim >= 1',
+        found: `(${header.shape.join(', ')})`,
+      });
     }
     if (header.fortranOrder && header.shape[1] > 1) {
-      throw new DatasetError('Wrong memory order in .npy file', { file: path, field: 'fortran_order', expected: 'C order (False)', found: 'True' });
+      throw new DatasetError('Wrong memory order in .npy file', {
+        file: path,
+        field: 'fortran_order',
+        expected: 'C order (False)',
+        found: 'True',
+      });
     }
     options.checkRows?.(header.shape[0]);
     checkSize(header, type.bytes, path);
@@ -176,11 +218,21 @@ export async function readNpyIntVector(path: string, what: string, options: NpyR
     const header = await readNpyHeader(handle, path);
     const type = INT_TYPES[header.descr];
     if (!type) {
-      throw new DatasetError('Wrong dtype in .npy file', { file: path, field: 'descr', expected: 'a little-endian integer dtype (e.g. <i8)', found: `'${header.descr}'` });
+      throw new DatasetError('Wrong dtype in .npy file', {
+        file: path,
+        field: 'descr',
+        expected: 'a little-endian integer dtype (e.g. <i8)',
+        found: `'${header.descr}'`,
+      });
     }
     const ok = header.shape.length === 1 || (header.shape.length === 2 && header.shape[1] === 1);
     if (!ok) {
-      throw new DatasetError('Wrong shape in .npy file', { file: path, field: 'shape', expected: '(n_items,)', found: `(${header.shape.join(', ')})` });
+      throw new DatasetError('Wrong shape in .npy file', {
+        file: path,
+        field: 'shape',
+        expected: '(n_items,)',
+        found: `(${header.shape.join(', ')})`,
+      });
     }
     options.checkRows?.(header.shape[0]);
     checkSize(header, type.bytes, path);
@@ -192,7 +244,12 @@ export async function readNpyIntVector(path: string, what: string, options: NpyR
     for (let k = 0; k < n; k++) {
       const v = type.read(view, k * type.bytes);
       if (v < 0 || v > 2147483647) {
-        throw new DatasetError('Category out of range', { file: path, row: k, expected: 'an integer in [0, 2^31)', found: String(v) });
+        throw new DatasetError('Category out of range', {
+          file: path,
+          row: k,
+          expected: 'an integer in [0, 2^31)',
+          found: String(v),
+        });
       }
       out[k] = v;
     }

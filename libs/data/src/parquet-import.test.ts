@@ -18,7 +18,16 @@ afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const data = generateSynthetic({ preset: 'tiny', seed: 8, users: 50, items: 40, categories: 4, interactionsPerUser: 10, imageDim: 12, textDim: 6 });
+const data = generateSynthetic({
+  preset: 'tiny',
+  seed: 8,
+  users: 50,
+  items: 40,
+  categories: 4,
+  interactionsPerUser: 10,
+  imageDim: 12,
+  textDim: 6,
+});
 
 function rowsOf(m: { rows: number; dim: number; data: Float32Array }, order: number[]): number[][] {
   return order.map((i) => Array.from(m.data.subarray(i * m.dim, (i + 1) * m.dim)));
@@ -37,7 +46,10 @@ describe('generic Parquet import', () => {
     const order = Array.from({ length: data.nItems }, (_, i) => (i * 7) % data.nItems); // items in another order
     const items = new Table({
       item_id: vectorFromArray(order, new Int32()),
-      cat: vectorFromArray(order.map((i) => data.categories[i]), new Int32()),
+      cat: vectorFromArray(
+        order.map((i) => data.categories[i]),
+        new Int32(),
+      ),
       clip: listColumn(rowsOf(data.features.image!, order)),
       sbert: listColumn(rowsOf(data.features.text!, order), true),
     });
@@ -65,14 +77,19 @@ describe('generic Parquet import', () => {
 
   it('uses default column names, splits when no split column exists, and needs no items table', async () => {
     const c = data.interactions;
-    const interactions = new Table({ user: vectorFromArray(Array.from(c.users), new Int32()), item: vectorFromArray(Array.from(c.items), new Int32()) });
+    const interactions = new Table({
+      user: vectorFromArray(Array.from(c.users), new Int32()),
+      item: vectorFromArray(Array.from(c.items), new Int32()),
+    });
     await writeFile(join(work, 'inter.parquet'), encodeParquet(interactions));
     const result = await importParquet({ interactions: join(work, 'inter.parquet'), root: join(work, 'snap') });
     expect(result.manifest.modalities).toEqual([]);
     expect(result.manifest.categories).toBeNull();
     expect(result.manifest.counts.users).toBe(data.nUsers);
     const loaded = await loadSnapshot(result.dir);
-    expect(loaded.splits.train.users.length + loaded.splits.valid.users.length + loaded.splits.test.users.length).toBe(c.users.length);
+    expect(loaded.splits.train.users.length + loaded.splits.valid.users.length + loaded.splits.test.users.length).toBe(
+      c.users.length,
+    );
     expect(loaded.splits.valid.users.length).toBeGreaterThan(0);
     expect(result.manifest.counts.train).toBeGreaterThan(0.75 * c.users.length);
   });

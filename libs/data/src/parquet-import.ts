@@ -7,7 +7,15 @@ import { readParquetTable } from './parquet-io';
 import { writeSnapshot } from './snapshot-write';
 import { splitInteractions } from './split';
 import type { FeatureMatrix } from './types';
-import { checkIdsContiguous, maxId, checkIdsInRange, checkNotEmpty, checkNoDuplicatePairs, checkSplitLabels, checkUsersHaveTraining } from './validate';
+import {
+  checkIdsContiguous,
+  maxId,
+  checkIdsInRange,
+  checkNotEmpty,
+  checkNoDuplicatePairs,
+  checkSplitLabels,
+  checkUsersHaveTraining,
+} from './validate';
 
 export interface ParquetColumns {
   user: string;
@@ -42,7 +50,9 @@ export interface ParquetImportOptions {
 }
 
 /** Reads generic Parquet tables into memory, validated, without writing anything. */
-export async function readParquetDataset(options: Omit<ParquetImportOptions, 'root'>): Promise<{ input: DatasetInput; droppedRows: number }> {
+export async function readParquetDataset(
+  options: Omit<ParquetImportOptions, 'root'>,
+): Promise<{ input: DatasetInput; droppedRows: number }> {
   const names = { ...DEFAULT_PARQUET_COLUMNS, ...options.columns };
   const explicit = options.columns ?? {};
   const interPath = resolve(options.interactions);
@@ -61,7 +71,9 @@ export async function readParquetDataset(options: Omit<ParquetImportOptions, 'ro
   let cols: InteractionColumns = {
     users: integerColumn(table, names.user, interPath, { min: 0, max: 2147483646 }),
     items: integerColumn(table, names.item, interPath, { min: 0, max: 2147483646 }),
-    splits: splitName ? Int8Array.from(integerColumn(table, splitName, interPath, { min: -128, max: 127 })) : new Int8Array(n),
+    splits: splitName
+      ? Int8Array.from(integerColumn(table, splitName, interPath, { min: -128, max: 127 }))
+      : new Int8Array(n),
     ratings: ratingName ? floatColumn(table, ratingName, interPath) : new Float32Array(n).fill(1),
     timestamps: timeName ? int64Column(table, timeName, interPath) : new BigInt64Array(n),
   };
@@ -83,7 +95,13 @@ export async function readParquetDataset(options: Omit<ParquetImportOptions, 'ro
     const seen = new Int32Array(nItems).fill(-1);
     ids.forEach((id, row) => {
       if (seen[id] >= 0) {
-        throw new DatasetError(`Item ${id} appears twice in the items table`, { file: itemsPath, row, field: names.itemId, expected: 'each item id once', found: `also at row ${seen[id]}` });
+        throw new DatasetError(`Item ${id} appears twice in the items table`, {
+          file: itemsPath,
+          row,
+          field: names.itemId,
+          expected: 'each item id once',
+          found: `also at row ${seen[id]}`,
+        });
       }
       seen[id] = row;
     });
@@ -94,7 +112,8 @@ export async function readParquetDataset(options: Omit<ParquetImportOptions, 'ro
       categories = new Int32Array(nItems);
       ids.forEach((id, row) => (categories![id] = byRow[row]));
     }
-    const wanted = explicit.features ?? Object.fromEntries(MODALITIES.filter((m) => items.getChild(m)).map((m) => [m, m]));
+    const wanted =
+      explicit.features ?? Object.fromEntries(MODALITIES.filter((m) => items.getChild(m)).map((m) => [m, m]));
     for (const modality of MODALITIES) {
       const column = wanted[modality];
       if (!column) continue;
@@ -130,7 +149,11 @@ export async function readParquetDataset(options: Omit<ParquetImportOptions, 'ro
         splitGiven: splitName !== undefined,
         droppedRows,
       },
-      origin: { interactions: origin, categories: itemsPath ? { file: itemsPath, rowBase: 0 } : undefined, features: featureOrigins },
+      origin: {
+        interactions: origin,
+        categories: itemsPath ? { file: itemsPath, rowBase: 0 } : undefined,
+        features: featureOrigins,
+      },
     },
     droppedRows,
   };

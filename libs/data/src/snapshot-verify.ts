@@ -31,7 +31,8 @@ export async function inspectExistingSnapshot(dir: string, id: string): Promise<
   if (manifest.id !== id) return { state: 'damaged', reason: `${MANIFEST_FILE} names another id` };
   for (const file of manifest.files) {
     const actual = await sha256File(join(dir, file.path)).catch(() => null);
-    if (!actual || actual.bytes !== file.bytes || actual.sha256 !== file.sha256) return { state: 'damaged', reason: `${file.path} does not match its checksum` };
+    if (!actual || actual.bytes !== file.bytes || actual.sha256 !== file.sha256)
+      return { state: 'damaged', reason: `${file.path} does not match its checksum` };
   }
   return { state: 'intact', manifest };
 }

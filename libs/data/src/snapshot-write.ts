@@ -55,7 +55,9 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
 
   await writing(options.root, 'create the snapshot root', () => mkdir(options.root, { recursive: true }));
   await sweepStaleTempDirs(options.root);
-  const tmp = await writing(options.root, 'create a temp directory in the snapshot root', () => createTempDir(options.root, id.slice(0, 12)));
+  const tmp = await writing(options.root, 'create a temp directory in the snapshot root', () =>
+    createTempDir(options.root, id.slice(0, 12)),
+  );
   try {
     const files: DatasetManifest['files'] = [];
     const interactionsBytes = encodeParquet(interactionsTable(interactions));
@@ -64,7 +66,9 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
     files.push(await writeDataFile(tmp, ITEMS_FILE, itemsBytes, options.root));
     for (const modality of modalities) {
       const file = featureFile(modality);
-      const written = await writing(options.root, `write ${file} into the snapshot root`, () => writeFeatureIpc(join(tmp, file), input.features[modality]!));
+      const written = await writing(options.root, `write ${file} into the snapshot root`, () =>
+        writeFeatureIpc(join(tmp, file), input.features[modality]!),
+      );
       files.push({ path: file, ...written });
     }
     const counts = splitCounts(interactions.splits);
@@ -77,7 +81,12 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
       files,
       source: input.source,
     } satisfies DatasetManifest);
-    await writeDataFile(tmp, MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`), options.root);
+    await writeDataFile(
+      tmp,
+      MANIFEST_FILE,
+      new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
+      options.root,
+    );
     if (existing.state === 'damaged') {
       await replaceDamaged(dir, tmp, options.root, id);
       return { id, dir, manifest, created: true, repaired: true };
@@ -112,7 +121,9 @@ function inTheWay(dir: string): EnvironmentError {
 
 /** The damaged copy is moved aside (a temp name, swept if we die) before the new one takes its place. */
 async function replaceDamaged(dir: string, tmp: string, root: string, id: string): Promise<void> {
-  const aside = await writing(root, 'create a temp directory in the snapshot root', () => createTempDir(root, `${id.slice(0, 12)}-damaged`));
+  const aside = await writing(root, 'create a temp directory in the snapshot root', () =>
+    createTempDir(root, `${id.slice(0, 12)}-damaged`),
+  );
   await writing(dir, 'move the damaged snapshot aside', () => rename(dir, join(aside, 'old')));
   await writing(dir, 'move the snapshot into place', () => rename(tmp, dir));
   releaseTempDir(tmp);
@@ -120,7 +131,12 @@ async function replaceDamaged(dir: string, tmp: string, root: string, id: string
 }
 
 /** Writes `name` into the temp directory; a failure names the snapshot root (the temp directory is removed). */
-async function writeDataFile(tmp: string, name: string, bytes: Uint8Array, root: string): Promise<DatasetManifest['files'][number]> {
+async function writeDataFile(
+  tmp: string,
+  name: string,
+  bytes: Uint8Array,
+  root: string,
+): Promise<DatasetManifest['files'][number]> {
   await writing(root, `write ${name} into the snapshot root`, async () => {
     const file = await open(join(tmp, name), 'wx');
     try {

@@ -71,14 +71,21 @@ describe('dataset snapshots', () => {
     const { dir, id, manifest, created } = await writeSnapshot(smallDataset(), { root });
     expect(created).toBe(true);
     expect(dir).toBe(join(root, id));
-    expect(DatasetManifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')))).toEqual(manifest);
+    expect(DatasetManifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')))).toEqual(
+      manifest,
+    );
     expect(manifest.counts).toEqual({ users: 3, items: 4, interactions: 8, train: 5, valid: 1, test: 2 });
     expect(manifest.categories).toBe(2);
     expect(manifest.modalities).toEqual([
       { name: 'image', dim: 3, file: 'image.arrow' },
       { name: 'text', dim: 2, file: 'text.arrow' },
     ]);
-    expect(manifest.files.map((f) => f.path).sort()).toEqual(['image.arrow', 'interactions.parquet', 'items.parquet', 'text.arrow']);
+    expect(manifest.files.map((f) => f.path).sort()).toEqual([
+      'image.arrow',
+      'interactions.parquet',
+      'items.parquet',
+      'text.arrow',
+    ]);
     for (const f of manifest.files) expect((await stat(join(dir, f.path))).size).toBe(f.bytes);
 
     const data = await loadSnapshot(dir);
@@ -108,7 +115,10 @@ describe('dataset snapshots', () => {
     const types = Object.fromEntries(
       schema.children.map((c) => {
         const logical = c.element.logical_type;
-        return [c.element.name, [c.element.type, logical?.type, logical?.type === 'INTEGER' ? logical.bitWidth : undefined]];
+        return [
+          c.element.name,
+          [c.element.type, logical?.type, logical?.type === 'INTEGER' ? logical.bitWidth : undefined],
+        ];
       }),
     );
     expect(types).toEqual({
@@ -121,7 +131,13 @@ describe('dataset snapshots', () => {
     const rows = await parquetReadObjects({ file: interactions });
     expect(rows).toHaveLength(8);
     expect(rows[0]).toEqual({ user: 0, item: 0, split: 0, rating: 3, timestamp: 101n });
-    expect(rows.find((r) => r.user === 2 && r.item === 3)).toEqual({ user: 2, item: 3, split: 0, rating: 5, timestamp: 300n });
+    expect(rows.find((r) => r.user === 2 && r.item === 3)).toEqual({
+      user: 2,
+      item: 3,
+      split: 0,
+      rating: 5,
+      timestamp: 300n,
+    });
 
     const items = await parquetReadObjects({ file: arrayBufferOf(await readFile(join(dir, 'items.parquet'))) });
     expect(items).toEqual([

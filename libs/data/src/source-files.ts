@@ -24,7 +24,12 @@ function describeFailure(err: unknown): string {
 }
 
 /** Turns a file-system failure into a DatasetError that names the file and what was expected. */
-export function fileError(path: string, what: string, err: unknown, ErrorType: UserErrorClass = DatasetError): UserError {
+export function fileError(
+  path: string,
+  what: string,
+  err: unknown,
+  ErrorType: UserErrorClass = DatasetError,
+): UserError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return new ErrorType(code === 'ENOENT' ? `Missing ${what}` : `Unreadable ${what}`, {
     file: path,
@@ -47,7 +52,11 @@ async function openFailure(path: string, what: string, err: unknown, ErrorType: 
     const link = await lstat(path).catch(() => null);
     if (link?.isSymbolicLink()) {
       const target = await readlink(path).catch(() => '?');
-      return new ErrorType(`Unreadable ${what}`, { file: path, expected: `a readable ${what}`, found: `a dangling symbolic link (to ${target})` });
+      return new ErrorType(`Unreadable ${what}`, {
+        file: path,
+        expected: `a readable ${what}`,
+        found: `a dangling symbolic link (to ${target})`,
+      });
     }
   }
   return fileError(path, what, err, ErrorType);
@@ -58,7 +67,11 @@ async function openFailure(path: string, what: string, err: unknown, ErrorType: 
  * forever, a device) is an error naming the path. O_NONBLOCK makes opening a FIFO return at once; it
  * does not change reads of regular files.
  */
-export async function openRegularFile(path: string, what: string, ErrorType: UserErrorClass = DatasetError): Promise<FileHandle> {
+export async function openRegularFile(
+  path: string,
+  what: string,
+  ErrorType: UserErrorClass = DatasetError,
+): Promise<FileHandle> {
   let handle: FileHandle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -68,12 +81,20 @@ export async function openRegularFile(path: string, what: string, ErrorType: Use
   const stats = await handle.stat();
   if (!stats.isFile()) {
     await handle.close();
-    throw new ErrorType(`Unreadable ${what}`, { file: path, expected: `a regular file (a readable ${what})`, found: kindOf(stats) });
+    throw new ErrorType(`Unreadable ${what}`, {
+      file: path,
+      expected: `a regular file (a readable ${what})`,
+      found: kindOf(stats),
+    });
   }
   return handle;
 }
 
-export async function readSourceFile(path: string, what: string, ErrorType: UserErrorClass = DatasetError): Promise<Uint8Array> {
+export async function readSourceFile(
+  path: string,
+  what: string,
+  ErrorType: UserErrorClass = DatasetError,
+): Promise<Uint8Array> {
   const handle = await openRegularFile(path, what, ErrorType);
   try {
     return await handle.readFile();

@@ -73,7 +73,11 @@ export function selectRows(cols: InteractionColumns, keep: Uint8Array): Interact
 }
 
 /** Splits `cols` in place of its split column and removes the dropped rows. */
-export function splitInteractions(cols: InteractionColumns, nUsers: number, seed: number): { cols: InteractionColumns; dropped: number } {
+export function splitInteractions(
+  cols: InteractionColumns,
+  nUsers: number,
+  seed: number,
+): { cols: InteractionColumns; dropped: number } {
   const splits = assignSplits(cols.users, cols.items, nUsers, seed);
   const keep = new Uint8Array(splits.length);
   let dropped = 0;

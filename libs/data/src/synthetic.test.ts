@@ -111,7 +111,8 @@ describe('synthetic generator', () => {
     const K = SYNTHETIC_PRESETS.tiny.categories;
     const majority = Math.max(...counts(tiny.categories, K)) / tiny.nItems;
     const isTrain = (row: number): boolean => row % 10 < 7;
-    const probe = (data: Float32Array, dim: number): number => linearProbeAccuracy(data, dim, tiny.categories, K, isTrain);
+    const probe = (data: Float32Array, dim: number): number =>
+      linearProbeAccuracy(data, dim, tiny.categories, K, isTrain);
     const image = tiny.features.image!;
     const text = tiny.features.text!;
     const imageAcc = probe(image.data, image.dim);
@@ -169,7 +170,12 @@ describe('synthetic generator', () => {
 });
 
 function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return Buffer.compare(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), new Uint8Array(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    Buffer.compare(
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+      new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
+  );
 }
 
 function concatStandardised(blocks: Float32Array[], dims: number[], rows: number): Float32Array {
@@ -184,7 +190,8 @@ function concatStandardised(blocks: Float32Array[], dims: number[], rows: number
     let variance = 0;
     for (let i = 0; i < rows; i++) for (let j = 0; j < dim; j++) variance += (block[i * dim + j] - mean[j]) ** 2;
     const scale = 1 / Math.sqrt(variance / rows);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < dim; j++) out[i * width + offset + j] = block[i * dim + j] * scale;
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < dim; j++) out[i * width + offset + j] = block[i * dim + j] * scale;
     offset += dim;
   });
   return out;

@@ -35,7 +35,13 @@ import { ConfigError, MODALITIES, type Modality } from '@sgfd/contracts';
 import type { DatasetInput, InteractionColumns } from './dataset-input';
 import { Rng, sampleCdf } from './random';
 import { splitInteractions } from './split';
-import { imageGroupOf, imageLikeFeatures, textGroupOf, textLikeFeatures, type FeatureModelParams } from './synthetic-features';
+import {
+  imageGroupOf,
+  imageLikeFeatures,
+  textGroupOf,
+  textLikeFeatures,
+  type FeatureModelParams,
+} from './synthetic-features';
 import type { FeatureMatrix } from './types';
 
 export const SYNTHETIC_PRESETS = {
@@ -127,7 +133,11 @@ export function resolveSyntheticParams(options: SyntheticOptions = {}): Syntheti
   const preset = options.preset ?? 'tiny';
   const base = SYNTHETIC_PRESETS[preset];
   if (!base) {
-    throw new ConfigError('Unknown synthetic preset', { field: 'preset', expected: SYNTHETIC_PRESET_NAMES.join(', '), found: String(preset) });
+    throw new ConfigError('Unknown synthetic preset', {
+      field: 'preset',
+      expected: SYNTHETIC_PRESET_NAMES.join(', '),
+      found: String(preset),
+    });
   }
   const params: SyntheticParams = {
     preset,
@@ -157,11 +167,17 @@ export function resolveSyntheticParams(options: SyntheticOptions = {}): Syntheti
     Number.isInteger(params.items) && params.items >= params.categories * params.minCategorySize,
     `items must be an integer >= ${params.minCategorySize} x categories`,
   );
-  check(params.interactionsPerUser >= CORE && params.interactionsPerUser <= params.items / 2, 'interactionsPerUser must be in [5, items / 2]');
+  check(
+    params.interactionsPerUser >= CORE && params.interactionsPerUser <= params.items / 2,
+    'interactionsPerUser must be in [5, items / 2]',
+  );
   check(params.categorySignal >= 0 && params.categorySignal <= 1, 'categorySignal must be in [0, 1]');
   check(Number.isInteger(params.imageDim) && params.imageDim >= 1, 'imageDim must be a positive integer');
   check(Number.isInteger(params.textDim) && params.textDim >= 1, 'textDim must be a positive integer');
-  check(params.modalities.every((m) => (MODALITIES as readonly string[]).includes(m)), `modalities must be among ${MODALITIES.join(', ')}`);
+  check(
+    params.modalities.every((m) => (MODALITIES as readonly string[]).includes(m)),
+    `modalities must be among ${MODALITIES.join(', ')}`,
+  );
   return params;
 }
 
@@ -175,7 +191,14 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
   const prng = rng.fork('popularity');
   const popularity = Float32Array.from({ length: p.items }, () => Math.exp(p.popularitySkew * prng.normal()));
   const { taste, preferred, weights } = drawUsers(p, rng.fork('users'), categories, centroids);
-  const cols = drawInteractions(p, rng.fork('interactions'), { categories, itemLatent, popularity, taste, preferred, weights });
+  const cols = drawInteractions(p, rng.fork('interactions'), {
+    categories,
+    itemLatent,
+    popularity,
+    taste,
+    preferred,
+    weights,
+  });
   const { cols: split } = splitInteractions(cols, p.users, new Rng(p.seed).fork('split').uint32());
 
   const features: Partial<Record<Modality, FeatureMatrix>> = {};
@@ -248,7 +271,14 @@ function normaliseRows(m: Float32Array, dim: number): Float32Array {
   return m;
 }
 
-function mixLatents(rng: Rng, categories: Int32Array, centroids: Float32Array, n: number, L: number, a: number): Float32Array {
+function mixLatents(
+  rng: Rng,
+  categories: Int32Array,
+  centroids: Float32Array,
+  n: number,
+  L: number,
+  a: number,
+): Float32Array {
   const own = unitVectors(rng, n, L);
   const b = Math.sqrt(1 - a * a);
   const out = new Float32Array(n * L);

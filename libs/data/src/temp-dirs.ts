@@ -61,7 +61,11 @@ export async function sweepStaleTempDirs(root: string): Promise<string[]> {
     const owner = OWNED.exec(name);
     let stale: boolean;
     if (owner) stale = owner[2] === HOST && Number(owner[1]) !== process.pid && !isProcessAlive(Number(owner[1]));
-    else stale = await stat(join(root, name)).then((s) => Date.now() - s.mtimeMs > UNOWNED_STALE_MS, () => false);
+    else
+      stale = await stat(join(root, name)).then(
+        (s) => Date.now() - s.mtimeMs > UNOWNED_STALE_MS,
+        () => false,
+      );
     if (!stale) continue;
     await rm(join(root, name), { recursive: true, force: true });
     swept.push(name);

@@ -43,7 +43,12 @@ export async function forEachLine(
       }
       for (; pendingEmpty > 0; pendingEmpty--) onLine('', lineNumber - pendingEmpty);
       if (text.includes('\u0000')) {
-        throw new DatasetError('NUL byte in a text file', { file: path, row: lineNumber, expected: 'UTF-8 text (is the file binary or UTF-16?)', found: `'${text}'` });
+        throw new DatasetError('NUL byte in a text file', {
+          file: path,
+          row: lineNumber,
+          expected: 'UTF-8 text (is the file binary or UTF-16?)',
+          found: `'${text}'`,
+        });
       }
       onLine(text, lineNumber);
     };
@@ -61,19 +66,34 @@ export async function forEachLine(
       } catch {
         const loose = new TextDecoder().decode(chunk);
         const row = lineNumber + 1 + countNewlines(loose.slice(0, Math.max(0, loose.indexOf('\ufffd'))));
-        throw new DatasetError('Invalid UTF-8 in a text file', { file: path, row, expected: 'UTF-8 (or ASCII) text', found: 'bytes that are not UTF-8' });
+        throw new DatasetError('Invalid UTF-8 in a text file', {
+          file: path,
+          row,
+          expected: 'UTF-8 (or ASCII) text',
+          found: 'bytes that are not UTF-8',
+        });
       }
       const lines = (carry + text).split('\n');
       carry = lines.pop()!;
       for (const line of lines) deliver(line);
       if (carry.length > MAX_LINE_CHARS) {
-        throw new DatasetError('Line too long', { file: path, row: lineNumber + 1, expected: `a line of at most ${MAX_LINE_CHARS} characters (is this a text file?)`, found: 'a longer line' });
+        throw new DatasetError('Line too long', {
+          file: path,
+          row: lineNumber + 1,
+          expected: `a line of at most ${MAX_LINE_CHARS} characters (is this a text file?)`,
+          found: 'a longer line',
+        });
       }
     }
     try {
       carry += decoder.decode();
     } catch {
-      throw new DatasetError('Invalid UTF-8 in a text file', { file: path, row: lineNumber + 1, expected: 'UTF-8 (or ASCII) text', found: 'a truncated UTF-8 sequence at the end' });
+      throw new DatasetError('Invalid UTF-8 in a text file', {
+        file: path,
+        row: lineNumber + 1,
+        expected: 'UTF-8 (or ASCII) text',
+        found: 'a truncated UTF-8 sequence at the end',
+      });
     }
     if (carry.length > 0) deliver(carry);
   } finally {
@@ -89,9 +109,15 @@ function countNewlines(text: string): number {
 
 /** A UTF-16 file decodes to NUL-riddled garbage; name the encoding instead. */
 function rejectUtf16(start: Uint8Array, path: string): void {
-  const bom = start.length >= 2 && ((start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff));
+  const bom =
+    start.length >= 2 && ((start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff));
   const nulPairs = start.length >= 4 && (start[1] === 0 || start[0] === 0) && (start[3] === 0 || start[2] === 0);
   if (bom || nulPairs) {
-    throw new DatasetError('Text file is UTF-16', { file: path, row: 1, expected: 'UTF-8 (or ASCII) text: re-save it as UTF-8', found: bom ? 'a UTF-16 byte order mark' : 'UTF-16 text (NUL bytes between characters)' });
+    throw new DatasetError('Text file is UTF-16', {
+      file: path,
+      row: 1,
+      expected: 'UTF-8 (or ASCII) text: re-save it as UTF-8',
+      found: bom ? 'a UTF-16 byte order mark' : 'UTF-16 text (NUL bytes between characters)',
+    });
   }
 }

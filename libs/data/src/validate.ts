@@ -82,7 +82,13 @@ export function checkNoDuplicatePairs(
     const { row, first } = worst;
     throw new DatasetError(
       `Duplicate (user, item) pair (${users[row]}, ${items[row]}), first seen at row ${first + origin.rowBase}`,
-      { file: origin.file, row: row + origin.rowBase, field: 'userID,itemID', expected: 'each (user, item) pair once', found: 'a repeat' },
+      {
+        file: origin.file,
+        row: row + origin.rowBase,
+        field: 'userID,itemID',
+        expected: 'each (user, item) pair once',
+        found: 'a repeat',
+      },
     );
   }
 }
@@ -220,7 +226,11 @@ export function validateDatasetInput(input: DatasetInput): void {
     ['item count', input.nItems],
   ] as const) {
     if (!Number.isInteger(n) || n <= 0 || n > INT32_MAX) {
-      throw new DatasetError(`Invalid ${name}`, { file: interactions.file, expected: 'a positive int32', found: String(n) });
+      throw new DatasetError(`Invalid ${name}`, {
+        file: interactions.file,
+        expected: 'a positive int32',
+        found: String(n),
+      });
     }
   }
   const rows = cols.users.length;

@@ -26,7 +26,12 @@ afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function expectRejected(run: () => Promise<unknown>, errorType: abstract new (...args: never[]) => UserError, patterns: RegExp[], leftInRoot: string[] = []): Promise<void> {
+async function expectRejected(
+  run: () => Promise<unknown>,
+  errorType: abstract new (...args: never[]) => UserError,
+  patterns: RegExp[],
+  leftInRoot: string[] = [],
+): Promise<void> {
   const error = await run().then(
     () => null,
     (e: unknown) => e,
@@ -60,13 +65,21 @@ describe('validation of bad input', () => {
       features: { text: { rows: 2, dim: 2, data: Float32Array.from([0, 1, NaN, 1]) } },
       source: { kind: 'synthetic', description: 'bad' },
     };
-    await expectRejected(() => writeSnapshot(input, { root }), DatasetError, [/Non-finite feature value/, /text features \(in memory\), row 1, field 'column 0'/]);
+    await expectRejected(() => writeSnapshot(input, { root }), DatasetError, [
+      /Non-finite feature value/,
+      /text features \(in memory\), row 1, field 'column 0'/,
+    ]);
   });
 
   it('leaves a file where the snapshot directory belongs alone, and writes nothing', async () => {
     await writeMmrecFolder(folder);
     const { id } = await importMmrec({ dir: folder, root: join(work, 'probe') });
     await writeFile(join(root, id), 'a file where the snapshot directory should go');
-    await expectRejected(() => importMmrec({ dir: folder, root }), EnvironmentError, [/Cannot move the snapshot into place/, new RegExp(id), /move the file away/], [id]);
+    await expectRejected(
+      () => importMmrec({ dir: folder, root }),
+      EnvironmentError,
+      [/Cannot move the snapshot into place/, new RegExp(id), /move the file away/],
+      [id],
+    );
   });
 });

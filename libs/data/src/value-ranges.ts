@@ -9,7 +9,11 @@ type Where = Pick<ErrorLocation, 'file' | 'row' | 'field'>;
 export function float32Value(value: number, where: Where, raw = String(value)): number {
   const stored = Math.fround(value);
   if (stored - stored !== 0) {
-    throw new DatasetError(`Invalid value in '${where.field}'`, { ...where, expected: 'a finite number within float32 range (|x| < 3.4e38)', found: raw });
+    throw new DatasetError(`Invalid value in '${where.field}'`, {
+      ...where,
+      expected: 'a finite number within float32 range (|x| < 3.4e38)',
+      found: raw,
+    });
   }
   return stored;
 }
@@ -21,7 +25,11 @@ export function int64Value(value: number | bigint, where: Where, raw = String(va
   }
   const whole = typeof value === 'bigint' ? value : BigInt(Math.floor(value));
   if (whole < INT64_MIN || whole > INT64_MAX) {
-    throw new DatasetError(`Value out of range in '${where.field}'`, { ...where, expected: 'an integer within int64 (|x| < 9.2e18)', found: raw });
+    throw new DatasetError(`Value out of range in '${where.field}'`, {
+      ...where,
+      expected: 'an integer within int64 (|x| < 9.2e18)',
+      found: raw,
+    });
   }
   return whole;
 }

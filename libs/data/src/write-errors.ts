@@ -1,7 +1,10 @@
 import { EnvironmentError } from '@sgfd/contracts';
 
 const REMEDIES: Record<string, { found: string; todo: string }> = {
-  ENOTDIR: { found: 'a file where a directory belongs (the path or one of its parents is a file)', todo: 'move the file away or choose another --out' },
+  ENOTDIR: {
+    found: 'a file where a directory belongs (the path or one of its parents is a file)',
+    todo: 'move the file away or choose another --out',
+  },
   EEXIST: { found: 'a file already there', todo: 'move it away or choose another --out' },
   EISDIR: { found: 'a directory where a file belongs', todo: 'move it away or choose another --out' },
   EACCES: { found: 'permission denied', todo: 'make it writable or choose another --out' },
@@ -13,7 +16,11 @@ const REMEDIES: Record<string, { found: string; todo: string }> = {
 
 /** True for a failure of the file system (an errno error), as opposed to a bug. */
 export function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 /** A failed write, mkdir or rename as an error naming the path, the cause and what to do. */

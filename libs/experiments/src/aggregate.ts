@@ -63,7 +63,12 @@ export function aggregateTest(selections: readonly ArmSelection[], metrics: read
  * One row per (dataset, backbone, non-baseline mode, metric): the arm against the baseline arm of the same
  * dataset and backbone. The t-test pairs the two arms' runs by seed (same data, same initialisation seed).
  */
-export function compareArms(arms: readonly ArmTestSummary[], baseline: SgfdMode, alpha: number, metrics: readonly string[]): SuiteComparisonRow[] {
+export function compareArms(
+  arms: readonly ArmTestSummary[],
+  baseline: SgfdMode,
+  alpha: number,
+  metrics: readonly string[],
+): SuiteComparisonRow[] {
   const rows: SuiteComparisonRow[] = [];
   for (const arm of arms) {
     if (arm.mode === baseline) continue;

@@ -31,11 +31,14 @@ export function metricOfCell(result: DoneCell, split: 'valid' | 'test', metric: 
   const table = result[split];
   const value = table[metric];
   if (value === undefined) {
-    throw new ConfigError(`${field} names ${metric}, which is not among the ${split === 'valid' ? 'validation' : 'test'} metrics of cell ${result.cell.id}`, {
-      field,
-      expected: Object.keys(table).join(', '),
-      found: metric,
-    });
+    throw new ConfigError(
+      `${field} names ${metric}, which is not among the ${split === 'valid' ? 'validation' : 'test'} metrics of cell ${result.cell.id}`,
+      {
+        field,
+        expected: Object.keys(table).join(', '),
+        found: metric,
+      },
+    );
   }
   return value;
 }

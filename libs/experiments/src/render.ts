@@ -10,7 +10,13 @@ const armName = (backbone: string, mode: string) => `${backbone.toUpperCase()}${
 const pct = (v: number) => (v * 100).toFixed(2);
 const metricTitle = (m: string) => {
   const [name, k] = m.split('@');
-  const names: Record<string, string> = { recall: 'Recall', ndcg: 'NDCG', precision: 'Precision', map: 'MAP', hit: 'Hit' };
+  const names: Record<string, string> = {
+    recall: 'Recall',
+    ndcg: 'NDCG',
+    precision: 'Precision',
+    map: 'MAP',
+    hit: 'Hit',
+  };
   return `${names[name!] ?? name}@${k}`;
 };
 const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
@@ -26,7 +32,11 @@ export function formatP(p: number | null): string {
 }
 
 const hyper = (h: Record<string, unknown>) =>
-  Object.keys(h).length ? Object.entries(h).map(([k, v]) => `${k}=${v}`).join(', ') : '(defaults)';
+  Object.keys(h).length
+    ? Object.entries(h)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')
+    : '(defaults)';
 
 function table2(report: SuiteReport, dataset: string): string[] {
   const arms = report.arms.filter((a) => a.dataset === dataset);
@@ -37,9 +47,14 @@ function table2(report: SuiteReport, dataset: string): string[] {
   ];
   for (const backbone of unique(arms.map((a) => a.backbone))) {
     const base = arms.find((a) => a.backbone === backbone && a.mode === report.baseline);
-    if (base) lines.push(`| ${armName(backbone, base.mode)} | ${report.metrics.map((m) => cell(base, m)).join(' | ')} | ${base.seeds.length} |`);
+    if (base)
+      lines.push(
+        `| ${armName(backbone, base.mode)} | ${report.metrics.map((m) => cell(base, m)).join(' | ')} | ${base.seeds.length} |`,
+      );
     for (const arm of arms.filter((a) => a.backbone === backbone && a.mode !== report.baseline)) {
-      lines.push(`| ${armName(backbone, arm.mode)} | ${report.metrics.map((m) => cell(arm, m)).join(' | ')} | ${arm.seeds.length} |`);
+      lines.push(
+        `| ${armName(backbone, arm.mode)} | ${report.metrics.map((m) => cell(arm, m)).join(' | ')} | ${arm.seeds.length} |`,
+      );
       const rows = report.rows.filter((r) => r.dataset === dataset && r.backbone === backbone && r.mode === arm.mode);
       if (rows.length) {
         const improv = report.metrics.map((m) => {
@@ -66,10 +81,14 @@ export function suiteMarkdown(report: SuiteReport): string {
   for (const dataset of unique(report.arms.map((a) => a.dataset))) {
     out.push(`## ${dataset}`, '', ...table2(report, dataset), '');
     for (const backbone of unique(report.arms.filter((a) => a.dataset === dataset).map((a) => a.backbone))) {
-      out.push(`![validation ${report.selectionMetric} per epoch, ${dataset} ${backbone}](${validationPlotFile(dataset, backbone)})`, '');
+      out.push(
+        `![validation ${report.selectionMetric} per epoch, ${dataset} ${backbone}](${validationPlotFile(dataset, backbone)})`,
+        '',
+      );
     }
   }
-  if (report.rows.length) out.push('## Gains', '', `![relative gains against ${report.baseline}](${SUITE_REPORT_FILES.gains})`, '');
+  if (report.rows.length)
+    out.push('## Gains', '', `![relative gains against ${report.baseline}](${SUITE_REPORT_FILES.gains})`, '');
 
   out.push(
     '## Selection (validation only)',
@@ -81,7 +100,9 @@ export function suiteMarkdown(report: SuiteReport): string {
     for (const p of s.points) {
       const valid = p.validMean === null ? '—' : `${p.validMean.toFixed(4)} ± ${p.validStd!.toFixed(4)}`;
       const epochs = report.arms.find((a) => a.arm === s.arm)?.bestEpochs.join(', ');
-      out.push(`| ${s.arm} | ${p.point} | ${hyper(p.hyperparameters)} | ${valid} | ${p.seedsDone}/${p.seedsTotal} | ${p.selected ? `✓ (${epochs})` : ''} |`);
+      out.push(
+        `| ${s.arm} | ${p.point} | ${hyper(p.hyperparameters)} | ${valid} | ${p.seedsDone}/${p.seedsTotal} | ${p.selected ? `✓ (${epochs})` : ''} |`,
+      );
     }
   }
   out.push('');
@@ -90,11 +111,18 @@ export function suiteMarkdown(report: SuiteReport): string {
 
   if (report.failures.length) {
     out.push('## Failed cells', '', '| cell | error |', '|---|---|');
-    for (const f of report.failures) out.push(`| ${f.cellId} | ${f.error.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')} |`);
+    for (const f of report.failures)
+      out.push(`| ${f.cellId} | ${f.error.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')} |`);
     out.push('');
   }
-  out.push('## Files', '', `- \`${SUITE_REPORT_FILES.json}\`: everything above as JSON`, `- \`${SUITE_REPORT_FILES.table}\`: the comparison rows`,
-    `- \`${SUITE_REPORT_FILES.cells}\`: every cell (validation metrics; test metrics only for selected cells; artifact URIs)`, '');
+  out.push(
+    '## Files',
+    '',
+    `- \`${SUITE_REPORT_FILES.json}\`: everything above as JSON`,
+    `- \`${SUITE_REPORT_FILES.table}\`: the comparison rows`,
+    `- \`${SUITE_REPORT_FILES.cells}\`: every cell (validation metrics; test metrics only for selected cells; artifact URIs)`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -109,22 +137,84 @@ export function toCsv(header: readonly string[], rows: readonly unknown[][]): st
 }
 
 export function comparisonCsv(rows: readonly SuiteComparisonRow[]): string {
-  const header = ['dataset', 'backbone', 'mode', 'baseline', 'metric', 'baseline_mean', 'baseline_std', 'mean', 'std', 'relative_gain', 'p_value', 'pairs', 'significant'] as const;
+  const header = [
+    'dataset',
+    'backbone',
+    'mode',
+    'baseline',
+    'metric',
+    'baseline_mean',
+    'baseline_std',
+    'mean',
+    'std',
+    'relative_gain',
+    'p_value',
+    'pairs',
+    'significant',
+  ] as const;
   return toCsv(
     header,
-    rows.map((r) => [r.dataset, r.backbone, r.mode, r.baseline, r.metric, r.baselineMean, r.baselineStd, r.mean, r.std, r.relativeGain, r.pValue, r.pairs, r.significant ? 'true' : 'false']),
+    rows.map((r) => [
+      r.dataset,
+      r.backbone,
+      r.mode,
+      r.baseline,
+      r.metric,
+      r.baselineMean,
+      r.baselineStd,
+      r.mean,
+      r.std,
+      r.relativeGain,
+      r.pValue,
+      r.pairs,
+      r.significant ? 'true' : 'false',
+    ]),
   );
 }
 
 export function cellsCsv(report: SuiteReport): string {
   const validKeys = unique(report.cellRows.flatMap((r) => Object.keys(r.valid ?? {}))).sort();
   const testKeys = unique(report.cellRows.flatMap((r) => Object.keys(r.test ?? {}))).sort();
-  const header = ['id', 'dataset', 'backbone', 'mode', 'point', 'seed', 'hyperparameters', 'status', 'selected', 'best_epoch', 'epochs_run',
-    ...validKeys.map((k) => `valid.${k}`), ...testKeys.map((k) => `test.${k}`), 'error', 'workflow_id', 'model', 'evaluation'];
+  const header = [
+    'id',
+    'dataset',
+    'backbone',
+    'mode',
+    'point',
+    'seed',
+    'hyperparameters',
+    'status',
+    'selected',
+    'best_epoch',
+    'epochs_run',
+    ...validKeys.map((k) => `valid.${k}`),
+    ...testKeys.map((k) => `test.${k}`),
+    'error',
+    'workflow_id',
+    'model',
+    'evaluation',
+  ];
   return toCsv(
     header,
-    report.cellRows.map((r) => [r.id, r.dataset, r.backbone, r.mode, r.point, r.seed, hyper(r.hyperparameters), r.status, r.selected ? 'true' : 'false',
-      r.bestEpoch, r.epochsRun, ...validKeys.map((k) => r.valid?.[k]), ...testKeys.map((k) => r.test?.[k]), r.error, r.workflowId, r.model, r.evaluation]),
+    report.cellRows.map((r) => [
+      r.id,
+      r.dataset,
+      r.backbone,
+      r.mode,
+      r.point,
+      r.seed,
+      hyper(r.hyperparameters),
+      r.status,
+      r.selected ? 'true' : 'false',
+      r.bestEpoch,
+      r.epochsRun,
+      ...validKeys.map((k) => r.valid?.[k]),
+      ...testKeys.map((k) => r.test?.[k]),
+      r.error,
+      r.workflowId,
+      r.model,
+      r.evaluation,
+    ]),
   );
 }
 
@@ -137,7 +227,11 @@ export function renderSuiteReport(report: SuiteReport): Record<string, string> {
     [SUITE_REPORT_FILES.cells]: cellsCsv(report),
     [SUITE_REPORT_FILES.gains]: gainsBarSvg(
       `Relative gain against ${report.baseline} (test, selected points)`,
-      report.rows.map((r) => ({ label: `${r.dataset}/${r.backbone}${MODE_NAMES[r.mode] ?? r.mode} ${r.metric}`, value: r.relativeGain ?? 0, significant: r.significant })),
+      report.rows.map((r) => ({
+        label: `${r.dataset}/${r.backbone}${MODE_NAMES[r.mode] ?? r.mode} ${r.metric}`,
+        value: r.relativeGain ?? 0,
+        significant: r.significant,
+      })),
     ),
   };
   const pairs = unique(report.curves.map((c) => `${c.dataset}\u0000${c.backbone}`));
@@ -146,7 +240,11 @@ export function renderSuiteReport(report: SuiteReport): Record<string, string> {
     const series = report.curves
       .filter((c) => c.dataset === dataset && c.backbone === backbone)
       .map((c) => ({ label: `${c.mode} seed ${c.seed}`, group: armName(backbone, c.mode).trim(), points: c.points }));
-    files[validationPlotFile(dataset, backbone)] = validationCurvesSvg(`${dataset}: ${backbone.toUpperCase()}, selected points`, report.selectionMetric, series);
+    files[validationPlotFile(dataset, backbone)] = validationCurvesSvg(
+      `${dataset}: ${backbone.toUpperCase()}, selected points`,
+      report.selectionMetric,
+      series,
+    );
   }
   return files;
 }

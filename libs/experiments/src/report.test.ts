@@ -1,7 +1,16 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, expandSuite, parseSuiteSpec, type ArtifactRef, type SuiteCell } from '@sgfd/contracts';
-import { PLOT, SUITE_REPORT_FILES, buildSuiteReport, mean, renderSuiteReport, sampleStd, validationPlotFile, type CellResult } from './index';
+import {
+  PLOT,
+  SUITE_REPORT_FILES,
+  buildSuiteReport,
+  mean,
+  renderSuiteReport,
+  sampleStd,
+  validationPlotFile,
+  type CellResult,
+} from './index';
 
 // Hand-made cell results (the numbers a suite's artifacts would hold) for: vbpr, off vs two-stage with two
 // kdWeight points, 3 seeds. Two-stage point h0 has the best TEST numbers but the worse VALIDATION numbers:
@@ -17,7 +26,12 @@ const spec = parseSuiteSpec({
 });
 const cells = expandSuite(spec);
 
-const ref = (kind: ArtifactRef['kind'], id: string): ArtifactRef => ({ uri: `file:///store/${kind}/${id}`, sha256: 'a'.repeat(64), bytes: 1, kind });
+const ref = (kind: ArtifactRef['kind'], id: string): ArtifactRef => ({
+  uri: `file:///store/${kind}/${id}`,
+  sha256: 'a'.repeat(64),
+  bytes: 1,
+  kind,
+});
 
 function done(cell: SuiteCell, valid: number, recall: number, ndcg: number): CellResult {
   return {
@@ -83,7 +97,11 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['polyline', 'rect', 'text', 'line', 'g'].includes(name) });
+const xml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  isArray: (name) => ['polyline', 'rect', 'text', 'line', 'g'].includes(name),
+});
 
 describe('statistics', () => {
   it('mean and sample std (n - 1) against hand values', () => {
@@ -110,7 +128,11 @@ describe('suite report', () => {
 
   it('prefers points with every seed done over a better mean from fewer seeds', () => {
     const partial = results.map((r) =>
-      r.cell.id === 'tiny/vbpr/two-stage/h1/s3' ? ({ cell: r.cell, status: 'failed', workflowId: 'x', error: 'boom' } as CellResult) : r.cell.id === 'tiny/vbpr/two-stage/h0/s3' ? done(r.cell, 0.24, 0.4, 0.2) : r,
+      r.cell.id === 'tiny/vbpr/two-stage/h1/s3'
+        ? ({ cell: r.cell, status: 'failed', workflowId: 'x', error: 'boom' } as CellResult)
+        : r.cell.id === 'tiny/vbpr/two-stage/h0/s3'
+          ? done(r.cell, 0.24, 0.4, 0.2)
+          : r,
     );
     const s = buildSuiteReport('unit-2', spec, partial).selection.find((x) => x.mode === 'two-stage')!;
     expect(s.selected).toBe('h0');
@@ -125,18 +147,35 @@ describe('suite report', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    const selection = errorOf(() => buildSuiteReport('unit-3', { ...spec, selection: { ...spec.selection, metric: 'mrr@20' } }, results));
+    const selection = errorOf(() =>
+      buildSuiteReport('unit-3', { ...spec, selection: { ...spec.selection, metric: 'mrr@20' } }, results),
+    );
     expect(selection).toBeInstanceOf(ConfigError);
-    expect(selection.message).toMatch(/selection\.metric names mrr@20, which is not among the validation metrics of cell tiny\/vbpr\/off\/h0\/s1/);
-    expect(selection.location).toMatchObject({ field: 'selection.metric', expected: 'recall@20, ndcg@20', found: 'mrr@20' });
-    const reported = errorOf(() => buildSuiteReport('unit-4', { ...spec, report: { ...spec.report, metrics: ['recall@20', 'hit@20'] } }, results));
+    expect(selection.message).toMatch(
+      /selection\.metric names mrr@20, which is not among the validation metrics of cell tiny\/vbpr\/off\/h0\/s1/,
+    );
+    expect(selection.location).toMatchObject({
+      field: 'selection.metric',
+      expected: 'recall@20, ndcg@20',
+      found: 'mrr@20',
+    });
+    const reported = errorOf(() =>
+      buildSuiteReport('unit-4', { ...spec, report: { ...spec.report, metrics: ['recall@20', 'hit@20'] } }, results),
+    );
     expect(reported.location).toMatchObject({ field: 'report.metrics', found: 'hit@20' });
     expect(reported.message).toMatch(/not among the test metrics/);
   });
 
   it('averages the selected test metrics over seeds and runs the paired t-test against the baseline', () => {
     const [recall, ndcg] = report.rows;
-    expect(recall).toMatchObject({ dataset: 'tiny', backbone: 'vbpr', mode: 'two-stage', baseline: 'off', metric: 'recall@20', pairs: 3 });
+    expect(recall).toMatchObject({
+      dataset: 'tiny',
+      backbone: 'vbpr',
+      mode: 'two-stage',
+      baseline: 'off',
+      metric: 'recall@20',
+      pairs: 3,
+    });
     expect(recall!.baselineMean).toBeCloseTo(0.29, 12);
     expect(recall!.mean).toBeCloseTo(0.31, 12);
     expect(recall!.std).toBeCloseTo(0.01, 12);
@@ -154,7 +193,9 @@ describe('suite report', () => {
 
   it('counts and reports failed cells with their error', () => {
     expect(report.cells).toEqual({ total: 9, done: 8, failed: 1 });
-    expect(report.failures).toEqual([{ cellId: 'tiny/vbpr/two-stage/h0/s3', error: 'DatasetError: feature file | corrupt\n(row 3)' }]);
+    expect(report.failures).toEqual([
+      { cellId: 'tiny/vbpr/two-stage/h0/s3', error: 'DatasetError: feature file | corrupt\n(row 3)' },
+    ]);
   });
 
   it('renders Markdown in the Table-2 shape: backbone, + SGFD, improvement with p and significance mark', () => {
@@ -173,7 +214,21 @@ describe('suite report', () => {
   it('writes CSVs whose numbers match the report, with test metrics only for selected cells', () => {
     const files = renderSuiteReport(report);
     const [header, ...rows] = parseCsv(files[SUITE_REPORT_FILES.table]!);
-    expect(header).toEqual(['dataset', 'backbone', 'mode', 'baseline', 'metric', 'baseline_mean', 'baseline_std', 'mean', 'std', 'relative_gain', 'p_value', 'pairs', 'significant']);
+    expect(header).toEqual([
+      'dataset',
+      'backbone',
+      'mode',
+      'baseline',
+      'metric',
+      'baseline_mean',
+      'baseline_std',
+      'mean',
+      'std',
+      'relative_gain',
+      'p_value',
+      'pairs',
+      'significant',
+    ]);
     expect(rows).toHaveLength(2);
     expect(Number(rows[1]![7])).toBeCloseTo(0.13, 12);
     expect(rows[1]![12]).toBe('true');
@@ -201,7 +256,14 @@ describe('suite report', () => {
     expect(XMLValidator.validate(svg)).toBe(true);
     const doc = xml.parse(svg).svg;
     const lines = doc.polyline as Record<string, string>[];
-    expect(lines.map((l) => l['data-label'])).toEqual(['off seed 1', 'off seed 2', 'off seed 3', 'two-stage seed 1', 'two-stage seed 2', 'two-stage seed 3']);
+    expect(lines.map((l) => l['data-label'])).toEqual([
+      'off seed 1',
+      'off seed 2',
+      'off seed 3',
+      'two-stage seed 1',
+      'two-stage seed 2',
+      'two-stage seed 3',
+    ]);
     expect(lines[4]!['data-values']).toBe('0.26 0.31 0.3');
     expect(lines[4]!['data-epochs']).toBe('1 2 3');
     // y of every point: the global max (0.31) at the top of the plot area, the min (0.15) at its bottom.
@@ -230,7 +292,11 @@ describe('suite report', () => {
   });
 
   it('draws a negative gain below the zero line', () => {
-    const worse = results.map((r) => (r.status === 'done' && r.cell.mode === 'two-stage' ? { ...r, test: { 'recall@20': r.test['recall@20']! - 0.1, 'ndcg@20': r.test['ndcg@20']! } } : r));
+    const worse = results.map((r) =>
+      r.status === 'done' && r.cell.mode === 'two-stage'
+        ? { ...r, test: { 'recall@20': r.test['recall@20']! - 0.1, 'ndcg@20': r.test['ndcg@20']! } }
+        : r,
+    );
     const svg = renderSuiteReport(buildSuiteReport('unit-3', spec, worse))[SUITE_REPORT_FILES.gains]!;
     const doc = xml.parse(svg).svg;
     const [recallBar] = (doc.rect as Record<string, string>[]).filter((r) => r.class === 'bar');

@@ -14,7 +14,8 @@ export const SUITE_REPORT_FILES = {
 } as const;
 
 /** plots/validation-<dataset>-<backbone>.svg */
-export const validationPlotFile = (dataset: string, backbone: string): string => `plots/validation-${dataset}-${backbone}.svg`;
+export const validationPlotFile = (dataset: string, backbone: string): string =>
+  `plots/validation-${dataset}-${backbone}.svg`;
 
 export interface CellRow {
   id: string;
@@ -79,7 +80,17 @@ export function buildSuiteReport(suiteId: string, spec: SuiteSpec, results: read
       selected: selectedIds.has(cell.id),
     };
     if (r.status === 'failed') {
-      return { ...common, status: 'failed', error: r.error, bestEpoch: null, epochsRun: null, valid: null, test: null, model: null, evaluation: null };
+      return {
+        ...common,
+        status: 'failed',
+        error: r.error,
+        bestEpoch: null,
+        epochsRun: null,
+        valid: null,
+        test: null,
+        model: null,
+        evaluation: null,
+      };
     }
     return {
       ...common,
@@ -94,7 +105,9 @@ export function buildSuiteReport(suiteId: string, spec: SuiteSpec, results: read
     };
   });
 
-  const failures = results.filter((r) => r.status === 'failed').map((r) => ({ cellId: r.cell.id, error: (r as { error: string }).error }));
+  const failures = results
+    .filter((r) => r.status === 'failed')
+    .map((r) => ({ cellId: r.cell.id, error: (r as { error: string }).error }));
   return {
     suiteId,
     name: spec.name,
@@ -105,12 +118,27 @@ export function buildSuiteReport(suiteId: string, spec: SuiteSpec, results: read
     alpha: spec.report.alpha,
     cells: { total: results.length, done: results.length - failures.length, failed: failures.length },
     failures,
-    selection: selections.map((s) => ({ arm: s.arm, dataset: s.dataset, backbone: s.backbone, mode: s.mode, metric: s.metric, points: s.points, selected: s.selected })),
+    selection: selections.map((s) => ({
+      arm: s.arm,
+      dataset: s.dataset,
+      backbone: s.backbone,
+      mode: s.mode,
+      metric: s.metric,
+      points: s.points,
+      selected: s.selected,
+    })),
     arms,
     rows,
     cellRows,
     curves: selections.flatMap((s) =>
-      s.cells.map((c) => ({ arm: s.arm, dataset: s.dataset, backbone: s.backbone, mode: s.mode, seed: c.cell.seed, points: c.curve })),
+      s.cells.map((c) => ({
+        arm: s.arm,
+        dataset: s.dataset,
+        backbone: s.backbone,
+        mode: s.mode,
+        seed: c.cell.seed,
+        points: c.curve,
+      })),
     ),
   };
 }

@@ -40,7 +40,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-
 /**
  * Chooses each arm's grid point by mean validation `metric` (higher is better). Only points with the most
  * completed seeds compete, so a point is never preferred because its bad seeds failed; ties go to the

@@ -42,7 +42,17 @@ describe('suite files', () => {
   it('reads YAML and JSON into the same spec', async () => {
     const fromYaml = parseSuiteText(good, 'demo.yaml');
     const json = join(dir, 'demo.json');
-    await writeFile(json, JSON.stringify({ name: 'demo', datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1 }], backbones: ['vbpr'], sgfd: ['off', 'two-stage'], seeds: [1, 2], grid: { tau: [5, 10] } }));
+    await writeFile(
+      json,
+      JSON.stringify({
+        name: 'demo',
+        datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1 }],
+        backbones: ['vbpr'],
+        sgfd: ['off', 'two-stage'],
+        seeds: [1, 2],
+        grid: { tau: [5, 10] },
+      }),
+    );
     expect(await loadSuiteFile(json)).toEqual(fromYaml);
     expect(expandSuite(fromYaml)).toHaveLength(2 + 4);
   });
@@ -61,7 +71,9 @@ describe('suite files', () => {
   });
 
   it('names a wrong backbone with the allowed ones', () => {
-    const e = configError(() => parseSuiteText(good.replace('backbones: [vbpr]', 'backbones: [vbpr, resnet]'), 'x.yaml'));
+    const e = configError(() =>
+      parseSuiteText(good.replace('backbones: [vbpr]', 'backbones: [vbpr, resnet]'), 'x.yaml'),
+    );
     expect(e.location).toMatchObject({ row: 6, field: 'backbones[1]' });
     expect(e.message).toMatch(/vbpr.*bm3/);
   });

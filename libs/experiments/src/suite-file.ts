@@ -31,7 +31,8 @@ export function parseSuiteText(text: string, file: string): SuiteSpec {
     }
     value = doc.toJS();
   }
-  if (value === null || value === undefined) throw new ConfigError('Suite file is empty', { file, expected: 'a suite: name, datasets, backbones, sgfd, seeds' });
+  if (value === null || value === undefined)
+    throw new ConfigError('Suite file is empty', { file, expected: 'a suite: name, datasets, backbones, sgfd, seeds' });
 
   const result = SuiteSpecSchema.safeParse(value);
   const lineOf = (path: (string | number)[]): number | undefined => {
@@ -48,7 +49,9 @@ export function parseSuiteText(text: string, file: string): SuiteSpec {
 }
 
 /** Metrics every evaluation reports: a typo here would only show after the whole suite has trained. */
-export const REPORTED_METRICS: readonly string[] = ['recall', 'ndcg', 'precision', 'map', 'hit'].flatMap((m) => DEFAULT_KS.map((k) => `${m}@${k}`));
+export const REPORTED_METRICS: readonly string[] = ['recall', 'ndcg', 'precision', 'map', 'hit'].flatMap((m) =>
+  DEFAULT_KS.map((k) => `${m}@${k}`),
+);
 
 function checkMetrics(spec: SuiteSpec, file: string, lineOf: (path: (string | number)[]) => number | undefined): void {
   const named: [(string | number)[], string][] = [
@@ -74,7 +77,11 @@ export async function loadSuiteFile(path: string): Promise<SuiteSpec> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError('Cannot read the suite file', { file: path, expected: 'a readable .yaml or .json file', found: code === 'ENOENT' ? 'no such file' : String(code ?? e) });
+    throw new ConfigError('Cannot read the suite file', {
+      file: path,
+      expected: 'a readable .yaml or .json file',
+      found: code === 'ENOENT' ? 'no such file' : String(code ?? e),
+    });
   }
   return parseSuiteText(text, path);
 }

@@ -55,7 +55,10 @@ export interface CurveSeries {
 /** Validation metric per epoch, one polyline per series, a colour per group. */
 export function validationCurvesSvg(title: string, metric: string, series: readonly CurveSeries[]): string {
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.value));
-  if (all.length === 0) return frame(title, [`<text x="${PLOT.left + 8}" y="${PLOT.top + 20}" font-size="12">no validation measurements</text>`]);
+  if (all.length === 0)
+    return frame(title, [
+      `<text x="${PLOT.left + 8}" y="${PLOT.top + 20}" font-size="12">no validation measurements</text>`,
+    ]);
   const epochs = all.map((p) => p.epoch);
   const values = all.map((p) => p.value);
   const [xMin, xMax] = [Math.min(...epochs), Math.max(...epochs)];
@@ -88,7 +91,9 @@ export function validationCurvesSvg(title: string, metric: string, series: reado
   groups.forEach((group, i) => {
     const y = PLOT.top + 12 + i * 18;
     const x = PLOT.left + PLOT_W + 14;
-    body.push(`<line x1="${x}" y1="${y - 4}" x2="${x + 18}" y2="${y - 4}" stroke="${colour(group)}" stroke-width="2"/>`);
+    body.push(
+      `<line x1="${x}" y1="${y - 4}" x2="${x + 18}" y2="${y - 4}" stroke="${colour(group)}" stroke-width="2"/>`,
+    );
     body.push(`<text class="legend" x="${x + 24}" y="${y}" font-size="11">${escapeXml(group)}</text>`);
   });
   return frame(title, body);
@@ -103,7 +108,8 @@ export interface Bar {
 
 /** Relative gains as bars around a zero line (up = better than the baseline); `*` marks significant ones. */
 export function gainsBarSvg(title: string, bars: readonly Bar[]): string {
-  if (bars.length === 0) return frame(title, [`<text x="${BARS.left + 8}" y="${BARS.top + 20}" font-size="12">no comparisons</text>`], BARS);
+  if (bars.length === 0)
+    return frame(title, [`<text x="${BARS.left + 8}" y="${BARS.top + 20}" font-size="12">no comparisons</text>`], BARS);
   const percents = bars.map((b) => b.value * 100);
   // Headroom above and below the bars for their value labels.
   const span = Math.max(...percents, 0) - Math.min(...percents, 0) || 1;
@@ -131,12 +137,20 @@ export function gainsBarSvg(title: string, bars: readonly Bar[]): string {
         `x="${num(x)}" y="${num(top)}" width="${num(width)}" height="${num(height)}" fill="${colour}" fill-opacity="${bar.significant ? 1 : 0.45}"/>`,
     );
     const labelY = pct >= 0 ? top - 4 : top + height + 12;
-    body.push(`<text x="${num(x + width / 2)}" y="${num(labelY)}" font-size="10" text-anchor="middle">${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%${bar.significant ? '*' : ''}</text>`);
+    body.push(
+      `<text x="${num(x + width / 2)}" y="${num(labelY)}" font-size="10" text-anchor="middle">${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%${bar.significant ? '*' : ''}</text>`,
+    );
     const lx = x + width / 2;
     const ly = BARS.top + innerHeight(BARS) + 12;
-    body.push(`<text x="${num(lx)}" y="${ly}" font-size="9" text-anchor="end" transform="rotate(-30 ${num(lx)} ${ly})">${escapeXml(bar.label)}</text>`);
+    body.push(
+      `<text x="${num(lx)}" y="${ly}" font-size="9" text-anchor="end" transform="rotate(-30 ${num(lx)} ${ly})">${escapeXml(bar.label)}</text>`,
+    );
   });
-  body.push(`<text x="${BARS.left + innerWidth(BARS) + 10}" y="${BARS.top + 12}" font-size="10">* p &lt; alpha (paired t-test)</text>`);
-  body.push(`<text x="${BARS.left + innerWidth(BARS) + 10}" y="${BARS.top + 26}" font-size="10">pale: not significant</text>`);
+  body.push(
+    `<text x="${BARS.left + innerWidth(BARS) + 10}" y="${BARS.top + 12}" font-size="10">* p &lt; alpha (paired t-test)</text>`,
+  );
+  body.push(
+    `<text x="${BARS.left + innerWidth(BARS) + 10}" y="${BARS.top + 26}" font-size="10">pale: not significant</text>`,
+  );
   return frame(title, body, BARS);
 }

@@ -32,8 +32,24 @@ const rows = {
   2: [1, 1, 1, 1, 1, 1],
   3: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
 };
-const train = groupByUser(pairs([[0, 0], [3, 0], [3, 1]]), NUSERS, N_ITEMS, 'train');
-const truth = pairs([[0, 4], [0, 5], [2, 0], [2, 1], [2, 2], [3, 3]]);
+const train = groupByUser(
+  pairs([
+    [0, 0],
+    [3, 0],
+    [3, 1],
+  ]),
+  NUSERS,
+  N_ITEMS,
+  'train',
+);
+const truth = pairs([
+  [0, 4],
+  [0, 5],
+  [2, 0],
+  [2, 1],
+  [2, 2],
+  [3, 3],
+]);
 
 function base(extra: Partial<EvaluateRankingOptions> = {}): EvaluateRankingOptions {
   return { nUsers: NUSERS, nItems: N_ITEMS, score: scorer(rows), trainCsr: train, truth, ks: [1, 2, 4, 10], ...extra };
@@ -58,29 +74,59 @@ describe('evaluateRanking', () => {
   it('masks training items and scores recall, precision, NDCG, MAP and hit rate by hand', () => {
     const idcg2 = 1 + D2;
     expectClose(userMetrics(result, 0), {
-      'recall@1': 0, 'precision@1': 0, 'ndcg@1': 0, 'map@1': 0, 'hit@1': 0,
-      'recall@2': 0.5, 'precision@2': 0.5, 'ndcg@2': D2 / idcg2, 'map@2': 0.5 / 2, 'hit@2': 1,
-      'recall@4': 1, 'precision@4': 0.5, 'ndcg@4': (D2 + D4) / idcg2, 'map@4': (1 / 2 + 2 / 4) / 2, 'hit@4': 1,
+      'recall@1': 0,
+      'precision@1': 0,
+      'ndcg@1': 0,
+      'map@1': 0,
+      'hit@1': 0,
+      'recall@2': 0.5,
+      'precision@2': 0.5,
+      'ndcg@2': D2 / idcg2,
+      'map@2': 0.5 / 2,
+      'hit@2': 1,
+      'recall@4': 1,
+      'precision@4': 0.5,
+      'ndcg@4': (D2 + D4) / idcg2,
+      'map@4': (1 / 2 + 2 / 4) / 2,
+      'hit@4': 1,
     });
   });
 
   it('handles K > n_items: the ranked list ends, precision still divides by K', () => {
     // user 0 has only 5 rankable items; both truth items are among them.
     expectClose(userMetrics(result, 0), {
-      'recall@10': 1, 'precision@10': 0.2, 'ndcg@10': (D2 + D4) / (1 + D2), 'map@10': 0.5, 'hit@10': 1,
+      'recall@10': 1,
+      'precision@10': 0.2,
+      'ndcg@10': (D2 + D4) / (1 + D2),
+      'map@10': 0.5,
+      'hit@10': 1,
     });
   });
 
   it('takes IDCG and the MAP denominator over min(|test|, K) when |test| > K, ties to the lower item id', () => {
     // user 2: ties rank items 0, 1, 2 first, all truth.
     expectClose(userMetrics(result, 2), {
-      'recall@1': 1 / 3, 'precision@1': 1, 'ndcg@1': 1, 'map@1': 1,
-      'recall@2': 2 / 3, 'precision@2': 1, 'ndcg@2': 1, 'map@2': 1,
-      'recall@4': 1, 'precision@4': 0.75, 'ndcg@4': 1, 'map@4': 1,
+      'recall@1': 1 / 3,
+      'precision@1': 1,
+      'ndcg@1': 1,
+      'map@1': 1,
+      'recall@2': 2 / 3,
+      'precision@2': 1,
+      'ndcg@2': 1,
+      'map@2': 1,
+      'recall@4': 1,
+      'precision@4': 0.75,
+      'ndcg@4': 1,
+      'map@4': 1,
     });
     // user 3: ties after masking rank 2, 3, 4, 5: the truth item 3 is second.
     expectClose(userMetrics(result, 3), {
-      'recall@1': 0, 'recall@2': 1, 'ndcg@2': D2, 'map@2': 0.5, 'precision@2': 0.5, 'ndcg@4': D2,
+      'recall@1': 0,
+      'recall@2': 1,
+      'ndcg@2': D2,
+      'map@2': 0.5,
+      'precision@2': 0.5,
+      'ndcg@4': D2,
     });
   });
 
@@ -92,7 +138,7 @@ describe('evaluateRanking', () => {
     expect(result.mean['recall@2']).toBeCloseTo((0.5 + 2 / 3 + 1) / 3, 6);
   });
 
-  it('offers the authors\' hit-normalised NDCG and micro recall only as named extras', () => {
+  it("offers the authors' hit-normalised NDCG and micro recall only as named extras", () => {
     // ndcg_hits divides DCG by the ideal DCG of the hits found: user 0 at K = 2 has one hit at rank 2.
     expect(userMetrics(result, 0)['ndcg_hits@2']).toBeCloseTo(D2, 6);
     expect(userMetrics(result, 0)['ndcg_hits@4']).toBeCloseTo((D2 + D4) / (1 + D2), 6);
@@ -106,8 +152,31 @@ describe('evaluateRanking', () => {
 
   it('never ranks masked items: a user whose every item is masked scores 0 but still counts', () => {
     // user 1 gets a truth item 5; train covers 0-4 and the extra mask covers 5.
-    const trainAll = groupByUser(pairs([[0, 0], [3, 0], [3, 1], [1, 0], [1, 1], [1, 2], [1, 3], [1, 4]]), NUSERS, N_ITEMS, 'train');
-    const r = evaluateRanking(base({ trainCsr: trainAll, truth: pairs([[1, 5], [0, 4]]), mask: [pairs([[1, 5]])] }));
+    const trainAll = groupByUser(
+      pairs([
+        [0, 0],
+        [3, 0],
+        [3, 1],
+        [1, 0],
+        [1, 1],
+        [1, 2],
+        [1, 3],
+        [1, 4],
+      ]),
+      NUSERS,
+      N_ITEMS,
+      'train',
+    );
+    const r = evaluateRanking(
+      base({
+        trainCsr: trainAll,
+        truth: pairs([
+          [1, 5],
+          [0, 4],
+        ]),
+        mask: [pairs([[1, 5]])],
+      }),
+    );
     expect(Array.from(r.perUser.users)).toEqual([0, 1]);
     for (const value of Object.values(userMetrics(r, 1))) expect(value).toBe(0);
     expect(r.mean['hit@10']).toBeCloseTo(0.5, 6);
@@ -140,11 +209,17 @@ describe('evaluateRanking', () => {
       score: (users) => {
         calls.push(users.length);
         const out = buffer.subarray(0, users.length * nItems);
-        for (let row = 0; row < users.length; row++) out.fill(0, row * nItems, (row + 1) * nItems).fill(1, row * nItems + users[row], row * nItems + users[row] + 1);
+        for (let row = 0; row < users.length; row++)
+          out
+            .fill(0, row * nItems, (row + 1) * nItems)
+            .fill(1, row * nItems + users[row], row * nItems + users[row] + 1);
         return out;
       },
       trainCsr: { indptr: new Int32Array(nUsers + 1), indices: new Int32Array(0) },
-      truth: { users: Int32Array.from({ length: nUsers }, (_, u) => u), items: Int32Array.from({ length: nUsers }, (_, u) => u) },
+      truth: {
+        users: Int32Array.from({ length: nUsers }, (_, u) => u),
+        items: Int32Array.from({ length: nUsers }, (_, u) => u),
+      },
       ks: [1],
     });
     expect(calls).toEqual([256, 44]);
@@ -153,7 +228,9 @@ describe('evaluateRanking', () => {
 
   it('rejects ids out of range and splits without any truth with DatasetErrors naming the field', () => {
     expect(() => evaluateRanking(base({ truth: pairs([[0, 6]]) }))).toThrow(DatasetError);
-    expect(() => evaluateRanking(base({ truth: pairs([[0, 6]]) }))).toThrow(/field 'truth.items'.*expected 0 <= id < 6, found 6/);
+    expect(() => evaluateRanking(base({ truth: pairs([[0, 6]]) }))).toThrow(
+      /field 'truth.items'.*expected 0 <= id < 6, found 6/,
+    );
     expect(() => evaluateRanking(base({ truth: pairs([]) }))).toThrow(/No user has a truth item/);
     const badTrain = { indptr: Int32Array.from([0, 1, 1, 1]), indices: Int32Array.from([0]) };
     expect(() => evaluateRanking(base({ trainCsr: badTrain }))).toThrow(/trainCsr.*not a CSR over 4 users/);

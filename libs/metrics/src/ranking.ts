@@ -74,10 +74,14 @@ export function evaluateRanking(options: EvaluateRankingOptions): RankingResult 
 
   const evalUsers = usersWithItems(truthCsr);
   if (evalUsers.length === 0) {
-    throw new DatasetError('No user has a truth item: nothing to evaluate', { field: 'truth', found: `${truth.users.length} pairs` });
+    throw new DatasetError('No user has a truth item: nothing to evaluate', {
+      field: 'truth',
+      found: `${truth.users.length} pairs`,
+    });
   }
   const batch = options.batchUsers ?? Math.max(1, Math.floor(MAX_BATCH_FLOATS / nItems));
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batchUsers must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new RangeError(`batchUsers must be a positive integer, got ${batch}`);
 
   const names = metricNames(ks, compat);
   const perUser: Record<string, Float32Array> = {};

@@ -29,10 +29,20 @@ export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number
     const u = users[i];
     const it = items[i];
     if (!(u >= 0 && u < nUsers)) {
-      throw new DatasetError(`${what}: user id out of range`, { field: `${what}.users`, row: i, expected: `0 <= id < ${nUsers}`, found: `${u}` });
+      throw new DatasetError(`${what}: user id out of range`, {
+        field: `${what}.users`,
+        row: i,
+        expected: `0 <= id < ${nUsers}`,
+        found: `${u}`,
+      });
     }
     if (!(it >= 0 && it < nItems)) {
-      throw new DatasetError(`${what}: item id out of range`, { field: `${what}.items`, row: i, expected: `0 <= id < ${nItems}`, found: `${it}` });
+      throw new DatasetError(`${what}: item id out of range`, {
+        field: `${what}.items`,
+        row: i,
+        expected: `0 <= id < ${nItems}`,
+        found: `${it}`,
+      });
     }
     counts[u + 1]++;
   }
@@ -72,7 +82,12 @@ export function checkCsr(csr: UserItemsCsr, nUsers: number, nItems: number, what
   for (let i = 0; i < indices.length; i++) {
     const it = indices[i];
     if (!(it >= 0 && it < nItems)) {
-      throw new DatasetError(`${what}: item id out of range`, { field: `${what}.indices`, row: i, expected: `0 <= id < ${nItems}`, found: `${it}` });
+      throw new DatasetError(`${what}: item id out of range`, {
+        field: `${what}.indices`,
+        row: i,
+        expected: `0 <= id < ${nItems}`,
+        found: `${it}`,
+      });
     }
   }
 }

@@ -39,11 +39,14 @@ export abstract class BaseBackbone implements Backbone {
   setProjection(modality: Modality, projection: Projection): void {
     const current = this.projection(modality);
     if (projection.inDim !== current.inDim || projection.outDim !== this.projectionDim) {
-      throw new ConfigError(`A ${modality} projection for ${this.name} must map ${current.inDim} -> ${this.projectionDim}`, {
-        field: 'sgfd.latentDim',
-        expected: `${current.inDim} -> ${this.projectionDim}`,
-        found: `${projection.inDim} -> ${projection.outDim}`,
-      });
+      throw new ConfigError(
+        `A ${modality} projection for ${this.name} must map ${current.inDim} -> ${this.projectionDim}`,
+        {
+          field: 'sgfd.latentDim',
+          expected: `${current.inDim} -> ${this.projectionDim}`,
+          found: `${projection.inDim} -> ${projection.outDim}`,
+        },
+      );
     }
     current.dispose();
     this.slots[modality] = projection;
@@ -64,7 +67,11 @@ export abstract class BaseBackbone implements Backbone {
   }
 
   async save(dir: string): Promise<void> {
-    await saveVariables(dir, MODEL_FILE_BASE, this.weights, { backbone: this.name, params: this.params, projections: this.slotKinds() });
+    await saveVariables(dir, MODEL_FILE_BASE, this.weights, {
+      backbone: this.name,
+      params: this.params,
+      projections: this.slotKinds(),
+    });
   }
 
   async load(dir: string): Promise<void> {
@@ -72,7 +79,12 @@ export abstract class BaseBackbone implements Backbone {
     const file = `${dir}/${MODEL_FILE_BASE}.json`;
     const saved = meta as { backbone?: string; projections?: PerModality<string> } | null;
     if (saved?.backbone !== this.name) {
-      throw new DatasetError('Saved model is of another backbone', { file, field: 'meta.backbone', expected: this.name, found: String(saved?.backbone) });
+      throw new DatasetError('Saved model is of another backbone', {
+        file,
+        field: 'meta.backbone',
+        expected: this.name,
+        found: String(saved?.backbone),
+      });
     }
     const kinds = this.slotKinds();
     for (const m of MODALITIES) {

@@ -4,7 +4,15 @@ export type { Activation, BiasInit, DenseOptions, KernelInit } from './layers';
 export type { Projection } from './projection';
 export { createVariable, prefixed, disposeAll } from './params';
 export type { NamedVariables } from './params';
-export { stopGradient, l2NormalizeRows, cosineSimilarityRows, frobeniusNorm, meanOfScalars, tidyObject, readAndDispose } from './ops';
+export {
+  stopGradient,
+  l2NormalizeRows,
+  cosineSimilarityRows,
+  frobeniusNorm,
+  meanOfScalars,
+  tidyObject,
+  readAndDispose,
+} from './ops';
 export { writeTensorFile, readTensorFile } from './io/tensor-file';
 export type { StoredArray, StoredArrays } from './io/tensor-file';
 export { snapshotVariables, assignVariables, saveVariables, loadVariables } from './io/variables-file';

@@ -41,7 +41,9 @@ describe('initBackend', () => {
     });
     expect(name).toBe('wasm');
     expect(asked).toEqual(['cpu']);
-    expect(lines).toEqual(['[sgfd/tensor] backend: wasm (skipped tensorflow-gpu: no CUDA device visible; tensorflow: no cpu engine)']);
+    expect(lines).toEqual([
+      '[sgfd/tensor] backend: wasm (skipped tensorflow-gpu: no CUDA device visible; tensorflow: no cpu engine)',
+    ]);
   });
 
   it('is idempotent: a repeated request neither switches nor logs again', async () => {
@@ -62,13 +64,15 @@ describe('initBackend', () => {
 
   it('rejects an unknown SGFD_BACKEND with a ConfigError naming the variable and the choices', async () => {
     expect(() => initBackend({ env: { SGFD_BACKEND: 'gpu' } })).toThrow(ConfigError);
-    expect(() => initBackend({ env: { SGFD_BACKEND: 'gpu' } })).toThrow(/SGFD_BACKEND.*tensorflow-gpu \| tensorflow \| wasm \| cpu.*"gpu"/);
+    expect(() => initBackend({ env: { SGFD_BACKEND: 'gpu' } })).toThrow(
+      /SGFD_BACKEND.*tensorflow-gpu \| tensorflow \| wasm \| cpu.*"gpu"/,
+    );
   });
 
   it('fails with a ConfigError when SGFD_BACKEND asks for a backend that cannot load', async () => {
-    await expect(initBackend({ env: { SGFD_BACKEND: 'tensorflow-gpu', CUDA_VISIBLE_DEVICES: '-1' }, loadNative: nativeMissing })).rejects.toThrow(
-      /Backend 'tensorflow-gpu' requested by SGFD_BACKEND is not available: no CUDA device visible/,
-    );
+    await expect(
+      initBackend({ env: { SGFD_BACKEND: 'tensorflow-gpu', CUDA_VISIBLE_DEVICES: '-1' }, loadNative: nativeMissing }),
+    ).rejects.toThrow(/Backend 'tensorflow-gpu' requested by SGFD_BACKEND is not available: no CUDA device visible/);
   });
 
   it('loads the native engine built by tools/tensorflow (npm test builds it first) and computes on it', async () => {
@@ -79,11 +83,14 @@ describe('initBackend', () => {
     expect(product).toBe(11);
   });
 
-  it.runIf(cudaDeviceVisible())('on a machine with a visible CUDA device (runs only there): picks tensorflow-gpu and computes on the GPU', async () => {
-    expect(await initBackend({ env: {}, log: () => undefined })).toBe('tensorflow-gpu');
-    expect((tf.backend() as unknown as { isUsingGpuDevice: boolean }).isUsingGpuDevice).toBe(true);
-    expect(tf.tidy(() => tf.sum(tf.ones([1000, 1000])).dataSync()[0])).toBe(1e6);
-  });
+  it.runIf(cudaDeviceVisible())(
+    'on a machine with a visible CUDA device (runs only there): picks tensorflow-gpu and computes on the GPU',
+    async () => {
+      expect(await initBackend({ env: {}, log: () => undefined })).toBe('tensorflow-gpu');
+      expect((tf.backend() as unknown as { isUsingGpuDevice: boolean }).isUsingGpuDevice).toBe(true);
+      expect(tf.tidy(() => tf.sum(tf.ones([1000, 1000])).dataSync()[0])).toBe(1e6);
+    },
+  );
 });
 
 describe('cudaDeviceVisible', () => {
@@ -97,7 +104,8 @@ describe('cudaDeviceVisible', () => {
       await mkdir(join(gpus, '0000:01:00.0'));
       expect(cudaDeviceVisible({}, gpus)).toBe(true);
       expect(cudaDeviceVisible({ CUDA_VISIBLE_DEVICES: '0' }, gpus)).toBe(true);
-      for (const hidden of ['', '-1', 'NoDevFiles']) expect(cudaDeviceVisible({ CUDA_VISIBLE_DEVICES: hidden }, gpus)).toBe(false);
+      for (const hidden of ['', '-1', 'NoDevFiles'])
+        expect(cudaDeviceVisible({ CUDA_VISIBLE_DEVICES: hidden }, gpus)).toBe(false);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -108,7 +116,8 @@ describe('nativeThreadCount', () => {
   it('is every core by default, SGFD_TENSOR_THREADS when set, and rejects anything but a positive integer', () => {
     expect(nativeThreadCount({})).toBeGreaterThanOrEqual(1);
     expect(nativeThreadCount({ SGFD_TENSOR_THREADS: '3' })).toBe(3);
-    for (const bad of ['0', '-1', '1.5', 'many']) expect(() => nativeThreadCount({ SGFD_TENSOR_THREADS: bad })).toThrow(/SGFD_TENSOR_THREADS.*whole number/);
+    for (const bad of ['0', '-1', '1.5', 'many'])
+      expect(() => nativeThreadCount({ SGFD_TENSOR_THREADS: bad })).toThrow(/SGFD_TENSOR_THREADS.*whole number/);
   });
 });
 
@@ -117,7 +126,13 @@ describe('the tfjs installation', () => {
     const require = createRequire(import.meta.url);
     const coreFrom = (pkg: string) =>
       createRequire(dirname(require.resolve(`${pkg}/package.json`)) + '/').resolve('@tensorflow/tfjs-core');
-    const packages = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-node'];
+    const packages = [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-layers',
+      '@tensorflow/tfjs-node',
+    ];
     expect([...new Set(packages.map(coreFrom))]).toEqual([require.resolve('@tensorflow/tfjs-core')]);
     expect(tf.version['tfjs-core']).toBe('4.22.0');
   });

@@ -48,7 +48,11 @@ function parseEnvBackend(value: string | undefined): BackendName | undefined {
 }
 
 /** The native engine is loaded once per process: two TensorFlow libraries cannot share one. */
-async function activateNative(name: 'tensorflow-gpu' | 'tensorflow', env: NodeJS.ProcessEnv, loadNative: NativeLoader): Promise<BackendName> {
+async function activateNative(
+  name: 'tensorflow-gpu' | 'tensorflow',
+  env: NodeJS.ProcessEnv,
+  loadNative: NativeLoader,
+): Promise<BackendName> {
   if (name === 'tensorflow-gpu' && !cudaDeviceVisible(env)) throw new Error('no CUDA device visible');
   if (!tf.findBackendFactory('tensorflow')) await loadNative(name === 'tensorflow-gpu' ? 'gpu' : 'cpu', env);
   if (!(await tf.setBackend('tensorflow'))) throw new Error("tf.setBackend('tensorflow') failed");
@@ -89,9 +93,12 @@ export function initBackend(options: InitBackendOptions = {}): Promise<BackendNa
         log(`[sgfd/tensor] backend: ${got} (from SGFD_BACKEND)`);
         return (active = got);
       } catch (error) {
-        throw new ConfigError(`Backend '${forced}' requested by SGFD_BACKEND is not available: ${(error as Error).message}`, {
-          field: 'SGFD_BACKEND',
-        });
+        throw new ConfigError(
+          `Backend '${forced}' requested by SGFD_BACKEND is not available: ${(error as Error).message}`,
+          {
+            field: 'SGFD_BACKEND',
+          },
+        );
       }
     }
     const chain = BACKEND_NAMES.slice(BACKEND_NAMES.indexOf(options.prefer ?? 'tensorflow-gpu'));

@@ -5,7 +5,14 @@ export { nativeThreadCount } from './native/load-engine';
 export { FusedAdamSlot } from './native/fused-adam';
 export type { AdamHyper } from './native/fused-adam';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
-export { registerCustomKernels, restoreStockKernel, isOverridden, cacheTranspose, releaseTranspose, cachedTransposeCount } from './kernels';
+export {
+  registerCustomKernels,
+  restoreStockKernel,
+  isOverridden,
+  cacheTranspose,
+  releaseTranspose,
+  cachedTransposeCount,
+} from './kernels';
 export { createRng } from './rng';
 export type { Rng, RngState } from './rng';
 export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';

@@ -24,19 +24,31 @@ export function seededValues(shape: readonly number[], draw: () => number): Floa
 export function xavierUniform(rng: Rng, shape: readonly number[]): tf.Tensor {
   const { fanIn, fanOut } = fans(shape);
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return tf.tensor(seededValues(shape, () => (2 * rng.float() - 1) * limit), [...shape], 'float32');
+  return tf.tensor(
+    seededValues(shape, () => (2 * rng.float() - 1) * limit),
+    [...shape],
+    'float32',
+  );
 }
 
 /** Glorot/Xavier normal: N(0, 2 / (fan_in + fan_out)) (untruncated, as torch.nn.init.xavier_normal_). */
 export function xavierNormal(rng: Rng, shape: readonly number[]): tf.Tensor {
   const { fanIn, fanOut } = fans(shape);
   const std = Math.sqrt(2 / (fanIn + fanOut));
-  return tf.tensor(seededValues(shape, () => rng.normal() * std), [...shape], 'float32');
+  return tf.tensor(
+    seededValues(shape, () => rng.normal() * std),
+    [...shape],
+    'float32',
+  );
 }
 
 /** N(0, std^2). */
 export function normalInit(rng: Rng, shape: readonly number[], std: number): tf.Tensor {
-  return tf.tensor(seededValues(shape, () => rng.normal() * std), [...shape], 'float32');
+  return tf.tensor(
+    seededValues(shape, () => rng.normal() * std),
+    [...shape],
+    'float32',
+  );
 }
 
 /**
@@ -46,5 +58,9 @@ export function normalInit(rng: Rng, shape: readonly number[], std: number): tf.
 export function dropoutMask(rng: Rng, shape: readonly number[], rate: number): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
   const keep = 1 / (1 - rate);
-  return tf.tensor(seededValues(shape, () => (rng.float() < rate ? 0 : keep)), [...shape], 'float32');
+  return tf.tensor(
+    seededValues(shape, () => (rng.float() < rate ? 0 : keep)),
+    [...shape],
+    'float32',
+  );
 }

@@ -35,7 +35,9 @@ describe('createRng', () => {
     const expected = [rng.normal(), rng.float(), rng.int(1000), rng.normal(), rng.uint32()];
     const resumed = createRng(999);
     resumed.setState(saved);
-    expect([resumed.normal(), resumed.float(), resumed.int(1000), resumed.normal(), resumed.uint32()]).toEqual(expected);
+    expect([resumed.normal(), resumed.float(), resumed.int(1000), resumed.normal(), resumed.uint32()]).toEqual(
+      expected,
+    );
   });
 
   it('draws floats in [0, 1) with the mean and variance of a uniform', () => {

@@ -43,7 +43,13 @@ describe('sparseFromCoo', () => {
     expect(() => sparseFromCoo([0], [-1], [1], 3, 3)).toThrow(/col -1 at 0/);
     expect(() => sparseFromCoo([0], [0, 1], [1], 3, 3)).toThrow(/differ in length/);
     expect(() =>
-      SparseMatrix.fromCsr({ indptr: Int32Array.from([0, 2]), indices: Int32Array.from([0]), values: Float32Array.from([1]), nRows: 1, nCols: 2 }),
+      SparseMatrix.fromCsr({
+        indptr: Int32Array.from([0, 2]),
+        indices: Int32Array.from([0]),
+        values: Float32Array.from([1]),
+        nRows: 1,
+        nCols: 2,
+      }),
     ).toThrow(/do not describe/);
   });
 });
@@ -68,7 +74,8 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
     const r = randomTensor([25, 6], 6);
     const aDense = tf.tensor2d(a.toDense(), [25, 25]);
     const sparseLoss = (e: tf.Tensor) => tf.sum(tf.mul(tf.tanh(spmm(a, spmm(a, e as tf.Tensor2D))), r));
-    const denseLoss = (e: tf.Tensor) => tf.sum(tf.mul(tf.tanh(tf.matMul(aDense, tf.matMul(aDense, e as tf.Tensor2D))), r));
+    const denseLoss = (e: tf.Tensor) =>
+      tf.sum(tf.mul(tf.tanh(tf.matMul(aDense, tf.matMul(aDense, e as tf.Tensor2D))), r));
     const s = tf.valueAndGrad(sparseLoss)(x);
     const d = tf.valueAndGrad(denseLoss)(x);
     expect(s.value.dataSync()[0]).toBeCloseTo(d.value.dataSync()[0], 4);
@@ -108,10 +115,12 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
     const a = randomSparse(40, 40, 200, 11);
     const e = tf.variable(randomTensor([40, 4], 12) as tf.Tensor2D);
     const step = () =>
-      tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(spmm(a, spmm(a, e)))));
-        return tf.add(value, tf.sum(grads[e.name]));
-      }).dispose();
+      tf
+        .tidy(() => {
+          const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(spmm(a, spmm(a, e)))));
+          return tf.add(value, tf.sum(grads[e.name]));
+        })
+        .dispose();
     step();
     const before = liveCounts();
     for (let i = 0; i < 5; i++) step();

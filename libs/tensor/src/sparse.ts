@@ -69,11 +69,15 @@ export function sparseFromCoo(
 ): SparseMatrix {
   const n = rows.length;
   if (cols.length !== n || values.length !== n) {
-    throw new RangeError(`sparseFromCoo: rows, cols and values differ in length (${n}, ${cols.length}, ${values.length})`);
+    throw new RangeError(
+      `sparseFromCoo: rows, cols and values differ in length (${n}, ${cols.length}, ${values.length})`,
+    );
   }
   for (let p = 0; p < n; p++) {
-    if (!(rows[p] >= 0 && rows[p] < nRows && Number.isInteger(rows[p]))) throw new RangeError(`sparseFromCoo: row ${rows[p]} at ${p} is not in [0, ${nRows})`);
-    if (!(cols[p] >= 0 && cols[p] < nCols && Number.isInteger(cols[p]))) throw new RangeError(`sparseFromCoo: col ${cols[p]} at ${p} is not in [0, ${nCols})`);
+    if (!(rows[p] >= 0 && rows[p] < nRows && Number.isInteger(rows[p])))
+      throw new RangeError(`sparseFromCoo: row ${rows[p]} at ${p} is not in [0, ${nRows})`);
+    if (!(cols[p] >= 0 && cols[p] < nCols && Number.isInteger(cols[p])))
+      throw new RangeError(`sparseFromCoo: col ${cols[p]} at ${p} is not in [0, ${nCols})`);
   }
   const byCol = countingOrder(cols, nCols, null);
   const order = countingOrder(rows, nRows, byCol);
@@ -132,13 +136,19 @@ function transposeCsr(csr: Csr): Csr {
 
 function checkCsr(csr: Csr): void {
   const { indptr, indices, values, nRows, nCols } = csr;
-  if (indptr.length !== nRows + 1 || indptr[0] !== 0 || indptr[nRows] !== indices.length || values.length !== indices.length) {
+  if (
+    indptr.length !== nRows + 1 ||
+    indptr[0] !== 0 ||
+    indptr[nRows] !== indices.length ||
+    values.length !== indices.length
+  ) {
     throw new RangeError(`CSR arrays do not describe a ${nRows} x ${nCols} matrix with ${indices.length} entries`);
   }
   for (let r = 0; r < nRows; r++) {
     if (indptr[r + 1] < indptr[r]) throw new RangeError(`CSR indptr decreases at row ${r}`);
     for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-      if (!(indices[p] >= 0 && indices[p] < nCols)) throw new RangeError(`CSR column ${indices[p]} in row ${r} is not in [0, ${nCols})`);
+      if (!(indices[p] >= 0 && indices[p] < nCols))
+        throw new RangeError(`CSR column ${indices[p]} in row ${r} is not in [0, ${nCols})`);
     }
   }
 }
@@ -157,7 +167,14 @@ export function csrTimesDense(a: Csr, x: ArrayLike<number>, dim: number, out: { 
     const p1 = indptr[r + 1];
     let j = 0;
     for (; j + 8 <= dim; j += 8) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        s4 = 0,
+        s5 = 0,
+        s6 = 0,
+        s7 = 0;
       for (let p = p0; p < p1; p++) {
         const v = values[p];
         const xs = indices[p] * dim + j;
@@ -209,7 +226,13 @@ function coordinatesOf(a: SparseMatrix): Int32Array {
  */
 function nativeSpmm(a: SparseMatrix, x: tf.Tensor2D, adjoint: boolean): tf.Tensor2D {
   return tf.tidy(() =>
-    sparseDenseMatMul(tf.tensor2d(coordinatesOf(a), [a.nnz, 2], 'int32'), tf.tensor1d(a.values), [a.nRows, a.nCols], x, adjoint),
+    sparseDenseMatMul(
+      tf.tensor2d(coordinatesOf(a), [a.nnz, 2], 'int32'),
+      tf.tensor1d(a.values),
+      [a.nRows, a.nCols],
+      x,
+      adjoint,
+    ),
   );
 }
 
@@ -229,7 +252,9 @@ function jsSpmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
  */
 export function spmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
   if (x.rank !== 2 || x.shape[0] !== a.nCols) {
-    throw new RangeError(`spmm: dense operand of shape [${x.shape}] does not match a ${a.nRows} x ${a.nCols} sparse matrix`);
+    throw new RangeError(
+      `spmm: dense operand of shape [${x.shape}] does not match a ${a.nRows} x ${a.nCols} sparse matrix`,
+    );
   }
   let op = spmmOps.get(a);
   if (!op) {

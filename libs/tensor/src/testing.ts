@@ -16,13 +16,23 @@ export function randomValues(n: number, seed: number): Float32Array {
 }
 
 export function randomTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }
 
 /** C = op(A) op(B) for row-major matrices, op = transpose when flagged. */
 export function referenceMatMul(
-  a: ArrayLike<number>, aShape: [number, number], transposeA: boolean,
-  b: ArrayLike<number>, bShape: [number, number], transposeB: boolean,
+  a: ArrayLike<number>,
+  aShape: [number, number],
+  transposeA: boolean,
+  b: ArrayLike<number>,
+  bShape: [number, number],
+  transposeB: boolean,
 ): { values: Float64Array; shape: [number, number] } {
   const [m, k] = transposeA ? [aShape[1], aShape[0]] : aShape;
   const [k2, n] = transposeB ? [bShape[1], bShape[0]] : bShape;
@@ -30,11 +40,12 @@ export function referenceMatMul(
   const at = (i: number, p: number) => (transposeA ? a[p * aShape[1] + i] : a[i * aShape[1] + p]);
   const bt = (p: number, j: number) => (transposeB ? b[j * bShape[1] + p] : b[p * bShape[1] + j]);
   const values = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += at(i, p) * bt(p, j);
-    values[i * n + j] = s;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += at(i, p) * bt(p, j);
+      values[i * n + j] = s;
+    }
   return { values, shape: [m, n] };
 }
 

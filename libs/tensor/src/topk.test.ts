@@ -25,9 +25,21 @@ function rowsOf(indices: Int32Array, k: number): number[][] {
 describe('topK', () => {
   it('returns each row best first with the lower index winning ties', () => {
     const scores = Float32Array.from([
-      0.5, 0.9, 0.5, 0.1, 0.9, //
-      1, 1, 1, 1, 1,
-      -Infinity, 3, NaN, -Infinity, 2,
+      0.5,
+      0.9,
+      0.5,
+      0.1,
+      0.9, //
+      1,
+      1,
+      1,
+      1,
+      1,
+      -Infinity,
+      3,
+      NaN,
+      -Infinity,
+      2,
     ]);
     const { indices, values, k } = topK(scores, 3, 5, 3);
     expect(k).toBe(3);

@@ -18,7 +18,9 @@ describe('Adam', () => {
     adam.apply({ w: tf.tensor1d([0.5, 1]) });
     const m = [0.9 * 0.05 + 0.1 * 0.5, 0.9 * -0.1 + 0.1 * 1];
     const v = [0.999 * 0.00025 + 0.001 * 0.25, 0.999 * 0.001 + 0.001 * 1];
-    const expected = [0.9, -1.9].map((x, i) => x - (0.1 / (1 - 0.81)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - 0.999 ** 2) + 1e-8)));
+    const expected = [0.9, -1.9].map(
+      (x, i) => x - (0.1 / (1 - 0.81)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - 0.999 ** 2) + 1e-8)),
+    );
     expect(Array.from(w.dataSync())).toEqual(expected.map((e) => expect.closeTo(e, 5)));
     adam.dispose();
     w.dispose();
@@ -29,7 +31,11 @@ describe('Adam', () => {
       const a = tf.variable(tf.tensor1d([1, 2, 3]));
       const b = tf.variable(tf.tensor1d([4]));
       let adam = new Adam({ a, b }, { learningRate: 0.05 });
-      const grads = [[0.3, -0.2, 0.1], [0.1, 0.4, -0.5], [-0.2, 0.2, 0.2]];
+      const grads = [
+        [0.3, -0.2, 0.1],
+        [0.1, 0.4, -0.5],
+        [-0.2, 0.2, 0.2],
+      ];
       grads.forEach((g, k) => {
         if (restart && k === 2) {
           const state = adam.getState();

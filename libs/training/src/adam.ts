@@ -66,7 +66,11 @@ export class Adam {
       this.steps.set(name, t);
       const slot = this.fused.get(name);
       if (slot) {
-        if (!stepInputs.has(t)) stepInputs.set(t, FusedAdamSlot.stepInputs({ learningRate: this.learningRate, beta1: b1, beta2: b2, epsilon, step: t }));
+        if (!stepInputs.has(t))
+          stepInputs.set(
+            t,
+            FusedAdamSlot.stepInputs({ learningRate: this.learningRate, beta1: b1, beta2: b2, epsilon, step: t }),
+          );
         slot.update(variable, g, stepInputs.get(t)!);
         continue;
       }
@@ -93,7 +97,10 @@ export class Adam {
       // readMoments returns copies; dataSync returns the backend's own array, which must not be kept.
       const { m, v } = slot
         ? slot.readMoments()
-        : { m: (this.m.get(name)!.dataSync() as Float32Array).slice(), v: (this.v.get(name)!.dataSync() as Float32Array).slice() };
+        : {
+            m: (this.m.get(name)!.dataSync() as Float32Array).slice(),
+            v: (this.v.get(name)!.dataSync() as Float32Array).slice(),
+          };
       arrays[`m/${name}`] = { shape: [...variable.shape], data: m };
       arrays[`v/${name}`] = { shape: [...variable.shape], data: v };
     }

@@ -51,7 +51,12 @@ export async function saveCheckpoint(dir: string, fingerprint: string, checkpoin
     ...withPrefix(checkpoint.adam, 'adam/'),
     ...(checkpoint.bestWeights ? withPrefix(checkpoint.bestWeights, 'best/') : {}),
   };
-  const meta: Meta = { kind: 'sgfd-checkpoint', fingerprint, state: checkpoint.state, hasBest: checkpoint.bestWeights !== null };
+  const meta: Meta = {
+    kind: 'sgfd-checkpoint',
+    fingerprint,
+    state: checkpoint.state,
+    hasBest: checkpoint.bestWeights !== null,
+  };
   await writeTensorFile(dir, CHECKPOINT_BASE, arrays, meta);
 }
 
@@ -61,12 +66,15 @@ export async function loadCheckpoint(dir: string, fingerprint: string): Promise<
   const { arrays, meta } = await readTensorFile(dir, CHECKPOINT_BASE);
   const m = meta as Meta;
   if (m?.kind !== 'sgfd-checkpoint' || m.fingerprint !== fingerprint) {
-    throw new ConfigError('The checkpoint directory holds a checkpoint of a different run (config or dataset changed)', {
-      file: join(dir, `${CHECKPOINT_BASE}.json`),
-      field: 'fingerprint',
-      expected: fingerprint,
-      found: String(m?.fingerprint),
-    });
+    throw new ConfigError(
+      'The checkpoint directory holds a checkpoint of a different run (config or dataset changed)',
+      {
+        file: join(dir, `${CHECKPOINT_BASE}.json`),
+        field: 'fingerprint',
+        expected: fingerprint,
+        found: String(m?.fingerprint),
+      },
+    );
   }
   return {
     state: m.state,

@@ -7,7 +7,10 @@ import { codeVersion } from './code-version';
 
 let repo: string;
 const git = (...args: string[]) => {
-  const out = spawnSync('git', ['-c', 'user.name=sgfd', '-c', 'user.email=sgfd@localhost', ...args], { cwd: repo, encoding: 'utf8' });
+  const out = spawnSync('git', ['-c', 'user.name=sgfd', '-c', 'user.email=sgfd@localhost', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
   if (out.status !== 0) throw new Error(out.stderr);
   return out.stdout.trim();
 };

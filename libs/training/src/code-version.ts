@@ -19,7 +19,10 @@ function uncommittedHash(cwd: string): string {
   const hash = createHash('sha256');
   hash.update(git(cwd, ['diff', 'HEAD', '--binary']) ?? '');
   const top = git(cwd, ['rev-parse', '--show-toplevel'])?.trim() ?? cwd;
-  const untracked = (git(cwd, ['ls-files', '--others', '--exclude-standard', '-z', '--full-name', ':/']) ?? '').split('\0').filter(Boolean).sort();
+  const untracked = (git(cwd, ['ls-files', '--others', '--exclude-standard', '-z', '--full-name', ':/']) ?? '')
+    .split('\0')
+    .filter(Boolean)
+    .sort();
   for (const path of untracked) {
     hash.update(`\0${path}\0`);
     try {

@@ -8,10 +8,22 @@ export interface CurveRow extends EpochRecord {
 export function curveCsv(rows: CurveRow[]): string {
   const lossKeys = [...new Set(rows.flatMap((r) => Object.keys(r.loss)))];
   const validKeys = [...new Set(rows.flatMap((r) => Object.keys(r.valid ?? {})))].sort();
-  const header = ['stage', 'epoch', 'seconds', ...lossKeys.map((k) => `loss.${k}`), ...validKeys.map((k) => `valid.${k}`)];
+  const header = [
+    'stage',
+    'epoch',
+    'seconds',
+    ...lossKeys.map((k) => `loss.${k}`),
+    ...validKeys.map((k) => `valid.${k}`),
+  ];
   const fmt = (v: number | undefined): string => (v === undefined ? '' : String(Number(v.toPrecision(6))));
   const lines = rows.map((r) =>
-    [r.stage, String(r.epoch), fmt(r.seconds), ...lossKeys.map((k) => fmt(r.loss[k])), ...validKeys.map((k) => fmt(r.valid?.[k]))].join(','),
+    [
+      r.stage,
+      String(r.epoch),
+      fmt(r.seconds),
+      ...lossKeys.map((k) => fmt(r.loss[k])),
+      ...validKeys.map((k) => fmt(r.valid?.[k])),
+    ].join(','),
   );
   return `${[header.join(','), ...lines].join('\n')}\n`;
 }

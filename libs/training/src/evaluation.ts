@@ -43,7 +43,11 @@ export function evaluateBackbone(
 }
 
 /** Most-popular baseline: every user gets the items ranked by their number of training interactions. */
-export function evaluatePopularity(dataset: LoadedDataset, split: 'valid' | 'test', options: SplitEvaluationOptions = {}): RankingResult {
+export function evaluatePopularity(
+  dataset: LoadedDataset,
+  split: 'valid' | 'test',
+  options: SplitEvaluationOptions = {},
+): RankingResult {
   const counts = new Float32Array(dataset.nItems);
   for (const item of dataset.splits.train.items) counts[item]++;
   return evaluateSplit(

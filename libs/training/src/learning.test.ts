@@ -20,7 +20,14 @@ const fast = (input: RunConfigInput) =>
       ceWeight: 1,
       kdWeight: 1,
       ...input.sgfd,
-      teacher: { epochs: 60, patience: 5, learningRate: 0.02, batchSize: 64, holdoutFraction: 0.2, ...input.sgfd?.teacher },
+      teacher: {
+        epochs: 60,
+        patience: 5,
+        learningRate: 0.02,
+        batchSize: 64,
+        holdoutFraction: 0.2,
+        ...input.sgfd?.teacher,
+      },
     },
   });
 
@@ -28,7 +35,10 @@ describe('learning on the tiny synthetic preset', () => {
   it('VBPR reaches validation Recall@20 of at least twice the popularity baseline', async () => {
     const dataset = await tinyDataset();
     const popularity = evaluatePopularity(dataset, 'valid').mean['recall@20'];
-    const result = await trainStudent(dataset, fast({ backbone: 'vbpr', backboneParams: { regWeight: 1 }, sgfd: { mode: 'off' } }));
+    const result = await trainStudent(
+      dataset,
+      fast({ backbone: 'vbpr', backboneParams: { regWeight: 1 }, sgfd: { mode: 'off' } }),
+    );
     expect(result.valid['recall@20']).toBeGreaterThanOrEqual(2 * popularity);
     expect(result.test['recall@20']).toBeGreaterThanOrEqual(2 * evaluatePopularity(dataset, 'test').mean['recall@20']);
   });
@@ -37,7 +47,11 @@ describe('learning on the tiny synthetic preset', () => {
     const dataset = await tinyDataset();
     const popularity = evaluatePopularity(dataset, 'valid').mean['recall@20'];
     // BM3 learns after a plateau of a few epochs: no early stop within the 16 epochs.
-    const bm3 = fast({ backbone: 'bm3', sgfd: { mode: 'off' }, training: { learningRate: 0.03, batchSize: 1024, epochs: 16, evalEvery: 2, patience: 8 } });
+    const bm3 = fast({
+      backbone: 'bm3',
+      sgfd: { mode: 'off' },
+      training: { learningRate: 0.03, batchSize: 1024, epochs: 16, evalEvery: 2, patience: 8 },
+    });
     const result = await trainStudent(dataset, bm3);
     expect(result.valid['recall@20']).toBeGreaterThanOrEqual(2 * popularity);
   });
@@ -62,7 +76,12 @@ describe('learning on the tiny synthetic preset', () => {
       const dataset = await tinyDataset({ seed, categorySignal: 1, interactionsPerUser: 8 });
       const training = { epochs: 40, evalEvery: 2, patience: 3 };
       const off = fast({ backbone: 'vbpr', backboneParams: { regWeight: 1 }, sgfd: { mode: 'off' }, training });
-      const twoStage = fast({ backbone: 'vbpr', backboneParams: { regWeight: 1 }, sgfd: { mode: 'two-stage' }, training });
+      const twoStage = fast({
+        backbone: 'vbpr',
+        backboneParams: { regWeight: 1 },
+        sgfd: { mode: 'two-stage' },
+        training,
+      });
       plain.push((await trainStudent(dataset, off)).test['recall@20']);
       sgfd.push((await trainStudent(dataset, twoStage, await pretrainTeacher(dataset, twoStage))).test['recall@20']);
     }

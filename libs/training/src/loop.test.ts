@@ -23,7 +23,11 @@ const config = (input: Partial<RunConfigInput> = {}) =>
     backbone: 'vbpr',
     backboneParams: { regWeight: 1 },
     ...input,
-    sgfd: { mode: 'off', ...input.sgfd, teacher: { epochs: 3, batchSize: 64, learningRate: 0.02, ...input.sgfd?.teacher } },
+    sgfd: {
+      mode: 'off',
+      ...input.sgfd,
+      teacher: { epochs: 3, batchSize: 64, learningRate: 0.02, ...input.sgfd?.teacher },
+    },
     training: { learningRate: 0.01, batchSize: 1024, epochs: 6, patience: 50, checkpointEvery: 2, ...input.training },
   });
 
@@ -43,7 +47,10 @@ describe('the training loop', () => {
     });
     await expect(interrupted).rejects.toThrow('worker lost');
     const events: ProgressEvent[] = [];
-    const resumed = await trainStudent(dataset, cfg, null, { checkpointDir: join(dir, 'resumed'), onProgress: (e) => events.push(e) });
+    const resumed = await trainStudent(dataset, cfg, null, {
+      checkpointDir: join(dir, 'resumed'),
+      onProgress: (e) => events.push(e),
+    });
     expect(resumed.resumedFrom).toBe(2);
     expect(events[0]).toMatchObject({ type: 'resumed', epoch: 2 });
     expect(events.filter((e) => e.type === 'epoch').map((e) => (e as { epoch: number }).epoch)).toEqual([3, 4, 5, 6]);
@@ -52,14 +59,19 @@ describe('the training loop', () => {
     expect(resumed.bestEpoch).toBe(straight.bestEpoch);
     expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));
     // One index and one binary: older binaries are removed once the new index is in place.
-    expect((await readdir(join(dir, 'resumed'))).sort()).toEqual([expect.stringMatching(/^checkpoint-[0-9a-f]+\.bin$/), 'checkpoint.json']);
+    expect((await readdir(join(dir, 'resumed'))).sort()).toEqual([
+      expect.stringMatching(/^checkpoint-[0-9a-f]+\.bin$/),
+      'checkpoint.json',
+    ]);
   });
 
   it('refuses a checkpoint of another run', async () => {
     const dataset = await tinyDataset();
     await trainStudent(dataset, config({ training: { epochs: 2 } }), null, { checkpointDir: join(dir, 'other') });
     await expect(
-      trainStudent(dataset, config({ training: { epochs: 2, learningRate: 0.02 } }), null, { checkpointDir: join(dir, 'other') }),
+      trainStudent(dataset, config({ training: { epochs: 2, learningRate: 0.02 } }), null, {
+        checkpointDir: join(dir, 'other'),
+      }),
     ).rejects.toThrow(ConfigError);
   });
 
@@ -102,7 +114,15 @@ describe('the training loop', () => {
     expect(ticks).toBeGreaterThanOrEqual(batches.length / 2);
     expect(epochs).toHaveLength(2);
     const last = epochs[1] as Extract<ProgressEvent, { type: 'epoch' }>;
-    expect(Object.keys(last.loss).sort()).toEqual(['sgfd.ce', 'sgfd.fd', 'sgfd.fuse', 'sgfd.ld', 'total', 'vbpr.bpr', 'vbpr.reg']);
+    expect(Object.keys(last.loss).sort()).toEqual([
+      'sgfd.ce',
+      'sgfd.fd',
+      'sgfd.fuse',
+      'sgfd.ld',
+      'total',
+      'vbpr.bpr',
+      'vbpr.reg',
+    ]);
     expect(last.valid!['recall@20']).toBeGreaterThan(0);
     expect(last.etaMs).toBe(0);
     expect((epochs[0] as typeof last).etaMs).toBeGreaterThan(0);
@@ -125,7 +145,9 @@ describe('the training loop', () => {
     const dataset = withoutCategories(await tinyDataset());
     await expect(trainStudent(dataset, config({ sgfd: { mode: 'joint' } }))).rejects.toThrow(/needs item categories/);
     await expect(pretrainTeacher(dataset, config({ sgfd: { mode: 'two-stage' } }))).rejects.toThrow(ConfigError);
-    await expect(trainStudent(await tinyDataset(), config({ sgfd: { mode: 'two-stage' } }))).rejects.toThrow(/run pretrainTeacher first/);
+    await expect(trainStudent(await tinyDataset(), config({ sgfd: { mode: 'two-stage' } }))).rejects.toThrow(
+      /run pretrainTeacher first/,
+    );
     const plain = await trainStudent(dataset, config({ training: { epochs: 1 } }));
     expect(plain.epochsRun).toBe(1);
   });

@@ -1,9 +1,21 @@
 import { ConfigError } from '@sgfd/contracts';
-import { assignVariables, snapshotVariables, type LossTerms, type NamedVariables, type StoredArrays } from '@sgfd/models';
+import {
+  assignVariables,
+  snapshotVariables,
+  type LossTerms,
+  type NamedVariables,
+  type StoredArrays,
+} from '@sgfd/models';
 import { tf, type Rng } from '@sgfd/tensor';
 import { Adam } from './adam';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint';
-import { yieldToEventLoop, type EpochRecord, type LossSummary, type ProgressListener, type TrainingStage } from './progress';
+import {
+  yieldToEventLoop,
+  type EpochRecord,
+  type LossSummary,
+  type ProgressListener,
+  type TrainingStage,
+} from './progress';
 
 export interface CheckpointOptions {
   dir: string;
@@ -116,10 +128,13 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
         signal?.throwIfAborted();
         const losses = step(spec, adam, batches[b]);
         if (!Number.isFinite(losses.total)) {
-          throw new ConfigError(`Training diverged: the ${stage} loss is ${losses.total} at epoch ${epoch}, batch ${b + 1}`, {
-            field: stage === 'teacher' ? 'sgfd.teacher.learningRate' : 'training.learningRate',
-            expected: 'a smaller learning rate',
-          });
+          throw new ConfigError(
+            `Training diverged: the ${stage} loss is ${losses.total} at epoch ${epoch}, batch ${b + 1}`,
+            {
+              field: stage === 'teacher' ? 'sgfd.teacher.learningRate' : 'training.learningRate',
+              expected: 'a smaller learning rate',
+            },
+          );
         }
         for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;
         onProgress?.({ type: 'batch', stage, epoch, batch: b + 1, batches: batches.length });

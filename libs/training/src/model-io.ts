@@ -2,7 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError, type RunConfig, type RunManifest } from '@sgfd/contracts';
 import type { LoadedDataset } from '@sgfd/data';
-import { backboneData, createBackbone, disposeFeatures, featureTensors, Student, type Backbone, type KnnGraphSource } from '@sgfd/models';
+import {
+  backboneData,
+  createBackbone,
+  disposeFeatures,
+  featureTensors,
+  Student,
+  type Backbone,
+  type KnnGraphSource,
+} from '@sgfd/models';
 import { createRng } from '@sgfd/tensor';
 import { RUN_FILES } from './run-files';
 
@@ -47,7 +55,12 @@ export interface RestoredBackbone {
  * projection slots (what the student stage trained), then the saved weights. Loading checks that the saved
  * model is of this backbone with the same kind of projections.
  */
-export async function restoreBackbone(dataset: LoadedDataset, config: RunConfig, modelDir: string, knnGraphs?: KnnGraphSource): Promise<RestoredBackbone> {
+export async function restoreBackbone(
+  dataset: LoadedDataset,
+  config: RunConfig,
+  modelDir: string,
+  knnGraphs?: KnnGraphSource,
+): Promise<RestoredBackbone> {
   const data = backboneData(dataset);
   const features = featureTensors(dataset);
   const rng = createRng(config.training.seed);
@@ -56,7 +69,10 @@ export async function restoreBackbone(dataset: LoadedDataset, config: RunConfig,
     backbone = createBackbone(config.backbone, { data, features, params: config.backboneParams, rng, knnGraphs });
     if (config.sgfd.mode !== 'off') {
       for (const m of backbone.projectionSlots) {
-        backbone.setProjection(m, new Student(data.featureDims[m]!, config.sgfd.latentDim, config.sgfd.leakySlope, rng));
+        backbone.setProjection(
+          m,
+          new Student(data.featureDims[m]!, config.sgfd.latentDim, config.sgfd.leakySlope, rng),
+        );
       }
     }
     await backbone.load(modelDir);

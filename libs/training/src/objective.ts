@@ -28,10 +28,11 @@ export interface StudentObjective {
 function plainObjective(backbone: Backbone): StudentObjective {
   return {
     weights: backbone.weights,
-    loss: (batch) => tidyObject(() => {
-      const { total, parts } = backbone.loss(batch);
-      return { total, parts };
-    }),
+    loss: (batch) =>
+      tidyObject(() => {
+        const { total, parts } = backbone.loss(batch);
+        return { total, parts };
+      }),
     dispose: () => undefined,
   };
 }
@@ -42,7 +43,10 @@ function fillSlotsWithStudents(backbone: Backbone, data: BackboneData, config: R
   }
 }
 
-function projectedOf(backbone: Backbone, out: ReturnType<Backbone['loss']>): { items: tf.Tensor1D; raw: PerModality<tf.Tensor2D>; student: PerModality<tf.Tensor2D> } {
+function projectedOf(
+  backbone: Backbone,
+  out: ReturnType<Backbone['loss']>,
+): { items: tf.Tensor1D; raw: PerModality<tf.Tensor2D>; student: PerModality<tf.Tensor2D> } {
   const raw: PerModality<tf.Tensor2D> = {};
   const student: PerModality<tf.Tensor2D> = {};
   for (const m of backbone.projectionSlots) {
@@ -52,16 +56,28 @@ function projectedOf(backbone: Backbone, out: ReturnType<Backbone['loss']>): { i
   return { items: out.projected[backbone.projectionSlots[0]]!.items, raw, student };
 }
 
-function checkTeacherOutputs(outputs: TeacherOutputs, data: BackboneData, nCategories: number, config: RunConfig, slots: readonly Modality[]): void {
+function checkTeacherOutputs(
+  outputs: TeacherOutputs,
+  data: BackboneData,
+  nCategories: number,
+  config: RunConfig,
+  slots: readonly Modality[],
+): void {
   const problems: [string, string, string][] = [];
   if (outputs.nItems !== data.nItems) problems.push(['nItems', `${data.nItems}`, `${outputs.nItems}`]);
   if (outputs.nCategories !== nCategories) problems.push(['nCategories', `${nCategories}`, `${outputs.nCategories}`]);
-  if (outputs.latentDim !== config.sgfd.latentDim) problems.push(['sgfd.latentDim', `${config.sgfd.latentDim}`, `${outputs.latentDim}`]);
+  if (outputs.latentDim !== config.sgfd.latentDim)
+    problems.push(['sgfd.latentDim', `${config.sgfd.latentDim}`, `${outputs.latentDim}`]);
   const missing = slots.filter((m) => !outputs.modalities[m]);
-  if (missing.length) problems.push(['modalities', slots.join(', '), MODALITIES.filter((m) => outputs.modalities[m]).join(', ')]);
+  if (missing.length)
+    problems.push(['modalities', slots.join(', '), MODALITIES.filter((m) => outputs.modalities[m]).join(', ')]);
   if (problems.length) {
     const [field, expected, found] = problems[0];
-    throw new ConfigError('The teacher outputs were made for another dataset or configuration', { field, expected, found });
+    throw new ConfigError('The teacher outputs were made for another dataset or configuration', {
+      field,
+      expected,
+      found,
+    });
   }
 }
 
@@ -90,7 +106,14 @@ function twoStageObjective(
         const { items, student } = projectedOf(backbone, out);
         const target = frozen.rows(items, backbone.projectionSlots as Modality[]);
         const labels = tf.gather(categories, items) as tf.Tensor1D;
-        const sgfd = distillationLoss(target.features, target.logits, student, labels, (m, f) => frozen.classify(m, f), config.sgfd);
+        const sgfd = distillationLoss(
+          target.features,
+          target.logits,
+          student,
+          labels,
+          (m, f) => frozen.classify(m, f),
+          config.sgfd,
+        );
         return { total: tf.add(out.total, sgfd.total) as tf.Scalar, parts: { ...out.parts, ...sgfd.parts } };
       }),
     dispose: () => frozen.dispose(),
@@ -101,7 +124,14 @@ function twoStageObjective(
  * Joint SGFD (the authors' code): teacher towers, classifiers, fusion, students and backbone trained
  * together with one optimiser on L_backbone + ce_weight (CE_T + fuse) + kd_weight (LD + FD).
  */
-function jointObjective(backbone: Backbone, data: BackboneData, categories: tf.Tensor1D, nCategories: number, config: RunConfig, rng: Rng): StudentObjective {
+function jointObjective(
+  backbone: Backbone,
+  data: BackboneData,
+  categories: tf.Tensor1D,
+  nCategories: number,
+  config: RunConfig,
+  rng: Rng,
+): StudentObjective {
   const teacher = new SemanticTeacher(data.featureDims, nCategories, config.sgfd, rng);
   fillSlotsWithStudents(backbone, data, config, rng);
   return {
@@ -136,9 +166,12 @@ export function buildObjective(inputs: ObjectiveInputs): StudentObjective {
       return plainObjective(backbone);
     case 'two-stage':
       if (!teacherOutputs) {
-        throw new ConfigError("sgfd.mode 'two-stage' distils from teacher outputs: run pretrainTeacher first and pass its outputs", {
-          field: 'sgfd.mode',
-        });
+        throw new ConfigError(
+          "sgfd.mode 'two-stage' distils from teacher outputs: run pretrainTeacher first and pass its outputs",
+          {
+            field: 'sgfd.mode',
+          },
+        );
       }
       return twoStageObjective(backbone, data, categories!, nCategories!, teacherOutputs, config, rng);
     case 'joint':

@@ -54,7 +54,9 @@ describe('trainRun', () => {
 
     // Running it again finds the finished run; another config in the same directory is refused.
     expect((await trainRun(dataset, config, { outDir })).metrics).toEqual(result.metrics);
-    await expect(trainRun(dataset, { ...config, training: { ...config.training, seed: 8 } }, { outDir })).rejects.toThrow(ConfigError);
+    await expect(
+      trainRun(dataset, { ...config, training: { ...config.training, seed: 8 } }, { outDir }),
+    ).rejects.toThrow(ConfigError);
 
     // The saved model, rebuilt with its students, scores exactly as at the end of training.
     const model = await loadRunModel(outDir, dataset);
@@ -64,10 +66,12 @@ describe('trainRun', () => {
 
   it('rejects a bad config with a ConfigError naming the field, before any training', async () => {
     const dataset = await tinyDataset();
-    await expect(trainRun(dataset, { backbone: 'vbpr', backboneParams: { embedingSize: 8 } }, { outDir: join(dir, 'bad') })).rejects.toThrow(
-      ConfigError,
-    );
-    await expect(trainRun(dataset, { backbone: 'vbpr', training: { epochs: 0 } }, { outDir: join(dir, 'bad') })).rejects.toThrow(/training\.epochs/);
+    await expect(
+      trainRun(dataset, { backbone: 'vbpr', backboneParams: { embedingSize: 8 } }, { outDir: join(dir, 'bad') }),
+    ).rejects.toThrow(ConfigError);
+    await expect(
+      trainRun(dataset, { backbone: 'vbpr', training: { epochs: 0 } }, { outDir: join(dir, 'bad') }),
+    ).rejects.toThrow(/training\.epochs/);
     expect(existsSync(join(dir, 'bad', RUN_FILES.manifest))).toBe(false);
   });
 });
@@ -76,8 +80,16 @@ describe('curveCsv', () => {
   it('writes one row per epoch, blanks for epochs without validation', () => {
     const csv = curveCsv([
       { stage: 'student', epoch: 1, seconds: 0.5, loss: { total: 1.25, 'vbpr.bpr': 1 }, valid: null },
-      { stage: 'student', epoch: 2, seconds: 0.25, loss: { total: 0.5, 'vbpr.bpr': 0.4 }, valid: { 'recall@20': 0.125 } },
+      {
+        stage: 'student',
+        epoch: 2,
+        seconds: 0.25,
+        loss: { total: 0.5, 'vbpr.bpr': 0.4 },
+        valid: { 'recall@20': 0.125 },
+      },
     ]);
-    expect(csv).toBe('stage,epoch,seconds,loss.total,loss.vbpr.bpr,valid.recall@20\nstudent,1,0.5,1.25,1,\nstudent,2,0.25,0.5,0.4,0.125\n');
+    expect(csv).toBe(
+      'stage,epoch,seconds,loss.total,loss.vbpr.bpr,valid.recall@20\nstudent,1,0.5,1.25,1,\nstudent,2,0.25,0.5,0.4,0.125\n',
+    );
   });
 });

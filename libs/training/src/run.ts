@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, parseConfig, RunConfigSchema, type RunConfig, type RunConfigInput, type RunManifest } from '@sgfd/contracts';
+import {
+  ConfigError,
+  parseConfig,
+  RunConfigSchema,
+  type RunConfig,
+  type RunConfigInput,
+  type RunManifest,
+} from '@sgfd/contracts';
 import { loadSnapshot, type LoadedDataset } from '@sgfd/data';
 import { parseBackboneParams, saveTeacherOutputs, type TeacherOutputs, type TeacherReport } from '@sgfd/models';
 import { currentBackend, initBackend } from '@sgfd/tensor';
@@ -60,7 +67,9 @@ async function completedRun(outDir: string, datasetId: string, config: RunConfig
       expected: 'a new --out directory',
     });
   }
-  const written = JSON.parse(await readFile(join(outDir, RUN_FILES.metrics), 'utf8')) as RunMetrics & { manifest?: RunManifest };
+  const written = JSON.parse(await readFile(join(outDir, RUN_FILES.metrics), 'utf8')) as RunMetrics & {
+    manifest?: RunManifest;
+  };
   delete written.manifest;
   return { manifest, metrics: written, outDir };
 }
@@ -68,7 +77,10 @@ async function completedRun(outDir: string, datasetId: string, config: RunConfig
 /** The config with every default filled in, the backbone's own parameters included (what the manifest records). */
 export function resolveRunConfig(input: RunConfigInput | RunConfig, source = 'run config'): RunConfig {
   const config = parseConfig(RunConfigSchema, input, source);
-  return { ...config, backboneParams: parseBackboneParams(config.backbone, config.backboneParams) as Record<string, unknown> };
+  return {
+    ...config,
+    backboneParams: parseBackboneParams(config.backbone, config.backboneParams) as Record<string, unknown>,
+  };
 }
 
 /**
@@ -85,7 +97,8 @@ export async function trainRun(
 ): Promise<TrainRunResult> {
   await initBackend();
   const config = resolveRunConfig(configInput);
-  const dataset = typeof datasetOrSnapshotPath === 'string' ? await loadSnapshot(datasetOrSnapshotPath) : datasetOrSnapshotPath;
+  const dataset =
+    typeof datasetOrSnapshotPath === 'string' ? await loadSnapshot(datasetOrSnapshotPath) : datasetOrSnapshotPath;
   const startedAt = new Date().toISOString();
   const { outDir, onProgress, signal } = options;
   const finished = await completedRun(outDir, dataset.manifest.id, config);
@@ -102,7 +115,12 @@ export async function trainRun(
     teacher = await pretrainTeacher(dataset, config, {
       onProgress: (e) => {
         if (e.type === 'epoch') {
-          teacherCurve.push({ epoch: e.epoch, loss: e.loss, valid: e.valid, seconds: (e.elapsedMs - elapsedMs) / 1000 });
+          teacherCurve.push({
+            epoch: e.epoch,
+            loss: e.loss,
+            valid: e.valid,
+            seconds: (e.elapsedMs - elapsedMs) / 1000,
+          });
           elapsedMs = e.elapsedMs;
         }
         onProgress?.(e);

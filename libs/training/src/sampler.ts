@@ -74,7 +74,8 @@ export class BprSampler {
       if (negativesPerPositive > 0) {
         const k = negativesPerPositive;
         negItems = new Int32Array(rows.length * k);
-        for (let i = 0; i < rows.length; i++) for (let j = 0; j < k; j++) negItems[i * k + j] = this.negative(users[i], rng);
+        for (let i = 0; i < rows.length; i++)
+          for (let j = 0; j < k; j++) negItems[i * k + j] = this.negative(users[i], rng);
       }
       batches.push({ users, items, negItems });
     }

@@ -62,7 +62,13 @@ export async function trainStudent(
   let backbone: ReturnType<typeof createBackbone> | null = null;
   let objective: ReturnType<typeof buildObjective> | null = null;
   try {
-    backbone = createBackbone(config.backbone, { data, features, params: config.backboneParams, rng, knnGraphs: options.knnGraphs });
+    backbone = createBackbone(config.backbone, {
+      data,
+      features,
+      params: config.backboneParams,
+      rng,
+      knnGraphs: options.knnGraphs,
+    });
     objective = buildObjective({
       backbone,
       data,
@@ -93,7 +99,12 @@ export async function trainStudent(
         ? {
             dir: options.checkpointDir,
             every: training.checkpointEvery,
-            fingerprint: fingerprint({ stage: 'student', dataset: dataset.manifest.id, config, teacher: teacherOutputs?.report ?? null }),
+            fingerprint: fingerprint({
+              stage: 'student',
+              dataset: dataset.manifest.id,
+              config,
+              teacher: teacherOutputs?.report ?? null,
+            }),
           }
         : undefined,
       onProgress: options.onProgress,

@@ -28,21 +28,31 @@ function rowsOf(features: FeatureTensors, items: tf.Tensor1D): PerModality<tf.Te
 }
 
 /** Category accuracy of each modality's teacher (and of the fusion head) on the given items. */
-function teacherAccuracy(teacher: SemanticTeacher, features: FeatureTensors, labels: tf.Tensor1D, items: Int32Array): Record<string, number> {
+function teacherAccuracy(
+  teacher: SemanticTeacher,
+  features: FeatureTensors,
+  labels: tf.Tensor1D,
+  items: Int32Array,
+): Record<string, number> {
   return tf.tidy(() => {
     const ids = tf.tensor1d(items, 'int32');
     const y = tf.gather(labels, ids);
     const out = teacher.forward(rowsOf(features, ids));
     const metrics: Record<string, number> = {};
     for (const m of teacher.modalities) metrics[`accuracy.${m}`] = accuracy(out.logits[m]!, y);
-    metrics['accuracy'] = teacher.modalities.reduce((s, m) => s + metrics[`accuracy.${m}`], 0) / teacher.modalities.length;
+    metrics['accuracy'] =
+      teacher.modalities.reduce((s, m) => s + metrics[`accuracy.${m}`], 0) / teacher.modalities.length;
     if (out.fusionLogits) metrics['accuracy.fusion'] = accuracy(out.fusionLogits, y);
     return metrics;
   });
 }
 
 /** f^T_m and C_m(f^T_m) for every item, plus C_m's weights, read back to the host. */
-function collectOutputs(teacher: SemanticTeacher, features: FeatureTensors, nItems: number): PerModality<TeacherModalityOutputs> {
+function collectOutputs(
+  teacher: SemanticTeacher,
+  features: FeatureTensors,
+  nItems: number,
+): PerModality<TeacherModalityOutputs> {
   const out: PerModality<TeacherModalityOutputs> = {};
   const C = teacher.nCategories;
   for (const m of teacher.modalities) {
@@ -72,7 +82,11 @@ function collectOutputs(teacher: SemanticTeacher, features: FeatureTensors, nIte
  * fusion losses, early-stopped on the category accuracy of a held-out part of the items
  * (`sgfd.teacher.holdoutFraction`), and returns the best teacher's features and logits for every item.
  */
-export async function pretrainTeacher(dataset: LoadedDataset, config: RunConfig, options: StageOptions = {}): Promise<TeacherOutputs> {
+export async function pretrainTeacher(
+  dataset: LoadedDataset,
+  config: RunConfig,
+  options: StageOptions = {},
+): Promise<TeacherOutputs> {
   const { categories, nCategories } = requireCategories(dataset, config);
   requireFeatures(dataset);
   const { sgfd } = config;
@@ -112,7 +126,12 @@ export async function pretrainTeacher(dataset: LoadedDataset, config: RunConfig,
         ? {
             dir: options.checkpointDir,
             every: config.training.checkpointEvery,
-            fingerprint: fingerprint({ stage: 'teacher', dataset: dataset.manifest.id, sgfd, seed: config.training.seed }),
+            fingerprint: fingerprint({
+              stage: 'teacher',
+              dataset: dataset.manifest.id,
+              sgfd,
+              seed: config.training.seed,
+            }),
           }
         : undefined,
       onProgress: options.onProgress,

@@ -5,7 +5,14 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { inject } from 'vitest';
 import { WORKFLOW_TASK_QUEUE } from '@sgfd/contracts';
 import { registerTestNamespace } from '@sgfd/tools/testing';
@@ -48,7 +55,10 @@ export interface TemporalTestContext {
  * task-queue names (sgfd-ingest, ...) do not meet workers of other test files running at the same time.
  * Throws (never skips) when the run started no server.
  */
-export async function temporalTestContext(bundle: WorkflowBundleWithSourceMap, label: string): Promise<TemporalTestContext> {
+export async function temporalTestContext(
+  bundle: WorkflowBundleWithSourceMap,
+  label: string,
+): Promise<TemporalTestContext> {
   const address = inject('temporalAddress');
   if (!address) throw new Error('No Temporal test server in this run (see tools/temporal/vitest-global-setup.ts)');
   quietTemporalRuntime();
@@ -60,7 +70,13 @@ export async function temporalTestContext(bundle: WorkflowBundleWithSourceMap, l
     client,
     namespace,
     async withWorker(fn, activities, taskQueue = WORKFLOW_TASK_QUEUE) {
-      const worker = await Worker.create({ connection: nativeConnection, namespace, taskQueue, workflowBundle: bundle, activities });
+      const worker = await Worker.create({
+        connection: nativeConnection,
+        namespace,
+        taskQueue,
+        workflowBundle: bundle,
+        activities,
+      });
       return worker.runUntil(fn);
     },
     async close() {

@@ -19,7 +19,8 @@ export function register(program: Command): void {
   ).action(async (id: string, opts: ConnectionFlags & { wait: boolean }, cmd: Command) => {
     await withClient(opts, async (connected) => {
       const { handle, description: before } = await describeRun(connected, id);
-      if (before.status.name !== 'RUNNING') throw new RunNotRunningError(`run ${id} is not running (it ended ${before.status.name})`);
+      if (before.status.name !== 'RUNNING')
+        throw new RunNotRunningError(`run ${id} is not running (it ended ${before.status.name})`);
       await handle.cancel();
       if (!opts.wait) {
         emit(cmd, { id, status: 'CANCEL_REQUESTED' }, () => `cancellation of ${id} requested`);

@@ -25,21 +25,38 @@ export function register(program: Command): void {
     .description('generate a synthetic dataset with planted structure and write it as a snapshot (or an MMRec folder)')
     .addOption(new Option('--preset <name>', 'size preset').choices(PRESETS).default('tiny'))
     .option('--seed <n>', 'random seed', parseInteger('--seed', 0, MAX_SEED), 2023)
-    .option('--category-signal <p>', 'share of interactions drawn from the users\' preferred categories (0..1)', parseFraction('--category-signal'))
-    .addOption(new Option('--format <format>', 'snapshot, or an MMRec folder for other toolkits').choices(['snapshot', 'mmrec']).default('snapshot'))
+    .option(
+      '--category-signal <p>',
+      "share of interactions drawn from the users' preferred categories (0..1)",
+      parseFraction('--category-signal'),
+    )
+    .addOption(
+      new Option('--format <format>', 'snapshot, or an MMRec folder for other toolkits')
+        .choices(['snapshot', 'mmrec'])
+        .default('snapshot'),
+    )
     .option('--out <dir>', 'snapshot root (format snapshot) or folder to create (format mmrec)', defaultDatasetRoot())
-    .action(async (opts: { preset: SyntheticPresetName; seed: number; categorySignal?: number; format: string; out: string }, cmd: Command) => {
-      note(cmd, `generating synthetic '${opts.preset}' (seed ${opts.seed})…`);
-      const { exportMmrec, generateSynthetic, writeSnapshot } = await loadData();
-      const dataset = generateSynthetic({ preset: opts.preset, seed: opts.seed, categorySignal: opts.categorySignal });
-      if (opts.format === 'mmrec') {
-        const result = await cleaningUpOnSignals(cmd, () => exportMmrec(dataset, { out: opts.out }));
-        emit(cmd, result, () => `MMRec folder ${result.dir}: ${result.files.join(', ')}`);
-        return;
-      }
-      const result = await cleaningUpOnSignals(cmd, () => writeSnapshot(dataset, { root: opts.out }));
-      emit(cmd, result, () => snapshotText(result));
-    });
+    .action(
+      async (
+        opts: { preset: SyntheticPresetName; seed: number; categorySignal?: number; format: string; out: string },
+        cmd: Command,
+      ) => {
+        note(cmd, `generating synthetic '${opts.preset}' (seed ${opts.seed})…`);
+        const { exportMmrec, generateSynthetic, writeSnapshot } = await loadData();
+        const dataset = generateSynthetic({
+          preset: opts.preset,
+          seed: opts.seed,
+          categorySignal: opts.categorySignal,
+        });
+        if (opts.format === 'mmrec') {
+          const result = await cleaningUpOnSignals(cmd, () => exportMmrec(dataset, { out: opts.out }));
+          emit(cmd, result, () => `MMRec folder ${result.dir}: ${result.files.join(', ')}`);
+          return;
+        }
+        const result = await cleaningUpOnSignals(cmd, () => writeSnapshot(dataset, { root: opts.out }));
+        emit(cmd, result, () => snapshotText(result));
+      },
+    );
 
   const importer = data.command('import').description('import a dataset as a snapshot');
 
@@ -49,17 +66,34 @@ export function register(program: Command): void {
     .argument('<dir>', 'the MMRec dataset folder')
     .option('--out <root>', 'snapshot root', defaultDatasetRoot())
     .option('--name <name>', 'dataset name (which <name>.inter) when the folder holds several')
-    .option('--categories <file>', 'item categories (.npy, or .csv/.parquet with item,category); default item_category.* in the folder')
-    .option('--split-seed <n>', 'seed of the 8:1:1 per-user split when the .inter has no x_label (default 2023)', parseInteger('--split-seed', 0, MAX_SEED))
-    .action(async (dir: string, opts: { out: string; name?: string; categories?: string; splitSeed?: number }, cmd: Command) => {
-      const { importMmrec } = await loadData();
-      const result = await cleaningUpOnSignals(cmd, () => importMmrec({ dir, root: opts.out, name: opts.name, categories: opts.categories, splitSeed: opts.splitSeed }));
-      emit(cmd, result, () => snapshotText(result) + droppedText(result.droppedRows));
-    });
+    .option(
+      '--categories <file>',
+      'item categories (.npy, or .csv/.parquet with item,category); default item_category.* in the folder',
+    )
+    .option(
+      '--split-seed <n>',
+      'seed of the 8:1:1 per-user split when the .inter has no x_label (default 2023)',
+      parseInteger('--split-seed', 0, MAX_SEED),
+    )
+    .action(
+      async (
+        dir: string,
+        opts: { out: string; name?: string; categories?: string; splitSeed?: number },
+        cmd: Command,
+      ) => {
+        const { importMmrec } = await loadData();
+        const result = await cleaningUpOnSignals(cmd, () =>
+          importMmrec({ dir, root: opts.out, name: opts.name, categories: opts.categories, splitSeed: opts.splitSeed }),
+        );
+        emit(cmd, result, () => snapshotText(result) + droppedText(result.droppedRows));
+      },
+    );
 
   importer
     .command('parquet')
-    .description('import Parquet tables: interactions (user, item, ...) and items (item, category, list<float> features)')
+    .description(
+      'import Parquet tables: interactions (user, item, ...) and items (item, category, list<float> features)',
+    )
     .requiredOption('--interactions <file>', 'interactions table')
     .option('--items <file>', 'items table (item ids 0..n-1, optional category and feature columns)')
     .option('--out <root>', 'snapshot root', defaultDatasetRoot())
@@ -72,11 +106,21 @@ export function register(program: Command): void {
     .option('--category-col <name>', 'category column of the items table (default: "category" if present)')
     .option('--image-col <name>', 'list<float> image feature column (default: "image" if present)')
     .option('--text-col <name>', 'list<float> text feature column (default: "text" if present)')
-    .option('--split-seed <n>', 'seed of the 8:1:1 per-user split (default 2023)', parseInteger('--split-seed', 0, MAX_SEED))
+    .option(
+      '--split-seed <n>',
+      'seed of the 8:1:1 per-user split (default 2023)',
+      parseInteger('--split-seed', 0, MAX_SEED),
+    )
     .action(async (opts: ParquetFlags, cmd: Command) => {
       const { importParquet } = await loadData();
       const result = await cleaningUpOnSignals(cmd, () =>
-        importParquet({ interactions: opts.interactions, items: opts.items, root: opts.out, columns: parquetColumns(opts), splitSeed: opts.splitSeed }),
+        importParquet({
+          interactions: opts.interactions,
+          items: opts.items,
+          root: opts.out,
+          columns: parquetColumns(opts),
+          splitSeed: opts.splitSeed,
+        }),
       );
       emit(cmd, result, () => snapshotText(result) + droppedText(result.droppedRows));
     });
@@ -104,7 +148,9 @@ export function register(program: Command): void {
     .action(async (ref: string, opts: { out: string; name?: string; root: string }, cmd: Command) => {
       const { exportSnapshotToMmrec, findSnapshot } = await loadData();
       const dir = await findSnapshot(ref, opts.root);
-      const result = await cleaningUpOnSignals(cmd, () => exportSnapshotToMmrec(dir, { out: opts.out, name: opts.name }));
+      const result = await cleaningUpOnSignals(cmd, () =>
+        exportSnapshotToMmrec(dir, { out: opts.out, name: opts.name }),
+      );
       emit(cmd, result, () => `MMRec folder ${result.dir}: ${result.files.join(', ')}`);
     });
 }

@@ -23,12 +23,14 @@ export function register(program: Command): void {
     await withClient(opts, async (connected) => {
       const { handle, description } = await describeRun(connected, id);
       const { status } = description;
-      if (status.name === 'RUNNING') throw new RunNotFinishedError(`run ${id} is still running: follow it with \`sgfd status ${id}\``);
+      if (status.name === 'RUNNING')
+        throw new RunNotFinishedError(`run ${id} is still running: follow it with \`sgfd status ${id}\``);
       let summary: RunSummary;
       try {
         summary = await handle.result();
       } catch (e) {
-        if (e instanceof WorkflowFailedError) throw new RunFailedError(`run ${id} ended ${status.name}: ${failureMessage(e)}`);
+        if (e instanceof WorkflowFailedError)
+          throw new RunFailedError(`run ${id} ended ${status.name}: ${failureMessage(e)}`);
         throw e;
       }
       emit(cmd, summary, () => summaryText(summary, evaluationDirOf(summary)));

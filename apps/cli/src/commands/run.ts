@@ -15,12 +15,30 @@ export function register(program: Command): void {
     program
       .command('run')
       .description('start the training pipeline on Temporal; --follow shows its progress and the results')
-      .requiredOption('--dataset <preset|dir>', 'a synthetic preset (tiny, office, baby), a snapshot folder, an MMRec folder or a Parquet folder')
-      .addOption(new Option('--backbone <name>', 'recommender backbone (or "backbone" in --config)').choices([...BACKBONES]))
-      .addOption(new Option('--sgfd <mode>', 'off: plain backbone; two-stage: pretrained teacher, then distillation; joint: trained together').choices([...SGFD_MODES]))
+      .requiredOption(
+        '--dataset <preset|dir>',
+        'a synthetic preset (tiny, office, baby), a snapshot folder, an MMRec folder or a Parquet folder',
+      )
+      .addOption(
+        new Option('--backbone <name>', 'recommender backbone (or "backbone" in --config)').choices([...BACKBONES]),
+      )
+      .addOption(
+        new Option(
+          '--sgfd <mode>',
+          'off: plain backbone; two-stage: pretrained teacher, then distillation; joint: trained together',
+        ).choices([...SGFD_MODES]),
+      )
       .option('--seed <n>', 'training seed (training.seed)', parseInteger('--seed'))
-      .option('--data-seed <n>', `seed of the synthetic generator for a preset (default ${DEFAULT_DATA_SEED})`, parseInteger('--data-seed'))
-      .option('--epochs <n>', 'epoch limit of the student (training.epochs); early stopping usually ends sooner', parseInteger('--epochs', 1))
+      .option(
+        '--data-seed <n>',
+        `seed of the synthetic generator for a preset (default ${DEFAULT_DATA_SEED})`,
+        parseInteger('--data-seed'),
+      )
+      .option(
+        '--epochs <n>',
+        'epoch limit of the student (training.epochs); early stopping usually ends sooner',
+        parseInteger('--epochs', 1),
+      )
       .option('--config <file>', 'a JSON run config (backbone, backboneParams, sgfd, training); flags override it')
       .option('--id <id>', 'workflow id (default: <backbone>-<sgfd>-<dataset>-<time>)')
       .option('--follow', 'show a progress bar until the run ends, then the results table'),
@@ -28,13 +46,28 @@ export function register(program: Command): void {
     const input = await pipelineInputFor(opts);
     await withClient(opts, async ({ client, connection, target }) => {
       const missing = await queuesWithoutWorkers(connection, target.namespace);
-      if (missing.length) note(cmd, `warning: no worker polls ${missing.join(', ')} yet; the run waits until one does (start them with \`sgfd dev\`)`);
-      const handle = await client.workflow.start(TRAIN_PIPELINE_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: input.runId, args: [input] });
+      if (missing.length)
+        note(
+          cmd,
+          `warning: no worker polls ${missing.join(', ')} yet; the run waits until one does (start them with \`sgfd dev\`)`,
+        );
+      const handle = await client.workflow.start(TRAIN_PIPELINE_WORKFLOW, {
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        workflowId: input.runId,
+        args: [input],
+      });
       const ui = await webUiLink(target, input.runId);
-      note(cmd, `started run ${input.runId} (${input.config.backbone}, sgfd ${input.config.sgfd.mode}, seed ${input.config.training.seed})${ui ? `\nWeb UI: ${ui}` : ''}`);
+      note(
+        cmd,
+        `started run ${input.runId} (${input.config.backbone}, sgfd ${input.config.sgfd.mode}, seed ${input.config.training.seed})${ui ? `\nWeb UI: ${ui}` : ''}`,
+      );
       if (!opts.follow) {
         emit(cmd, { runId: input.runId, workflowRunId: handle.firstExecutionRunId, webUi: ui }, () =>
-          [`follow it: sgfd status ${input.runId}`, `results:   sgfd results ${input.runId}`, `cancel:    sgfd cancel ${input.runId}`].join('\n'),
+          [
+            `follow it: sgfd status ${input.runId}`,
+            `results:   sgfd results ${input.runId}`,
+            `cancel:    sgfd cancel ${input.runId}`,
+          ].join('\n'),
         );
         return;
       }

@@ -16,8 +16,6 @@ import * as schedule from './schedule';
 
 const sgfd = (...argv: string[]) => runCliCapturing([schedule], argv);
 
-
-
 // Loaded lazily, as the CLI loads it.
 const { exportMmrec, generateSynthetic } = await import('@sgfd/data');
 
@@ -60,7 +58,9 @@ describe('scheduled retraining through the four worker apps on the real server',
       const d = await handle.describe();
       if (d.info.numActionsTaken > before) {
         const started = d.info.recentActions.at(-1)!.action.workflow;
-        return (await client.workflow.getHandle(started.workflowId, started.firstExecutionRunId).result()) as ChampionDecision;
+        return (await client.workflow
+          .getHandle(started.workflowId, started.firstExecutionRunId)
+          .result()) as ChampionDecision;
       }
       await sleep(200);
     }
@@ -87,14 +87,31 @@ describe('scheduled retraining through the four worker apps on the real server',
   let champion: ChampionRecord;
 
   it('creates a schedule with overlap SKIP, a catch-up window and pause-on-failure by default', async () => {
-    await cli('schedule', 'create', '--id', id, '--every', '1d', '--source', source, ...training, '--epochs', '6', ...flags());
-    const d = await json<{ policies: { overlap: string; catchupWindow: number; pauseOnFailure: boolean }; state: { paused: boolean }; action: { workflowType: string } }>(
-      'schedule', 'describe', id, '--artifacts', artifacts, ...flags(),
+    await cli(
+      'schedule',
+      'create',
+      '--id',
+      id,
+      '--every',
+      '1d',
+      '--source',
+      source,
+      ...training,
+      '--epochs',
+      '6',
+      ...flags(),
     );
+    const d = await json<{
+      policies: { overlap: string; catchupWindow: number; pauseOnFailure: boolean };
+      state: { paused: boolean };
+      action: { workflowType: string };
+    }>('schedule', 'describe', id, '--artifacts', artifacts, ...flags());
     expect(d.policies).toEqual({ overlap: 'SKIP', catchupWindow: 3_600_000, pauseOnFailure: true });
     expect(d.state.paused).toBe(false);
     expect(d.action.workflowType).toBe('scheduledRetrain');
-    expect((await json<{ scheduleId: string }[]>('schedule', 'list', ...flags())).map((s) => s.scheduleId)).toContain(id);
+    expect((await json<{ scheduleId: string }[]>('schedule', 'list', ...flags())).map((s) => s.scheduleId)).toContain(
+      id,
+    );
   });
 
   it('trigger: re-ingests, trains, and the first model becomes champion (recorded in the artifact store)', async () => {
@@ -105,7 +122,14 @@ describe('scheduled retraining through the four worker apps on the real server',
     expect(await store.exists(champion.model)).toBe(true);
     expect(champion.metrics.valid['recall@20']).toBe(decision.challenger!.valid);
     expect((await history()).map((d) => d.outcome)).toEqual(['promoted']);
-    const described = await json<{ champion: ChampionRecord }>('schedule', 'describe', id, '--artifacts', artifacts, ...flags());
+    const described = await json<{ champion: ChampionRecord }>(
+      'schedule',
+      'describe',
+      id,
+      '--artifacts',
+      artifacts,
+      ...flags(),
+    );
     expect(described.champion.model).toEqual(champion.model);
   });
 
@@ -114,7 +138,12 @@ describe('scheduled retraining through the four worker apps on the real server',
     expect(decision).toMatchObject({ seq: 2, outcome: 'no-op', challenger: null, datasetId: champion.datasetId });
     expect(decision.reason).toMatch(/unchanged/);
     expect(decision.champion).toEqual(champion);
-    expect((await client.workflow.getHandle(`${decision.workflowId}/train`).describe().catch(() => null))).toBeNull();
+    expect(
+      await client.workflow
+        .getHandle(`${decision.workflowId}/train`)
+        .describe()
+        .catch(() => null),
+    ).toBeNull();
   });
 
   it('changed source data: a new snapshot, a new run, and the champion re-scored on the new snapshot decides', async () => {
@@ -136,7 +165,22 @@ describe('scheduled retraining through the four worker apps on the real server',
     await cli('schedule', 'delete', id, ...flags());
     const poor = join(work, 'poor.json');
     await writeFile(poor, JSON.stringify({ training: { learningRate: 1e-7 } }));
-    await cli('schedule', 'create', '--id', id, '--every', '1d', '--source', source, ...training, '--epochs', '1', '--config', poor, ...flags());
+    await cli(
+      'schedule',
+      'create',
+      '--id',
+      id,
+      '--every',
+      '1d',
+      '--source',
+      source,
+      ...training,
+      '--epochs',
+      '1',
+      '--config',
+      poor,
+      ...flags(),
+    );
     const decision = await triggerAndWait();
     expect(decision).toMatchObject({ seq: 4, outcome: 'kept' });
     expect(decision.challenger!.valid).toBeLessThan(decision.championScore!);
@@ -149,7 +193,21 @@ describe('scheduled retraining through the four worker apps on the real server',
 
   it('a paused schedule does not fire; unpaused, the same schedule does', async () => {
     const every = `paused-${id}`;
-    await cli('schedule', 'create', '--id', every, '--every', '2s', '--paused', '--source', source, ...training, '--epochs', '6', ...flags());
+    await cli(
+      'schedule',
+      'create',
+      '--id',
+      every,
+      '--every',
+      '2s',
+      '--paused',
+      '--source',
+      source,
+      ...training,
+      '--epochs',
+      '6',
+      ...flags(),
+    );
     const handle = client.schedule.getHandle(every);
     await sleep(6_000);
     const paused = await handle.describe();
@@ -168,9 +226,12 @@ describe('scheduled retraining through the four worker apps on the real server',
     expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'test done' });
     // Let the run it started finish before the workers stop.
     const started = fired.info.recentActions[0]!.action.workflow;
-    const first = (await client.workflow.getHandle(started.workflowId, started.firstExecutionRunId).result()) as ChampionDecision;
+    const first = (await client.workflow
+      .getHandle(started.workflowId, started.firstExecutionRunId)
+      .result()) as ChampionDecision;
     expect(first).toMatchObject({ scheduleId: every, seq: 1, outcome: 'promoted' });
-    for (const running of (await handle.describe()).info.runningActions) await client.workflow.getHandle(running.workflow.workflowId).result();
+    for (const running of (await handle.describe()).info.runningActions)
+      await client.workflow.getHandle(running.workflow.workflowId).result();
     await cli('schedule', 'delete', every, ...flags());
     expect((await sgfd('schedule', 'describe', every, ...flags())).stderr).toMatch(/No schedule/);
   });

@@ -1,6 +1,12 @@
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import {
   BACKBONES,
   ConfigError,
@@ -33,7 +39,8 @@ const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86
 export function parseDuration(name: string) {
   return (value: string): number => {
     const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
-    if (!match || Number(match[1]) === 0) throw new InvalidArgumentError(`${name} must be a positive duration like 90s, 30m, 12h or 1d.`);
+    if (!match || Number(match[1]) === 0)
+      throw new InvalidArgumentError(`${name} must be a positive duration like 90s, 30m, 12h or 1d.`);
     return Number(match[1]) * UNITS[match[2]!]!;
   };
 }
@@ -55,7 +62,10 @@ export interface RetrainScheduleFlags {
 /** What `sgfd schedule create` sends to Temporal: a Schedule that starts scheduledRetrain with `input`. */
 export function retrainScheduleOptions(flags: RetrainScheduleFlags, input: ScheduledRetrainInput): ScheduleOptions {
   if ((flags.every === undefined) === (flags.cron === undefined)) {
-    throw new ConfigError('A schedule runs on an interval or on a cron expression', { field: '--every / --cron', expected: 'exactly one of them' });
+    throw new ConfigError('A schedule runs on an interval or on a cron expression', {
+      field: '--every / --cron',
+      expected: 'exactly one of them',
+    });
   }
   return {
     scheduleId: flags.id,
@@ -132,7 +142,11 @@ async function lastRunFailure(client: Client, d: ScheduleDescription): Promise<s
 
 const when = (d: Date | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '—');
 
-function scheduleText(d: ScheduleDescription, champion: ChampionDecision | null, failure: string | null = null): string {
+function scheduleText(
+  d: ScheduleDescription,
+  champion: ChampionDecision | null,
+  failure: string | null = null,
+): string {
   const spec = d.spec.intervals?.length
     ? `every ${d.spec.intervals.map((i) => `${Number(i.every) / 1000} s`).join(', ')}`
     : d.spec.calendars?.length
@@ -143,102 +157,180 @@ function scheduleText(d: ScheduleDescription, champion: ChampionDecision | null,
     ['schedule', d.scheduleId],
     ['state', d.state.paused ? `paused${d.state.note ? ` (${d.state.note})` : ''}` : 'active'],
     ['when', spec],
-    ['policies', `overlap ${d.policies.overlap}, catch-up window ${d.policies.catchupWindow / 1000} s, pause on failure ${d.policies.pauseOnFailure}`],
-    ['runs', `${d.info.numActionsTaken} taken, ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.runningActions.length} running`],
+    [
+      'policies',
+      `overlap ${d.policies.overlap}, catch-up window ${d.policies.catchupWindow / 1000} s, pause on failure ${d.policies.pauseOnFailure}`,
+    ],
+    [
+      'runs',
+      `${d.info.numActionsTaken} taken, ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.runningActions.length} running`,
+    ],
     ['next', d.info.nextActionTimes.slice(0, 3).map(when).join(', ') || '—'],
-    ['training', input.config ? `${input.config.backbone}, sgfd ${input.config.sgfd.mode}, seed ${input.config.training.seed}` : '?'],
+    [
+      'training',
+      input.config
+        ? `${input.config.backbone}, sgfd ${input.config.sgfd.mode}, seed ${input.config.training.seed}`
+        : '?',
+    ],
     ['source', input.dataset ? JSON.stringify(input.dataset) : '?'],
   ];
-  for (const a of d.info.recentActions.slice(-3)) rows.push(['recent', `${when(a.takenAt)}  ${a.action.workflow.workflowId}`]);
+  for (const a of d.info.recentActions.slice(-3))
+    rows.push(['recent', `${when(a.takenAt)}  ${a.action.workflow.workflowId}`]);
   if (failure) rows.push(['last run failed', failure]);
   if (champion?.champion) {
     const c = champion.champion;
-    rows.push(['champion', `${c.model.uri} (since ${c.since}, valid ${champion.metric} ${(c.metrics.valid[champion.metric] ?? NaN).toFixed(4)})`]);
+    rows.push([
+      'champion',
+      `${c.model.uri} (since ${c.since}, valid ${champion.metric} ${(c.metrics.valid[champion.metric] ?? NaN).toFixed(4)})`,
+    ]);
   } else rows.push(['champion', 'none yet']);
   return keyValues(rows);
 }
 
 function historyText(history: ChampionDecision[]): string {
-  if (history.length === 0) return 'no decisions yet (the schedule has not run, or its artifacts are elsewhere: --artifacts)';
+  if (history.length === 0)
+    return 'no decisions yet (the schedule has not run, or its artifacts are elsewhere: --artifacts)';
   return history
-    .map((d) => `#${d.seq}  ${d.decidedAt}  ${d.outcome.padEnd(8)}  ${d.reason}${d.outcome === 'promoted' ? `\n      champion ${d.champion!.model.uri}` : ''}`)
+    .map(
+      (d) =>
+        `#${d.seq}  ${d.decidedAt}  ${d.outcome.padEnd(8)}  ${d.reason}${d.outcome === 'promoted' ? `\n      champion ${d.champion!.model.uri}` : ''}`,
+    )
     .join('\n');
 }
 
 /** `sgfd schedule ...`: scheduled retraining with Temporal Schedules. */
 export function register(program: Command): void {
-  const schedule = program.command('schedule').description('scheduled retraining: a Temporal Schedule that retrains and keeps the best model as champion');
+  const schedule = program
+    .command('schedule')
+    .description('scheduled retraining: a Temporal Schedule that retrains and keeps the best model as champion');
 
   withConnectionOptions(
     schedule
       .command('create')
-      .description('create a schedule that re-ingests --source and retrains; a new model replaces the champion only if it beats it on validation')
+      .description(
+        'create a schedule that re-ingests --source and retrains; a new model replaces the champion only if it beats it on validation',
+      )
       .requiredOption('--id <name>', 'schedule id (also names the champion and its history)')
       .option('--every <duration>', 'interval, e.g. 1d, 12h, 30m', parseDuration('--every'))
       .option('--cron <expr>', 'cron expression, e.g. "0 3 * * *"')
-      .requiredOption('--source <preset|dir>', 'an MMRec folder, a Parquet folder, a snapshot folder or a synthetic preset')
-      .option('--data-seed <n>', `seed of the synthetic generator for a preset (default ${DEFAULT_DATA_SEED})`, parseInteger('--data-seed'))
-      .addOption(new Option('--backbone <name>', 'recommender backbone (or "backbone" in --config)').choices([...BACKBONES]))
+      .requiredOption(
+        '--source <preset|dir>',
+        'an MMRec folder, a Parquet folder, a snapshot folder or a synthetic preset',
+      )
+      .option(
+        '--data-seed <n>',
+        `seed of the synthetic generator for a preset (default ${DEFAULT_DATA_SEED})`,
+        parseInteger('--data-seed'),
+      )
+      .addOption(
+        new Option('--backbone <name>', 'recommender backbone (or "backbone" in --config)').choices([...BACKBONES]),
+      )
       .addOption(new Option('--sgfd <mode>', 'SGFD mode').choices([...SGFD_MODES]))
       .option('--seed <n>', 'training seed', parseInteger('--seed'))
       .option('--epochs <n>', 'epoch limit of the student', parseInteger('--epochs', 1))
       .option('--config <file>', 'a JSON run config; flags override it')
       .option('--metric <name>', 'validation metric a new model must beat the champion on', 'recall@20')
-      .addOption(new Option('--overlap <policy>', 'when a run is still going at the next time').choices(Object.keys(OVERLAPS)).default('skip'))
-      .option('--catchup-window <duration>', 'runs missed while the server was down are still taken within this window', parseDuration('--catchup-window'), UNITS['h'])
+      .addOption(
+        new Option('--overlap <policy>', 'when a run is still going at the next time')
+          .choices(Object.keys(OVERLAPS))
+          .default('skip'),
+      )
+      .option(
+        '--catchup-window <duration>',
+        'runs missed while the server was down are still taken within this window',
+        parseDuration('--catchup-window'),
+        UNITS['h'],
+      )
       .option('--no-pause-on-failure', 'keep the schedule running after a failed run (default: pause it)')
       .option('--paused', 'create it paused'),
   ).action(async (opts: CreateFlags, cmd: Command) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts.id)) throw new ConfigError('Invalid schedule id', { field: '--id', expected: 'letters, digits, "_", "." or "-"', found: opts.id });
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts.id))
+      throw new ConfigError('Invalid schedule id', {
+        field: '--id',
+        expected: 'letters, digits, "_", "." or "-"',
+        found: opts.id,
+      });
     const { REPORTED_METRICS } = await loadExperiments();
     if (!REPORTED_METRICS.includes(opts.metric)) {
-      throw new ConfigError(`Unknown metric '${opts.metric}'`, { field: '--metric', expected: `one of ${REPORTED_METRICS.join(', ')}` });
+      throw new ConfigError(`Unknown metric '${opts.metric}'`, {
+        field: '--metric',
+        expected: `one of ${REPORTED_METRICS.join(', ')}`,
+      });
     }
     const dataset = await datasetSpecFor(opts.source, opts.dataSeed);
     const config = await runConfigFor(opts);
     const { codeVersion } = await loadTraining();
-    const input: ScheduledRetrainInput = { scheduleId: opts.id, dataset, config, codeVersion: codeVersion(), metric: opts.metric };
+    const input: ScheduledRetrainInput = {
+      scheduleId: opts.id,
+      dataset,
+      config,
+      codeVersion: codeVersion(),
+      metric: opts.metric,
+    };
     const options = retrainScheduleOptions({ ...opts, id: opts.id }, input);
     await withClient(opts, async ({ client }) => {
       await client.schedule.create(options);
       const d = await client.schedule.getHandle(opts.id).describe();
       note(cmd, `created schedule ${opts.id}`);
-      emit(cmd, { scheduleId: opts.id, paused: d.state.paused, nextActionTimes: d.info.nextActionTimes, input }, () => scheduleText(d, null));
-    });
-  });
-
-  withConnectionOptions(schedule.command('list').description('every schedule of the namespace')).action(async (opts: ConnectionFlags, cmd: Command) => {
-    await withClient(opts, async ({ client }) => {
-      const out: { scheduleId: string; paused: boolean; note?: string; next: Date[]; workflowType: string }[] = [];
-      for await (const s of client.schedule.list()) {
-        out.push({
-          scheduleId: s.scheduleId,
-          paused: s.state.paused,
-          note: s.state.note,
-          next: s.info.nextActionTimes,
-          workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : '?',
-        });
-      }
-      out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
-      emit(cmd, out, () =>
-        out.length ? out.map((s) => `${s.scheduleId}  ${s.paused ? 'paused' : 'active'}  next ${when(s.next[0])}  (${s.workflowType})`).join('\n') : 'no schedules',
+      emit(cmd, { scheduleId: opts.id, paused: d.state.paused, nextActionTimes: d.info.nextActionTimes, input }, () =>
+        scheduleText(d, null),
       );
     });
   });
+
+  withConnectionOptions(schedule.command('list').description('every schedule of the namespace')).action(
+    async (opts: ConnectionFlags, cmd: Command) => {
+      await withClient(opts, async ({ client }) => {
+        const out: { scheduleId: string; paused: boolean; note?: string; next: Date[]; workflowType: string }[] = [];
+        for await (const s of client.schedule.list()) {
+          out.push({
+            scheduleId: s.scheduleId,
+            paused: s.state.paused,
+            note: s.state.note,
+            next: s.info.nextActionTimes,
+            workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : '?',
+          });
+        }
+        out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+        emit(cmd, out, () =>
+          out.length
+            ? out
+                .map(
+                  (s) =>
+                    `${s.scheduleId}  ${s.paused ? 'paused' : 'active'}  next ${when(s.next[0])}  (${s.workflowType})`,
+                )
+                .join('\n')
+            : 'no schedules',
+        );
+      });
+    },
+  );
 
   withConnectionOptions(
     schedule
       .command('describe')
       .description("a schedule's state, timing, recent runs and current champion")
       .argument('<id>', 'schedule id')
-      .option('--artifacts <dir>', 'artifact store the workers use (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)'),
+      .option(
+        '--artifacts <dir>',
+        'artifact store the workers use (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
+      ),
   ).action(async (id: string, opts: ConnectionFlags & { artifacts?: string }, cmd: Command) => {
     await withClient(opts, async ({ client }) => {
       const d = await describeSchedule(client, id);
       const latest = (await championHistory(id, opts.artifacts)).at(-1) ?? null;
       const failure = await lastRunFailure(client, d);
-      const json = { scheduleId: d.scheduleId, spec: d.spec, action: d.action, policies: d.policies, state: d.state, info: d.info };
-      emit(cmd, { ...json, champion: latest?.champion ?? null, lastRunFailure: failure }, () => scheduleText(d, latest, failure));
+      const json = {
+        scheduleId: d.scheduleId,
+        spec: d.spec,
+        action: d.action,
+        policies: d.policies,
+        state: d.state,
+        info: d.info,
+      };
+      emit(cmd, { ...json, champion: latest?.champion ?? null, lastRunFailure: failure }, () =>
+        scheduleText(d, latest, failure),
+      );
     });
   });
 
@@ -246,38 +338,52 @@ export function register(program: Command): void {
     ['pause', 'stop a schedule from firing (runs already going continue)'],
     ['unpause', 'let a paused schedule fire again'],
   ] as const) {
-    withConnectionOptions(schedule.command(name).description(description).argument('<id>', 'schedule id').option('--note <text>', 'why (shown by describe)')).action(
-      async (id: string, opts: ConnectionFlags & { note?: string }, cmd: Command) => {
-        await withClient(opts, async ({ client }) => {
-          await describeSchedule(client, id);
-          const handle = client.schedule.getHandle(id);
-          if (name === 'pause') await handle.pause(opts.note ?? 'paused with sgfd schedule pause');
-          else await handle.unpause(opts.note ?? 'unpaused with sgfd schedule unpause');
-          emit(cmd, { scheduleId: id, paused: name === 'pause' }, () => `schedule ${id} ${name}d`);
-        });
-      },
-    );
-  }
-
-  withConnectionOptions(schedule.command('trigger').description('run a schedule now (its overlap policy applies: a run already going means this one is skipped)').argument('<id>', 'schedule id')).action(
-    async (id: string, opts: ConnectionFlags, cmd: Command) => {
-      await withClient(opts, async ({ client }) => {
-        const d = await describeSchedule(client, id);
-        await client.schedule.getHandle(id).trigger(d.policies.overlap);
-        emit(cmd, { scheduleId: id, triggered: true, overlap: d.policies.overlap }, () => `triggered schedule ${id} (overlap policy ${d.policies.overlap})`);
-      });
-    },
-  );
-
-  withConnectionOptions(schedule.command('delete').description('delete a schedule (its runs, champion and history stay)').argument('<id>', 'schedule id')).action(
-    async (id: string, opts: ConnectionFlags, cmd: Command) => {
+    withConnectionOptions(
+      schedule
+        .command(name)
+        .description(description)
+        .argument('<id>', 'schedule id')
+        .option('--note <text>', 'why (shown by describe)'),
+    ).action(async (id: string, opts: ConnectionFlags & { note?: string }, cmd: Command) => {
       await withClient(opts, async ({ client }) => {
         await describeSchedule(client, id);
-        await client.schedule.getHandle(id).delete();
-        emit(cmd, { scheduleId: id, deleted: true }, () => `deleted schedule ${id}`);
+        const handle = client.schedule.getHandle(id);
+        if (name === 'pause') await handle.pause(opts.note ?? 'paused with sgfd schedule pause');
+        else await handle.unpause(opts.note ?? 'unpaused with sgfd schedule unpause');
+        emit(cmd, { scheduleId: id, paused: name === 'pause' }, () => `schedule ${id} ${name}d`);
       });
-    },
-  );
+    });
+  }
+
+  withConnectionOptions(
+    schedule
+      .command('trigger')
+      .description('run a schedule now (its overlap policy applies: a run already going means this one is skipped)')
+      .argument('<id>', 'schedule id'),
+  ).action(async (id: string, opts: ConnectionFlags, cmd: Command) => {
+    await withClient(opts, async ({ client }) => {
+      const d = await describeSchedule(client, id);
+      await client.schedule.getHandle(id).trigger(d.policies.overlap);
+      emit(
+        cmd,
+        { scheduleId: id, triggered: true, overlap: d.policies.overlap },
+        () => `triggered schedule ${id} (overlap policy ${d.policies.overlap})`,
+      );
+    });
+  });
+
+  withConnectionOptions(
+    schedule
+      .command('delete')
+      .description('delete a schedule (its runs, champion and history stay)')
+      .argument('<id>', 'schedule id'),
+  ).action(async (id: string, opts: ConnectionFlags, cmd: Command) => {
+    await withClient(opts, async ({ client }) => {
+      await describeSchedule(client, id);
+      await client.schedule.getHandle(id).delete();
+      emit(cmd, { scheduleId: id, deleted: true }, () => `deleted schedule ${id}`);
+    });
+  });
 
   schedule
     .command('history')

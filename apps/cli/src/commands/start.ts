@@ -38,7 +38,11 @@ async function startRuns(connected: Connected, stamp: string): Promise<{ input: 
     return { input, label };
   });
   for (const { input } of runs) {
-    await connected.client.workflow.start(TRAIN_PIPELINE_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: input.runId, args: [input] });
+    await connected.client.workflow.start(TRAIN_PIPELINE_WORKFLOW, {
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      workflowId: input.runId,
+      args: [input],
+    });
   }
   return runs;
 }
@@ -47,7 +51,9 @@ async function startRuns(connected: Connected, stamp: string): Promise<{ input: 
 export function register(program: Command): void {
   program
     .command('start')
-    .description('the demo: local Temporal server + four workers, then VBPR and VBPR+SGFD on the synthetic office preset')
+    .description(
+      'the demo: local Temporal server + four workers, then VBPR and VBPR+SGFD on the synthetic office preset',
+    )
     .option('--artifacts <dir>', 'artifact store of the workers (default <repo>/.sgfd/artifacts)')
     .action(async (opts: { artifacts?: string }, cmd: Command) => {
       const started = Date.now();
@@ -58,9 +64,15 @@ export function register(program: Command): void {
       try {
         say('[1/3] local Temporal server and workers');
         // Two student workers: the plain run's student trains while the SGFD run's teacher does, on two cores.
-        stack = await startLocalStack({ artifacts: opts.artifacts, extraWorkers: { student: 1 }, note: (l) => say(`  ${l}`) });
+        stack = await startLocalStack({
+          artifacts: opts.artifacts,
+          extraWorkers: { student: 1 },
+          note: (l) => say(`  ${l}`),
+        });
         connected = await connect({ address: stack.target.address, namespace: stack.target.namespace });
-        say(`[2/3] training on 'office': ${ARMS.map((a) => a.label).join(' and ')} (ingest -> teacher -> student -> evaluate)`);
+        say(
+          `[2/3] training on 'office': ${ARMS.map((a) => a.label).join(' and ')} (ingest -> teacher -> student -> evaluate)`,
+        );
         const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
         const runs = await startRuns(connected, stamp);
         for (const { input } of runs) {
@@ -72,10 +84,20 @@ export function register(program: Command): void {
           runs.map((r) => ({ workflowId: r.input.runId, label: r.label })),
           new LiveLines(process.stderr, 15_000),
         );
-        const outcome = await Promise.race([follow.then((s) => ({ summaries: s })), signal.promise.then((s) => ({ signal: s }))]);
+        const outcome = await Promise.race([
+          follow.then((s) => ({ summaries: s })),
+          signal.promise.then((s) => ({ signal: s })),
+        ]);
         if ('signal' in outcome) {
           say(`${outcome.signal}: cancelling the runs…`);
-          await Promise.all(runs.map((r) => connected!.client.workflow.getHandle(r.input.runId).cancel().catch(() => undefined)));
+          await Promise.all(
+            runs.map((r) =>
+              connected!.client.workflow
+                .getHandle(r.input.runId)
+                .cancel()
+                .catch(() => undefined),
+            ),
+          );
           await follow.catch(() => undefined);
           return;
         }
@@ -87,7 +109,9 @@ export function register(program: Command): void {
             '',
             table,
             '',
-            ...summaries.map((s, i) => `${runs[i]!.label} report: ${evaluationDirOf(s) ?? s.artifacts.evaluation.uri}/report.md`),
+            ...summaries.map(
+              (s, i) => `${runs[i]!.label} report: ${evaluationDirOf(s) ?? s.artifacts.evaluation.uri}/report.md`,
+            ),
           ].join('\n'),
         );
       } finally {
@@ -96,7 +120,9 @@ export function register(program: Command): void {
         if (stack) {
           await stack.stop();
           if (stack.uiUrl) {
-            say(`\nTemporal Web UI: ${stack.uiUrl} (the server keeps running; stop it with \`node --import tsx tools/temporal/server.ts stop\`)`);
+            say(
+              `\nTemporal Web UI: ${stack.uiUrl} (the server keeps running; stop it with \`node --import tsx tools/temporal/server.ts stop\`)`,
+            );
           }
         }
       }

@@ -14,7 +14,9 @@ export function register(program: Command): void {
   withConnectionOptions(
     program
       .command('status')
-      .description("a run's status and progress (stage, epoch, best validation metric, ETA), or the latest runs without ID")
+      .description(
+        "a run's status and progress (stage, epoch, best validation metric, ETA), or the latest runs without ID",
+      )
       .argument('[id]', 'run (workflow) id')
       .option('--limit <n>', 'how many runs to list', '20'),
   ).action(async (id: string | undefined, opts: ConnectionFlags & { limit: string }, cmd: Command) => {
@@ -23,7 +25,12 @@ export function register(program: Command): void {
       if (!id) {
         const runs: { id: string; status: string; startTime: Date; closeTime: Date | null }[] = [];
         for await (const run of client.workflow.list({ query: `WorkflowType = '${TRAIN_PIPELINE_WORKFLOW}'` })) {
-          runs.push({ id: run.workflowId, status: run.status.name, startTime: run.startTime, closeTime: run.closeTime ?? null });
+          runs.push({
+            id: run.workflowId,
+            status: run.status.name,
+            startTime: run.startTime,
+            closeTime: run.closeTime ?? null,
+          });
           if (runs.length >= Number(opts.limit)) break;
         }
         emit(cmd, runs, () =>
@@ -31,7 +38,9 @@ export function register(program: Command): void {
             ? 'no runs yet (start one with `sgfd run`)'
             : runs
                 .map((r) => {
-                  const took = r.closeTime ? `  took ${duration((r.closeTime.getTime() - r.startTime.getTime()) / 1000)}` : '';
+                  const took = r.closeTime
+                    ? `  took ${duration((r.closeTime.getTime() - r.startTime.getTime()) / 1000)}`
+                    : '';
                   return `${r.status.padEnd(10)}  ${r.id}  started ${ago(r.startTime)}${took}`;
                 })
                 .join('\n'),
@@ -41,7 +50,14 @@ export function register(program: Command): void {
       const { handle, description } = await describeRun(connected, id);
       const progress = await queryProgress(handle);
       const ui = await webUiLink(target, id);
-      const json = { id, status: description.status.name, startTime: description.startTime, closeTime: description.closeTime ?? null, progress, webUi: ui };
+      const json = {
+        id,
+        status: description.status.name,
+        startTime: description.startTime,
+        closeTime: description.closeTime ?? null,
+        progress,
+        webUi: ui,
+      };
       emit(cmd, json, () => {
         const lines = [`${id}: ${description.status.name}, started ${ago(description.startTime)}`];
         if (progress) {

@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandSuite, suiteCellWorkflowId, type ExperimentSuiteResult, type MetricTable, type RunSummary, type SuiteSpec } from '@sgfd/contracts';
+import {
+  expandSuite,
+  suiteCellWorkflowId,
+  type ExperimentSuiteResult,
+  type MetricTable,
+  type RunSummary,
+  type SuiteSpec,
+} from '@sgfd/contracts';
 import { FileArtifactStore } from '@sgfd/artifacts';
 import { EVALUATION_FILES } from '@sgfd/activities';
 import type { SuiteReport } from '@sgfd/experiments';
@@ -25,8 +32,6 @@ const { SUITE_REPORT_FILES, loadSuiteFile, mean, validationPlotFile } = await im
 
 const CI_SUITE = join(REPO_ROOT, 'suites', 'ci.yaml');
 const PUBLISHED = join(REPO_ROOT, 'reports', 'ci-suite.md');
-
-
 
 describe('the CI experiment suite through the four worker apps on the real server', { timeout: 120_000 }, () => {
   let connection: Connection;
@@ -52,7 +57,18 @@ describe('the CI experiment suite through the four worker apps on the real serve
     workers = await startWorkers({ target: { address, namespace }, artifacts });
     spec = await loadSuiteFile(CI_SUITE);
     // A short history limit makes the suite continue as new a few times: finished cells must carry over.
-    followed = await sgfd('--json', 'suite', 'run', CI_SUITE, '--follow', '--id', suiteId, '--continue-as-new-after', '60', ...connectionFlags());
+    followed = await sgfd(
+      '--json',
+      'suite',
+      'run',
+      CI_SUITE,
+      '--follow',
+      '--id',
+      suiteId,
+      '--continue-as-new-after',
+      '60',
+      ...connectionFlags(),
+    );
     if (followed.code !== 0) throw new Error(`sgfd suite run failed (${followed.code}): ${followed.stderr}`);
     result = JSON.parse(followed.stdout) as ExperimentSuiteResult;
   }, 600_000);
@@ -65,7 +81,9 @@ describe('the CI experiment suite through the four worker apps on the real serve
   const readText = async (file: string) => new TextDecoder().decode(await store.get(result.report, file));
 
   it('runs every cell; --follow shows cells done / running / failed and returns the suite result', () => {
-    expect(followed.stderr).toMatch(new RegExp(`suite ${suiteId} \\[running\\] +\\d+ done, [1-4] running, 0 failed, \\d+ pending of 12`));
+    expect(followed.stderr).toMatch(
+      new RegExp(`suite ${suiteId} \\[running\\] +\\d+ done, [1-4] running, 0 failed, \\d+ pending of 12`),
+    );
     const total = expandSuite(spec).length;
     expect(total).toBe(12);
     expect(result.cells).toEqual({ total, done: total, failed: 0 });
@@ -74,7 +92,9 @@ describe('the CI experiment suite through the four worker apps on the real serve
 
   it('writes a complete report artifact: Markdown, JSON, CSV and the plots', async () => {
     const files = (await store.readManifest(result.report)).files.map((f) => f.path).sort();
-    expect(files).toEqual([...Object.values(SUITE_REPORT_FILES), ...spec.backbones.map((b) => validationPlotFile('tiny', b))].sort());
+    expect(files).toEqual(
+      [...Object.values(SUITE_REPORT_FILES), ...spec.backbones.map((b) => validationPlotFile('tiny', b))].sort(),
+    );
     const report = JSON.parse(await readText(SUITE_REPORT_FILES.json)) as SuiteReport;
     // 2 backbones x 2 modes, each over 3 seeds; one comparison row per backbone and metric.
     expect(report.arms.map((a) => [a.backbone, a.mode, a.seeds])).toEqual([
@@ -107,15 +127,20 @@ describe('the CI experiment suite through the four worker apps on the real serve
       const summary = (await client.workflow.getHandle(suiteCellWorkflowId(suiteId, row.id)).result()) as RunSummary;
       expect(row.evaluation).toBe(summary.artifacts.evaluation.uri);
       expect(row.model).toBe(summary.artifacts.model.uri);
-      const metrics = JSON.parse(new TextDecoder().decode(await store.get(summary.artifacts.evaluation, EVALUATION_FILES.metrics))) as { test: MetricTable; valid: MetricTable };
+      const metrics = JSON.parse(
+        new TextDecoder().decode(await store.get(summary.artifacts.evaluation, EVALUATION_FILES.metrics)),
+      ) as { test: MetricTable; valid: MetricTable };
       fromArtifacts.set(row.id, metrics);
       expect(row.valid).toEqual(metrics.valid);
       expect(row.test).toEqual(row.selected ? metrics.test : null);
     }
     for (const arm of report.arms) {
-      const rows = report.cellRows.filter((r) => r.dataset === arm.dataset && r.backbone === arm.backbone && r.mode === arm.mode);
+      const rows = report.cellRows.filter(
+        (r) => r.dataset === arm.dataset && r.backbone === arm.backbone && r.mode === arm.mode,
+      );
       const points = [...new Set(rows.map((r) => r.point))];
-      const validMean = (p: string) => mean(rows.filter((r) => r.point === p).map((r) => fromArtifacts.get(r.id)!.valid[spec.selection.metric]!));
+      const validMean = (p: string) =>
+        mean(rows.filter((r) => r.point === p).map((r) => fromArtifacts.get(r.id)!.valid[spec.selection.metric]!));
       expect(arm.point).toBe(points.reduce((a, b) => (validMean(b) > validMean(a) ? b : a)));
       for (const metric of spec.report.metrics) {
         const values = rows.filter((r) => r.point === arm.point).map((r) => fromArtifacts.get(r.id)!.test[metric]!);
@@ -156,9 +181,14 @@ describe('the CI experiment suite through the four worker apps on the real serve
     const missing = await sgfd('suite', 'results', 'no-such-suite', ...connectionFlags());
     expect(missing).toMatchObject({ code: 1, stderr: "error: No suite 'no-such-suite' in this namespace\n" });
     const bad = join(artifacts, 'bad.yaml');
-    await writeFile(bad, (await readFile(CI_SUITE, 'utf8')).replace('backbones: [vbpr, bm3]', 'backbones: [vbpr, bm4]'));
+    await writeFile(
+      bad,
+      (await readFile(CI_SUITE, 'utf8')).replace('backbones: [vbpr, bm3]', 'backbones: [vbpr, bm4]'),
+    );
     const failed = await sgfd('suite', 'run', bad, ...connectionFlags());
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(new RegExp(`error: Invalid suite file: .*\\(${bad.replace(/[.]/g, '\\.')}, row 11, field 'backbones\\[1\\]'\\)`));
+    expect(failed.stderr).toMatch(
+      new RegExp(`error: Invalid suite file: .*\\(${bad.replace(/[.]/g, '\\.')}, row 11, field 'backbones\\[1\\]'\\)`),
+    );
   });
 });

@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
 import {
   EXPERIMENT_SUITE_WORKFLOW,
   SUITE_PROGRESS_QUERY,
@@ -59,7 +64,12 @@ async function querySuite(client: Client, suiteId: string): Promise<SuiteProgres
 }
 
 /** Shows the suite's progress (and its running cells' stages) until it ends; returns its result. */
-export async function followSuite(client: Client, suiteId: string, onFailure: (cellId: string, error: string) => void, pollMs = 1_000): Promise<ExperimentSuiteResult> {
+export async function followSuite(
+  client: Client,
+  suiteId: string,
+  onFailure: (cellId: string, error: string) => void,
+  pollMs = 1_000,
+): Promise<ExperimentSuiteResult> {
   const lines = new LiveLines();
   let ended = false;
   const result = client.workflow
@@ -110,49 +120,90 @@ async function resultText(result: ExperimentSuiteResult): Promise<string> {
   if (markdown) return `${markdown}\n${where}`;
   // The artifact store is on another machine: the comparison rows travel with the result.
   const rows = result.rows.map(
-    (r) => `${r.dataset}  ${r.backbone} ${r.mode} vs ${r.baseline}  ${r.metric}  ${r.baselineMean.toFixed(4)} -> ${r.mean.toFixed(4)}  ${formatGain(r.relativeGain)} (${formatP(r.pValue)})${r.significant ? ' *' : ''}`,
+    (r) =>
+      `${r.dataset}  ${r.backbone} ${r.mode} vs ${r.baseline}  ${r.metric}  ${r.baselineMean.toFixed(4)} -> ${r.mean.toFixed(4)}  ${formatGain(r.relativeGain)} (${formatP(r.pValue)})${r.significant ? ' *' : ''}`,
   );
-  return [`suite ${result.suiteId}: ${result.cells.done} cells done, ${result.cells.failed} failed`, ...rows, where].join('\n');
+  return [
+    `suite ${result.suiteId}: ${result.cells.done} cells done, ${result.cells.failed} failed`,
+    ...rows,
+    where,
+  ].join('\n');
 }
 
 /** `sgfd suite run FILE` and `sgfd suite results ID`. */
 export function register(program: Command): void {
-  const suite = program.command('suite').description('experiment suites: a grid of runs, selected on validation, reported on test');
+  const suite = program
+    .command('suite')
+    .description('experiment suites: a grid of runs, selected on validation, reported on test');
 
   withConnectionOptions(
     suite
       .command('run')
-      .description('start an experiment suite (one pipeline per grid cell); --follow shows cells done / running / failed, then the report')
+      .description(
+        'start an experiment suite (one pipeline per grid cell); --follow shows cells done / running / failed, then the report',
+      )
       .argument('<file>', 'suite file (.yaml or .json)')
       .option('--id <id>', 'workflow id of the suite (default suite-<name>-<time>)')
-      .option('--parallelism <n>', 'cells trained at the same time (overrides the file)', parseInteger('--parallelism', 1))
+      .option(
+        '--parallelism <n>',
+        'cells trained at the same time (overrides the file)',
+        parseInteger('--parallelism', 1),
+      )
       .option('--follow', 'show progress until the suite ends, then print its report')
-      .option('--continue-as-new-after <events>', 'history length at which the suite continues as new (default 10000)', parseInteger('--continue-as-new-after', 1)),
-  ).action(async (file: string, opts: ConnectionFlags & { id?: string; parallelism?: number; follow?: boolean; continueAsNewAfter?: number }, cmd: Command) => {
-    const { loadSuiteFile } = await loadExperiments();
-    const spec = await loadSuiteFile(resolve(file));
-    if (opts.parallelism !== undefined) spec.parallelism = opts.parallelism;
-    const cells = expandSuite(spec);
-    const { codeVersion } = await loadTraining();
-    const suiteId = opts.id ?? defaultSuiteId(spec.name);
-    const input: ExperimentSuiteInput = { suiteId, spec, codeVersion: codeVersion(), continueAsNewAfterEvents: opts.continueAsNewAfter };
-    await withClient(opts, async ({ client, connection, target }) => {
-      const missing = await queuesWithoutWorkers(connection, target.namespace);
-      if (missing.length) note(cmd, `warning: no worker polls ${missing.join(', ')} yet; the suite waits until one does (start them with \`sgfd dev\`)`);
-      const handle = await client.workflow.start(EXPERIMENT_SUITE_WORKFLOW, { taskQueue: WORKFLOW_TASK_QUEUE, workflowId: suiteId, args: [input] });
-      const ui = await webUiLink(target, suiteId);
-      note(cmd, `started suite ${suiteId}: ${cells.length} cells, ${spec.parallelism} at a time${ui ? `\nWeb UI: ${ui}` : ''}`);
-      if (!opts.follow) {
-        emit(cmd, { suiteId, workflowRunId: handle.firstExecutionRunId, cells: cells.length, webUi: ui }, () =>
-          [`results: sgfd suite results ${suiteId}`, `cancel:  sgfd cancel ${suiteId}`].join('\n'),
+      .option(
+        '--continue-as-new-after <events>',
+        'history length at which the suite continues as new (default 10000)',
+        parseInteger('--continue-as-new-after', 1),
+      ),
+  ).action(
+    async (
+      file: string,
+      opts: ConnectionFlags & { id?: string; parallelism?: number; follow?: boolean; continueAsNewAfter?: number },
+      cmd: Command,
+    ) => {
+      const { loadSuiteFile } = await loadExperiments();
+      const spec = await loadSuiteFile(resolve(file));
+      if (opts.parallelism !== undefined) spec.parallelism = opts.parallelism;
+      const cells = expandSuite(spec);
+      const { codeVersion } = await loadTraining();
+      const suiteId = opts.id ?? defaultSuiteId(spec.name);
+      const input: ExperimentSuiteInput = {
+        suiteId,
+        spec,
+        codeVersion: codeVersion(),
+        continueAsNewAfterEvents: opts.continueAsNewAfter,
+      };
+      await withClient(opts, async ({ client, connection, target }) => {
+        const missing = await queuesWithoutWorkers(connection, target.namespace);
+        if (missing.length)
+          note(
+            cmd,
+            `warning: no worker polls ${missing.join(', ')} yet; the suite waits until one does (start them with \`sgfd dev\`)`,
+          );
+        const handle = await client.workflow.start(EXPERIMENT_SUITE_WORKFLOW, {
+          taskQueue: WORKFLOW_TASK_QUEUE,
+          workflowId: suiteId,
+          args: [input],
+        });
+        const ui = await webUiLink(target, suiteId);
+        note(
+          cmd,
+          `started suite ${suiteId}: ${cells.length} cells, ${spec.parallelism} at a time${ui ? `\nWeb UI: ${ui}` : ''}`,
         );
-        return;
-      }
-      const result = await followSuite(client, suiteId, (cellId, error) => note(cmd, `cell ${cellId} failed: ${error}`));
-      const text = globalsOf(cmd).json ? '' : await resultText(result);
-      emit(cmd, result, () => text);
-    });
-  });
+        if (!opts.follow) {
+          emit(cmd, { suiteId, workflowRunId: handle.firstExecutionRunId, cells: cells.length, webUi: ui }, () =>
+            [`results: sgfd suite results ${suiteId}`, `cancel:  sgfd cancel ${suiteId}`].join('\n'),
+          );
+          return;
+        }
+        const result = await followSuite(client, suiteId, (cellId, error) =>
+          note(cmd, `cell ${cellId} failed: ${error}`),
+        );
+        const text = globalsOf(cmd).json ? '' : await resultText(result);
+        emit(cmd, result, () => text);
+      });
+    },
+  );
 
   withConnectionOptions(
     suite
@@ -163,9 +214,14 @@ export function register(program: Command): void {
     await withClient(opts, async ({ client }) => {
       const { status } = await describeSuite(client, id);
       const p = await querySuite(client, id);
-      if (!p) throw new SuiteNotFinishedError(`suite ${id} (${status.name}) has not been picked up by a workflow worker yet`);
+      if (!p)
+        throw new SuiteNotFinishedError(`suite ${id} (${status.name}) has not been picked up by a workflow worker yet`);
       emit(cmd, { status: status.name, ...p }, () =>
-        [suiteProgressLine(p), ...p.running.map((c) => `  running  ${c}`), ...p.failures.map((f) => `  failed   ${f.cellId}: ${f.error}`)].join('\n'),
+        [
+          suiteProgressLine(p),
+          ...p.running.map((c) => `  running  ${c}`),
+          ...p.failures.map((f) => `  failed   ${f.cellId}: ${f.error}`),
+        ].join('\n'),
       );
     });
   });
@@ -181,13 +237,16 @@ export function register(program: Command): void {
       const { status } = await describeSuite(client, id);
       if (status.name === 'RUNNING' || status.name === 'CONTINUED_AS_NEW') {
         const p = await querySuite(client, id);
-        throw new SuiteNotFinishedError(`suite ${id} is still running${p ? ` (${suiteProgressLine(p)})` : ''}: see \`sgfd suite status ${id}\``);
+        throw new SuiteNotFinishedError(
+          `suite ${id} is still running${p ? ` (${suiteProgressLine(p)})` : ''}: see \`sgfd suite status ${id}\``,
+        );
       }
       let result: ExperimentSuiteResult;
       try {
         result = await handle.result();
       } catch (e) {
-        if (e instanceof WorkflowFailedError) throw new RunFailedError(`suite ${id} ended ${status.name}: ${failureMessage(e)}`);
+        if (e instanceof WorkflowFailedError)
+          throw new RunFailedError(`suite ${id} ended ${status.name}: ${failureMessage(e)}`);
         throw e;
       }
       const text = globalsOf(cmd).json ? '' : await resultText(result);

@@ -58,23 +58,30 @@ export async function buildConfig(flags: TrainFlags): Promise<RunConfigInput> {
 /** SGFD's teacher classifies items into categories: it needs at least two, checked before a run directory exists. */
 function requireCategoriesForSgfd(nCategories: number | null, mode: string, snapshot: string): void {
   if (mode === 'off' || (nCategories !== null && nCategories >= 2)) return;
-  throw new ConfigError(`SGFD (${mode}) needs item categories, and this snapshot has ${nCategories === null ? 'none' : 'only one'}`, {
-    file: snapshot,
-    field: 'sgfd.mode',
-    expected: "a snapshot with at least 2 categories, or --sgfd off",
-    found: nCategories === null ? 'no categories' : '1 category',
-  });
+  throw new ConfigError(
+    `SGFD (${mode}) needs item categories, and this snapshot has ${nCategories === null ? 'none' : 'only one'}`,
+    {
+      file: snapshot,
+      field: 'sgfd.mode',
+      expected: 'a snapshot with at least 2 categories, or --sgfd off',
+      found: nCategories === null ? 'no categories' : '1 category',
+    },
+  );
 }
 
 function duration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  return m < 60
+    ? `${m}m${String(s % 60).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 function metricsTable(name: string, metrics: Record<string, number>): string {
-  const keys = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20', 'precision@20', 'map@20', 'hit@20'].filter((k) => k in metrics);
+  const keys = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20', 'precision@20', 'map@20', 'hit@20'].filter(
+    (k) => k in metrics,
+  );
   return `${name}\n${keyValues(keys.map((k) => [`  ${k}`, formatNumber(metrics[k])]))}`;
 }
 
@@ -85,16 +92,35 @@ export function register(program: Command): void {
     .description('train a backbone (optionally with SGFD) on a snapshot here, and write metrics, curves and the model')
     .argument('<snapshot>', 'snapshot directory, or its id (prefix) under --root')
     .addOption(new Option('--backbone <name>', 'backbone (default vbpr)').choices([...BACKBONES]))
-    .addOption(new Option('--sgfd <mode>', 'SGFD schedule (default two-stage; off trains the plain backbone)').choices([...SGFD_MODES]))
-    .option('--config <file>', 'run config JSON (RunConfig: backbone, backboneParams, sgfd, training); flags override it')
-    .option('--set <key=value>', 'override one config field, e.g. --set sgfd.tau=50 --set backboneParams.regWeight=0.1', collect, [])
+    .addOption(
+      new Option('--sgfd <mode>', 'SGFD schedule (default two-stage; off trains the plain backbone)').choices([
+        ...SGFD_MODES,
+      ]),
+    )
+    .option(
+      '--config <file>',
+      'run config JSON (RunConfig: backbone, backboneParams, sgfd, training); flags override it',
+    )
+    .option(
+      '--set <key=value>',
+      'override one config field, e.g. --set sgfd.tau=50 --set backboneParams.regWeight=0.1',
+      collect,
+      [],
+    )
     .option('--seed <n>', 'training seed', parseInteger('--seed'))
     .option('--epochs <n>', 'maximum epochs', parseInteger('--epochs', 1))
-    .option('--patience <n>', 'early-stopping patience (evaluations without improvement)', parseInteger('--patience', 1))
+    .option(
+      '--patience <n>',
+      'early-stopping patience (evaluations without improvement)',
+      parseInteger('--patience', 1),
+    )
     .option('--batch-size <n>', 'training batch size', parseInteger('--batch-size', 1))
     .option('--lr <x>', 'learning rate', parsePositive('--lr'))
     .option('--root <dir>', 'snapshot root for ids', defaultDatasetRoot())
-    .option('--out <dir>', 'run directory (default <SGFD_HOME>/runs/<hash of snapshot and config>); an existing one resumes')
+    .option(
+      '--out <dir>',
+      'run directory (default <SGFD_HOME>/runs/<hash of snapshot and config>); an existing one resumes',
+    )
     .action(async (ref: string, flags: TrainFlags, cmd: Command) => {
       const { findSnapshot, loadSnapshot } = await loadData();
       const { trainRun, resolveRunConfig, fingerprint, RUN_FILES } = await loadTraining();
@@ -102,11 +128,18 @@ export function register(program: Command): void {
       const config = resolveRunConfig(await buildConfig(flags), flags.config ?? 'command-line config');
       const dataset = await loadSnapshot(await findSnapshot(ref, flags.root));
       requireCategoriesForSgfd(dataset.nCategories, config.sgfd.mode, dataset.dir ?? ref);
-      const outDir = flags.out ?? join(sgfdHome(), 'runs', fingerprint({ dataset: dataset.manifest.id, config }).slice(0, 16));
-      note(cmd, `training ${config.backbone} (sgfd ${config.sgfd.mode}) on ${dataset.manifest.id.slice(0, 12)} -> ${outDir}`);
+      const outDir =
+        flags.out ?? join(sgfdHome(), 'runs', fingerprint({ dataset: dataset.manifest.id, config }).slice(0, 16));
+      note(
+        cmd,
+        `training ${config.backbone} (sgfd ${config.sgfd.mode}) on ${dataset.manifest.id.slice(0, 12)} -> ${outDir}`,
+      );
 
       const controller = new AbortController();
-      const interrupt = () => controller.abort(new ConfigError(`Interrupted; run the same command (or --out ${outDir}) to resume from the last checkpoint`));
+      const interrupt = () =>
+        controller.abort(
+          new ConfigError(`Interrupted; run the same command (or --out ${outDir}) to resume from the last checkpoint`),
+        );
       process.once('SIGINT', interrupt);
       const human = !globalsOf(cmd).json;
       const outDirExisted = existsSync(outDir);
@@ -117,8 +150,10 @@ export function register(program: Command): void {
           signal: controller.signal,
           onProgress: (e) => {
             if (!human) return;
-            if (e.type === 'batch' && tty) process.stderr.write(`\r  ${e.stage} epoch ${e.epoch}: batch ${e.batch}/${e.batches}\x1b[K`);
-            else if (e.type === 'resumed') process.stderr.write(`${tty ? '\r\x1b[K' : ''}resumed ${e.stage} from epoch ${e.epoch}\n`);
+            if (e.type === 'batch' && tty)
+              process.stderr.write(`\r  ${e.stage} epoch ${e.epoch}: batch ${e.batch}/${e.batches}\x1b[K`);
+            else if (e.type === 'resumed')
+              process.stderr.write(`${tty ? '\r\x1b[K' : ''}resumed ${e.stage} from epoch ${e.epoch}\n`);
             else if (e.type === 'epoch') {
               const valid = e.valid ? `  ${e.metric} ${formatNumber(e.valid[e.metric])}` : '';
               const best = `  best ${formatNumber(e.bestScore)} @${e.bestEpoch}`;
@@ -133,8 +168,13 @@ export function register(program: Command): void {
             keyValues([
               ['run', result.manifest.runId],
               ['backbone', `${metrics.backbone} (sgfd ${metrics.mode})`],
-              ['best epoch', `${metrics.bestEpoch} of ${metrics.epochsRun}${metrics.stoppedEarly ? ' (early stop)' : ''}`],
-              ...(metrics.teacher ? ([['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)]] as [string, string][]) : []),
+              [
+                'best epoch',
+                `${metrics.bestEpoch} of ${metrics.epochsRun}${metrics.stoppedEarly ? ' (early stop)' : ''}`,
+              ],
+              ...(metrics.teacher
+                ? ([['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)]] as [string, string][])
+                : []),
               ['backend', result.manifest.backend],
             ]),
             metricsTable('valid (selected epoch)', metrics.valid),

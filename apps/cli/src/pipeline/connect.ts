@@ -17,7 +17,10 @@ export interface ConnectionFlags {
 /** Adds --address / --namespace (env TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE) to a command. */
 export function withConnectionOptions(command: Command): Command {
   return command
-    .option('--address <host:port>', 'Temporal front end (env TEMPORAL_ADDRESS; default: the local dev server, else 127.0.0.1:7233)')
+    .option(
+      '--address <host:port>',
+      'Temporal front end (env TEMPORAL_ADDRESS; default: the local dev server, else 127.0.0.1:7233)',
+    )
     .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default: default)');
 }
 

@@ -69,7 +69,12 @@ export async function queryProgress(handle: WorkflowHandle, timeoutMs = 5_000): 
  * Polls each run's progress until all have ended; returns their summaries (a failed run throws
  * RunFailedError with the failure's own message). `label` prefixes each run's line.
  */
-export async function followRuns(client: Client, runs: { workflowId: string; label: string }[], lines = new LiveLines(), pollMs = 1_000): Promise<RunSummary[]> {
+export async function followRuns(
+  client: Client,
+  runs: { workflowId: string; label: string }[],
+  lines = new LiveLines(),
+  pollMs = 1_000,
+): Promise<RunSummary[]> {
   const handles = runs.map((r) => client.workflow.getHandle(r.workflowId));
   const results = handles.map((h) =>
     h.result().then(

@@ -41,14 +41,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     target = { address: server.address, namespace: server.namespace, source: 'local-server' };
     uiUrl = server.uiUrl;
     startedServer = !server.reused;
-    options.note(`Temporal ${server.address} (namespace ${server.namespace}${server.reused ? ', already running' : ''}); Web UI ${server.uiUrl}`);
+    options.note(
+      `Temporal ${server.address} (namespace ${server.namespace}${server.reused ? ', already running' : ''}); Web UI ${server.uiUrl}`,
+    );
   }
   // Once here, so the workers find the engine built instead of racing for the build lock.
   await prepareTensorflowEngine({ log: options.note });
   options.note('starting the workers (ingest + workflows, teacher, student, eval)…');
   let workers: WorkerGroup;
   try {
-    workers = await startWorkers({ target, artifacts: options.artifacts, extra: options.extraWorkers, onLog: options.onLog });
+    workers = await startWorkers({
+      target,
+      artifacts: options.artifacts,
+      extra: options.extraWorkers,
+      onLog: options.onLog,
+    });
   } catch (e) {
     if (startedServer) await stopLocalServer();
     throw e;

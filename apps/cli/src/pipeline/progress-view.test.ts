@@ -27,7 +27,9 @@ describe('progress line', () => {
       etaSeconds: 75,
       updatedAt: '',
     };
-    expect(progressLine(p)).toBe('=ingest +teacher >student  eval  student [#####...............] epoch 5/20  best recall@20 0.2346  ETA <= 1m15s  on tensorflow');
+    expect(progressLine(p)).toBe(
+      '=ingest +teacher >student  eval  student [#####...............] epoch 5/20  best recall@20 0.2346  ETA <= 1m15s  on tensorflow',
+    );
   });
 
   it('shows the outcome once nothing runs', () => {
@@ -48,7 +50,8 @@ describe('progress line', () => {
 
 describe('comparison table', () => {
   it('puts runs side by side with the baseline and the relative gain over the first run', () => {
-    const summary = (recall: number) => ({ test: { 'recall@20': recall }, popularity: { 'recall@20': 0.05 } }) as unknown as RunSummary;
+    const summary = (recall: number) =>
+      ({ test: { 'recall@20': recall }, popularity: { 'recall@20': 0.05 } }) as unknown as RunSummary;
     const text = comparisonTable(
       [
         { label: 'VBPR', summary: summary(0.1) },

@@ -49,7 +49,8 @@ export const CUTOFFS = [5, 10, 20, 50] as const;
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -72,7 +73,10 @@ export function relativeGain(value: number | undefined, baseline: number | undef
 }
 
 /** Several runs side by side on the headline metrics, with the relative gain of each over the first. */
-export function comparisonTable(runs: { label: string; summary: RunSummary }[], keys = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20']): string {
+export function comparisonTable(
+  runs: { label: string; summary: RunSummary }[],
+  keys = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20'],
+): string {
   const base = runs[0]!.summary;
   const rows = runs.map(({ label, summary }) => [label, ...keys.map((k) => cell(summary.test, k))]);
   rows.push(['most popular', ...keys.map((k) => cell(base.popularity, k))]);
@@ -93,6 +97,8 @@ export function summaryText(summary: RunSummary, evaluationDir: string | null): 
     metricsTable(summary),
     '',
     `recall@20 vs most popular: ${relativeGain(summary.test['recall@20'], summary.popularity['recall@20'])}`,
-    ...(evaluationDir ? [`report: ${evaluationDir}/report.md (recommendations.parquet, training-curve.svg beside it)`] : []),
+    ...(evaluationDir
+      ? [`report: ${evaluationDir}/report.md (recommendations.parquet, training-curve.svg beside it)`]
+      : []),
   ].join('\n');
 }

@@ -24,7 +24,8 @@ export const DEFAULT_DATA_SEED = 2023;
  */
 export async function datasetSpecFor(value: string, dataSeed = DEFAULT_DATA_SEED): Promise<DatasetSpec> {
   const { SYNTHETIC_PRESET_NAMES } = await loadData();
-  if ((SYNTHETIC_PRESET_NAMES as readonly string[]).includes(value)) return { kind: 'synthetic', preset: value, seed: dataSeed };
+  if ((SYNTHETIC_PRESET_NAMES as readonly string[]).includes(value))
+    return { kind: 'synthetic', preset: value, seed: dataSeed };
   const dir = resolve(value);
   if (!existsSync(dir)) {
     throw new ConfigError(`No dataset '${value}'`, {
@@ -33,7 +34,8 @@ export async function datasetSpecFor(value: string, dataSeed = DEFAULT_DATA_SEED
       found: `nothing at ${dir}`,
     });
   }
-  if (!statSync(dir).isDirectory()) throw new ConfigError('A dataset is a folder', { field: '--dataset', found: `the file ${dir}` });
+  if (!statSync(dir).isDirectory())
+    throw new ConfigError('A dataset is a folder', { field: '--dataset', found: `the file ${dir}` });
   if (existsSync(join(dir, 'manifest.json'))) return { kind: 'snapshot', path: dir };
   if (readdirSync(dir).some((f) => f.endsWith('.inter'))) return { kind: 'mmrec', dir };
   if (existsSync(join(dir, 'interactions.parquet'))) return { kind: 'parquet', dir };
@@ -68,7 +70,10 @@ export async function runConfigFor(flags: Omit<RunFlags, 'dataset'>): Promise<Ru
       ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
     },
   };
-  if (!merged.backbone) throw new ConfigError('Which backbone? Pass --backbone (or set "backbone" in the config file)', { field: 'backbone' });
+  if (!merged.backbone)
+    throw new ConfigError('Which backbone? Pass --backbone (or set "backbone" in the config file)', {
+      field: 'backbone',
+    });
   const { resolveRunConfig } = await loadTraining();
   return resolveRunConfig(merged as RunConfigInput, flags.config ?? 'run config');
 }

@@ -7,13 +7,18 @@ export class RunNotFoundError extends UserError {
 }
 
 /** The run's handle and description; an unknown id is a one-line user error naming the server and namespace. */
-export async function describeRun({ client, target }: Connected, id: string): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
+export async function describeRun(
+  { client, target }: Connected,
+  id: string,
+): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
   const handle = client.workflow.getHandle(id);
   try {
     return { handle, description: await handle.describe() };
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) {
-      throw new RunNotFoundError(`No run '${id}' on Temporal at ${target.address} (namespace ${target.namespace}); \`sgfd status\` lists the latest runs`);
+      throw new RunNotFoundError(
+        `No run '${id}' on Temporal at ${target.address} (namespace ${target.namespace}); \`sgfd status\` lists the latest runs`,
+      );
     }
     throw e;
   }

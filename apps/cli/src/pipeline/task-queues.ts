@@ -13,7 +13,11 @@ export async function queuesWithoutWorkers(connection: Connection, namespace: st
   ];
   const missing: string[] = [];
   for (const [name, taskQueueType] of queues) {
-    const described = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name }, taskQueueType });
+    const described = await connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name },
+      taskQueueType,
+    });
     if (!described.pollers?.length) missing.push(name);
   }
   return missing;

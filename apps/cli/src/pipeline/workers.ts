@@ -57,7 +57,9 @@ export async function startWorker(stage: Stage, options: StartWorkerOptions): Pr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid!;
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   const recent: string[] = [];
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
@@ -93,7 +95,9 @@ export async function startWorker(stage: Stage, options: StartWorkerOptions): Pr
   const outcome = await Promise.race([
     ready.then(() => 'ready' as const),
     exited.then((code) => `exited (${code})`),
-    new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`not ready after ${timeoutMs / 1000} s`), timeoutMs))),
+    new Promise<string>(
+      (resolve) => (timer = setTimeout(() => resolve(`not ready after ${timeoutMs / 1000} s`), timeoutMs)),
+    ),
   ]);
   clearTimeout(timer);
   if (outcome !== 'ready') {
@@ -110,8 +114,12 @@ export interface WorkerGroup {
 }
 
 /** Starts one worker per stage (plus `extra` copies of some), all at once. */
-export async function startWorkers(options: StartWorkerOptions & { extra?: Partial<Record<Stage, number>> }): Promise<WorkerGroup> {
-  const stages: Stage[] = PIPELINE_STAGES.flatMap((s) => Array.from({ length: 1 + (options.extra?.[s] ?? 0) }, () => s));
+export async function startWorkers(
+  options: StartWorkerOptions & { extra?: Partial<Record<Stage, number>> },
+): Promise<WorkerGroup> {
+  const stages: Stage[] = PIPELINE_STAGES.flatMap((s) =>
+    Array.from({ length: 1 + (options.extra?.[s] ?? 0) }, () => s),
+  );
   const started = await Promise.allSettled(stages.map((stage) => startWorker(stage, options)));
   const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -28,7 +28,12 @@ async function filesUnder(path: string): Promise<string[]> {
 export async function bundleInputsHash(inputs: string[]): Promise<string> {
   const hash = createHash('sha256');
   for (const input of inputs) {
-    for (const file of await filesUnder(input)) hash.update(file).update('\0').update(await readFile(file)).update('\0');
+    for (const file of await filesUnder(input))
+      hash
+        .update(file)
+        .update('\0')
+        .update(await readFile(file))
+        .update('\0');
   }
   return hash.digest('hex');
 }
@@ -38,7 +43,11 @@ export async function bundleInputsHash(inputs: string[]): Promise<string> {
  * inputs: workers start without bundling again until a workflow source, the contracts or a dependency
  * changes. Returns the bundle file's path (written atomically).
  */
-export async function prebuiltWorkflowBundle(source: WorkflowBundleSource, cacheDir: string, logger: Logger): Promise<string> {
+export async function prebuiltWorkflowBundle(
+  source: WorkflowBundleSource,
+  cacheDir: string,
+  logger: Logger,
+): Promise<string> {
   const key = (await bundleInputsHash([source.path, ...source.inputs])).slice(0, 24);
   const file = join(cacheDir, `workflow-bundle-${key}.js`);
   if (existsSync(file)) return file;
@@ -50,7 +59,8 @@ export async function prebuiltWorkflowBundle(source: WorkflowBundleSource, cache
   await rename(temp, file);
   // Bundles of older sources are dead weight (a running worker holds its code in memory).
   for (const name of await readdir(cacheDir)) {
-    if (name.startsWith('workflow-bundle-') && name.endsWith('.js') && join(cacheDir, name) !== file) await rm(join(cacheDir, name), { force: true });
+    if (name.startsWith('workflow-bundle-') && name.endsWith('.js') && join(cacheDir, name) !== file)
+      await rm(join(cacheDir, name), { force: true });
   }
   logger.info('workflow bundle built', { file, seconds: (Date.now() - started) / 1000 });
   return file;

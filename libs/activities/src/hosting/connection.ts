@@ -23,11 +23,13 @@ export async function resolveTemporalTarget(
   localServer?: LocalServerLookup,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<TemporalTarget> {
-  const namespaceFrom = (local?: string) => flags.namespace ?? (env['TEMPORAL_NAMESPACE'] || undefined) ?? local ?? 'default';
+  const namespaceFrom = (local?: string) =>
+    flags.namespace ?? (env['TEMPORAL_NAMESPACE'] || undefined) ?? local ?? 'default';
   if (flags.address) return { address: flags.address, namespace: namespaceFrom(), source: 'flag' };
   if (env['TEMPORAL_ADDRESS']) return { address: env['TEMPORAL_ADDRESS'], namespace: namespaceFrom(), source: 'env' };
   const local = await localServer?.().catch(() => undefined);
-  if (local && isProcessAlive(local.pid)) return { address: local.address, namespace: namespaceFrom(local.namespace), source: 'local-server' };
+  if (local && isProcessAlive(local.pid))
+    return { address: local.address, namespace: namespaceFrom(local.namespace), source: 'local-server' };
   return { address: DEFAULT_TEMPORAL_ADDRESS, namespace: namespaceFrom(), source: 'default' };
 }
 

@@ -7,12 +7,18 @@ export type LogLine = (level: LogLevel, message: string, meta?: LogMetadata) => 
  * SGFD_LOG_FORMAT=json|text overrides (a supervisor showing worker logs to a person asks for text).
  * The SDK's own logs and the worker's go through the same function.
  */
-export function createLogLine(component: string, stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): LogLine {
+export function createLogLine(
+  component: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): LogLine {
   const format = env['SGFD_LOG_FORMAT'];
   const json = format === 'json' || (format !== 'text' && !stream.isTTY);
   return (level, message, meta) => {
     if (json) {
-      stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, component, msg: message, ...plain(meta) })}\n`);
+      stream.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level, component, msg: message, ...plain(meta) })}\n`,
+      );
     } else {
       const extra = meta && Object.keys(meta).length ? ` ${JSON.stringify(plain(meta))}` : '';
       stream.write(`[${component}] ${level === 'INFO' ? '' : `${level} `}${message}${extra}\n`);

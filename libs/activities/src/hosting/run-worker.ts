@@ -55,7 +55,11 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 class UsageError extends Error {}
 
 /** Runs the worker until SIGINT/SIGTERM; resolves to the process exit code. */
-export async function runStageWorker(spec: StageWorkerSpec, argv = process.argv.slice(2), env = process.env): Promise<number> {
+export async function runStageWorker(
+  spec: StageWorkerSpec,
+  argv = process.argv.slice(2),
+  env = process.env,
+): Promise<number> {
   const name = `worker-${spec.stage}`;
   const log = createLogLine(name);
   let values;
@@ -116,7 +120,11 @@ export async function runStageWorker(spec: StageWorkerSpec, argv = process.argv.
         namespace: target.namespace,
         taskQueue: TASK_QUEUES[spec.stage],
         activities,
-        maxConcurrentActivityTaskExecutions: positiveInt(values['max-activities'], 'max-activities', spec.defaultMaxActivities),
+        maxConcurrentActivityTaskExecutions: positiveInt(
+          values['max-activities'],
+          'max-activities',
+          spec.defaultMaxActivities,
+        ),
         shutdownGraceTime: spec.shutdownGraceMs,
       }),
     );
@@ -146,7 +154,10 @@ export async function runStageWorker(spec: StageWorkerSpec, argv = process.argv.
       log('WARN', `${signal} again: exiting without waiting`);
       process.exit(130);
     }
-    log('INFO', `${signal}: shutting down (running activities get ${spec.shutdownGraceMs / 1000} s, then are cancelled and retried elsewhere)`);
+    log(
+      'INFO',
+      `${signal}: shutting down (running activities get ${spec.shutdownGraceMs / 1000} s, then are cancelled and retried elsewhere)`,
+    );
     for (const worker of workers) worker.shutdown();
   };
   process.on('SIGINT', stop);

@@ -21,8 +21,24 @@ export function smallConfig(overrides: Partial<RunConfigInput> & { training?: ob
   return parseConfig(RunConfigSchema, {
     backbone: 'vbpr',
     ...overrides,
-    training: { epochs: 6, patience: 50, learningRate: 0.01, batchSize: 256, checkpointEvery: 2, seed: 3, ...overrides.training },
-    sgfd: { ...overrides.sgfd, teacher: { epochs: 4, batchSize: 32, learningRate: 0.01, ...(overrides.sgfd as { teacher?: object } | undefined)?.teacher } },
+    training: {
+      epochs: 6,
+      patience: 50,
+      learningRate: 0.01,
+      batchSize: 256,
+      checkpointEvery: 2,
+      seed: 3,
+      ...overrides.training,
+    },
+    sgfd: {
+      ...overrides.sgfd,
+      teacher: {
+        epochs: 4,
+        batchSize: 32,
+        learningRate: 0.01,
+        ...(overrides.sgfd as { teacher?: object } | undefined)?.teacher,
+      },
+    },
   });
 }
 

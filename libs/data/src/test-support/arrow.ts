@@ -7,10 +7,15 @@ export function listColumn(rows: (number[] | null)[], float64 = false): Vector<L
 }
 
 /** Writes a Parquet file of plain typed-array columns (lists of floats via `listColumn`). */
-export async function writeParquetTable(path: string, columns: Record<string, ArrayBufferView | Vector>): Promise<void> {
+export async function writeParquetTable(
+  path: string,
+  columns: Record<string, ArrayBufferView | Vector>,
+): Promise<void> {
   const { writeFile } = await import('node:fs/promises');
   const { encodeParquet } = await import('../parquet-io');
   const { makeVector, Table } = await import('apache-arrow');
-  const vectors = Object.fromEntries(Object.entries(columns).map(([name, c]) => [name, ArrayBuffer.isView(c) ? makeVector(c as Int32Array) : c]));
+  const vectors = Object.fromEntries(
+    Object.entries(columns).map(([name, c]) => [name, ArrayBuffer.isView(c) ? makeVector(c as Int32Array) : c]),
+  );
   await writeFile(path, encodeParquet(new Table(vectors)));
 }

@@ -37,8 +37,19 @@ describe('bm3', () => {
   });
 
   it('scores with the predictor over LightGCN layer means plus the item id residual', () => {
-    const features: FeatureTensors = { text: tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1]]) };
-    const model = createBackbone('bm3', { data, features, params: { embeddingSize: 1, nLayers: 1 }, rng: createRng(1) });
+    const features: FeatureTensors = {
+      text: tf.tensor2d([
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]),
+    };
+    const model = createBackbone('bm3', {
+      data,
+      features,
+      params: { embeddingSize: 1, nLayers: 1 },
+      rng: createRng(1),
+    });
     expect(model.usesNegatives).toBe(false);
     const U = [1, 2];
     const I = [3, -1, 5];
@@ -58,7 +69,9 @@ describe('bm3', () => {
     const items = I.map((v, k) => 2 * ((v + i1[k]) / 2 + v) + 0.5);
     const scorer = model.scorer();
     const scores = Array.from(scorer.scoreUsers(Int32Array.from([1, 0])));
-    expect(scores).toEqual([...items.map((v) => users[1] * v), ...items.map((v) => users[0] * v)].map((v) => expect.closeTo(v, 4)));
+    expect(scores).toEqual(
+      [...items.map((v) => users[1] * v), ...items.map((v) => users[0] * v)].map((v) => expect.closeTo(v, 4)),
+    );
     scorer.dispose();
     model.dispose();
     features.text!.dispose();
@@ -66,7 +79,12 @@ describe('bm3', () => {
 
   it('propagates gradients through the sparse LightGCN layers (finite differences of the EmbLoss term)', () => {
     const rng = createRng(2);
-    const features: FeatureTensors = { text: tf.tensor2d(Float32Array.from({ length: 9 }, () => rng.normal()), [3, 3]) };
+    const features: FeatureTensors = {
+      text: tf.tensor2d(
+        Float32Array.from({ length: 9 }, () => rng.normal()),
+        [3, 3],
+      ),
+    };
     const model = createBackbone('bm3', { data, features, params: { embeddingSize: 2, nLayers: 2, dropout: 0 }, rng });
     // The cosine terms have stop-gradient targets, which finite differences would move too; the
     // regulariser reads the full propagated matrices, so it checks the graph path on its own.
@@ -80,7 +98,12 @@ describe('bm3', () => {
 
   it('stops the gradient at the target views: only the online branch is differentiated', () => {
     const rng = createRng(3);
-    const features: FeatureTensors = { text: tf.tensor2d(Float32Array.from({ length: 9 }, () => rng.normal()), [3, 3]) };
+    const features: FeatureTensors = {
+      text: tf.tensor2d(
+        Float32Array.from({ length: 9 }, () => rng.normal()),
+        [3, 3],
+      ),
+    };
     const model = createBackbone('bm3', {
       data,
       features,
@@ -96,7 +119,8 @@ describe('bm3', () => {
     const uTarget = tf.tidy(() => tf.gather(w['user.embedding'], uIds).clone());
     const iTarget = tf.tidy(() => tf.mul(tf.gather(w['item.embedding'], iIds), 2));
     const reference = tf.variableGrads(() => {
-      const predict = (x: tf.Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, w['predictor.kernel'] as tf.Tensor2D), w['predictor.bias']) as tf.Tensor2D;
+      const predict = (x: tf.Tensor) =>
+        tf.add(tf.matMul(x as tf.Tensor2D, w['predictor.kernel'] as tf.Tensor2D), w['predictor.bias']) as tf.Tensor2D;
       const u = tf.gather(w['user.embedding'], uIds) as tf.Tensor2D;
       const i = tf.mul(tf.gather(w['item.embedding'], iIds), 2) as tf.Tensor2D;
       const ui = tf.sub(1, tf.mean(cosineSimilarityRows(predict(u), iTarget as tf.Tensor2D)));
@@ -104,9 +128,19 @@ describe('bm3', () => {
       return tf.add(ui, iu) as tf.Scalar;
     }, vars);
     for (const v of vars) {
-      expect(Array.from(grads[v.name].dataSync())).toEqual(Array.from(reference.grads[v.name].dataSync()).map((g) => expect.closeTo(g, 5)));
+      expect(Array.from(grads[v.name].dataSync())).toEqual(
+        Array.from(reference.grads[v.name].dataSync()).map((g) => expect.closeTo(g, 5)),
+      );
     }
-    tf.dispose([...Object.values(grads), ...Object.values(reference.grads), reference.value, uIds, iIds, uTarget, iTarget]);
+    tf.dispose([
+      ...Object.values(grads),
+      ...Object.values(reference.grads),
+      reference.value,
+      uIds,
+      iIds,
+      uTarget,
+      iTarget,
+    ]);
     model.dispose();
     features.text!.dispose();
   });

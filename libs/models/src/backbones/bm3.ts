@@ -71,7 +71,8 @@ export class Bm3 extends BaseBackbone {
     this.predictor = new Dense(d, d, rng, { kernelInit: 'xavierNormal', biasInit: 'torchDefault' });
     for (const m of MODALITIES) {
       const dim = data.featureDims[m];
-      if (dim !== undefined) this.slots[m] = new LinearProjection(dim, d, rng, { kernelInit: 'xavierNormal', biasInit: 'torchDefault' });
+      if (dim !== undefined)
+        this.slots[m] = new LinearProjection(dim, d, rng, { kernelInit: 'xavierNormal', biasInit: 'torchDefault' });
     }
     this.adjacency = normalizedAdjacency(data.trainCsr, data.nUsers, data.nItems);
   }
@@ -144,7 +145,8 @@ export class Bm3 extends BaseBackbone {
       return { users: this.predictor.apply(u), itemsT: tf.transpose(this.predictor.apply(i)) };
     });
     return {
-      scoreUsers: (ids: Int32Array) => readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')), itemsT))),
+      scoreUsers: (ids: Int32Array) =>
+        readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')), itemsT))),
       dispose: () => tf.dispose([users, itemsT]),
     };
   }

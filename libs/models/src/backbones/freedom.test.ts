@@ -11,7 +11,17 @@ import { knnGraph } from '../graph/knn';
 import { KnnGraphSet } from '../graph/knn-store';
 import { createBackbone, knnGraphSpecs } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, expectLeakFreeTraining, bipartiteDense, bprDense, cosineMatrix, expectSaveLoadRoundTrip, keepTopK, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
+import {
+  allScores,
+  expectLeakFreeTraining,
+  bipartiteDense,
+  bprDense,
+  cosineMatrix,
+  expectSaveLoadRoundTrip,
+  keepTopK,
+  smallData,
+  symmetricNormalizeDense,
+} from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -24,17 +34,33 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const params = { embeddingSize: 3, knnK: 3, nMmLayers: 1, nUiLayers: 2, mmImageWeight: 0.1, dropout: 0.5, regWeight: 0.3 };
+const params = {
+  embeddingSize: 3,
+  knnK: 3,
+  nMmLayers: 1,
+  nUiLayers: 2,
+  mmImageWeight: 0.1,
+  dropout: 0.5,
+  regWeight: 0.3,
+};
 
 /** FREEDOM's loss and scores with dense matrices, on the user-item matrix `r` (the kept edges). */
-function reference(model: Backbone, features: FeatureTensors, r: number[][], batch: ReturnType<typeof smallData>['batch']) {
+function reference(
+  model: Backbone,
+  features: FeatureTensors,
+  r: number[][],
+  batch: ReturnType<typeof smallData>['batch'],
+) {
   return tf.tidy(() => {
     const w = model.weights;
     const nUsers = r.length;
     const a = bipartiteDense(tf.tensor2d(r));
     const deg = tf.add(tf.sum(a, 1), 1e-7);
     const adj = tf.mul(tf.mul(a, tf.expandDims(tf.rsqrt(deg), 1)), tf.expandDims(tf.rsqrt(deg), 0));
-    const knnOnes = (x: tf.Tensor2D) => symmetricNormalizeDense(tf.cast(tf.notEqual(keepTopK(cosineMatrix(x), params.knnK), 0), 'float32') as tf.Tensor2D);
+    const knnOnes = (x: tf.Tensor2D) =>
+      symmetricNormalizeDense(
+        tf.cast(tf.notEqual(keepTopK(cosineMatrix(x), params.knnK), 0), 'float32') as tf.Tensor2D,
+      );
     const itemGraph = tf.add(tf.mul(knnOnes(features.image!), 0.1), tf.mul(knnOnes(features.text!), 0.9));
     const h = tf.matMul(itemGraph, w['item.embedding']);
     const ego = tf.concat([w['user.embedding'], w['item.embedding']], 0);
@@ -45,9 +71,15 @@ function reference(model: Backbone, features: FeatureTensors, r: number[][], bat
     const items = tf.add(tf.slice(mean, [nUsers, 0], [-1, -1]), h) as tf.Tensor2D;
     const ids = (a: Int32Array) => tf.tensor1d(a, 'int32');
     const u = tf.gather(users, ids(batch.users));
-    const proj = (m: 'image' | 'text') => tf.add(tf.matMul(features[m]!, w[`projection.${m}.kernel`]), w[`projection.${m}.bias`]) as tf.Tensor2D;
-    const modal = ['image', 'text'].map((m) => bprDense(u, tf.gather(proj(m as 'image'), ids(batch.items)), tf.gather(proj(m as 'image'), ids(batch.negItems!))));
-    const loss = tf.add(bprDense(u, tf.gather(items, ids(batch.items)), tf.gather(items, ids(batch.negItems!))), tf.mul(tf.addN(modal), params.regWeight));
+    const proj = (m: 'image' | 'text') =>
+      tf.add(tf.matMul(features[m]!, w[`projection.${m}.kernel`]), w[`projection.${m}.bias`]) as tf.Tensor2D;
+    const modal = ['image', 'text'].map((m) =>
+      bprDense(u, tf.gather(proj(m as 'image'), ids(batch.items)), tf.gather(proj(m as 'image'), ids(batch.negItems!))),
+    );
+    const loss = tf.add(
+      bprDense(u, tf.gather(items, ids(batch.items)), tf.gather(items, ids(batch.negItems!))),
+      tf.mul(tf.addN(modal), params.regWeight),
+    );
     return { loss: loss.dataSync()[0], scores: Array.from(tf.matMul(users, items, false, true).dataSync()) };
   });
 }
@@ -71,7 +103,11 @@ describe('freedom', () => {
     model.onEpochStart!(1, createRng(5));
     // The same draw as the model's, on the same edge weights.
     const edges = userItemEdges(data.trainCsr, data.nUsers, data.nItems);
-    const kept = weightedSampleWithoutReplacement(symmetricEdgeWeights(edges), Math.floor(edges.users.length * 0.5), createRng(5));
+    const kept = weightedSampleWithoutReplacement(
+      symmetricEdgeWeights(edges),
+      Math.floor(edges.users.length * 0.5),
+      createRng(5),
+    );
     const r = interactions.map((row) => row.map(() => 0));
     for (const e of kept) r[edges.users[e]][edges.items[e]] = 1;
     const want = reference(model, features, r, batch);
@@ -111,8 +147,20 @@ describe('freedom', () => {
       same.set(spec, g);
       other.set(spec, { ...g, indices: g.indices.map((i) => (i + 1) % data.nItems) });
     }
-    const given = createBackbone('freedom', { data, features, params: { knnK: 3 }, rng: createRng(8), knnGraphs: same });
-    const shifted = createBackbone('freedom', { data, features, params: { knnK: 3 }, rng: createRng(8), knnGraphs: other });
+    const given = createBackbone('freedom', {
+      data,
+      features,
+      params: { knnK: 3 },
+      rng: createRng(8),
+      knnGraphs: same,
+    });
+    const shifted = createBackbone('freedom', {
+      data,
+      features,
+      params: { knnK: 3 },
+      rng: createRng(8),
+      knnGraphs: other,
+    });
     expect(allScores(given, data.nUsers)).toEqual(allScores(own, data.nUsers));
     expect(allScores(shifted, data.nUsers)).not.toEqual(allScores(own, data.nUsers));
     [own, given, shifted].forEach((m) => m.dispose());
@@ -133,8 +181,12 @@ describe('freedom', () => {
     expect(model.projectionDim).toBe(64);
     expect(model.projectionSlots).toEqual(['image', 'text']);
     model.dispose();
-    expect(() => createBackbone('freedom', { data, features, params: { dropout: 1 }, rng: createRng(14) })).toThrow(ConfigError);
-    expect(() => createBackbone('freedom', { data, features, params: { knn: 5 }, rng: createRng(14) })).toThrow(ConfigError);
+    expect(() => createBackbone('freedom', { data, features, params: { dropout: 1 }, rng: createRng(14) })).toThrow(
+      ConfigError,
+    );
+    expect(() => createBackbone('freedom', { data, features, params: { knn: 5 }, rng: createRng(14) })).toThrow(
+      ConfigError,
+    );
     tf.dispose(Object.values(features));
   });
 });

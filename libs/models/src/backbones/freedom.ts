@@ -77,7 +77,8 @@ export class Freedom extends BaseBackbone {
     const modalities = presentModalities(data, 'FREEDOM');
     this.userEmbedding = createVariable(xavierUniform(rng, [data.nUsers, d]));
     this.itemEmbedding = createVariable(xavierUniform(rng, [data.nItems, d]));
-    for (const m of modalities) this.slots[m] = new LinearProjection(data.featureDims[m]!, d, rng, torchLinearInit(data.featureDims[m]!));
+    for (const m of modalities)
+      this.slots[m] = new LinearProjection(data.featureDims[m]!, d, rng, torchLinearInit(data.featureDims[m]!));
     this.edges = userItemEdges(data.trainCsr, data.nUsers, data.nItems);
     this.edgeWeights = symmetricEdgeWeights(this.edges);
     this.fullAdjacency = bipartiteAdjacency(this.edges, this.edgeWeights);
@@ -89,7 +90,12 @@ export class Freedom extends BaseBackbone {
     this.itemGraph =
       graphs.length === 1
         ? graphs[0].matrix
-        : weightedSparseSum(graphs.map((g) => ({ matrix: g.matrix, weight: g.modality === 'image' ? params.mmImageWeight : 1 - params.mmImageWeight })));
+        : weightedSparseSum(
+            graphs.map((g) => ({
+              matrix: g.matrix,
+              weight: g.modality === 'image' ? params.mmImageWeight : 1 - params.mmImageWeight,
+            })),
+          );
     this.distinct = new DistinctItems(data.nItems);
   }
 
@@ -107,7 +113,11 @@ export class Freedom extends BaseBackbone {
       this.trainAdjacency = this.fullAdjacency;
       return;
     }
-    const keep = weightedSampleWithoutReplacement(this.edgeWeights, Math.floor(this.edgeWeights.length * (1 - this.p.dropout)), rng);
+    const keep = weightedSampleWithoutReplacement(
+      this.edgeWeights,
+      Math.floor(this.edgeWeights.length * (1 - this.p.dropout)),
+      rng,
+    );
     const kept: UserItemEdges = {
       users: Int32Array.from(keep, (e) => this.edges.users[e]),
       items: Int32Array.from(keep, (e) => this.edges.items[e]),
@@ -133,7 +143,11 @@ export class Freedom extends BaseBackbone {
     return tidyObject(() => {
       const { users, items } = this.forward(this.trainAdjacency);
       const u = tf.gather(users, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
-      const mf = bprLoss(u, tf.gather(items, tf.tensor1d(batch.items, 'int32')), tf.gather(items, tf.tensor1d(batch.negItems!, 'int32')));
+      const mf = bprLoss(
+        u,
+        tf.gather(items, tf.tensor1d(batch.items, 'int32')),
+        tf.gather(items, tf.tensor1d(batch.negItems!, 'int32')),
+      );
       const itemIds = tf.tensor1d(distinct, 'int32');
       const posAt = tf.tensor1d(positions[0], 'int32');
       const negAt = tf.tensor1d(positions[1], 'int32');

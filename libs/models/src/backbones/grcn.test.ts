@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, expectLeakFreeTraining, bipartiteDense, bprDense, expectSaveLoadRoundTrip, maskedRowSoftmax, smallData } from '../test-support/backbone-fixtures';
+import {
+  allScores,
+  expectLeakFreeTraining,
+  bipartiteDense,
+  bprDense,
+  expectSaveLoadRoundTrip,
+  maskedRowSoftmax,
+  smallData,
+} from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -33,7 +41,10 @@ function reference(model: Backbone, features: FeatureTensors, r: number[][], bat
     const reps: tf.Tensor2D[] = [];
     const edgeWeights: tf.Tensor2D[] = [];
     (['image', 'text'] as const).forEach((m, k) => {
-      const content = tf.add(tf.matMul(features[m]!, w[`projection.${m}.kernel`]), w[`projection.${m}.bias`]) as tf.Tensor2D;
+      const content = tf.add(
+        tf.matMul(features[m]!, w[`projection.${m}.kernel`]),
+        w[`projection.${m}.bias`],
+      ) as tf.Tensor2D;
       const c = norm(tf.leakyRelu(content, p.leakySlope));
       let pref = norm(w[`preference.${m}`] as tf.Tensor2D);
       for (let t = 0; t < p.nRouting; t++) {
@@ -51,12 +62,27 @@ function reference(model: Backbone, features: FeatureTensors, r: number[][], bat
     const x = norm(w['id.embedding'] as tf.Tensor2D);
     const h1 = tf.matMul(a, x);
     const nodes = tf.concat([tf.addN([x, h1, tf.matMul(a, h1)]), ...reps], 1) as tf.Tensor2D;
-    const ids = (v: Int32Array, offset = 0) => tf.tensor1d(Int32Array.from(v, (i) => i + offset), 'int32');
+    const ids = (v: Int32Array, offset = 0) =>
+      tf.tensor1d(
+        Int32Array.from(v, (i) => i + offset),
+        'int32',
+      );
     const u = tf.gather(nodes, ids(batch.users));
     const bpr = bprDense(u, tf.gather(nodes, ids(batch.items, nUsers)), tf.gather(nodes, ids(batch.negItems!, nUsers)));
-    const idRows = tf.concat([tf.gather(w['id.embedding'], ids(batch.users)), tf.gather(w['id.embedding'], ids(batch.users))], 0);
-    const itemRows = tf.concat([tf.gather(w['id.embedding'], ids(batch.items, nUsers)), tf.gather(w['id.embedding'], ids(batch.negItems!, nUsers))], 0);
-    const prefReg = (['image', 'text'] as const).map((m) => tf.mean(tf.square(tf.gather(w[`preference.${m}`], ids(batch.users)))));
+    const idRows = tf.concat(
+      [tf.gather(w['id.embedding'], ids(batch.users)), tf.gather(w['id.embedding'], ids(batch.users))],
+      0,
+    );
+    const itemRows = tf.concat(
+      [
+        tf.gather(w['id.embedding'], ids(batch.items, nUsers)),
+        tf.gather(w['id.embedding'], ids(batch.negItems!, nUsers)),
+      ],
+      0,
+    );
+    const prefReg = (['image', 'text'] as const).map((m) =>
+      tf.mean(tf.square(tf.gather(w[`preference.${m}`], ids(batch.users)))),
+    );
     const reg = tf.addN([tf.mean(tf.add(tf.square(idRows), tf.square(itemRows))), ...prefReg]);
     const users = tf.slice(nodes, [0, 0], [nUsers, -1]);
     const items = tf.slice(nodes, [nUsers, 0], [-1, -1]);
@@ -71,9 +97,16 @@ describe('grcn', () => {
   it('routes preferences, weights edges by attention x confidence and propagates ids, as a dense reference', () => {
     const { data, features, batch, interactions } = smallData(1);
     // Widths of 4 take the WebAssembly SIMD kernels (the gradient test below runs the JavaScript loops).
-    const model = createBackbone('grcn', { data, features, params: { ...params, embeddingSize: 4, latentDim: 4 }, rng: createRng(2) });
+    const model = createBackbone('grcn', {
+      data,
+      features,
+      params: { ...params, embeddingSize: 4, latentDim: 4 },
+      rng: createRng(2),
+    });
     // Confidences of both signs, so that the max over modalities and the ReLU pruning both act.
-    tf.tidy(() => model.weights.confidence.assign(tf.randomUniform(model.weights.confidence.shape, -2, 2, 'float32', 3)));
+    tf.tidy(() =>
+      model.weights.confidence.assign(tf.randomUniform(model.weights.confidence.shape, -2, 2, 'float32', 3)),
+    );
     const want = reference(model, features, interactions, batch);
     expect(tf.tidy(() => model.loss(batch).total.dataSync()[0])).toBeCloseTo(want.loss, 5);
     allScores(model, data.nUsers).forEach((s, k) => expect(s).toBeCloseTo(want.scores[k], 5));
@@ -84,7 +117,9 @@ describe('grcn', () => {
   it('has gradients that match finite differences, with its content MLPs and with a student in a slot', () => {
     const { data, features, batch, rng } = smallData(4, { nUsers: 4, nItems: 5, dims: { image: 3, text: 2 } });
     const model = createBackbone('grcn', { data, features, params: { ...params, embeddingSize: 2 }, rng });
-    tf.tidy(() => model.weights.confidence.assign(tf.randomUniform(model.weights.confidence.shape, 0.5, 2, 'float32', 5)));
+    tf.tidy(() =>
+      model.weights.confidence.assign(tf.randomUniform(model.weights.confidence.shape, 0.5, 2, 'float32', 5)),
+    );
     const loss = () => tf.tidy(() => model.loss(batch).total);
     expect(checkGradients(loss, model.variables).worst).toBeLessThanOrEqual(1);
     model.setProjection('image', new Student(3, 2, 0.2, rng));
@@ -114,7 +149,9 @@ describe('grcn', () => {
     expect(model.projectionSlots).toEqual(['text']);
     expect(Number.isFinite(tf.tidy(() => model.loss(batch).total.dataSync()[0]))).toBe(true);
     model.dispose();
-    expect(() => createBackbone('grcn', { data, features, params: { nRouting: -1 }, rng: createRng(12) })).toThrow(ConfigError);
+    expect(() => createBackbone('grcn', { data, features, params: { nRouting: -1 }, rng: createRng(12) })).toThrow(
+      ConfigError,
+    );
     tf.dispose(Object.values(features));
   });
 });

@@ -82,11 +82,19 @@ export class Grcn extends BaseBackbone {
     this.idEmbedding = createVariable(xavierNormal(rng, [nNodes, params.embeddingSize]));
     for (const m of modalities) {
       this.preference[m] = createVariable(xavierNormal(rng, [data.nUsers, params.latentDim]));
-      this.slots[m] = new LinearProjection(data.featureDims[m]!, params.latentDim, rng, { kernelInit: 'xavierNormal', biasInit: 'torchDefault' });
+      this.slots[m] = new LinearProjection(data.featureDims[m]!, params.latentDim, rng, {
+        kernelInit: 'xavierNormal',
+        biasInit: 'torchDefault',
+      });
     }
     this.confidence = createVariable(xavierNormal(rng, [nNodes, modalities.length]));
     const edges = userItemEdges(data.trainCsr, data.nUsers, data.nItems);
-    this.userItems = SparsePattern.fromCsr(Int32Array.from(data.trainCsr.indptr), edges.items, data.nUsers, data.nItems);
+    this.userItems = SparsePattern.fromCsr(
+      Int32Array.from(data.trainCsr.indptr),
+      edges.items,
+      data.nUsers,
+      data.nItems,
+    );
     const n = edges.users.length;
     const rows = new Int32Array(2 * n);
     const cols = new Int32Array(2 * n);
@@ -138,7 +146,10 @@ export class Grcn extends BaseBackbone {
         content[m] = this.slots[m]!.apply(this.features[m]!);
         const { rep, attention } = this.contentGraph(content[m]!, this.preference[m]! as tf.Tensor2D);
         reps.push(rep);
-        const sourceConfidence = tf.gather(tf.reshape(tf.slice(this.confidence, [0, k], [-1, 1]), [-1]), this.graphSources);
+        const sourceConfidence = tf.gather(
+          tf.reshape(tf.slice(this.confidence, [0, k], [-1, 1]), [-1]),
+          this.graphSources,
+        );
         weights.push(tf.mul(attention, sourceConfidence) as tf.Tensor1D);
       }
       const edgeWeight = tf.relu(weights.reduce((a, b) => tf.maximum(a, b))) as tf.Tensor1D;
@@ -156,16 +167,26 @@ export class Grcn extends BaseBackbone {
     return tidyObject(() => {
       const { nodes, content } = this.forward();
       const userIds = tf.tensor1d(batch.users, 'int32');
-      const nodeIds = (items: Int32Array) => tf.tensor1d(Int32Array.from(items, (i) => i + this.nUsers), 'int32');
+      const nodeIds = (items: Int32Array) =>
+        tf.tensor1d(
+          Int32Array.from(items, (i) => i + this.nUsers),
+          'int32',
+        );
       const posIds = nodeIds(batch.items);
       const negIds = nodeIds(batch.negItems!);
       const u = tf.gather(nodes, userIds);
-      const diff = tf.sub(tf.sum(tf.mul(u, tf.gather(nodes, negIds)), 1), tf.sum(tf.mul(u, tf.gather(nodes, posIds)), 1));
+      const diff = tf.sub(
+        tf.sum(tf.mul(u, tf.gather(nodes, negIds)), 1),
+        tf.sum(tf.mul(u, tf.gather(nodes, posIds)), 1),
+      );
       const bpr = tf.mean(tf.softplus(diff)) as tf.Scalar;
       // MMRec: mean over [2B, d] of id[user]^2 + id[item]^2, each user counted once per item of its pair.
       const sq = (v: tf.Tensor, ids: tf.Tensor1D) => tf.sum(tf.square(tf.gather(v, ids)));
       const b = batch.users.length;
-      const idReg = tf.div(tf.addN([tf.mul(sq(this.idEmbedding, userIds), 2), sq(this.idEmbedding, posIds), sq(this.idEmbedding, negIds)]), 2 * b * this.p.embeddingSize);
+      const idReg = tf.div(
+        tf.addN([tf.mul(sq(this.idEmbedding, userIds), 2), sq(this.idEmbedding, posIds), sq(this.idEmbedding, negIds)]),
+        2 * b * this.p.embeddingSize,
+      );
       const prefReg = this.projectionSlots.map((m) => tf.div(sq(this.preference[m]!, userIds), b * this.p.latentDim));
       const reg = tf.addN([idReg, ...prefReg]) as tf.Scalar;
       const itemIds = tf.tensor1d(distinct, 'int32');

@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone, knnGraphSpecs } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, expectLeakFreeTraining, bipartiteDense, bprDense, cosineMatrix, expectSaveLoadRoundTrip, keepTopK, smallData, symmetricNormalizeDense } from '../test-support/backbone-fixtures';
+import {
+  allScores,
+  expectLeakFreeTraining,
+  bipartiteDense,
+  bprDense,
+  cosineMatrix,
+  expectSaveLoadRoundTrip,
+  keepTopK,
+  smallData,
+  symmetricNormalizeDense,
+} from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -20,7 +30,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const params = { embeddingSize: 3, featEmbedDim: 2, knnK: 3, lambdaCoeff: 0.7, nLayers: 1, nUiLayers: 2, regWeight: 0.2 };
+const params = {
+  embeddingSize: 3,
+  featEmbedDim: 2,
+  knnK: 3,
+  lambdaCoeff: 0.7,
+  nLayers: 1,
+  nUiLayers: 2,
+  regWeight: 0.2,
+};
 const norm = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
 
 /** LATTICE with dense matrices: the loss with the item graph built from the current weights, and the scores. */
@@ -32,12 +50,20 @@ function reference(model: Backbone, features: FeatureTensors, r: number[][], bat
     const modalities = ['image', 'text'] as const;
     const original = modalities.map((m) => symmetricNormalizeDense(keepTopK(cosineMatrix(features[m]!), p.knnK)));
     const learned = modalities.map((m) => {
-      const projected = tf.add(tf.matMul(features[m]!, w[`projection.${m}.kernel`]), w[`projection.${m}.bias`]) as tf.Tensor2D;
+      const projected = tf.add(
+        tf.matMul(features[m]!, w[`projection.${m}.kernel`]),
+        w[`projection.${m}.bias`],
+      ) as tf.Tensor2D;
       return keepTopK(cosineMatrix(projected), p.knnK);
     });
-    const mixedLearned = symmetricNormalizeDense(tf.add(tf.mul(learned[0], weights[0]), tf.mul(learned[1], weights[1])) as tf.Tensor2D);
+    const mixedLearned = symmetricNormalizeDense(
+      tf.add(tf.mul(learned[0], weights[0]), tf.mul(learned[1], weights[1])) as tf.Tensor2D,
+    );
     const mixedOriginal = tf.add(tf.mul(original[0], weights[0]), tf.mul(original[1], weights[1]));
-    const itemGraph = tf.add(tf.mul(mixedLearned, 1 - p.lambdaCoeff), tf.mul(mixedOriginal, p.lambdaCoeff)) as tf.Tensor2D;
+    const itemGraph = tf.add(
+      tf.mul(mixedLearned, 1 - p.lambdaCoeff),
+      tf.mul(mixedOriginal, p.lambdaCoeff),
+    ) as tf.Tensor2D;
     const a = tf.add(bipartiteDense(tf.tensor2d(r)), tf.eye(nUsers + r[0].length));
     const adj = tf.div(a, tf.sum(a, 1, true)) as tf.Tensor2D;
     const h = tf.matMul(itemGraph, w['item.embedding']) as tf.Tensor2D;
@@ -47,9 +73,19 @@ function reference(model: Backbone, features: FeatureTensors, r: number[][], bat
     const users = tf.slice(mean, [0, 0], [nUsers, -1]) as tf.Tensor2D;
     const items = tf.add(tf.slice(mean, [nUsers, 0], [-1, -1]), norm(h)) as tf.Tensor2D;
     const ids = (v: Int32Array) => tf.tensor1d(v, 'int32');
-    const [u, pos, neg] = [tf.gather(users, ids(batch.users)), tf.gather(items, ids(batch.items)), tf.gather(items, ids(batch.negItems!))];
-    const reg = tf.div(tf.addN([tf.sum(tf.square(u)), tf.sum(tf.square(pos)), tf.sum(tf.square(neg))]), 2 * batch.users.length);
-    return { loss: tf.add(bprDense(u, pos, neg), tf.mul(reg, p.regWeight)).dataSync()[0], scores: Array.from(tf.matMul(users, items, false, true).dataSync()) };
+    const [u, pos, neg] = [
+      tf.gather(users, ids(batch.users)),
+      tf.gather(items, ids(batch.items)),
+      tf.gather(items, ids(batch.negItems!)),
+    ];
+    const reg = tf.div(
+      tf.addN([tf.sum(tf.square(u)), tf.sum(tf.square(pos)), tf.sum(tf.square(neg))]),
+      2 * batch.users.length,
+    );
+    return {
+      loss: tf.add(bprDense(u, pos, neg), tf.mul(reg, p.regWeight)).dataSync()[0],
+      scores: Array.from(tf.matMul(users, items, false, true).dataSync()),
+    };
   });
 }
 
@@ -76,12 +112,16 @@ describe('lattice', () => {
     const w = model.weights;
     const gradsOf = () => {
       const { value, grads } = tf.variableGrads(() => model.loss(batch).total, model.variables);
-      const names = Object.entries(w).filter(([, v]) => grads[v.name]).map(([n]) => n);
+      const names = Object.entries(w)
+        .filter(([, v]) => grads[v.name])
+        .map(([n]) => n);
       tf.dispose([value, ...Object.values(grads)]);
       return names;
     };
     model.onEpochStart!(1, createRng(0));
-    expect(gradsOf()).toEqual(expect.arrayContaining(['projection.image.kernel', 'projection.text.bias', 'modalWeight', 'item.embedding']));
+    expect(gradsOf()).toEqual(
+      expect.arrayContaining(['projection.image.kernel', 'projection.text.bias', 'modalWeight', 'item.embedding']),
+    );
     expect(gradsOf()).not.toContain('projection.image.kernel');
     expect(gradsOf()).not.toContain('modalWeight');
     const kept = lossOf(model, batch);
@@ -147,7 +187,9 @@ describe('lattice', () => {
       ['text', 10],
     ]);
     model.dispose();
-    expect(() => createBackbone('lattice', { data, features, params: { lambdaCoeff: 2 }, rng: createRng(14) })).toThrow(ConfigError);
+    expect(() => createBackbone('lattice', { data, features, params: { lambdaCoeff: 2 }, rng: createRng(14) })).toThrow(
+      ConfigError,
+    );
     tf.dispose(Object.values(features));
   });
 });

@@ -92,10 +92,18 @@ export class Lattice extends BaseBackbone {
     const modalities = presentModalities(data, 'LATTICE');
     this.userEmbedding = createVariable(xavierUniform(rng, [data.nUsers, params.embeddingSize]));
     this.itemEmbedding = createVariable(xavierUniform(rng, [data.nItems, params.embeddingSize]));
-    for (const m of modalities) this.slots[m] = new LinearProjection(data.featureDims[m]!, params.featEmbedDim, rng, torchLinearInit(data.featureDims[m]!));
+    for (const m of modalities)
+      this.slots[m] = new LinearProjection(
+        data.featureDims[m]!,
+        params.featEmbedDim,
+        rng,
+        torchLinearInit(data.featureDims[m]!),
+      );
     this.modalWeight = createVariable(tf.fill([modalities.length], 0.5));
     for (const spec of knnSpecs(params, data)) {
-      const { rows, cols, values } = entriesOf(normalizedKnnAdjacency(resolveKnnGraph(context.knnGraphs, features, spec), 'similarity'));
+      const { rows, cols, values } = entriesOf(
+        normalizedKnnAdjacency(resolveKnnGraph(context.knnGraphs, features, spec), 'similarity'),
+      );
       this.original[spec.modality] = { rows, cols, values: tf.tensor1d(values) };
     }
     this.adjacency = randomWalkAdjacencyWithSelfLoops(userItemEdges(data.trainCsr, data.nUsers, data.nItems));
@@ -107,7 +115,11 @@ export class Lattice extends BaseBackbone {
   }
 
   protected ownWeights(): NamedVariables {
-    return { 'user.embedding': this.userEmbedding, 'item.embedding': this.itemEmbedding, modalWeight: this.modalWeight };
+    return {
+      'user.embedding': this.userEmbedding,
+      'item.embedding': this.itemEmbedding,
+      modalWeight: this.modalWeight,
+    };
   }
 
   /** MMRec's pre_epoch_processing: the next batch rebuilds the learned graph. */
@@ -128,12 +140,20 @@ export class Lattice extends BaseBackbone {
         const projected = l2NormalizeRows(this.slots[m]!.apply(this.features[m]!));
         const { rows, cols } = knnCoo(knnGraph(projected, this.p.knnK), 'ones');
         const own = SparsePattern.fromCoo(rows, cols, this.nItems, this.nItems).pattern;
-        return { rows: own.rows, cols: own.cols, values: tf.mul(edgeDots(own, projected, projected), weights[k]) as tf.Tensor1D };
+        return {
+          rows: own.rows,
+          cols: own.cols,
+          values: tf.mul(edgeDots(own, projected, projected), weights[k]) as tf.Tensor1D,
+        };
       });
       const mixed = this.merge(learned);
       const lambda = this.p.lambdaCoeff;
       const all = this.merge([
-        { rows: mixed.pattern.rows, cols: mixed.pattern.cols, values: tf.mul(symmetricNormalize(mixed.pattern, mixed.values), 1 - lambda) as tf.Tensor1D },
+        {
+          rows: mixed.pattern.rows,
+          cols: mixed.pattern.cols,
+          values: tf.mul(symmetricNormalize(mixed.pattern, mixed.values), 1 - lambda) as tf.Tensor1D,
+        },
         ...this.projectionSlots.map((m, k) => {
           const o = this.original[m]!;
           return { rows: o.rows, cols: o.cols, values: tf.mul(o.values, tf.mul(weights[k], lambda)) as tf.Tensor1D };
@@ -157,7 +177,11 @@ export class Lattice extends BaseBackbone {
       at += p.rows.length;
     }
     const { pattern, slotOf } = SparsePattern.fromCoo(rows, cols, this.nItems, this.nItems);
-    const values = tf.unsortedSegmentSum(tf.concat(parts.map((p) => p.values)), tf.tensor1d(slotOf, 'int32'), pattern.nnz) as tf.Tensor1D;
+    const values = tf.unsortedSegmentSum(
+      tf.concat(parts.map((p) => p.values)),
+      tf.tensor1d(slotOf, 'int32'),
+      pattern.nnz,
+    ) as tf.Tensor1D;
     return { pattern, values };
   }
 
@@ -179,7 +203,13 @@ export class Lattice extends BaseBackbone {
       return (x) => spmm(graph, x);
     }
     const { pattern, values } = this.buildItemGraph();
-    this.itemGraph = SparseMatrix.fromCsr({ indptr: pattern.indptr, indices: pattern.cols, values: Float32Array.from(values.dataSync()), nRows: this.nItems, nCols: this.nItems });
+    this.itemGraph = SparseMatrix.fromCsr({
+      indptr: pattern.indptr,
+      indices: pattern.cols,
+      values: Float32Array.from(values.dataSync()),
+      nRows: this.nItems,
+      nCols: this.nItems,
+    });
     return (x) => weightedSpmm(pattern, values, x);
   }
 
@@ -193,7 +223,10 @@ export class Lattice extends BaseBackbone {
       const neg = tf.gather(items, tf.tensor1d(batch.negItems!, 'int32')) as tf.Tensor2D;
       const diff = tf.sub(tf.sum(tf.mul(u, neg), 1), tf.sum(tf.mul(u, pos), 1));
       const bpr = tf.mean(tf.softplus(diff)) as tf.Scalar;
-      const reg = tf.div(tf.addN([tf.sum(tf.square(u)), tf.sum(tf.square(pos)), tf.sum(tf.square(neg))]), 2 * batch.users.length) as tf.Scalar;
+      const reg = tf.div(
+        tf.addN([tf.sum(tf.square(u)), tf.sum(tf.square(pos)), tf.sum(tf.square(neg))]),
+        2 * batch.users.length,
+      ) as tf.Scalar;
       const total = tf.add(bpr, tf.mul(reg, this.p.regWeight)) as tf.Scalar;
       return { total, parts: { 'lattice.bpr': bpr, 'lattice.reg': reg }, projected: this.lazyProjected(distinct) };
     });

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { allScores, expectLeakFreeTraining, expectSaveLoadRoundTrip, smallData } from '../test-support/backbone-fixtures';
+import {
+  allScores,
+  expectLeakFreeTraining,
+  expectSaveLoadRoundTrip,
+  smallData,
+} from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -33,13 +38,15 @@ const params = {
   projectionScale: 1.5,
 };
 const norm = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-6)) as tf.Tensor2D;
-const clip = (x: tf.Tensor2D, c: number) => tf.mul(x, tf.minimum(tf.div(c, tf.norm(x, 'euclidean', 1, true)), 1)) as tf.Tensor2D;
+const clip = (x: tf.Tensor2D, c: number) =>
+  tf.mul(x, tf.minimum(tf.div(c, tf.norm(x, 'euclidean', 1, true)), 1)) as tf.Tensor2D;
 
 /** MAML pair by pair with the plain attention MLP on [u; i; f]: the loss and the scores. */
 function reference(model: Backbone, features: FeatureTensors, batch: TrainBatch, p = params) {
   return tf.tidy(() => {
     const w = model.weights;
-    const dense = (x: tf.Tensor2D, name: string) => tf.add(tf.matMul(x, w[`${name}.kernel`]), w[`${name}.bias`]) as tf.Tensor2D;
+    const dense = (x: tf.Tensor2D, name: string) =>
+      tf.add(tf.matMul(x, w[`${name}.kernel`]), w[`${name}.bias`]) as tf.Tensor2D;
     const slots = (['image', 'text'] as const).map((m) => dense(features[m]!, `projection.${m}`));
     let h = tf.relu(dense(norm(tf.concat(slots, 1) as tf.Tensor2D), 'content.0'));
     h = tf.relu(dense(norm(h), 'content.1'));
@@ -57,22 +64,35 @@ function reference(model: Backbone, features: FeatureTensors, batch: TrainBatch,
     };
     const b = batch.users.length;
     const pos = distance([...batch.users], [...batch.items]).arraySync() as number[];
-    const neg = distance([...batch.users].flatMap((u) => Array(p.nNegatives).fill(u)), [...batch.negItems!]).arraySync() as number[];
+    const neg = distance(
+      [...batch.users].flatMap((u) => Array(p.nNegatives).fill(u)),
+      [...batch.negItems!],
+    ).arraySync() as number[];
     let metric = 0;
     for (let k = 0; k < b; k++) {
       const negs = neg.slice(k * p.nNegatives, (k + 1) * p.nNegatives);
       const impostors = negs.filter((d) => pos[k] - d + p.margin > 0).length;
-      metric += Math.max(0, pos[k] - Math.min(...negs) + p.margin) * Math.log((impostors / p.nNegatives) * items.shape[0] + 1);
+      metric +=
+        Math.max(0, pos[k] - Math.min(...negs) + p.margin) * Math.log((impostors / p.nNegatives) * items.shape[0] + 1);
     }
     const distinct = [...new Set([...batch.items, ...batch.negItems!])];
-    const feature = tf.sum(tf.square(tf.sub(tf.gather(items, distinct), tf.gather(content, distinct)))).dataSync()[0] * p.featureL2Reg * (items.shape[0] / distinct.length);
+    const feature =
+      tf.sum(tf.square(tf.sub(tf.gather(items, distinct), tf.gather(content, distinct)))).dataSync()[0] *
+      p.featureL2Reg *
+      (items.shape[0] / distinct.length);
     const x = tf.concat([items, users], 0);
     const centered = tf.sub(x, tf.mean(x, 0));
     const cov = tf.div(tf.matMul(centered, centered, true), x.shape[0]);
     const offDiagonal = tf.sum(tf.square(tf.mul(cov, tf.sub(1, tf.eye(p.embeddingSize))))).dataSync()[0];
-    const all = (n: number, m: number) => [[...Array(n * m).keys()].map((k) => Math.floor(k / m)), [...Array(n * m).keys()].map((k) => k % m)];
+    const all = (n: number, m: number) => [
+      [...Array(n * m).keys()].map((k) => Math.floor(k / m)),
+      [...Array(n * m).keys()].map((k) => k % m),
+    ];
     const [us, is] = all(users.shape[0], items.shape[0]);
-    return { loss: metric + feature + p.covWeight * offDiagonal, scores: Array.from(tf.neg(distance(us, is)).dataSync()) };
+    return {
+      loss: metric + feature + p.covWeight * offDiagonal,
+      scores: Array.from(tf.neg(distance(us, is)).dataSync()),
+    };
   });
 }
 
@@ -97,7 +117,8 @@ describe('maml', () => {
     for (const u of [0, 57, 88, 99]) {
       const alone = scorer.scoreUsers(Int32Array.of(u));
       const inChunk = together.subarray(u * 300, (u + 1) * 300);
-      if (isNativeBackend()) alone.forEach((v, i) => expect(Math.abs(v - inChunk[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(v))));
+      if (isNativeBackend())
+        alone.forEach((v, i) => expect(Math.abs(v - inChunk[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(v))));
       else expect(Array.from(alone)).toEqual(Array.from(inChunk));
     }
     scorer.dispose();
@@ -109,7 +130,9 @@ describe('maml', () => {
     const { data, features } = smallData(5);
     const model = createBackbone('maml', { data, features, params: { ...params, clipNorm: 0.4 }, rng: createRng(6) });
     const users = model.weights['user.embedding'];
-    tf.tidy(() => users.assign(tf.tensor2d(Array.from({ length: data.nUsers }, (_, u) => (u === 0 ? [0.1, 0.1, 0] : [3, 0, 4])))));
+    tf.tidy(() =>
+      users.assign(tf.tensor2d(Array.from({ length: data.nUsers }, (_, u) => (u === 0 ? [0.1, 0.1, 0] : [3, 0, 4])))),
+    );
     model.afterStep!();
     const rows = users.arraySync() as number[][];
     expect(rows[0][0]).toBeCloseTo(0.1, 6);
@@ -121,9 +144,19 @@ describe('maml', () => {
   });
 
   it('has gradients that match finite differences, with its projections and with a student in a slot', () => {
-    const { data, features, batch, rng } = smallData(7, { nUsers: 4, nItems: 5, dims: { image: 3, text: 2 }, negatives: 2 });
+    const { data, features, batch, rng } = smallData(7, {
+      nUsers: 4,
+      nItems: 5,
+      dims: { image: 3, text: 2 },
+      negatives: 2,
+    });
     // A wide margin keeps every hinge active and the rank weights constant; a large clip norm stays inactive.
-    const model = createBackbone('maml', { data, features, params: { ...params, embeddingSize: 2, margin: 10, clipNorm: 100 }, rng });
+    const model = createBackbone('maml', {
+      data,
+      features,
+      params: { ...params, embeddingSize: 2, margin: 10, clipNorm: 100 },
+      rng,
+    });
     // A user drew the same negative twice: its gradient must count once (tf.min's would count every tie).
     const negs = batch.negItems!;
     expect([0, 1, 2, 3].some((u) => negs[2 * u] === negs[2 * u + 1])).toBe(true);
@@ -157,7 +190,9 @@ describe('maml', () => {
     expect(model.projectionDim).toBe(64);
     expect(model.negativesPerPositive).toBe(4);
     model.dispose();
-    expect(() => createBackbone('maml', { data, features, params: { margin: 0 }, rng: createRng(16) })).toThrow(ConfigError);
+    expect(() => createBackbone('maml', { data, features, params: { margin: 0 }, rng: createRng(16) })).toThrow(
+      ConfigError,
+    );
     tf.dispose(Object.values(features));
   });
 });

@@ -115,7 +115,11 @@ export class Maml extends BaseBackbone {
   protected ownWeights(): NamedVariables {
     const out: NamedVariables = { 'user.embedding': this.userEmbedding, 'item.embedding': this.itemEmbedding };
     this.content.forEach((layer, k) => Object.assign(out, prefixed(`content.${k}`, layer.weights)));
-    return { ...out, ...prefixed('attention.in', this.attentionIn.weights), ...prefixed('attention.out', this.attentionOut.weights) };
+    return {
+      ...out,
+      ...prefixed('attention.in', this.attentionIn.weights),
+      ...prefixed('attention.out', this.attentionOut.weights),
+    };
   }
 
   /** Rows clipped to L2 norm <= clip (tf.clip_by_norm per row). */
@@ -130,7 +134,8 @@ export class Maml extends BaseBackbone {
   /** The content projection f of items from their slot outputs (concatenated over modalities). */
   private contentOf(slotOutputs: tf.Tensor2D[], training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
-      const drop = (x: tf.Tensor2D) => (training && this.p.dropout > 0 ? (tf.mul(x, dropoutMask(this.rng, x.shape, this.p.dropout)) as tf.Tensor2D) : x);
+      const drop = (x: tf.Tensor2D) =>
+        training && this.p.dropout > 0 ? (tf.mul(x, dropoutMask(this.rng, x.shape, this.p.dropout)) as tf.Tensor2D) : x;
       const [l1, l2, l3, out] = this.content;
       let x = l2NormalizeRows(slotOutputs.length === 1 ? slotOutputs[0] : (tf.concat(slotOutputs, 1) as tf.Tensor2D));
       x = drop(tf.relu(l1.apply(x)));
@@ -164,12 +169,23 @@ export class Maml extends BaseBackbone {
    * W2 tanh = 2 W2 s - colsum(W2) and |tanh|^2 = 4 |s|^2 - 4 sum(s) + hidden, so only s is formed at the
    * hidden width. Returns [nUsers * perUser, d].
    */
-  private attentionOf(userPart: tf.Tensor2D, itemPart: tf.Tensor3D | tf.Tensor2D, userSq: tf.Tensor1D, itemSq: tf.Tensor2D | tf.Tensor1D, perUser: number): tf.Tensor2D {
+  private attentionOf(
+    userPart: tf.Tensor2D,
+    itemPart: tf.Tensor3D | tf.Tensor2D,
+    userSq: tf.Tensor1D,
+    itemSq: tf.Tensor2D | tf.Tensor1D,
+    perUser: number,
+  ): tf.Tensor2D {
     return tf.tidy(() => {
       const [n, hidden] = userPart.shape;
       const items = itemPart.rank === 2 ? tf.expandDims(itemPart, 0) : itemPart;
-      const norm = tf.sqrt(tf.maximum(tf.add(tf.expandDims(userSq, 1), itemSq.rank === 1 ? tf.expandDims(itemSq, 0) : itemSq), 1e-12));
-      const pre2 = tf.add(tf.div(tf.add(tf.expandDims(userPart, 1), items), tf.expandDims(norm, 2)), tf.mul(this.attentionIn.bias!, 2));
+      const norm = tf.sqrt(
+        tf.maximum(tf.add(tf.expandDims(userSq, 1), itemSq.rank === 1 ? tf.expandDims(itemSq, 0) : itemSq), 1e-12),
+      );
+      const pre2 = tf.add(
+        tf.div(tf.add(tf.expandDims(userPart, 1), items), tf.expandDims(norm, 2)),
+        tf.mul(this.attentionIn.bias!, 2),
+      );
       const sig = tf.reshape(tf.sigmoid(pre2), [n * perUser, hidden]) as tf.Tensor2D;
       const w2 = this.attentionOut.kernel;
       const projected = tf.sub(tf.mul(tf.matMul(sig, w2), 2), tf.sum(w2, 0, true));
@@ -185,7 +201,9 @@ export class Maml extends BaseBackbone {
     const w = this.p.nNegatives;
     const b = batch.users.length;
     if (!batch.negItems || batch.negItems.length !== b * w) {
-      throw new Error(`MAML needs ${w} negative items per positive pair (${b * w} in this batch), got ${batch.negItems?.length ?? 0}`);
+      throw new Error(
+        `MAML needs ${w} negative items per positive pair (${b * w} in this batch), got ${batch.negItems?.length ?? 0}`,
+      );
     }
     const { distinct, positions } = this.distinct.index(batch.items, batch.negItems);
     // Each user's positive, then its negatives: [b, 1 + w] pairs sharing the user's part of the attention.
@@ -223,7 +241,10 @@ export class Maml extends BaseBackbone {
       let hinge = tf.relu(tf.add(tf.sub(pos, closest), this.p.margin)) as tf.Tensor1D;
       if (this.p.useRankWeight) hinge = tf.mul(hinge, this.rankWeights(posValues, negValues)) as tf.Tensor1D;
       const metric = tf.sum(hinge) as tf.Scalar;
-      const feature = tf.mul(tf.sum(tf.squaredDifference(items, content)), (this.p.featureL2Reg * this.nItems) / distinct.length) as tf.Scalar;
+      const feature = tf.mul(
+        tf.sum(tf.squaredDifference(items, content)),
+        (this.p.featureL2Reg * this.nItems) / distinct.length,
+      ) as tf.Scalar;
       const cov = this.covariance();
       const total = tf.addN([metric, feature, tf.mul(cov, this.p.covWeight)]) as tf.Scalar;
       return { total, parts: { 'maml.hinge': metric, 'maml.feature': feature, 'maml.cov': cov }, projected };
@@ -273,7 +294,10 @@ export class Maml extends BaseBackbone {
 
   scorer(): Scorer {
     const inputs = tidyObject(() => {
-      const content = this.contentOf(this.projectionSlots.map((m) => this.slots[m]!.apply(this.features[m]!)), false);
+      const content = this.contentOf(
+        this.projectionSlots.map((m) => this.slots[m]!.apply(this.features[m]!)),
+        false,
+      );
       return this.attentionInputs(this.userEmbedding as tf.Tensor2D, this.itemEmbedding as tf.Tensor2D, content);
     });
     const nItems = this.nItems;
@@ -294,8 +318,20 @@ export class Maml extends BaseBackbone {
             tf.tidy(() => {
               // Every (user, item) pair of the chunk by broadcasting the users' parts against all items'.
               const rows = tf.tensor1d(users, 'int32');
-              const attention = tf.reshape(this.attentionOf(tf.gather(inputs.userPart, rows), inputs.itemPart, tf.gather(inputs.userSq, rows), inputs.itemSq, nItems), [c, nItems, d]);
-              const diff = tf.squaredDifference(tf.expandDims(tf.gather(this.userEmbedding, rows), 1), tf.expandDims(this.itemEmbedding, 0));
+              const attention = tf.reshape(
+                this.attentionOf(
+                  tf.gather(inputs.userPart, rows),
+                  inputs.itemPart,
+                  tf.gather(inputs.userSq, rows),
+                  inputs.itemSq,
+                  nItems,
+                ),
+                [c, nItems, d],
+              );
+              const diff = tf.squaredDifference(
+                tf.expandDims(tf.gather(this.userEmbedding, rows), 1),
+                tf.expandDims(this.itemEmbedding, 0),
+              );
               return tf.reshape(tf.neg(tf.sum(tf.mul(tf.square(attention), diff), 2)), [-1]);
             }),
           );

@@ -13,9 +13,16 @@ function run(slot: Projection, source: tf.Tensor2D, ids: number[], share: number
   const items = tf.tensor1d(ids, 'int32');
   const weights = Object.values(slot.weights);
   const rows = tf.tidy(() => projectItemRows(slot, source, items, share).features);
-  const { grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.square(tf.sin(projectItemRows(slot, source, items, share).features)))), weights);
+  const { grads } = tf.variableGrads(
+    () => tf.tidy(() => tf.sum(tf.square(tf.sin(projectItemRows(slot, source, items, share).features)))),
+    weights,
+  );
   const raw = tf.tidy(() => projectItemRows(slot, source, items, share).raw);
-  const out = { rows: Array.from(rows.dataSync()), raw: Array.from(raw.dataSync()), grads: weights.map((w) => Array.from(grads[w.name].dataSync())) };
+  const out = {
+    rows: Array.from(rows.dataSync()),
+    raw: Array.from(raw.dataSync()),
+    grads: weights.map((w) => Array.from(grads[w.name].dataSync())),
+  };
   tf.dispose([items, rows, raw, ...Object.values(grads)]);
   return out;
 }
@@ -23,7 +30,10 @@ function run(slot: Projection, source: tf.Tensor2D, ids: number[], share: number
 describe('projectItemRows', () => {
   it('gives the same rows, raw rows and weight gradients gathered row by row as projected for every item', () => {
     const rng = createRng(3);
-    const source = tf.tensor2d(Float32Array.from({ length: 12 * 7 }, () => rng.normal()), [12, 7]);
+    const source = tf.tensor2d(
+      Float32Array.from({ length: 12 * 7 }, () => rng.normal()),
+      [12, 7],
+    );
     for (const slot of [new LinearProjection(7, 4, rng), new Student(7, 4, 0.01, rng)]) {
       const ids = [5, 0, 11, 3];
       const gathered = run(slot, source, ids, 2);
@@ -39,10 +49,21 @@ describe('projectItemRows', () => {
 
   it('projects every item once the batch holds the given share of the catalogue', () => {
     const rng = createRng(4);
-    const source = tf.tensor2d(Float32Array.from({ length: 10 * 3 }, () => rng.normal()), [10, 3]);
+    const source = tf.tensor2d(
+      Float32Array.from({ length: 10 * 3 }, () => rng.normal()),
+      [10, 3],
+    );
     const slot = new LinearProjection(3, 2, rng);
     const seen: number[] = [];
-    const spy: Projection = { ...slot, kind: slot.kind, inDim: 3, outDim: 2, weights: slot.weights, dispose: () => undefined, apply: (x) => (seen.push(x.shape[0]), slot.apply(x)) };
+    const spy: Projection = {
+      ...slot,
+      kind: slot.kind,
+      inDim: 3,
+      outDim: 2,
+      weights: slot.weights,
+      dispose: () => undefined,
+      apply: (x) => (seen.push(x.shape[0]), slot.apply(x)),
+    };
     tf.tidy(() => {
       projectItemRows(spy, source, tf.tensor1d([1, 2, 3, 4, 5], 'int32'), 0.6);
       projectItemRows(spy, source, tf.tensor1d([1, 2, 3, 4, 5, 6], 'int32'), 0.6);

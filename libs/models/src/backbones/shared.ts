@@ -27,15 +27,20 @@ export function torchLinearInit(fanIn: number): DenseOptions {
 /** The modalities present in the data, in MODALITIES order; at least one. */
 export function presentModalities(data: BackboneData, backbone: string): Modality[] {
   const present = MODALITIES.filter((m) => data.featureDims[m] !== undefined);
-  if (present.length === 0) throw new ConfigError(`${backbone} needs at least one feature modality`, { field: 'backbone' });
+  if (present.length === 0)
+    throw new ConfigError(`${backbone} needs at least one feature modality`, { field: 'backbone' });
   return present;
 }
 
 /** One precomputed scorer: users [nUsers, d] against items [nItems, d] by dot product. */
-export function dotScorer(users: tf.Tensor2D, items: tf.Tensor2D): { scoreUsers(ids: Int32Array): Float32Array; dispose(): void } {
+export function dotScorer(
+  users: tf.Tensor2D,
+  items: tf.Tensor2D,
+): { scoreUsers(ids: Int32Array): Float32Array; dispose(): void } {
   const itemsT = tf.transpose(items);
   return {
-    scoreUsers: (ids: Int32Array) => readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT))),
+    scoreUsers: (ids: Int32Array) =>
+      readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT))),
     dispose: () => tf.dispose([users, items, itemsT]),
   };
 }
@@ -72,8 +77,14 @@ export const PROJECT_EVERY_ITEM_SHARE = 0.65;
  * or, when the batch holds most of the catalogue, by projecting every item and gathering its rows. Same
  * values and gradients either way. Call it inside the caller's tidy scope.
  */
-export function projectItemRows(slot: Projection, source: tf.Tensor2D, items: tf.Tensor1D, everyItemShare = PROJECT_EVERY_ITEM_SHARE): ProjectedRows {
-  if (items.shape[0] >= everyItemShare * source.shape[0]) return rowsWithLazyRaw(items, tf.gather(slot.apply(source), items) as tf.Tensor2D, source);
+export function projectItemRows(
+  slot: Projection,
+  source: tf.Tensor2D,
+  items: tf.Tensor1D,
+  everyItemShare = PROJECT_EVERY_ITEM_SHARE,
+): ProjectedRows {
+  if (items.shape[0] >= everyItemShare * source.shape[0])
+    return rowsWithLazyRaw(items, tf.gather(slot.apply(source), items) as tf.Tensor2D, source);
   const raw = tf.gather(source, items) as tf.Tensor2D;
   return { items, raw, features: slot.apply(raw) };
 }

@@ -27,8 +27,19 @@ const values = (t: tf.Tensor) => Array.from(t.dataSync());
 
 describe('vbpr', () => {
   it('computes BPR + reg_weight * EmbLoss as MMRec on hand-set weights', () => {
-    const features: FeatureTensors = { text: tf.tensor2d([[1, 0], [0, 1], [2, 1]]) };
-    const model = createBackbone('vbpr', { data, features, params: { embeddingSize: 1, regWeight: 0.1 }, rng: createRng(1) });
+    const features: FeatureTensors = {
+      text: tf.tensor2d([
+        [1, 0],
+        [0, 1],
+        [2, 1],
+      ]),
+    };
+    const model = createBackbone('vbpr', {
+      data,
+      features,
+      params: { embeddingSize: 1, regWeight: 0.1 },
+      rng: createRng(1),
+    });
     assignVariables(model.weights, {
       'user.embedding': { shape: [2, 2], data: Float32Array.from([1, 2, 0.5, -1]) },
       'item.embedding': { shape: [3, 1], data: Float32Array.from([0.1, 0.2, -0.3]) },
@@ -48,11 +59,9 @@ describe('vbpr', () => {
       expect(values(out.projected.text!.features)).toEqual([1, -1, 1]);
     });
     const scorer = model.scorer();
-    expect(Array.from(scorer.scoreUsers(Int32Array.from([1])))).toEqual([
-      Math.fround(0.05 - 1.5),
-      Math.fround(0.1 + 0.5),
-      Math.fround(-0.15 - 1.5),
-    ].map((v) => expect.closeTo(v, 5)));
+    expect(Array.from(scorer.scoreUsers(Int32Array.from([1])))).toEqual(
+      [Math.fround(0.05 - 1.5), Math.fround(0.1 + 0.5), Math.fround(-0.15 - 1.5)].map((v) => expect.closeTo(v, 5)),
+    );
     scorer.dispose();
     model.dispose();
     features.text!.dispose();
@@ -61,11 +70,22 @@ describe('vbpr', () => {
   it('has gradients that match finite differences, with the linear slot and with a student in it', () => {
     const rng = createRng(2);
     const features: FeatureTensors = {
-      text: tf.tensor2d(Float32Array.from({ length: 9 }, () => rng.normal()), [3, 3]),
-      image: tf.tensor2d(Float32Array.from({ length: 6 }, () => Math.abs(rng.normal())), [3, 2]),
+      text: tf.tensor2d(
+        Float32Array.from({ length: 9 }, () => rng.normal()),
+        [3, 3],
+      ),
+      image: tf.tensor2d(
+        Float32Array.from({ length: 6 }, () => Math.abs(rng.normal())),
+        [3, 2],
+      ),
     };
     const twoModal = { ...data, featureDims: { text: 3, image: 2 } };
-    const model = createBackbone('vbpr', { data: twoModal, features, params: { embeddingSize: 2, regWeight: 0.5 }, rng });
+    const model = createBackbone('vbpr', {
+      data: twoModal,
+      features,
+      params: { embeddingSize: 2, regWeight: 0.5 },
+      rng,
+    });
     expect(model.projectionSlots).toEqual(['image', 'text']);
     const loss = () => tf.tidy(() => model.loss(batch).total);
     expect(checkGradients(loss, model.variables).worst).toBeLessThanOrEqual(1);
@@ -78,8 +98,15 @@ describe('vbpr', () => {
   });
 
   it('saves and loads its weights (binary + JSON index) and refuses a mismatching model', async () => {
-    const features: FeatureTensors = { text: tf.tensor2d([[1, 0], [0, 1], [2, 1]]) };
-    const make = (seed: number) => createBackbone('vbpr', { data, features, params: { embeddingSize: 4 }, rng: createRng(seed) });
+    const features: FeatureTensors = {
+      text: tf.tensor2d([
+        [1, 0],
+        [0, 1],
+        [2, 1],
+      ]),
+    };
+    const make = (seed: number) =>
+      createBackbone('vbpr', { data, features, params: { embeddingSize: 4 }, rng: createRng(seed) });
     const a = make(3);
     const b = make(4);
     const scores = (m: typeof a) => {
@@ -100,7 +127,13 @@ describe('vbpr', () => {
   });
 
   it('is built through the registry, which validates its parameters', () => {
-    const features: FeatureTensors = { text: tf.tensor2d([[1, 0], [0, 1], [2, 1]]) };
+    const features: FeatureTensors = {
+      text: tf.tensor2d([
+        [1, 0],
+        [0, 1],
+        [2, 1],
+      ]),
+    };
     const ctx = { data, features, rng: createRng(6) };
     const model = createBackbone('vbpr', { ...ctx, params: {} });
     expect(model.projectionDim).toBe(64);

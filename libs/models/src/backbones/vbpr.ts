@@ -43,20 +43,28 @@ export class Vbpr extends BaseBackbone {
     const d = params.embeddingSize;
     this.projectionDim = d;
     const modalities = MODALITIES.filter((m) => data.featureDims[m] !== undefined);
-    if (modalities.length === 0) throw new ConfigError('VBPR needs at least one feature modality', { field: 'backbone' });
+    if (modalities.length === 0)
+      throw new ConfigError('VBPR needs at least one feature modality', { field: 'backbone' });
     this.userEmbedding = createVariable(xavierUniform(rng, [data.nUsers, 2 * d]));
     this.itemEmbedding = createVariable(xavierUniform(rng, [data.nItems, d]));
     const fanIn = modalities.reduce((n, m) => n + data.featureDims[m]!, 0);
     const std = Math.sqrt(2 / (fanIn + d));
     for (const m of modalities) {
-      this.slots[m] = new LinearProjection(data.featureDims[m]!, d, rng, { kernelInit: { normalStd: std }, biasInit: 'none' });
+      this.slots[m] = new LinearProjection(data.featureDims[m]!, d, rng, {
+        kernelInit: { normalStd: std },
+        biasInit: 'none',
+      });
     }
     this.featureBias = createVariable(tf.zeros([d]));
     this.distinct = new DistinctItems(data.nItems);
   }
 
   protected ownWeights(): NamedVariables {
-    return { 'user.embedding': this.userEmbedding, 'item.embedding': this.itemEmbedding, 'item.featureBias': this.featureBias };
+    return {
+      'user.embedding': this.userEmbedding,
+      'item.embedding': this.itemEmbedding,
+      'item.featureBias': this.featureBias,
+    };
   }
 
   /** [id embedding; sum of projections + bias] for the given items, and what each slot produced. */
@@ -85,7 +93,10 @@ export class Vbpr extends BaseBackbone {
       const diff = tf.sub(tf.sum(tf.mul(user, pos), 1), tf.sum(tf.mul(user, neg), 1));
       // MMRec's BPRLoss: -mean log(1e-10 + sigmoid(pos - neg)).
       const bpr = tf.neg(tf.mean(tf.log(tf.add(tf.sigmoid(diff), 1e-10)))) as tf.Scalar;
-      const reg = tf.div(tf.addN([frobeniusNorm(user), frobeniusNorm(pos), frobeniusNorm(neg)]), batch.users.length) as tf.Scalar;
+      const reg = tf.div(
+        tf.addN([frobeniusNorm(user), frobeniusNorm(pos), frobeniusNorm(neg)]),
+        batch.users.length,
+      ) as tf.Scalar;
       const total = tf.add(bpr, tf.mul(reg, (this.params as VbprParams).regWeight)) as tf.Scalar;
       return { total, parts: { 'vbpr.bpr': bpr, 'vbpr.reg': reg }, projected };
     });
@@ -95,7 +106,8 @@ export class Vbpr extends BaseBackbone {
     const itemsT = tf.tidy(() => tf.transpose(this.itemRepresentation(null).rows));
     const users = this.userEmbedding;
     return {
-      scoreUsers: (ids: Int32Array) => readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT))),
+      scoreUsers: (ids: Int32Array) =>
+        readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT))),
       dispose: () => itemsT.dispose(),
     };
   }

@@ -1,6 +1,12 @@
 import { createRng } from '@sgfd/tensor';
 import { describe, expect, it } from 'vitest';
-import { bipartiteAdjacency, degrees, randomWalkAdjacencyWithSelfLoops, symmetricEdgeWeights, userItemEdges } from './adjacency';
+import {
+  bipartiteAdjacency,
+  degrees,
+  randomWalkAdjacencyWithSelfLoops,
+  symmetricEdgeWeights,
+  userItemEdges,
+} from './adjacency';
 import { weightedSampleWithoutReplacement } from './edge-sampling';
 
 // Users 0: items {0, 2}; 1: {2}. Nodes: u0, u1, i0, i1, i2.
@@ -64,6 +70,8 @@ describe('weightedSampleWithoutReplacement', () => {
 
   it('is reproducible from the seed', () => {
     const w = Float32Array.from({ length: 50 }, (_, i) => 1 + (i % 7));
-    expect(Array.from(weightedSampleWithoutReplacement(w, 10, createRng(3)))).toEqual(Array.from(weightedSampleWithoutReplacement(w, 10, createRng(3))));
+    expect(Array.from(weightedSampleWithoutReplacement(w, 10, createRng(3)))).toEqual(
+      Array.from(weightedSampleWithoutReplacement(w, 10, createRng(3))),
+    );
   });
 });

@@ -11,10 +11,12 @@ export interface UserItemEdges {
 
 export function userItemEdges(trainCsr: UserItems, nUsers: number, nItems: number): UserItemEdges {
   const { indptr, indices } = trainCsr;
-  if (indptr.length !== nUsers + 1) throw new RangeError(`training CSR has ${indptr.length - 1} users, expected ${nUsers}`);
+  if (indptr.length !== nUsers + 1)
+    throw new RangeError(`training CSR has ${indptr.length - 1} users, expected ${nUsers}`);
   const users = new Int32Array(indices.length);
   for (let u = 0; u < nUsers; u++) users.fill(u, indptr[u], indptr[u + 1]);
-  for (const i of indices) if (!(i >= 0 && i < nItems)) throw new RangeError(`training CSR has item ${i}, not in [0, ${nItems})`);
+  for (const i of indices)
+    if (!(i >= 0 && i < nItems)) throw new RangeError(`training CSR has item ${i}, not in [0, ${nItems})`);
   return { users, items: Int32Array.from(indices), nUsers, nItems };
 }
 
@@ -36,7 +38,8 @@ export function degrees(edges: UserItemEdges): { user: Float64Array; item: Float
 export function symmetricEdgeWeights(edges: UserItemEdges, eps = 1e-7): Float32Array {
   const d = degrees(edges);
   const out = new Float32Array(edges.users.length);
-  for (let e = 0; e < out.length; e++) out[e] = 1 / Math.sqrt((d.user[edges.users[e]] + eps) * (d.item[edges.items[e]] + eps));
+  for (let e = 0; e < out.length; e++)
+    out[e] = 1 / Math.sqrt((d.user[edges.users[e]] + eps) * (d.item[edges.items[e]] + eps));
   return out;
 }
 

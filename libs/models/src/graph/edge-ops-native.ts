@@ -40,7 +40,10 @@ export function nativeWeightedSpmm(pattern: SparsePattern, values: tf.Tensor1D, 
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sv, sx] = saved as [tf.Tensor1D, tf.Tensor2D];
-        return [sampledDots(pattern, dy as tf.Tensor2D, sx), tf.tidy(() => sparseDenseMatMul(coordinatesTensor(pattern), sv, shape, dy as tf.Tensor2D, true))];
+        return [
+          sampledDots(pattern, dy as tf.Tensor2D, sx),
+          tf.tidy(() => sparseDenseMatMul(coordinatesTensor(pattern), sv, shape, dy as tf.Tensor2D, true)),
+        ];
       },
     };
   });
@@ -62,7 +65,10 @@ export function nativeEdgeDots(pattern: SparsePattern, a: tf.Tensor2D, b: tf.Ten
         tf.tidy(() => {
           const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
           const coords = coordinatesTensor(pattern);
-          return [sparseDenseMatMul(coords, dy as tf.Tensor1D, shape, sb, false), sparseDenseMatMul(coords, dy as tf.Tensor1D, shape, sa, true)];
+          return [
+            sparseDenseMatMul(coords, dy as tf.Tensor1D, shape, sb, false),
+            sparseDenseMatMul(coords, dy as tf.Tensor1D, shape, sa, true),
+          ];
         }),
     };
   });

@@ -38,7 +38,8 @@ describe('SparsePattern', () => {
     // Column c of the pattern lists (row, entry) pairs in row order.
     for (let c = 0; c < 5; c++) {
       const viaTranspose = [];
-      for (let q = pattern.tIndptr[c]; q < pattern.tIndptr[c + 1]; q++) viaTranspose.push([pattern.tCols[q], pattern.tPerm[q]]);
+      for (let q = pattern.tIndptr[c]; q < pattern.tIndptr[c + 1]; q++)
+        viaTranspose.push([pattern.tCols[q], pattern.tPerm[q]]);
       const direct = [];
       for (let p = 0; p < pattern.nnz; p++) if (pattern.cols[p] === c) direct.push([pattern.rows[p], p]);
       expect(viaTranspose).toEqual(direct);
@@ -63,7 +64,10 @@ describe('edge ops', () => {
     const vv = createVariable(tf.tensor1d(v));
     const xv = createVariable(tf.tensor2d(x));
     const w = tf.tensor2d(randomMatrix(4, 3, 2));
-    const loss = () => tf.tidy(() => tf.sum(tf.mul(tf.square(weightedSpmm(pattern, vv as tf.Tensor1D, xv as tf.Tensor2D)), w)) as tf.Scalar);
+    const loss = () =>
+      tf.tidy(
+        () => tf.sum(tf.mul(tf.square(weightedSpmm(pattern, vv as tf.Tensor1D, xv as tf.Tensor2D)), w)) as tf.Scalar,
+      );
     expect(checkGradients(loss, [vv, xv]).worst).toBeLessThanOrEqual(1);
     tf.dispose([vv, xv, w]);
   });
@@ -75,9 +79,20 @@ describe('edge ops', () => {
     const y = randomMatrix(4, width, 8);
     const a = dense(v);
     const out = tf.tidy(() => weightedSpmm(pattern, tf.tensor1d(v), tf.tensor2d(x)).arraySync());
-    out.forEach((row, r) => row.forEach((o, j) => expect(o).toBeCloseTo(a[r].reduce((s, w, c) => s + w * x[c][j], 0), 5)));
+    out.forEach((row, r) =>
+      row.forEach((o, j) =>
+        expect(o).toBeCloseTo(
+          a[r].reduce((s, w, c) => s + w * x[c][j], 0),
+          5,
+        ),
+      ),
+    );
     const dots = tf.tidy(() => values(edgeDots(pattern, tf.tensor2d(y), tf.tensor2d(x))));
-    for (let p = 0; p < pattern.nnz; p++) expect(dots[p]).toBeCloseTo(y[pattern.rows[p]].reduce((s, yk, k) => s + yk * x[pattern.cols[p]][k], 0), 5);
+    for (let p = 0; p < pattern.nnz; p++)
+      expect(dots[p]).toBeCloseTo(
+        y[pattern.rows[p]].reduce((s, yk, k) => s + yk * x[pattern.cols[p]][k], 0),
+        5,
+      );
   });
 
   it('has finite-difference gradients on the SIMD path (width 4) through spmm, dots and softmax', () => {
@@ -105,7 +120,8 @@ describe('edge ops', () => {
     const av = createVariable(tf.tensor2d(a));
     const bv = createVariable(tf.tensor2d(b));
     const w = tf.tensor1d([1, -2, 0.5, 3, -1, 2]);
-    const loss = () => tf.tidy(() => tf.sum(tf.mul(tf.tanh(edgeDots(pattern, av as tf.Tensor2D, bv as tf.Tensor2D)), w)) as tf.Scalar);
+    const loss = () =>
+      tf.tidy(() => tf.sum(tf.mul(tf.tanh(edgeDots(pattern, av as tf.Tensor2D, bv as tf.Tensor2D)), w)) as tf.Scalar);
     expect(checkGradients(loss, [av, bv]).worst).toBeLessThanOrEqual(1);
     tf.dispose([av, bv, w]);
   });
@@ -120,7 +136,8 @@ describe('edge ops', () => {
     expect(out[4]).toBeCloseTo(1 / (1 + e), 6);
     const sv = createVariable(tf.tensor1d([0.3, -0.2, 0.1, 0.7, -0.4, 0.9]));
     const w = tf.tensor1d([1, -2, 0.5, 3, -1, 2]);
-    const loss = () => tf.tidy(() => tf.sum(tf.mul(tf.square(segmentSoftmax(pattern, sv as tf.Tensor1D)), w)) as tf.Scalar);
+    const loss = () =>
+      tf.tidy(() => tf.sum(tf.mul(tf.square(segmentSoftmax(pattern, sv as tf.Tensor1D)), w)) as tf.Scalar);
     expect(checkGradients(loss, [sv]).worst).toBeLessThanOrEqual(1);
     tf.dispose([sv, w]);
   });
@@ -134,7 +151,10 @@ describe('edge ops', () => {
     expect(out[2]).toBeCloseTo(1 / 2, 6);
     expect(out.slice(3).map(Math.abs)).toEqual([0, 0]);
     const vv = createVariable(tf.tensor1d([1, 3, 1, 1, 2]));
-    const loss = () => tf.tidy(() => tf.sum(tf.mul(symmetricNormalize(sq, vv as tf.Tensor1D), tf.tensor1d([1, 2, 3, 4, 5]))) as tf.Scalar);
+    const loss = () =>
+      tf.tidy(
+        () => tf.sum(tf.mul(symmetricNormalize(sq, vv as tf.Tensor1D), tf.tensor1d([1, 2, 3, 4, 5]))) as tf.Scalar,
+      );
     expect(checkGradients(loss, [vv]).worst).toBeLessThanOrEqual(1);
     vv.dispose();
   });
@@ -145,7 +165,10 @@ describe('edge ops', () => {
     const x = createVariable(tf.tensor2d(randomMatrix(5, 3, 5)));
     for (let step = 0; step < 3; step++) {
       const { value, grads } = tf.variableGrads(() => {
-        const s = segmentSoftmax(pattern, edgeDots(pattern, weightedSpmm(pattern, v as tf.Tensor1D, x as tf.Tensor2D), x as tf.Tensor2D));
+        const s = segmentSoftmax(
+          pattern,
+          edgeDots(pattern, weightedSpmm(pattern, v as tf.Tensor1D, x as tf.Tensor2D), x as tf.Tensor2D),
+        );
         return tf.sum(weightedSpmm(pattern, s, x as tf.Tensor2D)) as tf.Scalar;
       }, [v, x]);
       tf.dispose([value, ...Object.values(grads)]);

@@ -19,14 +19,22 @@ function checkRows(what: string, x: tf.Tensor, rows: number): void {
 }
 
 function checkValues(what: string, v: tf.Tensor, pattern: SparsePattern): void {
-  if (v.rank !== 1 || v.shape[0] !== pattern.nnz) throw new RangeError(`${what}: expected ${pattern.nnz} values, got [${v.shape}]`);
+  if (v.rank !== 1 || v.shape[0] !== pattern.nnz)
+    throw new RangeError(`${what}: expected ${pattern.nnz} values, got [${v.shape}]`);
 }
 
 /**
  * out[r] = sum over entries q of row r of w[q] * x[cols[q]]: the WebAssembly SIMD kernel for widths that
  * are multiples of 4, else the tensor lib's CSR product loop.
  */
-function rowGather(indptr: Int32Array, cols: Int32Array, w: Float32Array, x: Float32Array, dim: number, rows: number): Float32Array {
+function rowGather(
+  indptr: Int32Array,
+  cols: Int32Array,
+  w: Float32Array,
+  x: Float32Array,
+  dim: number,
+  rows: number,
+): Float32Array {
   if (simdAvailable(dim)) return simdSpmm(indptr, cols, w, x, dim, rows);
   const out = new Float32Array(rows * dim);
   csrTimesDense({ indptr, indices: cols, values: w, nRows: rows, nCols: x.length / dim }, x, dim, out);

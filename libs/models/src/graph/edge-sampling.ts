@@ -8,11 +8,13 @@ import type { Rng } from '@sgfd/tensor';
  */
 export function weightedSampleWithoutReplacement(weights: ArrayLike<number>, count: number, rng: Rng): Int32Array {
   const n = weights.length;
-  if (!Number.isInteger(count) || count < 0 || count > n) throw new RangeError(`cannot draw ${count} of ${n} positions`);
+  if (!Number.isInteger(count) || count < 0 || count > n)
+    throw new RangeError(`cannot draw ${count} of ${n} positions`);
   const keys = new Float64Array(n);
   for (let p = 0; p < n; p++) {
     const w = weights[p];
-    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weight ${w} at ${p} is not a finite non-negative number`);
+    if (!(w >= 0) || !Number.isFinite(w))
+      throw new RangeError(`weight ${w} at ${p} is not a finite non-negative number`);
     const u = 1 - rng.float();
     keys[p] = w > 0 ? Math.log(u) / w : -Infinity;
   }

@@ -1,6 +1,12 @@
 export { SparsePattern } from './pattern';
 export { weightedSpmm, edgeDots, segmentSoftmax, rowSums, symmetricNormalize } from './edge-ops';
-export { userItemEdges, degrees, symmetricEdgeWeights, bipartiteAdjacency, randomWalkAdjacencyWithSelfLoops } from './adjacency';
+export {
+  userItemEdges,
+  degrees,
+  symmetricEdgeWeights,
+  bipartiteAdjacency,
+  randomWalkAdjacencyWithSelfLoops,
+} from './adjacency';
 export type { UserItemEdges } from './adjacency';
 export { lightGcnMean, propagate, splitNodes } from './lightgcn';
 export { knnGraph, knnGraphOf, knnCoo, normalizedKnnAdjacency, KNN_SIMILARITIES } from './knn';

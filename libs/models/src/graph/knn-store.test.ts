@@ -16,8 +16,14 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'sgfd-knn-'));
   const rng = createRng(1);
   features = {
-    image: tf.tensor2d(Float32Array.from({ length: 30 * 8 }, () => Math.abs(rng.normal())), [30, 8]),
-    text: tf.tensor2d(Float32Array.from({ length: 30 * 4 }, () => rng.normal()), [30, 4]),
+    image: tf.tensor2d(
+      Float32Array.from({ length: 30 * 8 }, () => Math.abs(rng.normal())),
+      [30, 8],
+    ),
+    text: tf.tensor2d(
+      Float32Array.from({ length: 30 * 4 }, () => rng.normal()),
+      [30, 4],
+    ),
   };
 });
 afterAll(async () => {
@@ -33,7 +39,10 @@ describe('stored kNN graphs', () => {
     const store = new FileArtifactStore(join(root, 'a'));
     const first = await loadOrBuildKnnGraphs(store, 'snap-1', features, [image, text]);
     expect(first.reused).toEqual([false, false]);
-    const second = await loadOrBuildKnnGraphs(new FileArtifactStore(join(root, 'a')), 'snap-1', features, [image, text]);
+    const second = await loadOrBuildKnnGraphs(new FileArtifactStore(join(root, 'a')), 'snap-1', features, [
+      image,
+      text,
+    ]);
     expect(second.reused).toEqual([true, true]);
     expect(second.refs).toEqual(first.refs);
     for (const spec of [image, text]) {
@@ -44,7 +53,9 @@ describe('stored kNN graphs', () => {
       expect(Array.from(b.values)).toEqual(Array.from(a.values));
     }
     // Beside the snapshot artifacts: <root>/knn-graph/<key>, one per spec, nothing left in staging.
-    expect((await readdir(join(root, 'a', 'knn-graph'))).sort()).toEqual([knnGraphKey('snap-1', image), knnGraphKey('snap-1', text)].sort());
+    expect((await readdir(join(root, 'a', 'knn-graph'))).sort()).toEqual(
+      [knnGraphKey('snap-1', image), knnGraphKey('snap-1', text)].sort(),
+    );
     expect(await readdir(join(root, 'a', '.staging'))).toEqual([]);
   });
 

@@ -73,14 +73,23 @@ export async function loadOrBuildKnnGraphs(
   const reused: boolean[] = [];
   for (const spec of specs) {
     const x = features[spec.modality];
-    if (!x) throw new DatasetError(`A ${spec.modality} kNN graph needs ${spec.modality} features, which the snapshot lacks`, { field: 'modalities' });
+    if (!x)
+      throw new DatasetError(`A ${spec.modality} kNN graph needs ${spec.modality} features, which the snapshot lacks`, {
+        field: 'modalities',
+      });
     let built: KnnGraph | null = null;
-    const stored = await store.withArtifact({ kind: 'knn-graph', key: knnGraphKey(snapshotId, spec) }, async (staging) => {
-      built = knnGraph(x, spec.k, { similarity: spec.similarity });
-      const shape = [built.nItems, built.k];
-      await writeTensorFile(staging.dir, FILE_BASE, { indices: { shape, data: built.indices }, values: { shape, data: built.values } });
-      return { snapshot: snapshotId, ...spec, nItems: built.nItems, neighbours: built.k };
-    });
+    const stored = await store.withArtifact(
+      { kind: 'knn-graph', key: knnGraphKey(snapshotId, spec) },
+      async (staging) => {
+        built = knnGraph(x, spec.k, { similarity: spec.similarity });
+        const shape = [built.nItems, built.k];
+        await writeTensorFile(staging.dir, FILE_BASE, {
+          indices: { shape, data: built.indices },
+          values: { shape, data: built.values },
+        });
+        return { snapshot: snapshotId, ...spec, nItems: built.nItems, neighbours: built.k };
+      },
+    );
     const graph = built ?? (await readStoredGraph(store, stored.ref, x.shape[0], spec));
     graphs.set(spec, graph);
     refs.push(stored.ref);
@@ -89,13 +98,24 @@ export async function loadOrBuildKnnGraphs(
   return { graphs, refs, reused };
 }
 
-async function readStoredGraph(store: ArtifactStore, ref: ArtifactRef, nItems: number, spec: KnnGraphSpec): Promise<KnnGraph> {
+async function readStoredGraph(
+  store: ArtifactStore,
+  ref: ArtifactRef,
+  nItems: number,
+  spec: KnnGraphSpec,
+): Promise<KnnGraph> {
   const dir = await store.openPath(ref);
   const { arrays } = await readTensorFile(dir, FILE_BASE);
   const { indices, values } = arrays;
   const k = Math.min(spec.k, nItems);
-  const fits = (a: typeof indices) => a !== undefined && a.shape.length === 2 && a.shape[0] === nItems && a.shape[1] === k;
-  if (!fits(indices) || !fits(values) || !(indices.data instanceof Int32Array) || !(values.data instanceof Float32Array)) {
+  const fits = (a: typeof indices) =>
+    a !== undefined && a.shape.length === 2 && a.shape[0] === nItems && a.shape[1] === k;
+  if (
+    !fits(indices) ||
+    !fits(values) ||
+    !(indices.data instanceof Int32Array) ||
+    !(values.data instanceof Float32Array)
+  ) {
     throw new DatasetError('Stored kNN graph does not fit the snapshot', {
       file: `${dir}/${FILE_BASE}.json`,
       expected: `int32 indices and float32 values of shape [${nItems}, ${k}]`,
@@ -106,13 +126,22 @@ async function readStoredGraph(store: ArtifactStore, ref: ArtifactRef, nItems: n
 }
 
 /** The graph of `spec` from `source` when it has it, else computed now from the raw features (in memory only). */
-export function resolveKnnGraph(source: KnnGraphSource | undefined, features: FeatureTensors, spec: KnnGraphSpec): KnnGraph {
+export function resolveKnnGraph(
+  source: KnnGraphSource | undefined,
+  features: FeatureTensors,
+  spec: KnnGraphSpec,
+): KnnGraph {
   const found = source?.get(spec);
   const x = features[spec.modality];
-  if (!x) throw new DatasetError(`A ${spec.modality} kNN graph needs ${spec.modality} features`, { field: 'modalities' });
+  if (!x)
+    throw new DatasetError(`A ${spec.modality} kNN graph needs ${spec.modality} features`, { field: 'modalities' });
   if (found) {
     if (found.nItems !== x.shape[0]) {
-      throw new DatasetError('The kNN graph was made for another item set', { field: `knnGraphs.${spec.modality}`, expected: `${x.shape[0]} items`, found: `${found.nItems}` });
+      throw new DatasetError('The kNN graph was made for another item set', {
+        field: `knnGraphs.${spec.modality}`,
+        expected: `${x.shape[0]} items`,
+        found: `${found.nItems}`,
+      });
     }
     return found;
   }

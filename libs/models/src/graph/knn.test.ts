@@ -12,7 +12,12 @@ function randomRows(n: number, dim: number, seed: number): Float32Array {
 }
 
 /** Full cosine similarity matrix in float64 and a full sort of every row: the reference. */
-function bruteForce(data: Float32Array, n: number, dim: number, k: number): { indices: number[][]; values: number[][] } {
+function bruteForce(
+  data: Float32Array,
+  n: number,
+  dim: number,
+  k: number,
+): { indices: number[][]; values: number[][] } {
   const norm = Array.from({ length: n }, (_, i) => {
     let s = 0;
     for (let j = 0; j < dim; j++) s += data[i * dim + j] ** 2;
@@ -73,7 +78,12 @@ describe('knnGraph', () => {
 
 describe('normalizedKnnAdjacency', () => {
   it('is D^-1/2 A D^-1/2 of the kNN adjacency weighted by similarity or by ones', () => {
-    const graph = { nItems: 3, k: 2, indices: Int32Array.from([0, 1, 1, 2, 2, 0]), values: Float32Array.from([1, 0.5, 1, 0.25, 1, 0.75]) };
+    const graph = {
+      nItems: 3,
+      k: 2,
+      indices: Int32Array.from([0, 1, 1, 2, 2, 0]),
+      values: Float32Array.from([1, 0.5, 1, 0.25, 1, 0.75]),
+    };
     const sims = normalizedKnnAdjacency(graph, 'similarity').toDense();
     const d = [1.5, 1.25, 1.75];
     const want = [

@@ -56,7 +56,13 @@ export function knnGraph(features: tf.Tensor2D, k: number, options: KnnOptions =
 }
 
 /** The same kNN from a row-major Float32Array [rows, dim] (for features not on the device). */
-export function knnGraphOf(data: Float32Array, rows: number, dim: number, k: number, options: KnnOptions = {}): KnnGraph {
+export function knnGraphOf(
+  data: Float32Array,
+  rows: number,
+  dim: number,
+  k: number,
+  options: KnnOptions = {},
+): KnnGraph {
   const features = tf.tensor2d(data, [rows, dim]);
   try {
     return knnGraph(features, k, options);
@@ -66,7 +72,10 @@ export function knnGraphOf(data: Float32Array, rows: number, dim: number, k: num
 }
 
 /** The graph's entries as coordinates: (item, neighbour) with the similarity, or 1 with `weights: 'ones'`. */
-export function knnCoo(graph: KnnGraph, weights: 'similarity' | 'ones'): { rows: Int32Array; cols: Int32Array; values: Float32Array } {
+export function knnCoo(
+  graph: KnnGraph,
+  weights: 'similarity' | 'ones',
+): { rows: Int32Array; cols: Int32Array; values: Float32Array } {
   const n = graph.nItems * graph.k;
   const rows = new Int32Array(n);
   for (let i = 0; i < graph.nItems; i++) rows.fill(i, i * graph.k, (i + 1) * graph.k);

@@ -51,12 +51,19 @@ export class SparsePattern {
    * The pattern of the given coordinates (duplicates merged), and for each input coordinate the entry it
    * landed in: summing values by `slotOf` gives the matrix of the summed coordinates.
    */
-  static fromCoo(rows: ArrayLike<number>, cols: ArrayLike<number>, nRows: number, nCols: number): { pattern: SparsePattern; slotOf: Int32Array } {
+  static fromCoo(
+    rows: ArrayLike<number>,
+    cols: ArrayLike<number>,
+    nRows: number,
+    nCols: number,
+  ): { pattern: SparsePattern; slotOf: Int32Array } {
     const n = rows.length;
     if (cols.length !== n) throw new RangeError(`SparsePattern.fromCoo: ${n} rows but ${cols.length} cols`);
     for (let p = 0; p < n; p++) {
-      if (!(rows[p] >= 0 && rows[p] < nRows)) throw new RangeError(`SparsePattern.fromCoo: row ${rows[p]} at ${p} is not in [0, ${nRows})`);
-      if (!(cols[p] >= 0 && cols[p] < nCols)) throw new RangeError(`SparsePattern.fromCoo: col ${cols[p]} at ${p} is not in [0, ${nCols})`);
+      if (!(rows[p] >= 0 && rows[p] < nRows))
+        throw new RangeError(`SparsePattern.fromCoo: row ${rows[p]} at ${p} is not in [0, ${nRows})`);
+      if (!(cols[p] >= 0 && cols[p] < nCols))
+        throw new RangeError(`SparsePattern.fromCoo: col ${cols[p]} at ${p} is not in [0, ${nCols})`);
     }
     // Counting sort by column, then a stable one by row: entries sorted by (row, col).
     const byCol = countingOrder(cols, nCols, null);
@@ -89,7 +96,8 @@ export class SparsePattern {
     for (let r = 0; r < nRows; r++) {
       if (indptr[r + 1] < indptr[r]) throw new RangeError(`CSR indptr decreases at row ${r}`);
       for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-        if (!(cols[p] >= 0 && cols[p] < nCols)) throw new RangeError(`CSR column ${cols[p]} in row ${r} is not in [0, ${nCols})`);
+        if (!(cols[p] >= 0 && cols[p] < nCols))
+          throw new RangeError(`CSR column ${cols[p]} in row ${r} is not in [0, ${nCols})`);
       }
     }
     return new SparsePattern(nRows, nCols, indptr, cols);

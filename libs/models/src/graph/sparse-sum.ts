@@ -10,7 +10,8 @@ export function weightedSparseSum(terms: ReadonlyArray<{ matrix: SparseMatrix; w
   const values = new Float32Array(nnz);
   let at = 0;
   for (const { matrix, weight } of terms) {
-    if (matrix.nRows !== nRows || matrix.nCols !== nCols) throw new RangeError('weightedSparseSum: matrices differ in shape');
+    if (matrix.nRows !== nRows || matrix.nCols !== nCols)
+      throw new RangeError('weightedSparseSum: matrices differ in shape');
     for (let r = 0; r < nRows; r++) {
       for (let p = matrix.indptr[r]; p < matrix.indptr[r + 1]; p++) {
         rows[at] = r;

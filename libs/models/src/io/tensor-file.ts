@@ -45,7 +45,12 @@ async function writeAtomic(path: string, data: Uint8Array | string): Promise<voi
  * Writes arrays as `<base>-<hash>.bin` plus the JSON index `<base>.json` (written last, by rename), so a
  * reader sees either the old complete set or the new one, never a mix. Older binaries of `base` go.
  */
-export async function writeTensorFile(dir: string, base: string, arrays: StoredArrays, meta: unknown = null): Promise<void> {
+export async function writeTensorFile(
+  dir: string,
+  base: string,
+  arrays: StoredArrays,
+  meta: unknown = null,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const entries: Entry[] = [];
   let offset = 0;
@@ -67,7 +72,8 @@ export async function writeTensorFile(dir: string, base: string, arrays: StoredA
   const index: Index = { format: FORMAT, version: 1, file, sha256, entries, meta };
   await writeAtomic(join(dir, `${base}.json`), `${JSON.stringify(index, null, 1)}\n`);
   for (const name of await readdir(dir)) {
-    if (name !== file && name.startsWith(`${base}-`) && name.endsWith('.bin')) await rm(join(dir, name), { force: true });
+    if (name !== file && name.startsWith(`${base}-`) && name.endsWith('.bin'))
+      await rm(join(dir, name), { force: true });
   }
 }
 
@@ -88,7 +94,11 @@ export async function readTensorFile(dir: string, base: string): Promise<{ array
   });
   const sha256 = createHash('sha256').update(buffer).digest('hex');
   if (sha256 !== index.sha256) {
-    throw new DatasetError('Tensor data does not match its index', { file: binPath, expected: `sha256 ${index.sha256}`, found: sha256 });
+    throw new DatasetError('Tensor data does not match its index', {
+      file: binPath,
+      expected: `sha256 ${index.sha256}`,
+      found: sha256,
+    });
   }
   // Copy into an aligned buffer: readFile's Buffer may start at any byte offset of a shared pool.
   const bytes = new Uint8Array(buffer.byteLength);

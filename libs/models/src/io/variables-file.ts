@@ -32,7 +32,12 @@ export function assignVariables(vars: NamedVariables, arrays: StoredArrays, sour
   }
 }
 
-export async function saveVariables(dir: string, base: string, vars: NamedVariables, meta: unknown = null): Promise<void> {
+export async function saveVariables(
+  dir: string,
+  base: string,
+  vars: NamedVariables,
+  meta: unknown = null,
+): Promise<void> {
   await writeTensorFile(dir, base, snapshotVariables(vars), meta);
 }
 

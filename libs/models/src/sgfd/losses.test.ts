@@ -16,7 +16,10 @@ const value = (s: tf.Scalar): number => {
 describe('SGFD losses against hand-computed values', () => {
   it('cross-entropy is -mean log softmax(logits)[y]', () => {
     tf.tidy(() => {
-      const logits = tf.tensor2d([[1, 2, 3], [1, 1, 1]]);
+      const logits = tf.tensor2d([
+        [1, 2, 3],
+        [1, 1, 1],
+      ]);
       const labels = tf.tensor1d([2, 0], 'int32');
       // (-(3 - log(e + e^2 + e^3)) + log 3) / 2
       expect(value(crossEntropy(logits, labels))).toBeCloseTo(0.7531091, 5);
@@ -27,8 +30,14 @@ describe('SGFD losses against hand-computed values', () => {
 
   it('LD (l1) is the mean |p_T - p_S| of the tau-softened distributions over rows x classes', () => {
     tf.tidy(() => {
-      const teacher = tf.tensor2d([[2, 0, -2], [0.5, 1.5, 0]]);
-      const student = tf.tensor2d([[0, 1, 0], [1, 0, 1]]);
+      const teacher = tf.tensor2d([
+        [2, 0, -2],
+        [0.5, 1.5, 0],
+      ]);
+      const student = tf.tensor2d([
+        [0, 1, 0],
+        [1, 0, 1],
+      ]);
       expect(value(responseDistillation(teacher, student, 2, 'l1'))).toBeCloseTo(0.2131667, 5);
       expect(value(responseDistillation(teacher, student, 2, 'kl'))).toBeCloseTo(0.9800376, 4);
       expect(value(responseDistillation(teacher, teacher, 2, 'kl'))).toBeCloseTo(0, 6);
@@ -37,8 +46,14 @@ describe('SGFD losses against hand-computed values', () => {
 
   it('FD is the mean squared difference over rows x dims', () => {
     tf.tidy(() => {
-      const s = tf.tensor2d([[1, 0], [0, 1]]);
-      const t = tf.tensor2d([[0.5, 0.5], [0, -1]]);
+      const s = tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]);
+      const t = tf.tensor2d([
+        [0.5, 0.5],
+        [0, -1],
+      ]);
       // (0.25 + 0.25 + 0 + 4) / 4
       expect(value(featureDistillation(s, t))).toBeCloseTo(1.125, 6);
     });
@@ -48,7 +63,12 @@ describe('SGFD losses against hand-computed values', () => {
 describe('SGFD loss gradients match finite differences', () => {
   const rng = createRng(7);
   const randomVariable = (shape: [number, number], scale = 1): tf.Variable =>
-    tf.variable(tf.tensor2d(Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal() * scale), shape));
+    tf.variable(
+      tf.tensor2d(
+        Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal() * scale),
+        shape,
+      ),
+    );
 
   it('for cross-entropy, with and without the double softmax', () => {
     const logits = randomVariable([4, 5]);
@@ -64,10 +84,10 @@ describe('SGFD loss gradients match finite differences', () => {
     const teacher = randomVariable([3, 4], 3);
     const student = randomVariable([3, 4], 3);
     for (const kind of ['l1', 'kl'] as const) {
-      const check = checkGradients(() => responseDistillation(teacher as tf.Tensor2D, student as tf.Tensor2D, 1.5, kind), [
-        teacher,
-        student,
-      ]);
+      const check = checkGradients(
+        () => responseDistillation(teacher as tf.Tensor2D, student as tf.Tensor2D, 1.5, kind),
+        [teacher, student],
+      );
       expect(check.worst).toBeLessThanOrEqual(1);
       expect(check.checked).toBe(24);
     }
@@ -77,7 +97,9 @@ describe('SGFD loss gradients match finite differences', () => {
   it('for FD', () => {
     const s = randomVariable([3, 4]);
     const t = randomVariable([3, 4]);
-    expect(checkGradients(() => featureDistillation(s as tf.Tensor2D, t as tf.Tensor2D), [s, t]).worst).toBeLessThanOrEqual(1);
+    expect(
+      checkGradients(() => featureDistillation(s as tf.Tensor2D, t as tf.Tensor2D), [s, t]).worst,
+    ).toBeLessThanOrEqual(1);
     tf.dispose([s, t]);
   });
 

@@ -30,7 +30,8 @@ export function responseDistillation(
   return tf.tidy(() => {
     const teacherScaled = tf.div(teacherLogits, tau) as tf.Tensor2D;
     const studentScaled = tf.div(studentLogits, tau) as tf.Tensor2D;
-    if (kind === 'l1') return tf.mean(tf.abs(tf.sub(tf.softmax(teacherScaled), tf.softmax(studentScaled)))) as tf.Scalar;
+    if (kind === 'l1')
+      return tf.mean(tf.abs(tf.sub(tf.softmax(teacherScaled), tf.softmax(studentScaled)))) as tf.Scalar;
     const logPt = tf.logSoftmax(teacherScaled);
     const logPs = tf.logSoftmax(studentScaled);
     const kl = tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1);

@@ -17,7 +17,10 @@ const config = (overrides: Record<string, unknown> = {}) =>
 
 function randomRows(seed: number, rows: number, cols: number): tf.Tensor2D {
   const rng = createRng(seed);
-  return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal()), [rows, cols]);
+  return tf.tensor2d(
+    Float32Array.from({ length: rows * cols }, () => rng.normal()),
+    [rows, cols],
+  );
 }
 
 function rowNorms(x: tf.Tensor2D): number[] {
@@ -42,7 +45,10 @@ describe('teacher and student extractors', () => {
     const tanh = new TeacherTower(48, { ...opts, activation: 'tanh' }, createRng(3));
     const student = new Student(48, 3, 0.2, createRng(4));
     const [a, b, c, s] = [plain.apply(x), again.apply(x), tanh.apply(x), student.apply(x)];
-    expect(plain.layers.map((l) => [l.inDim, l.outDim])).toEqual([[48, 12], [12, 3]]);
+    expect(plain.layers.map((l) => [l.inDim, l.outDim])).toEqual([
+      [48, 12],
+      [12, 3],
+    ]);
     for (const n of [...rowNorms(a), ...rowNorms(s)]) expect(n).toBeCloseTo(1, 5);
     expect(a.dataSync()).toEqual(b.dataSync());
     expect(Array.from(c.dataSync())).not.toEqual(Array.from(a.dataSync()));
@@ -67,7 +73,10 @@ describe('SGFD objectives', () => {
       expect(scalar(terms.parts['sgfd.ce'])).toBeCloseTo(ce, 5);
       expect(scalar(terms.total)).toBeCloseTo(ce + scalar(crossEntropy(out.fusionLogits!, y)), 5);
     });
-    const check = checkGradients(() => teacherPretrainLoss(teacher, x, y, config()).total, Object.values(teacher.weights));
+    const check = checkGradients(
+      () => teacherPretrainLoss(teacher, x, y, config()).total,
+      Object.values(teacher.weights),
+    );
     expect(check.worst).toBeLessThanOrEqual(1);
     expect(check.checked).toBeGreaterThan(150);
     tf.dispose([x.image, x.text, y]);
@@ -78,26 +87,42 @@ describe('SGFD objectives', () => {
     for (const responseLoss of ['l1', 'kl'] as const) {
       const c = config({ responseLoss, teacherActivation: 'leaky_relu' });
       const teacher = new SemanticTeacher(dims, 3, c, createRng(6));
-      const students = { image: new Student(16, 2, c.leakySlope, createRng(7)), text: new Student(12, 2, c.leakySlope, createRng(8)) };
+      const students = {
+        image: new Student(16, 2, c.leakySlope, createRng(7)),
+        text: new Student(12, 2, c.leakySlope, createRng(8)),
+      };
       const x = raw();
       const y = labels();
       const loss = () =>
-        tf.tidy(() => jointLoss(teacher, x, { image: students.image.apply(x.image), text: students.text.apply(x.text) }, y, c).total);
+        tf.tidy(
+          () =>
+            jointLoss(teacher, x, { image: students.image.apply(x.image), text: students.text.apply(x.text) }, y, c)
+              .total,
+        );
       tf.tidy(() => {
         const sf = { image: students.image.apply(x.image), text: students.text.apply(x.text) };
         const out = teacher.forward(x);
         const terms = jointLoss(teacher, x, sf, y, c);
         const ld =
-          (scalar(responseDistillation(out.logits.image!, teacher.classifiers.image!.apply(sf.image), 2, responseLoss)) +
+          (scalar(
+            responseDistillation(out.logits.image!, teacher.classifiers.image!.apply(sf.image), 2, responseLoss),
+          ) +
             scalar(responseDistillation(out.logits.text!, teacher.classifiers.text!.apply(sf.text), 2, responseLoss))) /
           2;
-        const fd = (scalar(featureDistillation(sf.image, out.features.image!)) + scalar(featureDistillation(sf.text, out.features.text!))) / 2;
+        const fd =
+          (scalar(featureDistillation(sf.image, out.features.image!)) +
+            scalar(featureDistillation(sf.text, out.features.text!))) /
+          2;
         const p = Object.fromEntries(Object.entries(terms.parts).map(([k, v]) => [k, scalar(v)]));
         expect(p['sgfd.ld']).toBeCloseTo(ld, 5);
         expect(p['sgfd.fd']).toBeCloseTo(fd, 5);
         expect(scalar(terms.total)).toBeCloseTo(0.3 * (p['sgfd.ce'] + p['sgfd.fuse']) + 0.7 * (ld + fd), 5);
       });
-      const vars = [...Object.values(teacher.weights), ...Object.values(students.image.weights), ...Object.values(students.text.weights)];
+      const vars = [
+        ...Object.values(teacher.weights),
+        ...Object.values(students.image.weights),
+        ...Object.values(students.text.weights),
+      ];
       expect(checkGradients(loss, vars).worst).toBeLessThanOrEqual(1);
       tf.dispose([x.image, x.text, y]);
       teacher.dispose();
@@ -121,7 +146,9 @@ describe('SGFD objectives', () => {
       const sf = student.apply(x);
       const expected =
         0.3 * scalar(crossEntropy(classify(null, sf), y, true)) +
-        0.7 * (scalar(responseDistillation(teacherLogits.text, classify(null, sf), 2, 'l1')) + scalar(featureDistillation(sf, teacherFeatures.text)));
+        0.7 *
+          (scalar(responseDistillation(teacherLogits.text, classify(null, sf), 2, 'l1')) +
+            scalar(featureDistillation(sf, teacherFeatures.text)));
       expect(scalar(loss())).toBeCloseTo(expected, 5);
     });
     expect(checkGradients(loss, Object.values(student.weights)).worst).toBeLessThanOrEqual(1);
@@ -139,7 +166,9 @@ describe('SGFD objectives', () => {
       expect(Object.keys(terms.parts)).toEqual(['sgfd.ce']);
       expect(scalar(terms.total)).toBeCloseTo(scalar(crossEntropy(teacher.forward(x).logits.text!, y)), 6);
     });
-    expect(checkGradients(() => teacherPretrainLoss(teacher, x, y, config()).total, Object.values(teacher.weights)).worst).toBeLessThanOrEqual(1);
+    expect(
+      checkGradients(() => teacherPretrainLoss(teacher, x, y, config()).total, Object.values(teacher.weights)).worst,
+    ).toBeLessThanOrEqual(1);
     tf.dispose([x.text, y]);
     teacher.dispose();
   });

@@ -31,7 +31,9 @@ export function teacherPretrainLoss(
 ): LossTerms {
   return tf.tidy(() => {
     const out = teacher.forward(raw);
-    const ce = meanOfScalars(teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)));
+    const ce = meanOfScalars(
+      teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)),
+    );
     const parts: Record<string, tf.Scalar> = { 'sgfd.ce': ce };
     if (out.fusionLogits) parts['sgfd.fuse'] = crossEntropy(out.fusionLogits, labels);
     return { total: tf.addN(Object.values(parts)) as tf.Scalar, parts };
@@ -49,7 +51,9 @@ function distillationTerms(
   const modalities = presentIn(studentFeatures);
   return {
     ld: meanOfScalars(
-      modalities.map((m) => responseDistillation(teacherLogits[m]!, studentLogits[m]!, options.tau, options.responseLoss)),
+      modalities.map((m) =>
+        responseDistillation(teacherLogits[m]!, studentLogits[m]!, options.tau, options.responseLoss),
+      ),
     ),
     fd: meanOfScalars(modalities.map((m) => featureDistillation(studentFeatures[m]!, teacherFeatures[m]!))),
   };
@@ -72,10 +76,15 @@ export function jointLoss(
     const modalities = presentIn(studentFeatures);
     const studentLogits: PerModality<tf.Tensor2D> = {};
     for (const m of modalities) studentLogits[m] = teacher.classifiers[m]!.apply(studentFeatures[m]!);
-    const ce = meanOfScalars(teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)));
+    const ce = meanOfScalars(
+      teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)),
+    );
     const fuse = out.fusionLogits ? crossEntropy(out.fusionLogits, labels) : tf.scalar(0);
     const { ld, fd } = distillationTerms(out.features, out.logits, studentFeatures, studentLogits, options);
-    const total = tf.add(tf.mul(tf.add(ce, fuse), options.ceWeight), tf.mul(tf.add(ld, fd), options.kdWeight)) as tf.Scalar;
+    const total = tf.add(
+      tf.mul(tf.add(ce, fuse), options.ceWeight),
+      tf.mul(tf.add(ld, fd), options.kdWeight),
+    ) as tf.Scalar;
     return { total, parts: { 'sgfd.ce': ce, 'sgfd.fuse': fuse, 'sgfd.ld': ld, 'sgfd.fd': fd } };
   });
 }
@@ -97,7 +106,9 @@ export function distillationLoss(
     const modalities = presentIn(studentFeatures);
     const studentLogits: PerModality<tf.Tensor2D> = {};
     for (const m of modalities) studentLogits[m] = classify(m, studentFeatures[m]!);
-    const ce = meanOfScalars(modalities.map((m) => crossEntropy(studentLogits[m]!, labels, options.authorsDoubleSoftmax)));
+    const ce = meanOfScalars(
+      modalities.map((m) => crossEntropy(studentLogits[m]!, labels, options.authorsDoubleSoftmax)),
+    );
     const { ld, fd } = distillationTerms(teacherFeatures, teacherLogits, studentFeatures, studentLogits, options);
     const total = tf.add(tf.mul(ce, options.ceWeight), tf.mul(tf.add(ld, fd), options.kdWeight)) as tf.Scalar;
     return { total, parts: { 'sgfd.ce': ce, 'sgfd.ld': ld, 'sgfd.fd': fd } };

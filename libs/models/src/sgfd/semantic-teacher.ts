@@ -14,7 +14,13 @@ export class FusionHead {
   readonly transfer: Dense;
   readonly classifier: Dense;
 
-  constructor(inDim: number, latentDim: number, nCategories: number, private readonly leakySlope: number, rng: Rng) {
+  constructor(
+    inDim: number,
+    latentDim: number,
+    nCategories: number,
+    private readonly leakySlope: number,
+    rng: Rng,
+  ) {
     this.transfer = new Dense(inDim, latentDim, rng);
     this.classifier = new Dense(latentDim, nCategories, rng);
   }
@@ -51,17 +57,32 @@ export class SemanticTeacher {
   readonly classifiers: PerModality<Dense> = {};
   readonly fusion: FusionHead | null;
 
-  constructor(featureDims: PerModality<number>, readonly nCategories: number, options: SgfdModuleOptions, rng: Rng) {
+  constructor(
+    featureDims: PerModality<number>,
+    readonly nCategories: number,
+    options: SgfdModuleOptions,
+    rng: Rng,
+  ) {
     this.modalities = MODALITIES.filter((m) => featureDims[m] !== undefined);
     if (this.modalities.length === 0) throw new Error('SemanticTeacher needs at least one modality');
-    const tower = { latentDim: options.latentDim, activation: options.teacherActivation, leakySlope: options.leakySlope };
+    const tower = {
+      latentDim: options.latentDim,
+      activation: options.teacherActivation,
+      leakySlope: options.leakySlope,
+    };
     for (const m of this.modalities) {
       this.towers[m] = new TeacherTower(featureDims[m]!, tower, rng);
       this.classifiers[m] = new Dense(options.latentDim, nCategories, rng);
     }
     this.fusion =
       this.modalities.length > 1
-        ? new FusionHead(this.modalities.length * options.latentDim, options.latentDim, nCategories, options.leakySlope, rng)
+        ? new FusionHead(
+            this.modalities.length * options.latentDim,
+            options.latentDim,
+            nCategories,
+            options.leakySlope,
+            rng,
+          )
         : null;
   }
 
@@ -76,7 +97,14 @@ export class SemanticTeacher {
       logits[m] = this.classifiers[m]!.apply(features[m]!);
     }
     const fusionLogits = this.fusion
-      ? tf.tidy(() => this.fusion!.apply(tf.concat(this.modalities.map((m) => features[m]!), 1)))
+      ? tf.tidy(() =>
+          this.fusion!.apply(
+            tf.concat(
+              this.modalities.map((m) => features[m]!),
+              1,
+            ),
+          ),
+        )
       : null;
     return { features, logits, fusionLogits };
   }
@@ -84,7 +112,11 @@ export class SemanticTeacher {
   get weights(): NamedVariables {
     let out: NamedVariables = {};
     for (const m of this.modalities) {
-      out = { ...out, ...prefixed(`teacher.${m}`, this.towers[m]!.weights), ...prefixed(`classifier.${m}`, this.classifiers[m]!.weights) };
+      out = {
+        ...out,
+        ...prefixed(`teacher.${m}`, this.towers[m]!.weights),
+        ...prefixed(`classifier.${m}`, this.classifiers[m]!.weights),
+      };
     }
     return this.fusion ? { ...out, ...prefixed('fusion', this.fusion.weights) } : out;
   }

@@ -47,15 +47,31 @@ export async function saveTeacherOutputs(dir: string, outputs: TeacherOutputs): 
     arrays[`${m}.classifier.kernel`] = { shape: [latentDim, nCategories], data: o.classifierKernel };
     arrays[`${m}.classifier.bias`] = { shape: [nCategories], data: o.classifierBias };
   }
-  await writeTensorFile(dir, BASE, arrays, { kind: 'sgfd-teacher-outputs', nItems, latentDim, nCategories, report: outputs.report });
+  await writeTensorFile(dir, BASE, arrays, {
+    kind: 'sgfd-teacher-outputs',
+    nItems,
+    latentDim,
+    nCategories,
+    report: outputs.report,
+  });
 }
 
 export async function loadTeacherOutputs(dir: string): Promise<TeacherOutputs> {
   const { arrays, meta } = await readTensorFile(dir, BASE);
   const file = `${dir}/${BASE}.json`;
-  const m = meta as { kind?: string; nItems: number; latentDim: number; nCategories: number; report: TeacherReport } | null;
+  const m = meta as {
+    kind?: string;
+    nItems: number;
+    latentDim: number;
+    nCategories: number;
+    report: TeacherReport;
+  } | null;
   if (!m || m.kind !== 'sgfd-teacher-outputs') {
-    throw new DatasetError('Not a teacher-outputs file', { file, field: 'meta.kind', expected: 'sgfd-teacher-outputs' });
+    throw new DatasetError('Not a teacher-outputs file', {
+      file,
+      field: 'meta.kind',
+      expected: 'sgfd-teacher-outputs',
+    });
   }
   const modalities: PerModality<TeacherModalityOutputs> = {};
   for (const name of MODALITIES) {
@@ -63,7 +79,11 @@ export async function loadTeacherOutputs(dir: string): Promise<TeacherOutputs> {
     const get = (key: string, shape: number[]): Float32Array => {
       const a = arrays[`${name}.${key}`];
       if (!a || a.shape.join('x') !== shape.join('x') || !(a.data instanceof Float32Array)) {
-        throw new DatasetError('Teacher outputs are incomplete', { file, field: `${name}.${key}`, expected: `float32 [${shape}]` });
+        throw new DatasetError('Teacher outputs are incomplete', {
+          file,
+          field: `${name}.${key}`,
+          expected: `float32 [${shape}]`,
+        });
       }
       return a.data;
     };
@@ -99,7 +119,10 @@ export class FrozenTeacher {
   }
 
   /** The teacher's features and logits of the given items, for the modalities asked. */
-  rows(items: tf.Tensor1D, modalities: Modality[]): { features: PerModality<tf.Tensor2D>; logits: PerModality<tf.Tensor2D> } {
+  rows(
+    items: tf.Tensor1D,
+    modalities: Modality[],
+  ): { features: PerModality<tf.Tensor2D>; logits: PerModality<tf.Tensor2D> } {
     const features: PerModality<tf.Tensor2D> = {};
     const logits: PerModality<tf.Tensor2D> = {};
     for (const m of modalities) {

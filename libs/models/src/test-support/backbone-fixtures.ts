@@ -20,7 +20,10 @@ export interface SmallData {
  * `nUsers` users with 2 or 3 training items each among `nItems`, image-like (non-negative) and text-like
  * features of the given widths, and one training batch.
  */
-export function smallData(seed: number, options: { nUsers?: number; nItems?: number; dims?: Partial<Record<Modality, number>>; negatives?: number } = {}): SmallData {
+export function smallData(
+  seed: number,
+  options: { nUsers?: number; nItems?: number; dims?: Partial<Record<Modality, number>>; negatives?: number } = {},
+): SmallData {
   const { nUsers = 5, nItems = 6, dims = { image: 4, text: 3 }, negatives = 1 } = options;
   const rng = createRng(seed);
   const indptr = new Int32Array(nUsers + 1);
@@ -39,7 +42,9 @@ export function smallData(seed: number, options: { nUsers?: number; nItems?: num
   const featureDims: BackboneData['featureDims'] = {};
   for (const [m, dim] of Object.entries(dims) as [Modality, number][]) {
     featureDims[m] = dim;
-    const values = Float32Array.from({ length: nItems * dim }, () => (m === 'image' ? Math.abs(rng.normal()) : rng.normal()));
+    const values = Float32Array.from({ length: nItems * dim }, () =>
+      m === 'image' ? Math.abs(rng.normal()) : rng.normal(),
+    );
     features[m] = tf.tensor2d(values, [nItems, dim]);
   }
   const users = Int32Array.from({ length: nUsers }, (_, u) => u);
@@ -64,7 +69,9 @@ export function smallData(seed: number, options: { nUsers?: number; nItems?: num
 /** One plain gradient-descent step on `batch`, with the backbone's per-step hook, as the trainer runs it. */
 export function sgdStep(model: Backbone, batch: TrainBatch, learningRate = 0.01): void {
   const { value, grads } = tf.variableGrads(() => model.loss(batch).total, model.variables);
-  tf.tidy(() => model.variables.forEach((v) => grads[v.name] && v.assign(tf.sub(v, tf.mul(grads[v.name]!, learningRate)))));
+  tf.tidy(() =>
+    model.variables.forEach((v) => grads[v.name] && v.assign(tf.sub(v, tf.mul(grads[v.name]!, learningRate)))),
+  );
   tf.dispose([value, ...Object.values(grads)]);
   model.afterStep?.();
 }
@@ -74,7 +81,11 @@ export function sgdStep(model: Backbone, batch: TrainBatch, learningRate = 0.01)
  * `stepsPerRound` gradient steps, then scoring every user): one to warm up, then three more, after which
  * no tensor may be left over. Disposes the model and the features.
  */
-export function expectLeakFreeTraining(name: string, small: SmallData, options: { epochs?: boolean; stepsPerRound?: number; params?: Record<string, unknown> } = {}): void {
+export function expectLeakFreeTraining(
+  name: string,
+  small: SmallData,
+  options: { epochs?: boolean; stepsPerRound?: number; params?: Record<string, unknown> } = {},
+): void {
   const { data, features, batch, rng } = small;
   const model = createBackbone(name, { data, features, params: options.params ?? {}, rng });
   const round = (k: number) => {
@@ -94,7 +105,12 @@ export function expectLeakFreeTraining(name: string, small: SmallData, options: 
 }
 
 /** Two models of one backbone from different seeds score differently until one loads the other's saved weights. */
-export async function expectSaveLoadRoundTrip(name: string, small: Pick<SmallData, 'data' | 'features'>, dir: string, seeds: [number, number]): Promise<void> {
+export async function expectSaveLoadRoundTrip(
+  name: string,
+  small: Pick<SmallData, 'data' | 'features'>,
+  dir: string,
+  seeds: [number, number],
+): Promise<void> {
   const { data, features } = small;
   const a = createBackbone(name, { data, features, params: {}, rng: createRng(seeds[0]) });
   const b = createBackbone(name, { data, features, params: {}, rng: createRng(seeds[1]) });
@@ -167,5 +183,8 @@ export function maskedRowSoftmax(scores: tf.Tensor2D, mask: tf.Tensor2D): tf.Ten
 
 /** BPR -mean log sigmoid(<u, pos> - <u, neg>) on dense rows. */
 export function bprDense(u: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.neg(tf.mean(tf.log(tf.sigmoid(tf.sub(tf.sum(tf.mul(u, pos), 1), tf.sum(tf.mul(u, neg), 1)))))) as tf.Scalar);
+  return tf.tidy(
+    () =>
+      tf.neg(tf.mean(tf.log(tf.sigmoid(tf.sub(tf.sum(tf.mul(u, pos), 1), tf.sum(tf.mul(u, neg), 1)))))) as tf.Scalar,
+  );
 }

@@ -21,7 +21,8 @@ const transposes = new Map<object, CachedTranspose>();
  * (the wasm heap ends at 4 GB: a 60k-item catalogue's 4096-d features alone take 1 GB).
  */
 export function cacheTranspose(t: tf.Tensor, maxBytes = MAX_CACHED_TRANSPOSE_BYTES): void {
-  if (t.rank === 2 && t.size * 4 <= maxBytes && !transposes.has(t.dataId)) transposes.set(t.dataId, { shape: [...t.shape], copy: null });
+  if (t.rank === 2 && t.size * 4 <= maxBytes && !transposes.has(t.dataId))
+    transposes.set(t.dataId, { shape: [...t.shape], copy: null });
 }
 
 export function releaseTranspose(t: tf.Tensor): void {
@@ -37,7 +38,8 @@ export function cachedTransposeCount(): number {
 
 function transposedA(backend: tf.KernelBackend, a: tf.TensorInfo): { info: tf.TensorInfo; owned: boolean } {
   const entry = transposes.get(a.dataId);
-  if (!entry || entry.shape.length !== a.shape.length || entry.shape.some((n, i) => n !== a.shape[i])) return { info: swapLastTwoAxes(backend, a), owned: true };
+  if (!entry || entry.shape.length !== a.shape.length || entry.shape.some((n, i) => n !== a.shape[i]))
+    return { info: swapLastTwoAxes(backend, a), owned: true };
   if (!entry.copy || entry.copy.backend !== backend) {
     if (entry.copy) entry.copy.backend.disposeData(entry.copy.info.dataId);
     entry.copy = { info: swapLastTwoAxes(backend, a), backend };

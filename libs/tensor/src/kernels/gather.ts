@@ -23,7 +23,8 @@ export function makeGatherV2(stock: KernelFunc | undefined): KernelFunc {
     const nIndices = tf.util.sizeFromShape(indices.shape);
     const idx = readInt32(backend, indices);
     for (let i = 0; i < nIndices; i++) {
-      if (!(idx[i] >= 0 && idx[i] < nRows)) throw new Error(`GatherV2: the index value ${idx[i]} is not in [0, ${nRows - 1}]`);
+      if (!(idx[i] >= 0 && idx[i] < nRows))
+        throw new Error(`GatherV2: the index value ${idx[i]} is not in [0, ${nRows - 1}]`);
     }
     const rowShape = x.shape.slice(1);
     const dim = tf.util.sizeFromShape(rowShape);

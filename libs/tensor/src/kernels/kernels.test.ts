@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../backend';
-import { liveCounts, maxRelativeError, randomTensor, randomValues, referenceMatMul, transposeValues, useBackend } from '../testing';
+import {
+  liveCounts,
+  maxRelativeError,
+  randomTensor,
+  randomValues,
+  referenceMatMul,
+  transposeValues,
+  useBackend,
+} from '../testing';
 import { tf } from '../tf';
 import { registerCustomKernels } from '.';
 import { cacheTranspose, cachedTransposeCount, releaseTranspose } from './batch-matmul';
@@ -40,16 +48,39 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     const x = tf.tensor3d(values, shape as [number, number, number]);
     const reference = (axes: number[]) => {
       const out = new Map<string, number>();
-      for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 5; k++) {
-        const key = [i, j, k].filter((_, a) => !axes.includes(a)).join(',');
-        out.set(key, (out.get(key) ?? 0) + values[(i * 3 + j) * 5 + k]);
-      }
+      for (let i = 0; i < 4; i++)
+        for (let j = 0; j < 3; j++)
+          for (let k = 0; k < 5; k++) {
+            const key = [i, j, k].filter((_, a) => !axes.includes(a)).join(',');
+            out.set(key, (out.get(key) ?? 0) + values[(i * 3 + j) * 5 + k]);
+          }
       return [...out.values()];
     };
-    for (const [axis, axes] of [[0, [0]], [[0, 1], [0, 1]], [[1, 0], [0, 1]], [-3, [0]], [1, [1]], [2, [2]], [[0, 2], [0, 2]]] as const) {
+    for (const [axis, axes] of [
+      [0, [0]],
+      [
+        [0, 1],
+        [0, 1],
+      ],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [-3, [0]],
+      [1, [1]],
+      [2, [2]],
+      [
+        [0, 2],
+        [0, 2],
+      ],
+    ] as const) {
       for (const keepDims of [false, true]) {
         const sum = tf.sum(x, axis as number | number[], keepDims);
-        expect(sum.shape).toEqual(keepDims ? shape.map((n, a) => ((axes as readonly number[]).includes(a) ? 1 : n)) : shape.filter((_, a) => !(axes as readonly number[]).includes(a)));
+        expect(sum.shape).toEqual(
+          keepDims
+            ? shape.map((n, a) => ((axes as readonly number[]).includes(a) ? 1 : n))
+            : shape.filter((_, a) => !(axes as readonly number[]).includes(a)),
+        );
         expect(maxRelativeError(sum.dataSync(), reference([...axes]))).toBeLessThan(1e-5);
         sum.dispose();
       }
@@ -77,7 +108,9 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     // A reshape shares the data but is another matrix: it must not read the cached transpose.
     const reshaped = tf.tidy(() => tf.matMul(tf.reshape(f, [k, n]), tf.ones([k, 2]), true, false));
     const ones = new Float32Array(k * 2).fill(1);
-    expect(maxRelativeError(reshaped.dataSync(), referenceMatMul(fValues, [k, n], true, ones, [k, 2], false).values)).toBeLessThan(1e-5);
+    expect(
+      maxRelativeError(reshaped.dataSync(), referenceMatMul(fValues, [k, n], true, ones, [k, 2], false).values),
+    ).toBeLessThan(1e-5);
     reshaped.dispose();
     const buffers = liveCounts().dataIds;
     releaseTranspose(f);
@@ -92,7 +125,10 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
   });
 
   it('clones and same-dtype casts share the data until the last holder is disposed; other casts convert, to bool as x != 0', () => {
-    const x = tf.tensor2d([[1.5, -2], [3, 4.25]]);
+    const x = tf.tensor2d([
+      [1.5, -2],
+      [3, 4.25],
+    ]);
     const buffers = tf.memory().numDataBuffers;
     const copy = tf.clone(x);
     const same = tf.cast(x, 'float32');
@@ -129,7 +165,9 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     expect(out.shape).toEqual([6, 2, 3]);
     expect(maxRelativeError(out.dataSync(), referenceSegmentSum(xValues, 6, ids, 6))).toBeLessThan(1e-6);
     out.dispose();
-    expect(() => tf.unsortedSegmentSum(tf.ones([2, 2]), tf.tensor1d([0, 2], 'int32'), 2)).toThrow(/segment id 2 at 1 is not below 2/);
+    expect(() => tf.unsortedSegmentSum(tf.ones([2, 2]), tf.tensor1d([0, 2], 'int32'), 2)).toThrow(
+      /segment id 2 at 1 is not below 2/,
+    );
   });
 
   it('GatherV2 along axis 0 copies rows for every row width, dtype and index shape', () => {
@@ -141,7 +179,27 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
       expect(out.dataSync()).toEqual(referenceGather(xValues, dim, ids));
       out.dispose();
     }
-    const ints = tf.tidy(() => tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), tf.tensor2d([[2, 0], [1, 1]], [2, 2], 'int32')));
+    const ints = tf.tidy(() =>
+      tf.gather(
+        tf.tensor2d(
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          [3, 2],
+          'int32',
+        ),
+        tf.tensor2d(
+          [
+            [2, 0],
+            [1, 1],
+          ],
+          [2, 2],
+          'int32',
+        ),
+      ),
+    );
     expect(ints.shape).toEqual([2, 2, 2]);
     expect(ints.dtype).toBe('int32');
     expect(Array.from(ints.dataSync())).toEqual([5, 6, 1, 2, 3, 4, 3, 4]);
@@ -150,13 +208,25 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
   });
 
   it('GatherV2 along other axes still works (stock kernel)', () => {
-    const out = tf.tidy(() => tf.gather(tf.tensor2d([[1, 2, 3], [4, 5, 6]]), tf.tensor1d([2, 0], 'int32'), 1));
+    const out = tf.tidy(() =>
+      tf.gather(
+        tf.tensor2d([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+        tf.tensor1d([2, 0], 'int32'),
+        1,
+      ),
+    );
     expect(Array.from(out.dataSync())).toEqual([3, 1, 6, 4]);
     out.dispose();
   });
 
   it('Transpose shares data for the identity permutation and swaps the last two axes of batches', () => {
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const same = tf.transpose(x, [0, 1]);
     x.dispose();
     expect(Array.from(same.dataSync())).toEqual([1, 2, 3, 4]);
@@ -165,11 +235,21 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     const swapped = tf.tidy(() => tf.transpose(tf.tensor3d(xValues, [3, 70, 90]), [0, 2, 1]));
     expect(swapped.shape).toEqual([3, 90, 70]);
     const values = swapped.dataSync();
-    for (const [b, i, j] of [[0, 0, 0], [1, 69, 89], [2, 13, 77], [2, 64, 64]]) {
+    for (const [b, i, j] of [
+      [0, 0, 0],
+      [1, 69, 89],
+      [2, 13, 77],
+      [2, 64, 64],
+    ]) {
       expect(values[b * 6300 + j * 70 + i]).toBe(xValues[b * 6300 + i * 90 + j]);
     }
     swapped.dispose();
-    for (const [rows, cols] of [[1, 5], [5, 1], [65, 130], [130, 65]]) {
+    for (const [rows, cols] of [
+      [1, 5],
+      [5, 1],
+      [65, 130],
+      [130, 65],
+    ]) {
       const values = randomValues(rows * cols, rows + cols);
       const t = tf.tidy(() => tf.transpose(tf.tensor2d(values, [rows, cols])));
       expect(t.shape).toEqual([cols, rows]);
@@ -186,17 +266,25 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
 
   it('matMul with every transpose combination matches a plain-loop product, values and gradients', () => {
     const [m, k, n] = [5, 7, 3];
-    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [tA, tB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const aShape: [number, number] = tA ? [k, m] : [m, k];
       const bShape: [number, number] = tB ? [n, k] : [k, n];
       const a = randomTensor(aShape, 3);
       const b = randomTensor(bShape, 4);
       const r = randomTensor([m, n], 5);
-      const loss = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, tA, tB), r));
+      const loss = (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, tA, tB), r));
       const product = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, tA, tB);
       const aValues = a.dataSync();
       const bValues = b.dataSync();
-      expect(maxRelativeError(product.dataSync(), referenceMatMul(aValues, aShape, tA, bValues, bShape, tB).values)).toBeLessThan(1e-5);
+      expect(
+        maxRelativeError(product.dataSync(), referenceMatMul(aValues, aShape, tA, bValues, bShape, tB).values),
+      ).toBeLessThan(1e-5);
       // d/dA sum(op(A) op(B) * R) = R op(B)^T, transposed back when A was; likewise for B.
       const [gradA, gradB] = tf.grads(loss)([a, b]);
       const rValues = r.dataSync();
@@ -218,7 +306,14 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     const bv = b.dataSync();
     const values = out.dataSync();
     for (let batch = 0; batch < 3; batch++) {
-      const expected = referenceMatMul(av.subarray(batch * 24, batch * 24 + 24), [6, 4], true, bv.subarray(batch * 30, batch * 30 + 30), [5, 6], true);
+      const expected = referenceMatMul(
+        av.subarray(batch * 24, batch * 24 + 24),
+        [6, 4],
+        true,
+        bv.subarray(batch * 30, batch * 30 + 30),
+        [5, 6],
+        true,
+      );
       expect(maxRelativeError(values.subarray(batch * 20, batch * 20 + 20), expected.values)).toBeLessThan(1e-5);
     }
     tf.dispose([a, b, out]);
@@ -266,12 +361,23 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     const idx = tf.tensor1d([1, 5, 5, 29], 'int32');
     const w = randomTensor([8, 6], 12) as tf.Tensor2D;
     const step = () =>
-      tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.matMul(tf.gather(e, idx), w, false, false).matMul(w, false, true)));
-        tf.unsortedSegmentSum(e, tf.tensor1d(Array.from({ length: 30 }, (_, i) => i % 4), 'int32'), 4);
-        tf.matMul(e, e, true, false);
-        return tf.add(value, tf.sum(grads[e.name]));
-      }).dispose();
+      tf
+        .tidy(() => {
+          const { value, grads } = tf.variableGrads(() =>
+            tf.sum(tf.matMul(tf.gather(e, idx), w, false, false).matMul(w, false, true)),
+          );
+          tf.unsortedSegmentSum(
+            e,
+            tf.tensor1d(
+              Array.from({ length: 30 }, (_, i) => i % 4),
+              'int32',
+            ),
+            4,
+          );
+          tf.matMul(e, e, true, false);
+          return tf.add(value, tf.sum(grads[e.name]));
+        })
+        .dispose();
     step();
     const before = liveCounts();
     for (let i = 0; i < 5; i++) step();

@@ -17,7 +17,12 @@ export const nativeGatherV2: KernelFunc = ({ inputs, backend, attrs }: KernelArg
   try {
     return runNativeOp(
       'GatherV2',
-      { batch_dims: { int: batchDims }, Tparams: { type: x.dtype }, Tindices: { type: indices.dtype }, Taxis: { type: 'int32' } },
+      {
+        batch_dims: { int: batchDims },
+        Tparams: { type: x.dtype },
+        Tindices: { type: indices.dtype },
+        Taxis: { type: 'int32' },
+      },
       [x, indices, axisTensor],
       backend,
     );

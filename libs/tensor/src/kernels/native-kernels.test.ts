@@ -12,16 +12,40 @@ describe('kernels on the tensorflow backend', () => {
 
   it('overrides only GatherV2: TensorFlow has the rest natively', () => {
     expect(isOverridden('GatherV2', 'tensorflow')).toBe(true);
-    for (const name of ['UnsortedSegmentSum', 'Transpose', 'BatchMatMul', 'Identity', 'Cast', 'Sum']) expect(isOverridden(name, 'tensorflow')).toBe(false);
+    for (const name of ['UnsortedSegmentSum', 'Transpose', 'BatchMatMul', 'Identity', 'Cast', 'Sum'])
+      expect(isOverridden(name, 'tensorflow')).toBe(false);
   });
 
   it('GatherV2 equals the stock tfjs-node kernel on every axis, dtype and index shape', () => {
     const x = tf.tensor3d(randomValues(4 * 5 * 6, 1), [4, 5, 6]);
     const cases: Array<[tf.Tensor, tf.Tensor, number]> = [
       [x, tf.tensor1d([3, 0, 3, 1], 'int32'), 0],
-      [x, tf.tensor2d([[4, 0], [2, 2]], [2, 2], 'int32'), 1],
+      [
+        x,
+        tf.tensor2d(
+          [
+            [4, 0],
+            [2, 2],
+          ],
+          [2, 2],
+          'int32',
+        ),
+        1,
+      ],
       [x, tf.tensor1d([5, 1], 'int32'), 2],
-      [tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32'), 0],
+      [
+        tf.tensor2d(
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          [3, 2],
+          'int32',
+        ),
+        tf.tensor1d([2, 0], 'int32'),
+        0,
+      ],
     ];
     const ours = cases.map(([t, i, axis]) => tf.gather(t, i, axis));
     restoreStockKernel('GatherV2', 'tensorflow');
@@ -52,7 +76,9 @@ describe('kernels on the tensorflow backend', () => {
     const e = randomTensor([40, 8], 2);
     const w = randomTensor([6, 8], 3);
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, idx), w)))(e);
-    const dense = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.matMul(tf.oneHot(idx, 40).toFloat(), x as tf.Tensor2D), w)))(e);
+    const dense = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(tf.matMul(tf.oneHot(idx, 40).toFloat(), x as tf.Tensor2D), w)),
+    )(e);
     expect(maxRelativeError(g.dataSync(), dense.dataSync())).toBeLessThan(1e-6);
     tf.dispose([idx, e, w, g, dense]);
   });
@@ -61,7 +87,10 @@ describe('kernels on the tensorflow backend', () => {
     const before = liveCounts();
     // Fill(dims: int64 [2], value) -> a 2 x 3 matrix of 7s.
     const seven = tf.scalar(7);
-    const filled = runNativeOp('Fill', { T: { type: 'float32' }, index_type: { type: 'int64' } }, [{ int64: [2, 3] }, seven]);
+    const filled = runNativeOp('Fill', { T: { type: 'float32' }, index_type: { type: 'int64' } }, [
+      { int64: [2, 3] },
+      seven,
+    ]);
     expect(filled.shape).toEqual([2, 3]);
     expect(Array.from(filled.dataSync())).toEqual([7, 7, 7, 7, 7, 7]);
     tf.dispose([filled, seven]);
@@ -69,7 +98,9 @@ describe('kernels on the tensorflow backend', () => {
   });
 
   it('unsortedSegmentMax takes each segment maximum; an empty segment gets the lowest float', () => {
-    const out = tf.tidy(() => unsortedSegmentMax(tf.tensor1d([1, 5, -2, 3, 0]), tf.tensor1d([0, 0, 2, 2, 0], 'int32'), 4));
+    const out = tf.tidy(() =>
+      unsortedSegmentMax(tf.tensor1d([1, 5, -2, 3, 0]), tf.tensor1d([0, 0, 2, 2, 0], 'int32'), 4),
+    );
     const v = out.dataSync();
     expect([v[0], v[2]]).toEqual([5, 3]);
     expect(v[1]).toBeLessThan(-3e38);
@@ -79,7 +110,8 @@ describe('kernels on the tensorflow backend', () => {
   it('leaves no tensors, buffers or TensorFlow handles behind across gathers and their gradients', () => {
     const e = tf.variable(randomTensor([30, 8], 11) as tf.Tensor2D);
     const idx = tf.tensor1d([1, 5, 5, 29], 'int32');
-    const step = () => tf.tidy(() => tf.sum(tf.variableGrads(() => tf.sum(tf.square(tf.gather(e, idx)))).grads[e.name])).dispose();
+    const step = () =>
+      tf.tidy(() => tf.sum(tf.variableGrads(() => tf.sum(tf.square(tf.gather(e, idx)))).grads[e.name])).dispose();
     step();
     const before = liveCounts();
     for (let i = 0; i < 5; i++) step();
@@ -93,14 +125,17 @@ describe('kernels on the tensorflow backend', () => {
     const w = tf.variable(initial);
     const slot = new FusedAdamSlot([2]);
     const h = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-    const step = (g: number[], t: number) => tf.tidy(() => slot.update(w, tf.tensor1d(g), FusedAdamSlot.stepInputs({ ...h, step: t })));
+    const step = (g: number[], t: number) =>
+      tf.tidy(() => slot.update(w, tf.tensor1d(g), FusedAdamSlot.stepInputs({ ...h, step: t })));
     step([0.5, -1], 1);
     // Step 1 moves each weight by lr sign(g).
     expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.9, 6), expect.closeTo(-1.9, 6)]);
     step([0.5, 1], 2);
     const m = [0.9 * 0.05 + 0.1 * 0.5, 0.9 * -0.1 + 0.1 * 1];
     const v = [0.999 * 0.00025 + 0.001 * 0.25, 0.999 * 0.001 + 0.001 * 1];
-    const expected = [0.9, -1.9].map((x, i) => x - (0.1 / (1 - 0.81)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - 0.999 ** 2) + 1e-8)));
+    const expected = [0.9, -1.9].map(
+      (x, i) => x - (0.1 / (1 - 0.81)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - 0.999 ** 2) + 1e-8)),
+    );
     expect(Array.from(w.dataSync())).toEqual(expected.map((e) => expect.closeTo(e, 5)));
     const moments = slot.readMoments();
     expect(Array.from(moments.m)).toEqual(m.map((e) => expect.closeTo(e, 6)));

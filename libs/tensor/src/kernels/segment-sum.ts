@@ -15,15 +15,20 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }: Kerne
   const nIds = tf.util.sizeFromShape(segmentIds.shape);
   const idRank = segmentIds.shape.length;
   if (!segmentIds.shape.every((d, i) => d === x.shape[i])) {
-    throw new Error(`UnsortedSegmentSum: segmentIds shape [${segmentIds.shape}] is not a prefix of x shape [${x.shape}]`);
+    throw new Error(
+      `UnsortedSegmentSum: segmentIds shape [${segmentIds.shape}] is not a prefix of x shape [${x.shape}]`,
+    );
   }
   const ids = readInt32(backend, segmentIds);
   for (let i = 0; i < nIds; i++) {
-    if (ids[i] >= numSegments) throw new Error(`UnsortedSegmentSum: segment id ${ids[i]} at ${i} is not below ${numSegments}`);
+    if (ids[i] >= numSegments)
+      throw new Error(`UnsortedSegmentSum: segment id ${ids[i]} at ${i} is not below ${numSegments}`);
   }
   const rowShape = x.shape.slice(idRank);
   const dim = tf.util.sizeFromShape(rowShape);
-  return computeOutput(backend, [x, segmentIds], [numSegments, ...rowShape], x.dtype, (out, [xs, seg]) => sumRowsBySegment(xs, seg as Int32Array, dim, numSegments, out));
+  return computeOutput(backend, [x, segmentIds], [numSegments, ...rowShape], x.dtype, (out, [xs, seg]) =>
+    sumRowsBySegment(xs, seg as Int32Array, dim, numSegments, out),
+  );
 };
 
 /**
@@ -32,7 +37,13 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }: Kerne
  * `csrTimesDense` keeps eight columns of a segment's sum in locals, about 1.6x faster in V8 than adding
  * every row into the output.
  */
-export function sumRowsBySegment(xs: NumericArray, seg: Int32Array, dim: number, numSegments: number, out: NumericArray): void {
+export function sumRowsBySegment(
+  xs: NumericArray,
+  seg: Int32Array,
+  dim: number,
+  numSegments: number,
+  out: NumericArray,
+): void {
   const indptr = new Int32Array(numSegments + 1);
   for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) indptr[seg[i] + 1]++;
   for (let s = 0; s < numSegments; s++) indptr[s + 1] += indptr[s];

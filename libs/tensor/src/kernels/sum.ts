@@ -30,5 +30,10 @@ export function makeWasmSum(stock: KernelFunc | undefined): KernelFunc {
 /** out[j] = sum over r of values[r * width + j]: a one-row CSR product, eight columns at a time in locals. */
 export function sumRows(values: NumericArray, rows: number, width: number, out: NumericArray): void {
   const indices = Int32Array.from({ length: rows }, (_, r) => r);
-  csrTimesDense({ indptr: Int32Array.of(0, rows), indices, values: new Float32Array(rows).fill(1), nRows: 1, nCols: rows }, values, width, out);
+  csrTimesDense(
+    { indptr: Int32Array.of(0, rows), indices, values: new Float32Array(rows).fill(1), nRows: 1, nCols: rows },
+    values,
+    width,
+    out,
+  );
 }

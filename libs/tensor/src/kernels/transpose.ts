@@ -8,7 +8,13 @@ const BLOCK = 64;
  * dst = src^T for `batch` row-major [rows, cols] matrices, in 64 x 64 blocks; each output row is written
  * in runs of 8 read from 8 source rows (2-3x faster in V8 than one element per iteration in source order).
  */
-export function transposeBatched(src: NumericArray, dst: NumericArray, batch: number, rows: number, cols: number): void {
+export function transposeBatched(
+  src: NumericArray,
+  dst: NumericArray,
+  batch: number,
+  rows: number,
+  cols: number,
+): void {
   const size = rows * cols;
   for (let b = 0; b < batch; b++) {
     const base = b * size;
@@ -45,7 +51,9 @@ export function swapLastTwoAxes(backend: tf.KernelBackend, info: tf.TensorInfo):
   const cols = shape[rank - 1];
   const batch = tf.util.sizeFromShape(shape.slice(0, -2));
   const outShape = [...shape.slice(0, -2), cols, rows];
-  return computeOutput(backend, [info], outShape, info.dtype, (out, [src]) => transposeBatched(src, out, batch, rows, cols));
+  return computeOutput(backend, [info], outShape, info.dtype, (out, [src]) =>
+    transposeBatched(src, out, batch, rows, cols),
+  );
 }
 
 /**
@@ -63,7 +71,11 @@ export function makeTranspose(stock: KernelFunc | undefined): KernelFunc {
       return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
     }
     const rank = perm.length;
-    const swapsLastTwo = rank >= 2 && perm[rank - 2] === rank - 1 && perm[rank - 1] === rank - 2 && perm.slice(0, -2).every((p, i) => p === i);
+    const swapsLastTwo =
+      rank >= 2 &&
+      perm[rank - 2] === rank - 1 &&
+      perm[rank - 1] === rank - 2 &&
+      perm.slice(0, -2).every((p, i) => p === i);
     if (swapsLastTwo && x.dtype !== 'string' && x.dtype !== 'complex64') return swapLastTwoAxes(backend, x);
     return stock(args);
   };

@@ -51,7 +51,10 @@ export function engineInfoPathIn(engineDir: string): string {
 }
 
 /** The engine to load for a variant: `SGFD_TENSORFLOW_DIR` when set (a user's own build), else the cache. */
-export function engineDirFor(variant: EngineVariant, env: NodeJS.ProcessEnv = process.env): { dir: string; fromEnv: boolean } {
+export function engineDirFor(
+  variant: EngineVariant,
+  env: NodeJS.ProcessEnv = process.env,
+): { dir: string; fromEnv: boolean } {
   const own = env['SGFD_TENSORFLOW_DIR'];
   return own ? { dir: own, fromEnv: true } : { dir: cachedEngineDir(variant, env), fromEnv: false };
 }

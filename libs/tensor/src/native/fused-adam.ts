@@ -28,7 +28,16 @@ export class FusedAdamSlot {
   constructor(readonly shape: readonly number[]) {
     const id = created++;
     const handle = (what: string) =>
-      runNativeOp('VarHandleOp', { dtype: FLOAT, shape: { shape }, container: { string: '' }, shared_name: { string: `sgfd-adam-${process.pid}-${id}-${what}` } }, []);
+      runNativeOp(
+        'VarHandleOp',
+        {
+          dtype: FLOAT,
+          shape: { shape },
+          container: { string: '' },
+          shared_name: { string: `sgfd-adam-${process.pid}-${id}-${what}` },
+        },
+        [],
+      );
     [this.param, this.m, this.v] = [handle('param'), handle('m'), handle('v')];
     tf.tidy(() => this.writeMoments(tf.zeros(shape as number[]), tf.zeros(shape as number[])));
   }
@@ -39,14 +48,25 @@ export class FusedAdamSlot {
    * lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps) when eps' = eps sqrt(1 - b2^t).
    */
   static stepInputs(h: AdamHyper): tf.Scalar[] {
-    return [h.beta1 ** h.step, h.beta2 ** h.step, h.learningRate, h.beta1, h.beta2, h.epsilon * Math.sqrt(1 - h.beta2 ** h.step)].map((x) => tf.scalar(x));
+    return [
+      h.beta1 ** h.step,
+      h.beta2 ** h.step,
+      h.learningRate,
+      h.beta1,
+      h.beta2,
+      h.epsilon * Math.sqrt(1 - h.beta2 ** h.step),
+    ].map((x) => tf.scalar(x));
   }
 
   /** One torch.optim.Adam step of `variable`, with the inputs of `stepInputs` for its step. */
   update(variable: tf.Variable, grad: tf.Tensor, stepInputs: tf.Scalar[]): void {
     tf.tidy(() => {
       runNativeOpForEffect('AssignVariableOp', { dtype: FLOAT }, [this.param, variable]);
-      runNativeOpForEffect('ResourceApplyAdam', { T: FLOAT, use_locking: { bool: false }, use_nesterov: { bool: false } }, [this.param, this.m, this.v, ...stepInputs, grad]);
+      runNativeOpForEffect(
+        'ResourceApplyAdam',
+        { T: FLOAT, use_locking: { bool: false }, use_nesterov: { bool: false } },
+        [this.param, this.m, this.v, ...stepInputs, grad],
+      );
       variable.assign(runNativeOp('ReadVariableOp', { dtype: FLOAT }, [this.param]));
     });
   }

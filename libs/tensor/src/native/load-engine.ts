@@ -19,7 +19,8 @@ export function nativeThreadCount(env: NodeJS.ProcessEnv = process.env): number 
   const raw = env['SGFD_TENSOR_THREADS'];
   if (raw === undefined || raw === '') return availableParallelism();
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`SGFD_TENSOR_THREADS must be a whole number >= 1, found ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`SGFD_TENSOR_THREADS must be a whole number >= 1, found ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -48,12 +49,16 @@ export function registerNativeEngine(variant: EngineVariant, env: NodeJS.Process
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
   const binding = require(bindingPath) as unknown;
   require('@tensorflow/tfjs-node/dist/register_all_kernels');
-  const { NodeJSKernelBackend } = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeKernelBackendModule;
+  const { NodeJSKernelBackend } =
+    require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeKernelBackendModule;
   const packageName = variant === 'gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   tf.registerBackend('tensorflow', () => new NodeJSKernelBackend(binding, packageName), 3);
 }
 
 /** Whether the active `tensorflow` backend runs its kernels on a GPU. */
 export function nativeUsesGpu(): boolean {
-  return tf.getBackend() === 'tensorflow' && (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+  return (
+    tf.getBackend() === 'tensorflow' &&
+    (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true
+  );
 }

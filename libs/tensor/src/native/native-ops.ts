@@ -48,7 +48,8 @@ export function isNativeBackend(): boolean {
 }
 
 /** An attribute of a TensorFlow op: a dtype (`type`), a bool, an int, a string or a shape. */
-export type NativeAttr = { type: string } | { bool: boolean } | { int: number } | { string: string } | { shape: readonly number[] };
+export type NativeAttr =
+  { type: string } | { bool: boolean } | { int: number } | { string: string } | { shape: readonly number[] };
 
 /** A TensorFlow op input: a tfjs tensor of the tensorflow backend, or an int64 vector made for the call. */
 export type NativeInput = tf.TensorInfo | Int64Vector;
@@ -58,7 +59,12 @@ export type NativeInput = tf.TensorInfo | Int64Vector;
  * Int64 inputs are made as TensorFlow tensors for the call and deleted after it, as tfjs-node does for its
  * int64 scalars.
  */
-export function runNativeOp(opName: string, attrs: Record<string, NativeAttr>, inputs: NativeInput[], backend = tf.backend()): tf.Tensor {
+export function runNativeOp(
+  opName: string,
+  attrs: Record<string, NativeAttr>,
+  inputs: NativeInput[],
+  backend = tf.backend(),
+): tf.Tensor {
   return execute(opName, attrs, inputs, 1, backend)[0];
 }
 
@@ -67,12 +73,20 @@ export function runNativeOpForEffect(opName: string, attrs: Record<string, Nativ
   execute(opName, attrs, inputs, 0, tf.backend());
 }
 
-function execute(opName: string, attrs: Record<string, NativeAttr>, inputs: NativeInput[], numOutputs: number, backend: tf.KernelBackend): tf.Tensor[] {
-  if (!('executeSingleOutput' in backend)) throw new Error(`native op ${opName} called on the '${tf.getBackend()}' backend`);
+function execute(
+  opName: string,
+  attrs: Record<string, NativeAttr>,
+  inputs: NativeInput[],
+  numOutputs: number,
+  backend: tf.KernelBackend,
+): tf.Tensor[] {
+  if (!('executeSingleOutput' in backend))
+    throw new Error(`native op ${opName} called on the '${tf.getBackend()}' backend`);
   const node = backend as unknown as NodeBackend;
   // The same module instance load-engine.ts registered the backend from (Node's require cache), looked
   // up once: this runs for every native op.
-  typeAttr ??= (require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeBackendModule).createTensorsTypeOpAttr;
+  typeAttr ??= (require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeBackendModule)
+    .createTensorsTypeOpAttr;
   const createTensorsTypeOpAttr = typeAttr;
   const { binding } = node;
   const opAttrs = Object.entries(attrs).map(([name, a]): OpAttr => {
@@ -114,7 +128,13 @@ export function coordinatePairs(rows: ArrayLike<number>, cols: ArrayLike<number>
  * x: TensorFlow's SparseTensorDenseMatMul, multi-threaded over output rows. `adjoint` multiplies by A^T
  * without building it.
  */
-export function sparseDenseMatMul(coords: tf.Tensor2D, values: tf.Tensor1D, shape: readonly [number, number], x: tf.Tensor2D, adjoint: boolean): tf.Tensor2D {
+export function sparseDenseMatMul(
+  coords: tf.Tensor2D,
+  values: tf.Tensor1D,
+  shape: readonly [number, number],
+  x: tf.Tensor2D,
+  adjoint: boolean,
+): tf.Tensor2D {
   return runNativeOp(
     'SparseTensorDenseMatMul',
     { T: { type: 'float32' }, Tindices: { type: 'int32' }, adjoint_a: { bool: adjoint }, adjoint_b: { bool: false } },
@@ -126,10 +146,10 @@ export function sparseDenseMatMul(coords: tf.Tensor2D, values: tf.Tensor1D, shap
 export function unsortedSegmentMax(x: tf.Tensor1D, ids: tf.Tensor1D, numSegments: number): tf.Tensor1D {
   return tf.tidy(
     () =>
-      runNativeOp('UnsortedSegmentMax', { T: { type: 'float32' }, Tindices: { type: 'int32' }, Tnumsegments: { type: 'int32' } }, [
-        x,
-        ids,
-        tf.scalar(numSegments, 'int32'),
-      ]) as tf.Tensor1D,
+      runNativeOp(
+        'UnsortedSegmentMax',
+        { T: { type: 'float32' }, Tindices: { type: 'int32' }, Tnumsegments: { type: 'int32' } },
+        [x, ids, tf.scalar(numSegments, 'int32')],
+      ) as tf.Tensor1D,
   );
 }

@@ -26,10 +26,13 @@ describe('GRCN trained on the tiny synthetic preset', () => {
     expect(result.valid['recall@20']).toBeGreaterThanOrEqual(2 * pop);
   });
 
-  it.each(['two-stage', 'joint'] as const)('runs with SGFD %s: students replace its projections, the SGFD losses train, it learns', async (mode) => {
-    const { result, projections } = await trainWithSchedule('grcn', mode, join(dir, mode), settings);
-    expect(projections).toEqual({ image: 'sgfd-student', text: 'sgfd-student' });
-    expect(Object.keys(result.history[0].loss)).toEqual(expect.arrayContaining(['sgfd.ce', 'sgfd.ld', 'sgfd.fd']));
-    expect(result.valid['recall@20']).toBeGreaterThanOrEqual(2 * pop);
-  });
+  it.each(['two-stage', 'joint'] as const)(
+    'runs with SGFD %s: students replace its projections, the SGFD losses train, it learns',
+    async (mode) => {
+      const { result, projections } = await trainWithSchedule('grcn', mode, join(dir, mode), settings);
+      expect(projections).toEqual({ image: 'sgfd-student', text: 'sgfd-student' });
+      expect(Object.keys(result.history[0].loss)).toEqual(expect.arrayContaining(['sgfd.ce', 'sgfd.ld', 'sgfd.fd']));
+      expect(result.valid['recall@20']).toBeGreaterThanOrEqual(2 * pop);
+    },
+  );
 });

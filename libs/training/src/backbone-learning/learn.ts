@@ -16,7 +16,11 @@ export interface LearningSettings {
 }
 
 /** A small-data run: three epochs at a larger learning rate than MMRec's 1e-3, validated once at the end (each backbone passes 2x popularity by then). */
-export function learningConfig(backbone: BackboneName, mode: RunConfig['sgfd']['mode'], settings: LearningSettings = {}): RunConfig {
+export function learningConfig(
+  backbone: BackboneName,
+  mode: RunConfig['sgfd']['mode'],
+  settings: LearningSettings = {},
+): RunConfig {
   return RunConfigSchema.parse({
     backbone,
     backboneParams: settings.backboneParams ?? {},
@@ -52,6 +56,8 @@ export async function trainWithSchedule(
   const dataset = await tinyDataset();
   const outputs = mode === 'two-stage' ? await tinyTeacher() : null;
   const result = await trainStudent(dataset, learningConfig(backbone, mode, settings), outputs, { modelDir });
-  const meta = JSON.parse(await readFile(join(modelDir, `${MODEL_FILE_BASE}.json`), 'utf8')) as { meta: { projections: Record<string, string> } };
+  const meta = JSON.parse(await readFile(join(modelDir, `${MODEL_FILE_BASE}.json`), 'utf8')) as {
+    meta: { projections: Record<string, string> };
+  };
   return { result, projections: meta.meta.projections };
 }

@@ -86,11 +86,21 @@ export function assemble(functions: FunctionDef[]): Uint8Array {
     return [...u32(body.length), ...body];
   });
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(3, vec(functions.map((_, i) => u32(i)))),
     ...section(5, vec([[0x00, ...u32(1)]])),
-    ...section(7, vec([...functions.map((f, i) => [...name(f.name), 0x00, ...u32(i)]), [...name('memory'), 0x02, 0x00]])),
+    ...section(
+      7,
+      vec([...functions.map((f, i) => [...name(f.name), 0x00, ...u32(i)]), [...name('memory'), 0x02, 0x00]]),
+    ),
     ...section(10, vec(code)),
   ]);
 }
