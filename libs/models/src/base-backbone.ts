@@ -5,7 +5,7 @@ import { readTensorFile } from './io/tensor-file';
 import { assignVariables, saveVariables } from './io/variables-file';
 import { disposeAll, prefixed, type NamedVariables } from './params';
 import type { Projection } from './projection';
-import type { PerModality } from './sgfd/semantic-teacher';
+import type { PerModality } from './model-types';
 
 export const MODEL_FILE_BASE = 'model';
 
