@@ -28,8 +28,11 @@ export interface WriteSnapshotOptions {
   rowGroupRows?: number;
 }
 
-/** About 21 MB of sorted rows at a time: large row groups for readers, a fixed bound for the writer. */
-export const INTERACTION_ROW_GROUP_ROWS = 1 << 20;
+/**
+ * About 11 MB of sorted rows at a time, and parquet-wasm's memory grows to ~40 MB: a fixed bound for the
+ * writer. Smaller groups cost file size (1 Mi rows: 6 % smaller files, twice the memory; 256 Ki: 12 % larger).
+ */
+export const INTERACTION_ROW_GROUP_ROWS = 1 << 19;
 
 export interface WriteSnapshotResult {
   id: string;
