@@ -69,5 +69,5 @@ describe('the snapshot writer in row groups', () => {
     const groups = parquetMetadata(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength)).row_groups;
     expect(groups).toHaveLength(Math.ceil((USERS * PER_USER) / rowGroupRows));
     expect(groups.reduce((sum, g) => sum + Number(g.num_rows), 0)).toBe(USERS * PER_USER);
-  });
+  }, 60_000);
 });
