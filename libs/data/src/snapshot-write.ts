@@ -29,8 +29,9 @@ export interface WriteSnapshotOptions {
 }
 
 /**
- * About 11 MB of sorted rows at a time, and parquet-wasm's memory grows to ~40 MB: a fixed bound for the
- * writer. Smaller groups cost file size (1 Mi rows: 6 % smaller files, twice the memory; 256 Ki: 12 % larger).
+ * About 11 MB of sorted rows at a time: the writer's memory is a fixed few row groups. Smaller groups cost
+ * file size (each column chunk starts its own dictionary), larger ones memory; the README's import benchmark
+ * has the figures.
  */
 export const INTERACTION_ROW_GROUP_ROWS = 1 << 19;
 
