@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@sgfd/contracts';
+import { registeredBackbones } from '@sgfd/models';
 import { REPO_ROOT } from '@sgfd/tools';
 import { mergeRunConfig } from './config-input';
 import { runConfigFor } from './pipeline/run-input';
@@ -42,7 +43,7 @@ describe('mergeRunConfig', () => {
 
   it("applies a suite's --set to its base config and validates the suite again", async () => {
     const file = join(REPO_ROOT, 'suites', 'ci.yaml');
-    const spec = await loadSuiteFile(file);
+    const spec = await loadSuiteFile(file, registeredBackbones());
     const changed = withBaseOverrides(spec, ['sgfd.tau=30', 'training.patience=4'], file);
     expect(changed.base.sgfd).toMatchObject({ tau: 30 });
     expect(changed.base.training).toMatchObject({ patience: 4 });

@@ -180,7 +180,8 @@ export function register(program: Command): void {
       cmd: Command,
     ) => {
       const { loadSuiteFile } = await loadExperiments();
-      const spec = withBaseOverrides(await loadSuiteFile(resolve(file)), opts.set, file);
+      const { registeredBackbones } = await import('@sgfd/models');
+      const spec = withBaseOverrides(await loadSuiteFile(resolve(file), registeredBackbones()), opts.set, file);
       if (opts.parallelism !== undefined) spec.parallelism = opts.parallelism;
       const cells = expandSuite(spec);
       const { codeVersion, resolveRunConfig } = await loadTraining();
