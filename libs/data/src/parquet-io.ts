@@ -4,11 +4,15 @@ import { Compression, readParquet, Table as WasmTable, writeParquet, WriterPrope
 import { DatasetError } from '@sgfd/contracts';
 import { readSourceFile } from './source-files';
 
-/** Arrow table -> Parquet bytes (Snappy, readable by pandas, DuckDB, Polars, hyparquet). */
-export function encodeParquet(table: Table): Uint8Array {
+/**
+ * Arrow table -> Parquet bytes (Snappy, readable by pandas, DuckDB, Polars, hyparquet); `metadata` becomes
+ * the file's key-value metadata.
+ */
+export function encodeParquet(table: Table, metadata?: Record<string, string>): Uint8Array {
   const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
-  const props = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setCreatedBy('sgfd').build();
-  return writeParquet(wasmTable, props);
+  let builder = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setCreatedBy('sgfd');
+  if (metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(metadata)));
+  return writeParquet(wasmTable, builder.build());
 }
 
 /** Parquet bytes -> Arrow table; `file` names the source in the error when the bytes are not Parquet. */

@@ -1,4 +1,4 @@
-import { ConfigError, DatasetError, MODALITIES, type Modality } from '@sgfd/contracts';
+import { ConfigError, DatasetError, MODALITIES, type Modality, type ScoringRepresentations } from '@sgfd/contracts';
 import type { tf } from '@sgfd/tensor';
 import type { Backbone, BackboneLoss, FeatureTensors, Scorer, TrainBatch } from './backbone';
 import { readTensorFile } from './io/tensor-file';
@@ -23,6 +23,7 @@ export abstract class BaseBackbone implements Backbone {
 
   abstract loss(batch: TrainBatch): BackboneLoss;
   abstract scorer(): Scorer;
+  abstract representations(): ScoringRepresentations;
   /** The backbone's own variables (not the slots'). */
   protected abstract ownWeights(): NamedVariables;
 
