@@ -19,3 +19,5 @@ export {
   recommendationsParquet,
   type AllRecommendations,
 } from './recommendations-file';
+export { fixedModelSource, servedModel, similarityScores, type ModelSource, type ServedModel } from './served-model';
+export { buildServer, type ServerOptions } from './server';

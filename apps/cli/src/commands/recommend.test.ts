@@ -12,7 +12,7 @@ const sgfd = (...argv: string[]) => runCliCapturing([recommend], argv);
 
 beforeAll(async () => {
   t = await trainTwoModels();
-});
+}, 120_000);
 afterAll(async () => {
   await t?.remove();
 });

@@ -61,7 +61,7 @@ async function bundleOfRunFolder(runDir: string, options: ModelRefOptions): Prom
   if (existsSync(join(dir, SCORING_FILE))) return dir;
   const manifestPath = join(runDir, 'manifest.json');
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as RunManifest;
-  await prepareTensorflowEngine({ log: options.log ?? (() => {}) });
+  await prepareTensorflowEngine({ log: options.log ?? (() => undefined) });
   const { findSnapshot, loadSnapshot } = await import('@sgfd/data');
   const { loadRunModel } = await import('@sgfd/training');
   const { writeScoringBundle } = await import('@sgfd/serving');
