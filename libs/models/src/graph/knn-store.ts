@@ -1,7 +1,7 @@
 import { DatasetError, type ArtifactRef, type Modality } from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import type { FeatureTensors } from '../backbone';
-import { readTensorFile, writeTensorFile } from '../io/tensor-file';
+import { readTensorFile, tensorIndexPath, writeTensorFile } from '../io/tensor-file';
 import { knnGraph, type KnnGraph, type KnnSimilarity } from './knn';
 
 /** One item kNN graph a backbone needs: of which modality's raw features, how many neighbours, ranked how. */
@@ -117,7 +117,7 @@ async function readStoredGraph(
     !(values.data instanceof Float32Array)
   ) {
     throw new DatasetError('Stored kNN graph does not fit the snapshot', {
-      file: `${dir}/${FILE_BASE}.json`,
+      file: tensorIndexPath(dir, FILE_BASE),
       expected: `int32 indices and float32 values of shape [${nItems}, ${k}]`,
       found: `indices [${indices?.shape}], values [${values?.shape}]`,
     });
