@@ -12,6 +12,7 @@ import * as suite from './commands/suite';
 import * as schedule from './commands/schedule';
 import * as recommend from './commands/recommend';
 import * as serve from './commands/serve';
+import * as model from './commands/model';
 import { reportError } from './error-report';
 import { runCli, type CommandModule } from './program';
 
@@ -28,6 +29,7 @@ const modules: CommandModule[] = [
   schedule,
   recommend,
   serve,
+  model,
 ];
 const argv = process.argv.slice(2);
 
