@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeParquet } from '@sgfd/data';
 import { runCliCapturing } from '../test-support/run-in-process';
 import { trainTwoModels, type TrainedModels } from '../test-support/trained-models';
 import * as recommend from './recommend';
@@ -19,7 +18,7 @@ afterAll(async () => {
 
 async function readRecommendations(path: string) {
   const bytes = new Uint8Array(await readFile(path));
-  const table = decodeParquet(bytes, path);
+  const table = (await import('@sgfd/data')).decodeParquet(bytes, path);
   const column = (name: string) => Array.from(table.getChild(name)!.toArray() as ArrayLike<number>);
   const metadata = Object.fromEntries(
     (parquetMetadata(bytes.buffer).key_value_metadata ?? []).map(({ key, value }) => [key, value]),

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, DatasetError, UserError, type ChampionRecord, type RunManifest } from '@sgfd/contracts';
 import { latestDecision } from '@sgfd/activities/champion-history';
 import { openArtifactStore } from '@sgfd/artifacts';
-import { SCORING_FILE } from '@sgfd/serving';
+import { SCORING_FILE, writeScoringBundle } from '@sgfd/serving';
 import { prepareTensorflowEngine } from '@sgfd/tools';
 import { withClient, type ConnectionFlags } from '../pipeline/connect';
 import { describeRun } from '../pipeline/runs';
@@ -64,7 +64,6 @@ async function bundleOfRunFolder(runDir: string, options: ModelRefOptions): Prom
   await prepareTensorflowEngine({ log: options.log ?? (() => undefined) });
   const { findSnapshot, loadSnapshot } = await import('@sgfd/data');
   const { loadRunModel } = await import('@sgfd/training');
-  const { writeScoringBundle } = await import('@sgfd/serving');
   const { initBackend } = await import('@sgfd/tensor');
   await initBackend();
   const dataset = await loadSnapshot(await findSnapshot(manifest.datasetId, options.root));

@@ -4,7 +4,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type ScoringRepresentations } from '@sgfd/contracts';
-import { tf } from '@sgfd/tensor';
 
 export const TFJS_MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
@@ -30,6 +29,7 @@ export async function writeTfjsLayersModel(dir: string, representations: Scoring
     );
   }
   const { users, items } = representations;
+  const { tf } = await import('@sgfd/tensor');
   const userVectors = tf.tensor2d(users.data, [users.rows, users.cols]);
   const itemVectorsT = tf.tidy(() => tf.transpose(tf.tensor2d(items.data, [items.rows, items.cols])));
   // The layers copy the weights into their own variables.

@@ -22,7 +22,6 @@ import {
   createIngestActivities,
   createStudentActivities,
 } from '@sgfd/activities';
-import { initBackend } from '@sgfd/tensor';
 
 const DATASET: DatasetSpec = {
   kind: 'synthetic',
@@ -61,7 +60,7 @@ const env = () => {
 };
 
 export async function trainTwoModels(): Promise<TrainedModels> {
-  await initBackend();
+  await (await import('@sgfd/tensor')).initBackend();
   const root = await mkdtemp(join(tmpdir(), 'sgfd-serving-'));
   const store = new FileArtifactStore(root);
   const base = { codeVersion: 'test' };
