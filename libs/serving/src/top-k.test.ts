@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DotRepresentations } from '@sgfd/contracts';
+import type { DotRepresentations, MamlRepresentations } from '@sgfd/contracts';
 import { describe, expect, it } from 'vitest';
 import { readScoringBundle, writeScoringBundle } from './scoring-bundle';
 import { userItemsOf } from './seen-items';
@@ -82,6 +82,48 @@ describe('Recommender', () => {
       expect(bundle.ids.userIndex('3')).toBeUndefined();
       expect(bundle.ids.userIndex('02')).toBeUndefined();
       expect(bundle.ids.itemId(3)).toBe('3');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps MAML's attention form through a written bundle: the same scores, the formula and weights in scoring.json", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sgfd-bundle-'));
+    const m = (rows: number, cols: number, seed: number) => ({
+      rows,
+      cols,
+      data: Float32Array.from({ length: rows * cols }, (_, j) => Math.sin(seed * 7.3 + j * 1.7)),
+    });
+    const maml: MamlRepresentations = {
+      form: 'maml-attention',
+      users: m(3, 4, 1),
+      items: m(5, 4, 2),
+      userPart: m(3, 6, 3),
+      userSq: { rows: 3, cols: 1, data: Float32Array.from([1, 2, 3]) },
+      itemPart: m(5, 6, 4),
+      itemSq: { rows: 5, cols: 1, data: Float32Array.from([1, 0.5, 2, 1, 3]) },
+      b1: m(1, 6, 5),
+      w2: m(6, 4, 6),
+      b2: m(1, 4, 7),
+    };
+    try {
+      const dir = join(root, 'scoring');
+      const empty = { users: new Int32Array(0), items: new Int32Array(0) };
+      const info = { backbone: 'maml', sgfd: 'off', run: 'r', trainedAt: 't', datasetId: 'd', test: null };
+      await writeScoringBundle(dir, maml, { train: empty, valid: empty }, info);
+      const bundle = await readScoringBundle(dir);
+      expect(bundle.spec.form).toBe('maml-attention');
+      expect(bundle.spec.score).toContain('softmax');
+      expect(bundle.spec.parameters!.w2).toHaveLength(6);
+      const direct = createScorer(maml);
+      const a = new Float32Array(5);
+      const b = new Float32Array(5);
+      for (let u = 0; u < 3; u++) {
+        direct.scoreUser(u, a);
+        bundle.recommender.scorer.scoreUser(u, b);
+        expect(Array.from(b)).toEqual(Array.from(a));
+        expect(a.every((x) => Number.isFinite(x) && x <= 0)).toBe(true);
+      }
     } finally {
       await rm(root, { recursive: true, force: true });
     }
