@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
@@ -116,4 +117,32 @@ describe('sgfd recommend', () => {
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--all needs --out/);
   });
+
+  it('a run folder of `sgfd train` gets its scoring bundle computed once, then ranks from it', async () => {
+    const { generateSynthetic, writeSnapshot } = await import('@sgfd/data');
+    const { trainRun } = await import('@sgfd/training');
+    const { RunConfigSchema } = await import('@sgfd/contracts');
+    const root = join(t.root, 'datasets');
+    const data = generateSynthetic({
+      preset: 'tiny',
+      seed: 5,
+      users: 60,
+      items: 40,
+      categories: 4,
+      interactionsPerUser: 10,
+      imageDim: 16,
+      textDim: 8,
+    });
+    const { dir } = await writeSnapshot(data, { root });
+    const runDir = join(t.root, 'train-run');
+    await trainRun(dir, RunConfigSchema.parse({ backbone: 'vbpr', sgfd: { mode: 'off' }, training: { epochs: 1 } }), {
+      outDir: runDir,
+    });
+    const first = await sgfd('recommend', runDir, '--root', root, '--user', '2', '--k', '5', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(existsSync(join(runDir, 'scoring', 'scoring.json'))).toBe(true);
+    const viaBundle = await sgfd('recommend', join(runDir, 'scoring'), '--user', '2', '--k', '5', '--json');
+    expect(JSON.parse(first.stdout).results).toEqual(JSON.parse(viaBundle.stdout).results);
+    expect(JSON.parse(first.stdout).results[0].items).toHaveLength(5);
+  }, 120_000);
 });
