@@ -3,6 +3,7 @@
 export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   kernels: () => import('./kernels'),
   data: () => import('./data'),
+  import: () => import('./import'),
   train: () => import('./train'),
   backbones: () => import('./backbones'),
   serve: () => import('./serve'),

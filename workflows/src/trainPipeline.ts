@@ -17,7 +17,6 @@ import {
   PIPELINE_STAGES,
   RunConfigSchema,
   STAGE_PROGRESS_SIGNAL,
-  UserError,
   parseConfig,
   stageActivityOptions,
   type EvalActivities,
@@ -33,6 +32,7 @@ import {
   type TeacherActivities,
   type TrainPipelineInput,
 } from '@sgfd/contracts';
+import { validateWorkflowInput } from './validate-input';
 
 export const progressQuery = defineQuery<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
 export const stageProgressSignal = defineSignal<[StageProgressUpdate]>(STAGE_PROGRESS_SIGNAL);
@@ -129,25 +129,12 @@ class ProgressTracker {
 const now = () => new Date().toISOString();
 
 /** Rejects a bad input before any activity runs: a non-retryable failure naming the field. */
-function validate(input: TrainPipelineInput): TrainPipelineInput {
-  for (const field of ['runId', 'codeVersion'] as const) {
-    if (typeof input[field] !== 'string' || input[field].length === 0) {
-      throw ApplicationFailure.nonRetryable(
-        `Invalid pipeline input: field '${field}' must be a non-empty string`,
-        'ConfigError',
-      );
-    }
-  }
-  try {
-    const config = parseConfig(RunConfigSchema, input.config, 'run config');
-    const dataset = parseConfig(DatasetSpecSchema, input.dataset, 'dataset');
-    return { ...input, config, dataset };
-  } catch (e) {
-    // A thrown plain Error would fail the workflow task and retry forever; a failure ends the run.
-    if (e instanceof UserError) throw ApplicationFailure.nonRetryable(e.message, e.name);
-    throw e;
-  }
-}
+const validate = (input: TrainPipelineInput): TrainPipelineInput =>
+  validateWorkflowInput('pipeline', input, ['runId', 'codeVersion'], (i) => ({
+    ...i,
+    config: parseConfig(RunConfigSchema, i.config, 'run config'),
+    dataset: parseConfig(DatasetSpecSchema, i.dataset, 'dataset'),
+  }));
 
 export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSummary> {
   const progress = new ProgressTracker(rawInput.runId);

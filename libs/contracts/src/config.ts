@@ -2,12 +2,16 @@ import { z } from 'zod';
 import { nearestKey, validKeysAt } from './config-keys';
 import { ConfigError } from './errors';
 
-export const BACKBONES = ['vbpr', 'bm3', 'grcn', 'maml', 'lattice', 'freedom'] as const;
-export type BackboneName = (typeof BACKBONES)[number];
+/**
+ * A backbone's name. The registry in @sgfd/models is the one list of backbones and checks the name where a
+ * run config is resolved (contracts cannot see it: workflows import only contracts).
+ */
+export const BackboneNameSchema = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a backbone name such as vbpr or bm3');
+export type BackboneName = string;
 export const SGFD_MODES = ['off', 'two-stage', 'joint'] as const;
 export type SgfdMode = (typeof SGFD_MODES)[number];
 
-/** SGFD options; defaults follow SGFD.md (the authors' choices where the spec leaves them open). */
+/** SGFD options; defaults follow the paper, and the authors' code where the paper leaves them open. */
 export const SgfdConfigSchema = z.strictObject({
   mode: z.enum(SGFD_MODES).default('two-stage'),
   latentDim: z.number().int().positive().default(64),
@@ -50,7 +54,7 @@ export const TrainingConfigSchema = z.strictObject({
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 
 export const RunConfigSchema = z.strictObject({
-  backbone: z.enum(BACKBONES),
+  backbone: BackboneNameSchema,
   /** Backbone hyperparameters; each backbone validates its own with its schema. */
   backboneParams: z.record(z.string(), z.unknown()).default({}),
   sgfd: SgfdConfigSchema.prefault({}),

@@ -4,7 +4,14 @@
 // workflow code may import only contracts.
 import { z } from 'zod';
 import type { ArtifactRef } from './artifacts';
-import { BACKBONES, RunConfigSchema, SGFD_MODES, type BackboneName, type RunConfig, type SgfdMode } from './config';
+import {
+  BackboneNameSchema,
+  RunConfigSchema,
+  SGFD_MODES,
+  type BackboneName,
+  type RunConfig,
+  type SgfdMode,
+} from './config';
 import { ConfigError } from './errors';
 import { DATASET_SPEC_VARIANTS, type DatasetSpec, type StageTimeoutOverrides } from './pipeline';
 import type { Stage } from './queues';
@@ -80,7 +87,7 @@ export const SuiteSpecSchema = z
     name: label,
     description: z.string().optional(),
     datasets: z.array(SuiteDatasetSchema).min(1, 'a non-empty list'),
-    backbones: distinct(z.enum(BACKBONES)),
+    backbones: distinct(BackboneNameSchema),
     /** SGFD modes to compare; the report compares each against `report.baseline`. */
     sgfd: distinct(z.enum(SGFD_MODES)),
     seeds: distinct(z.number().int().nonnegative()),
@@ -167,8 +174,11 @@ export function datasetLabel(dataset: DatasetSpec & { label?: string }): string 
   switch (dataset.kind) {
     case 'synthetic':
       return clean(dataset.preset);
-    case 'snapshot':
-      return clean(base(dataset.path));
+    case 'snapshot': {
+      // A snapshot folder is usually named by its content hash: its first 12 characters identify it.
+      const name = base(dataset.path);
+      return clean(/^[0-9a-f]{64}$/.test(name) ? name.slice(0, 12) : name);
+    }
     case 'mmrec':
       return clean(dataset.name ?? base(dataset.dir));
     case 'parquet':

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeData, makeVector, Int32, Table, tableFromArrays } from 'apache-arrow';
@@ -10,19 +11,29 @@ import {
   type DatasetManifest,
 } from '@sgfd/contracts';
 import type { DatasetInput, InteractionColumns } from './dataset-input';
+import { canonicalOrder, gatheredColumn, gatheredRows } from './canonical-order';
 import { writeFeatureIpc } from './feature-ipc';
-import { ContentHasher, sha256Hex } from './hash';
-import { encodeParquet } from './parquet-io';
+import { ContentHasher } from './hash';
+import { encodeParquet, encodeParquetInRowGroups } from './parquet-io';
 import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE } from './snapshot-layout';
 import { inspectExistingSnapshot } from './snapshot-verify';
 import { createTempDir, releaseTempDir, removeTempDir, sweepStaleTempDirs } from './temp-dirs';
 import { isFileSystemError, writeError, writing } from './write-errors';
-import { groupRowsByUser, maxId, validateDatasetInput } from './validate';
+import { maxId, validateDatasetInput } from './validate';
 
 export interface WriteSnapshotOptions {
   /** Directory holding snapshots; each one is `<root>/<id>`. */
   root: string;
+  /** Rows per row group of interactions.parquet, which is also how many rows are held in a sorted copy. */
+  rowGroupRows?: number;
 }
+
+/**
+ * About 11 MB of sorted rows at a time: the writer's memory is a fixed few row groups. Smaller groups cost
+ * file size (each column chunk starts its own dictionary), larger ones memory; the README's import benchmark
+ * has the figures.
+ */
+export const INTERACTION_ROW_GROUP_ROWS = 1 << 19;
 
 export interface WriteSnapshotResult {
   id: string;
@@ -38,15 +49,19 @@ export interface WriteSnapshotResult {
  * Validates `input` and writes it as a snapshot. The id is a hash of the canonical content (interactions
  * sorted by user then item, categories, features), so the same data always maps to the same directory and
  * a second import only finds it (after checking every file against the manifest: a damaged copy is
- * rewritten). Files go to a temp directory that is renamed into place: a reader never sees half a
- * snapshot, and a failure leaves nothing behind. Temp directories of processes that died are swept first.
+ * rewritten). The columns are never copied whole: the canonical order is a permutation, and the hash and
+ * interactions.parquet (one row group per `rowGroupRows` rows) read them through it a batch at a time.
+ * Files go to a temp directory that is renamed into place: a reader never sees half a snapshot, and a
+ * failure leaves nothing behind. Temp directories of processes that died are swept first.
  */
 export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotOptions): Promise<WriteSnapshotResult> {
   validateDatasetInput(input);
-  const interactions = sortByUserThenItem(input.interactions, input.nUsers);
+  const interactions = input.interactions;
+  const rowGroupRows = options.rowGroupRows ?? INTERACTION_ROW_GROUP_ROWS;
+  const order = canonicalOrder(interactions, input.nUsers);
   const nCategories = input.categories ? maxId(input.categories) + 1 : null;
   const modalities = MODALITIES.filter((m) => input.features[m] !== undefined);
-  const id = contentId(input, interactions, nCategories);
+  const id = contentId(input, order, nCategories, rowGroupRows);
   const dir = join(options.root, id);
 
   const existing = await inspectExistingSnapshot(dir, id);
@@ -60,10 +75,13 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
   );
   try {
     const files: DatasetManifest['files'] = [];
-    const interactionsBytes = encodeParquet(interactionsTable(interactions));
+    const interactionsBytes = encodeParquetInRowGroups(
+      sortedInteractionTables(interactions, order, rowGroupRows),
+      rowGroupRows,
+    );
     files.push(await writeDataFile(tmp, INTERACTIONS_FILE, interactionsBytes, options.root));
     const itemsBytes = encodeParquet(itemsTable(input.nItems, input.categories));
-    files.push(await writeDataFile(tmp, ITEMS_FILE, itemsBytes, options.root));
+    files.push(await writeDataFile(tmp, ITEMS_FILE, [itemsBytes], options.root));
     for (const modality of modalities) {
       const file = featureFile(modality);
       const written = await writing(options.root, `write ${file} into the snapshot root`, () =>
@@ -84,7 +102,7 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
     await writeDataFile(
       tmp,
       MANIFEST_FILE,
-      new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
+      [new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)],
       options.root,
     );
     if (existing.state === 'damaged') {
@@ -130,26 +148,36 @@ async function replaceDamaged(dir: string, tmp: string, root: string, id: string
   await removeTempDir(aside);
 }
 
-/** Writes `name` into the temp directory; a failure names the snapshot root (the temp directory is removed). */
+/**
+ * Writes `name` into the temp directory from its consecutive chunks, hashing them on the way; a failure
+ * names the snapshot root (the temp directory is removed).
+ */
 async function writeDataFile(
   tmp: string,
   name: string,
-  bytes: Uint8Array,
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
   root: string,
 ): Promise<DatasetManifest['files'][number]> {
+  const hash = createHash('sha256');
+  let bytes = 0;
   await writing(root, `write ${name} into the snapshot root`, async () => {
     const file = await open(join(tmp, name), 'wx');
     try {
-      await file.write(bytes);
+      for await (const chunk of chunks) {
+        await file.write(chunk);
+        hash.update(chunk);
+        bytes += chunk.byteLength;
+      }
       await file.sync();
     } finally {
       await file.close();
     }
   });
-  return { path: name, sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+  return { path: name, sha256: hash.digest('hex'), bytes };
 }
 
-function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: number | null): string {
+/** The hash of the canonical content: the columns in canonical order, gathered a batch at a time. */
+function contentId(input: DatasetInput, order: Int32Array, nCategories: number | null, batchRows: number): string {
   const hasher = new ContentHasher();
   const header = {
     schemaVersion: DATASET_SCHEMA_VERSION,
@@ -159,8 +187,15 @@ function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: n
     modalities: MODALITIES.filter((m) => input.features[m]).map((m) => ({ name: m, dim: input.features[m]!.dim })),
   };
   hasher.part('header', JSON.stringify(header));
-  hasher.part('user', cols.users).part('item', cols.items).part('split', cols.splits);
-  hasher.part('rating', cols.ratings).part('timestamp', cols.timestamps);
+  const cols = input.interactions;
+  const column = (label: string, values: InteractionColumns[keyof InteractionColumns]): void => {
+    hasher.partInChunks(label, values.byteLength, gatheredColumn(values, order, batchRows));
+  };
+  column('user', cols.users);
+  column('item', cols.items);
+  column('split', cols.splits);
+  column('rating', cols.ratings);
+  column('timestamp', cols.timestamps);
   if (input.categories) hasher.part('category', input.categories);
   for (const m of MODALITIES) {
     const matrix = input.features[m];
@@ -169,28 +204,9 @@ function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: n
   return hasher.hex();
 }
 
-/** Canonical row order, so the same interactions in another order are the same snapshot. */
-function sortByUserThenItem(cols: InteractionColumns, nUsers: number): InteractionColumns {
-  const { indptr, rows } = groupRowsByUser(cols.users, nUsers);
-  const items = cols.items;
-  for (let u = 0; u < nUsers; u++) rows.subarray(indptr[u], indptr[u + 1]).sort((a, b) => items[a] - items[b]);
-  const n = rows.length;
-  const out: InteractionColumns = {
-    users: new Int32Array(n),
-    items: new Int32Array(n),
-    splits: new Int8Array(n),
-    ratings: new Float32Array(n),
-    timestamps: new BigInt64Array(n),
-  };
-  for (let p = 0; p < n; p++) {
-    const k = rows[p];
-    out.users[p] = cols.users[k];
-    out.items[p] = items[k];
-    out.splits[p] = cols.splits[k];
-    out.ratings[p] = cols.ratings[k];
-    out.timestamps[p] = cols.timestamps[k];
-  }
-  return out;
+/** The interactions in canonical order as Arrow tables of `batchRows` rows: one sorted batch at a time. */
+function* sortedInteractionTables(cols: InteractionColumns, order: Int32Array, batchRows: number): Generator<Table> {
+  for (const batch of gatheredRows(cols, order, batchRows)) yield interactionsTable(batch);
 }
 
 function interactionsTable(cols: InteractionColumns): Table {

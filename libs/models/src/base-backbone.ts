@@ -5,7 +5,7 @@ import { hasTensorFile, readTensorFile, tensorIndexPath } from './io/tensor-file
 import { assignVariables, saveVariables } from './io/variables-file';
 import { disposeAll, prefixed, type NamedVariables } from './params';
 import type { Projection } from './projection';
-import type { PerModality } from './sgfd/semantic-teacher';
+import type { PerModality } from './model-types';
 
 export const MODEL_FILE_BASE = 'weights';
 /** The base name of model folders written before the index was renamed (`model.json` + `model-<hash>.bin`). */

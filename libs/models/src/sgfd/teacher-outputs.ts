@@ -1,7 +1,7 @@
 import { DatasetError, MODALITIES, type Modality } from '@sgfd/contracts';
 import { tf } from '@sgfd/tensor';
 import { readTensorFile, tensorIndexPath, writeTensorFile, type StoredArrays } from '../io/tensor-file';
-import type { PerModality } from './semantic-teacher';
+import type { PerModality } from '../model-types';
 
 /** The frozen teacher of one modality, for every item. */
 export interface TeacherModalityOutputs {

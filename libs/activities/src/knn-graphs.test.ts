@@ -5,9 +5,8 @@ import { FileArtifactStore } from '@sgfd/artifacts';
 import { DatasetError } from '@sgfd/contracts';
 import { createRng, initBackend, tf } from '@sgfd/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeatureTensors } from '../backbone';
-import { knnGraph } from './knn';
-import { KnnGraphSet, knnGraphKey, loadOrBuildKnnGraphs, resolveKnnGraph, type KnnGraphSpec } from './knn-store';
+import { KnnGraphSet, knnGraph, resolveKnnGraph, type FeatureTensors, type KnnGraphSpec } from '@sgfd/models';
+import { knnGraphKey, loadOrBuildKnnGraphs } from './knn-graphs';
 
 let root: string;
 let features: FeatureTensors;
