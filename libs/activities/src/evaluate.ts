@@ -5,21 +5,30 @@ import type {
   EvalActivities,
   EvaluateModelInput,
   EvaluateModelResult,
+  ExcludeSeen,
   MetricTable,
+  RunConfig,
   RunManifest,
 } from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { curveSvg, evaluateBackbone, evaluatePopularity, restoreBackbone, VALID_METRIC } from '@sgfd/training';
 import { failingClearly } from './failures';
 import { storedKnnGraphs } from './knn-graphs';
-import { recommendForAll, recommendationsParquet } from './recommendations';
+import { readScoringBundle, recommendAll, recommendationsParquet, writeScoringBundle } from '@sgfd/serving';
 import { EVALUATION_FILES, reportMarkdown, type RunReport } from './report';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { MODEL_FOLDER, readTrainingRecord } from './student';
 
-/** Length of each user's recommendation list (covers every metric cutoff). */
+/** Length of each user's recommendation list (covers every metric cutoff); recorded in the file's metadata. */
 export const RECOMMENDATIONS_K = 50;
+/** The scoring bundle (scoring.json + representations as Parquet) that `sgfd recommend` and `sgfd serve` read. */
+export const SCORING_FOLDER = 'scoring';
+
+/** The items the test metrics mask, so that recommendations.parquet ranks as the metrics do. */
+export function metricsMasking(config: RunConfig): ExcludeSeen {
+  return config.training.maskValidInTest ? 'train+valid' : 'train';
+}
 
 export interface EvalDeps {
   store: ArtifactStore;
@@ -37,7 +46,7 @@ export function evaluationKey(
 ): string {
   return artifactKey({
     inputs: { datasetId: input.datasetId, model: input.model.sha256 },
-    config: { maskValidInTest: input.config.training.maskValidInTest, recommendations: RECOMMENDATIONS_K },
+    config: { maskValidInTest: input.config.training.maskValidInTest, recommendations: RECOMMENDATIONS_K, scoring: 1 },
     codeVersion: input.codeVersion,
   });
 }
@@ -78,16 +87,24 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
             const valid = evaluateBackbone(dataset, model.backbone, 'valid', options).mean;
             const popularity = evaluatePopularity(dataset, 'test', options).mean;
             step();
-            const scorer = model.backbone.scorer();
-            const recs = (() => {
-              try {
-                return recommendForAll(dataset, scorer, RECOMMENDATIONS_K);
-              } finally {
-                scorer.dispose();
-              }
-            })();
-            step();
             const run = runRecord({ ...input, startedAt });
+            const scoringDir = join(staging.dir, SCORING_FOLDER);
+            await writeScoringBundle(scoringDir, model.backbone.representations(), dataset.splits, {
+              backbone: training.backbone,
+              sgfd: training.sgfd,
+              run: input.runId,
+              trainedAt: training.run.finishedAt ?? training.run.startedAt,
+              datasetId: dataset.manifest.id,
+              test,
+            });
+            step();
+            const excludeSeen = metricsMasking(input.config);
+            const recs = recommendAll(
+              (await readScoringBundle(scoringDir)).recommender,
+              RECOMMENDATIONS_K,
+              excludeSeen,
+            );
+            step();
             const report: RunReport = {
               run,
               dataset: {
@@ -105,15 +122,16 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
                 resumedFromEpoch: training.attempt.resumedFromEpoch,
               },
               metrics: { test, valid, popularity },
-              recommendations: { k: recs.k, users: dataset.nUsers, excludes: 'training and validation items' },
+              recommendations: {
+                k: recs.k,
+                users: dataset.nUsers,
+                excludes: excludeSeen === 'train' ? 'training items' : 'training and validation items',
+              },
               files: EVALUATION_FILES,
             };
             const title = `${training.backbone} (sgfd ${training.sgfd}), run ${input.runId}`;
             await writeFile(await staging.path(EVALUATION_FILES.metrics), json({ test, valid, popularity }));
-            await writeFile(
-              await staging.path(EVALUATION_FILES.recommendations),
-              recommendationsParquet(recs, dataset.nUsers),
-            );
+            await writeFile(await staging.path(EVALUATION_FILES.recommendations), recommendationsParquet(recs));
             await writeFile(
               await staging.path(EVALUATION_FILES.curve),
               curveSvg(training.history, VALID_METRIC, title),

@@ -72,9 +72,9 @@ describe('stored kNN graphs', () => {
     const store = new FileArtifactStore(join(root, 'b'));
     const { refs } = await loadOrBuildKnnGraphs(store, 'snap-1', features, [text]);
     const dir = await store.openPath(refs[0]);
-    const index = JSON.parse(await readFile(join(dir, 'knn.json'), 'utf8'));
+    const index = JSON.parse(await readFile(join(dir, 'knn.tensors.json'), 'utf8'));
     index.entries[0].shape = [29, 3];
-    await writeFile(join(dir, 'knn.json'), JSON.stringify(index));
+    await writeFile(join(dir, 'knn.tensors.json'), JSON.stringify(index));
     await expect(loadOrBuildKnnGraphs(store, 'snap-1', features, [text])).rejects.toThrow(DatasetError);
   });
 

@@ -10,6 +10,7 @@ import {
   knnGraph,
   knnGraphSpecs,
   readTensorFile,
+  tensorIndexPath,
   writeTensorFile,
   type FeatureTensors,
   type KnnGraph,
@@ -101,7 +102,7 @@ async function readStoredGraph(
     !(values.data instanceof Float32Array)
   ) {
     throw new DatasetError('Stored kNN graph does not fit the snapshot', {
-      file: `${dir}/${FILE_BASE}.json`,
+      file: tensorIndexPath(dir, FILE_BASE),
       expected: `int32 indices and float32 values of shape [${nItems}, ${k}]`,
       found: `indices [${indices?.shape}], values [${values?.shape}]`,
     });

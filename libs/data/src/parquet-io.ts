@@ -11,14 +11,18 @@ import {
 import { DatasetError } from '@sgfd/contracts';
 import { readSourceFile } from './source-files';
 
-const writerProperties = (rowGroupRows?: number) => {
-  const builder = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setCreatedBy('sgfd');
+const writerProperties = (rowGroupRows?: number, metadata?: Record<string, string>) => {
+  let builder = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setCreatedBy('sgfd');
+  if (metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(metadata)));
   return (rowGroupRows === undefined ? builder : builder.setMaxRowGroupSize(rowGroupRows)).build();
 };
 
-/** Arrow table -> Parquet bytes (Snappy, readable by pandas, DuckDB, Polars, hyparquet). */
-export function encodeParquet(table: Table): Uint8Array {
-  return writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), writerProperties());
+/**
+ * Arrow table -> Parquet bytes (Snappy, readable by pandas, DuckDB, Polars, hyparquet); `metadata` becomes
+ * the file's key-value metadata.
+ */
+export function encodeParquet(table: Table, metadata?: Record<string, string>): Uint8Array {
+  return writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), writerProperties(undefined, metadata));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Modality } from '@sgfd/contracts';
+import type { Modality, ScoringRepresentations } from '@sgfd/contracts';
 import type { Csr } from '@sgfd/data';
 import type { Rng, tf } from '@sgfd/tensor';
 import type { KnnGraphSource } from './graph/knn-source';
@@ -84,6 +84,11 @@ export interface Backbone {
   /** Called by the trainer after every optimiser step (MAML keeps its embeddings in the unit ball). */
   afterStep?(): void;
   scorer(): Scorer;
+  /**
+   * The user and item representations the scorer computes with, read back as typed arrays with how a score
+   * is formed from them (what serving and the export use without this code).
+   */
+  representations(): ScoringRepresentations;
   /** Every variable, the slots' included, by stable name. */
   readonly weights: NamedVariables;
   readonly variables: tf.Variable[];

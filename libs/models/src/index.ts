@@ -13,7 +13,7 @@ export {
   tidyObject,
   readAndDispose,
 } from './ops';
-export { writeTensorFile, readTensorFile } from './io/tensor-file';
+export { writeTensorFile, readTensorFile, tensorIndexPath, hasTensorFile } from './io/tensor-file';
 export type { StoredArray, StoredArrays } from './io/tensor-file';
 export { snapshotVariables, assignVariables, saveVariables, loadVariables } from './io/variables-file';
 export type { PerModality, LossTerms, FeatureTensors } from './model-types';

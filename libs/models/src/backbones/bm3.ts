@@ -1,4 +1,4 @@
-import { MODALITIES } from '@sgfd/contracts';
+import { MODALITIES, type ScoringRepresentations } from '@sgfd/contracts';
 import type { Csr } from '@sgfd/data';
 import { dropoutMask, spmm, tf, xavierUniform, type Rng, type SparseMatrix } from '@sgfd/tensor';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import { createVariable, prefixed, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
-import { projectItemRows } from './shared';
+import { dotRepresentations, projectItemRows } from './shared';
 
 /** MMRec's BM3.yaml: embedding 64, n_layers [1, 2], dropout [0.3, 0.5], reg_weight [0.1, 0.01], cl_weight 2. */
 export const Bm3ParamsSchema = z
@@ -149,6 +149,18 @@ export class Bm3 extends BaseBackbone {
         readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')), itemsT))),
       dispose: () => tf.dispose([users, itemsT]),
     };
+  }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = tidyObject(() => {
+      const { users: u, items: i } = this.propagate();
+      return { users: this.predictor.apply(u), items: this.predictor.apply(i) };
+    });
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { tf, xavierUniform, type Rng, type SparseMatrix } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneData, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -14,7 +15,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprLoss, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
+import { bprLoss, dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
 
 /**
  * MMRec's FREEDOM.yaml: embedding_size 64, knn_k 10, n_mm_layers 1, n_ui_layers 2, mm_image_weight 0.1,
@@ -181,6 +182,15 @@ export class Freedom extends BaseBackbone {
   scorer(): Scorer {
     const { users, items } = this.forward(this.fullAdjacency);
     return dotScorer(users, items);
+  }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = this.forward(this.fullAdjacency);
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { tf, xavierNormal } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -12,7 +13,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
+import { dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
 
 /**
  * MMRec's GRCN.yaml: embedding_size 64, latent_embedding 64, n_layers (routing iterations) 3, reg_weight
@@ -222,9 +223,22 @@ export class Grcn extends BaseBackbone {
     });
   }
 
+  private userAndItemRows(): { users: tf.Tensor2D; items: tf.Tensor2D } {
+    return tidyObject(() => splitNodes(this.forward().nodes, this.nUsers));
+  }
+
   scorer(): Scorer {
-    const { users, items } = tidyObject(() => splitNodes(this.forward().nodes, this.nUsers));
+    const { users, items } = this.userAndItemRows();
     return dotScorer(users, items);
+  }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = this.userAndItemRows();
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
   }
 
   override dispose(): void {

@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { SparseMatrix, spmm, tf, xavierUniform } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneData, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -14,7 +15,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
+import { dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
 
 /**
  * MMRec's LATTICE.yaml: embedding_size 64, feat_embed_dim 64, weight_size [64, 64] (two LightGCN layers),
@@ -280,11 +281,25 @@ export class Lattice extends BaseBackbone {
     return out;
   }
 
-  scorer(): Scorer {
+  private userAndItemRows(): { users: tf.Tensor2D; items: tf.Tensor2D } {
     const { pattern, values } = this.buildItemGraph();
-    const { users, items } = this.forward((x) => weightedSpmm(pattern, values, x));
+    const rows = this.forward((x) => weightedSpmm(pattern, values, x));
     values.dispose();
+    return rows;
+  }
+
+  scorer(): Scorer {
+    const { users, items } = this.userAndItemRows();
     return dotScorer(users, items);
+  }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = this.userAndItemRows();
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
   }
 
   override dispose(): void {

@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { dropoutMask, isNativeBackend, normalInit, tf, type Rng } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -9,7 +10,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { presentModalities, projectItemRows } from './shared';
+import { matrixOf, presentModalities, projectItemRows } from './shared';
 
 /**
  * MAML is not in MMRec: the defaults are those of the authors' runs (liufancs/MAML, and the SGFD authors'
@@ -364,6 +365,44 @@ export class Maml extends BaseBackbone {
       },
       dispose: () => tf.dispose([inputs.userPart, inputs.userSq, inputs.itemPart, inputs.itemSq]),
     };
+  }
+  representations(): ScoringRepresentations {
+    // attentionInputs doubles the first layer (for tanh = 2 sigmoid(2x) - 1); the stored parts are W1's own.
+    const parts = tidyObject(() => {
+      const content = this.contentOf(
+        this.projectionSlots.map((m) => this.slots[m]!.apply(this.features[m]!)),
+        false,
+      );
+      const inputs = this.attentionInputs(
+        this.userEmbedding as tf.Tensor2D,
+        this.itemEmbedding as tf.Tensor2D,
+        content,
+      );
+      return {
+        userPart: tf.div(inputs.userPart, 2) as tf.Tensor2D,
+        itemPart: tf.div(inputs.itemPart, 2) as tf.Tensor2D,
+        userSq: tf.expandDims(inputs.userSq, 1) as tf.Tensor2D,
+        itemSq: tf.expandDims(inputs.itemSq, 1) as tf.Tensor2D,
+        b1: tf.expandDims(this.attentionIn.bias!, 0) as tf.Tensor2D,
+        b2: tf.expandDims(this.attentionOut.bias!, 0) as tf.Tensor2D,
+      };
+    });
+    try {
+      return {
+        form: 'maml-attention',
+        users: matrixOf(this.userEmbedding as tf.Tensor2D),
+        items: matrixOf(this.itemEmbedding as tf.Tensor2D),
+        userPart: matrixOf(parts.userPart),
+        userSq: matrixOf(parts.userSq),
+        itemPart: matrixOf(parts.itemPart),
+        itemSq: matrixOf(parts.itemSq),
+        b1: matrixOf(parts.b1),
+        w2: matrixOf(this.attentionOut.kernel as tf.Tensor2D),
+        b2: matrixOf(parts.b2),
+      };
+    } finally {
+      tf.dispose(Object.values(parts));
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, MODALITIES } from '@sgfd/contracts';
+import { ConfigError, MODALITIES, type ScoringRepresentations } from '@sgfd/contracts';
 import { tf, xavierUniform } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -9,7 +9,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { projectItemRows } from './shared';
+import { dotRepresentations, projectItemRows } from './shared';
 
 /** MMRec's VBPR.yaml: embedding_size 64, reg_weight searched over [2, 1, 1e-1 ... 1e-5]. */
 export const VbprParamsSchema = z
@@ -119,6 +119,15 @@ export class Vbpr extends BaseBackbone {
         readAndDispose(tf.tidy(() => tf.matMul(tf.gather(users, tf.tensor1d(ids, 'int32')) as tf.Tensor2D, itemsT))),
       dispose: () => itemsT.dispose(),
     };
+  }
+
+  representations(): ScoringRepresentations {
+    const items = tf.tidy(() => this.itemRepresentation(null).rows);
+    try {
+      return dotRepresentations(this.userEmbedding as tf.Tensor2D, items);
+    } finally {
+      items.dispose();
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { DatasetError, MODALITIES, type Modality } from '@sgfd/contracts';
 import { tf } from '@sgfd/tensor';
-import { readTensorFile, writeTensorFile, type StoredArrays } from '../io/tensor-file';
+import { readTensorFile, tensorIndexPath, writeTensorFile, type StoredArrays } from '../io/tensor-file';
 import type { PerModality } from '../model-types';
 
 /** The frozen teacher of one modality, for every item. */
@@ -58,7 +58,7 @@ export async function saveTeacherOutputs(dir: string, outputs: TeacherOutputs): 
 
 export async function loadTeacherOutputs(dir: string): Promise<TeacherOutputs> {
   const { arrays, meta } = await readTensorFile(dir, BASE);
-  const file = `${dir}/${BASE}.json`;
+  const file = tensorIndexPath(dir, BASE);
   const m = meta as {
     kind?: string;
     nItems: number;
