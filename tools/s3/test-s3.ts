@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 
 declare module 'vitest' {
@@ -36,5 +38,32 @@ export function s3Env(endpoint: string, accessKey: string, secretKey: string): R
     AWS_ACCESS_KEY_ID: accessKey,
     AWS_SECRET_ACCESS_KEY: secretKey,
     AWS_REGION: 'us-east-1',
+    // The pinned SDK's notice about its 2027 versions needing Node 22.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+}
+
+/** Points this test process's standard AWS variables at the shared S3 test server. */
+export function useTestS3(): S3TestServer {
+  const server = s3TestServer();
+  Object.assign(process.env, server.env);
+  return server;
+}
+
+/** A new bucket `<label>-<random>` on the shared S3 test server. */
+export async function createTestBucket(label: string, server = s3TestServer()): Promise<string> {
+  Object.assign(process.env, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+  const bucket = `${label}-${randomBytes(4).toString('hex')}`;
+  const client = new S3Client({
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
+  });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+  return bucket;
 }

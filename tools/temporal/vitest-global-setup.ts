@@ -28,7 +28,7 @@ export const PROJECTS_USING_TEMPORAL = new Set([
 ]);
 
 /** Projects whose tests talk to the S3 test server (versitygw on loopback, built on first use). */
-export const PROJECTS_USING_S3 = new Set(['artifacts', 'cli']);
+export const PROJECTS_USING_S3 = new Set(['artifacts', 'activities', 'cli']);
 
 let server: DevServer | undefined;
 let dbFile: string | undefined;

@@ -4,7 +4,7 @@ export { S3ArtifactStore, createS3ArtifactStore, parseS3Uri } from './s3-store';
 export { ArtifactStoreUnavailableError } from './s3-errors';
 export { ReadCache } from './read-cache';
 export type { S3ArtifactStoreOptions } from './s3-store';
-export { openArtifactStore, s3CacheDir } from './open-store';
+export { absoluteStoreLocation, openArtifactStore, s3CacheDir } from './open-store';
 export { artifactKey, canonicalJson, sha256Hex } from './keys';
 export type { ArtifactKeyParts } from './keys';
 export { sha256File } from './hash-file';

@@ -1,10 +1,15 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@sgfd/contracts';
 import { DEFAULT_ARTIFACT_ROOT, FileArtifactStore } from './file-store';
 import { createS3ArtifactStore, parseS3Uri } from './s3-store';
 import type { ArtifactStore } from './store';
+
+/** A store location as workers pass it on: URIs (file://, s3://) as they are, plain paths made absolute. */
+export function absoluteStoreLocation(location: string, base = process.cwd()): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(location) ? location : resolve(base, location);
+}
 
 /** Local folder of an s3:// store's staging builds and read-through cache. */
 export function s3CacheDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -20,7 +20,10 @@ export function register(program: Command): void {
     program
       .command('dev')
       .description('start the local Temporal server (building it if needed) and the four workers; Ctrl-C stops them')
-      .option('--artifacts <dir>', 'artifact store of the workers (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)')
+      .option(
+        '--artifacts <dir|uri>',
+        'artifact store of the workers (a folder, file:// or s3://bucket/prefix; env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
+      )
       .option(
         '--student-workers <n>',
         'student worker processes (one training each)',
