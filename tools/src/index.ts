@@ -11,6 +11,7 @@ export type { DevServer, DevServerOptions } from '../temporal/dev-server';
 export {
   REPO_ROOT,
   ensureLocalServer,
+  localServerDir,
   readLocalServerState,
   runningLocalServer,
   stopLocalServer,

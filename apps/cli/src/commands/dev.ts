@@ -44,6 +44,7 @@ export function register(program: Command): void {
           extraWorkers: { student: opts.studentWorkers - 1, teacher: opts.teacherWorkers - 1 },
           onLog: printWorkerLog,
           note: say,
+          superviseServer: true,
         });
         const workers = stack.workers.workers.map(
           (w) => `${w.stage}${w.stage === 'ingest' ? ' (+ workflows)' : ''} pid ${w.pid}`,
