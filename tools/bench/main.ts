@@ -5,6 +5,7 @@ export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promis
   data: () => import('./data'),
   train: () => import('./train'),
   backbones: () => import('./backbones'),
+  store: () => import('./store'),
 };
 
 async function main(): Promise<void> {

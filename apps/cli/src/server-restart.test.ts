@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  PIPELINE_PROGRESS_QUERY,
   TRAIN_PIPELINE_WORKFLOW,
   WORKFLOW_TASK_QUEUE,
+  type PipelineProgress,
   type RunSummary,
   type TrainPipelineInput,
-  type TrainingHeartbeat,
 } from '@sgfd/contracts';
 import { FileArtifactStore, isProcessAlive } from '@sgfd/artifacts';
 import { readTrainingRecord } from '@sgfd/activities';
@@ -30,10 +31,8 @@ import { startWorkers, type WorkerGroup } from './pipeline/workers';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'sgfd.mjs');
 const SERVER_TS = join(REPO_ROOT, 'tools', 'temporal', 'server.ts');
-const EPOCHS = 24;
+const EPOCHS = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const decodeJson = (payload: { data?: Uint8Array | null } | undefined) =>
-  JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as unknown;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) {
@@ -69,14 +68,16 @@ async function killServerMidStudent(stateDir: string, restart: (killed: LocalSer
       workflowId: input.runId,
       args: [input],
     });
-    const killedAt = await until('a student heartbeat at epoch 3', async () => {
-      const pending = (await handle.describe()).raw.pendingActivities?.find(
-        (a) => a.activityType?.name === 'distillStudent',
-      );
-      const details = pending?.heartbeatDetails?.payloads?.[0];
-      const beat = details ? (decodeJson(details) as TrainingHeartbeat) : undefined;
-      return beat && beat.epoch >= 3 ? beat : undefined;
-    });
+    // The progress query (fed by the student's progress signals) shows the epoch sooner than heartbeats,
+    // which the SDK sends at most every 0.8 x the heartbeat timeout (1 min by default).
+    const killedAt = await until(
+      'the student at epoch 3',
+      async () => {
+        const epoch = (await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY)).stages.student.epoch ?? 0;
+        return epoch >= 3 ? epoch : undefined;
+      },
+      240_000,
+    );
     process.kill(before.pid, 'SIGKILL');
     await until('the server process to be gone', async () => (isProcessAlive(before.pid) ? undefined : true));
     await restart(before);
@@ -100,7 +101,7 @@ function expectNoEpochTrainedTwice(record: Awaited<ReturnType<typeof readTrainin
   });
 }
 
-describe('a local server killed mid student stage', { timeout: 300_000 }, () => {
+describe('a local server killed mid student stage', { timeout: 480_000 }, () => {
   const dirs: string[] = [];
   const temp = async (label: string) => {
     const dir = await mkdtemp(join(tmpdir(), `sgfd-restart-${label}-`));
@@ -110,7 +111,13 @@ describe('a local server killed mid student stage', { timeout: 300_000 }, () => 
   let dev: ChildProcess | undefined;
   let workers: WorkerGroup | undefined;
   afterAll(async () => {
-    dev?.kill('SIGKILL');
+    // SIGINT lets sgfd dev stop its workers and server; SIGKILL would leave them running.
+    if (dev && dev.exitCode === null) {
+      const gone = new Promise((r) => dev!.once('exit', r));
+      dev.kill('SIGINT');
+      await Promise.race([gone, sleep(30_000)]);
+      dev.kill('SIGKILL');
+    }
     await workers?.stop();
     for (const dir of dirs) {
       await stopLocalServer(join(dir, 'server')).catch(() => undefined);
@@ -130,7 +137,7 @@ describe('a local server killed mid student stage', { timeout: 300_000 }, () => 
     const exited = new Promise<number | null>((r) => dev!.once('exit', (code) => r(code)));
     dev.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     dev.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await until('sgfd dev to be ready', async () => (output.includes('workers ready') ? true : undefined));
+    await until('sgfd dev to be ready', async () => (output.includes('workers ready') ? true : undefined), 240_000);
 
     const { summary } = await killServerMidStudent(stateDir, async () => {
       await until('sgfd dev to restart the server', async () =>
