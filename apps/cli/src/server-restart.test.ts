@@ -34,12 +34,17 @@ const SERVER_TS = join(REPO_ROOT, 'tools', 'temporal', 'server.ts');
 const EPOCHS = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+  detail: () => string = () => '',
+): Promise<T> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}${detail() ? `; output:\n${detail()}` : ''}`);
 }
 
 async function runInput(): Promise<TrainPipelineInput> {
@@ -101,7 +106,7 @@ function expectNoEpochTrainedTwice(record: Awaited<ReturnType<typeof readTrainin
   });
 }
 
-describe('a local server killed mid student stage', { timeout: 480_000 }, () => {
+describe('a local server killed mid student stage', { timeout: 600_000 }, () => {
   const dirs: string[] = [];
   const temp = async (label: string) => {
     const dir = await mkdtemp(join(tmpdir(), `sgfd-restart-${label}-`));
@@ -137,11 +142,19 @@ describe('a local server killed mid student stage', { timeout: 480_000 }, () => 
     const exited = new Promise<number | null>((r) => dev!.once('exit', (code) => r(code)));
     dev.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     dev.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await until('sgfd dev to be ready', async () => (output.includes('workers ready') ? true : undefined), 240_000);
+    await until(
+      'sgfd dev to be ready',
+      async () => (output.includes('workers ready') ? true : undefined),
+      360_000,
+      () => output.slice(-4000),
+    );
 
     const { summary } = await killServerMidStudent(stateDir, async () => {
-      await until('sgfd dev to restart the server', async () =>
-        output.includes('Temporal server restarted') ? true : undefined,
+      await until(
+        'sgfd dev to restart the server',
+        async () => (output.includes('Temporal server restarted') ? true : undefined),
+        120_000,
+        () => output.slice(-4000),
       );
     });
     expect(output).toMatch(/the Temporal server \(pid \d+\) is gone; restarting it/);
