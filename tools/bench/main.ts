@@ -7,6 +7,7 @@ export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promis
   train: () => import('./train'),
   backbones: () => import('./backbones'),
   serve: () => import('./serve'),
+  store: () => import('./store'),
 };
 
 async function main(): Promise<void> {

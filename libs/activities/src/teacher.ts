@@ -13,7 +13,7 @@ import { failingClearly } from './failures';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { TrainingAttempt, type AttemptRecord } from './training-attempt';
-import { checkpointRootOf, type TrainingDeps } from './training-deps';
+import { checkpointsOf, type TrainingDeps } from './training-deps';
 
 /** Inside a teacher artifact: the teacher outputs (features and logits of every item, classifier weights). */
 export const TEACHER_OUTPUTS_FOLDER = 'outputs';
@@ -44,7 +44,7 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
         const attempt = new TrainingAttempt({
           stage: 'teacher',
           key,
-          checkpointRoot: checkpointRootOf(deps),
+          checkpoints: checkpointsOf(deps),
           maxEpochs: input.config.sgfd.teacher.epochs,
           progress: deps.progress,
           progressIntervalMs: deps.progressIntervalMs,
@@ -54,7 +54,7 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
             const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
             attempt.beat();
             const outputs = await pretrainTeacher(dataset, input.config, {
-              checkpointDir: attempt.checkpointDir,
+              checkpointDir: await attempt.checkpointDir(),
               onProgress: attempt.onProgress,
               signal: attempt.signal,
             });

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKBONE_OPTION_HELP, SET_OPTION_HELP, collect } from '../config-input';
 import {
@@ -19,7 +19,7 @@ import {
   type SgfdMode,
 } from '@sgfd/contracts';
 import { listChampionHistory } from '@sgfd/activities/champion-history';
-import { openArtifactStore } from '@sgfd/artifacts';
+import { absoluteStoreLocation, openArtifactStore } from '@sgfd/artifacts';
 import { REPO_ROOT } from '@sgfd/tools';
 import { emit, keyValues, note } from '../output';
 import { parseInteger } from '../program';
@@ -107,8 +107,7 @@ interface CreateFlags extends ConnectionFlags {
 }
 
 function artifactRoot(flag: string | undefined): string {
-  const location = flag ?? process.env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, '.sgfd', 'artifacts');
-  return location.startsWith('file:') ? location : resolve(location);
+  return absoluteStoreLocation(flag ?? process.env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, '.sgfd', 'artifacts'));
 }
 
 async function championHistory(scheduleId: string, artifacts: string | undefined): Promise<ChampionDecision[]> {
@@ -315,8 +314,8 @@ function registerDescribe(schedule: Command): void {
       .description("a schedule's state, timing, recent runs and current champion")
       .argument('<id>', 'schedule id')
       .option(
-        '--artifacts <dir>',
-        'artifact store the workers use (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
+        '--artifacts <dir|uri>',
+        'artifact store the workers use (a folder, file:// or s3://bucket/prefix; env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
       ),
   ).action(async (id: string, opts: ConnectionFlags & { artifacts?: string }, cmd: Command) => {
     await withClient(opts, async ({ client }) => {
@@ -404,7 +403,10 @@ function registerHistory(schedule: Command): void {
     .command('history')
     .description("a schedule's champion decisions, oldest first: no-op, promoted (new champion) or kept, and why")
     .argument('<id>', 'schedule id')
-    .option('--artifacts <dir>', 'artifact store the workers use (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)')
+    .option(
+      '--artifacts <dir|uri>',
+      'artifact store the workers use (a folder, file:// or s3://bucket/prefix; env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
+    )
     .action(async (id: string, opts: { artifacts?: string }, cmd: Command) => {
       const history = await championHistory(id, opts.artifacts);
       emit(cmd, history, () => historyText(history));

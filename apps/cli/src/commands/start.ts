@@ -54,7 +54,10 @@ export function register(program: Command): void {
     .description(
       'the demo: local Temporal server + four workers, then VBPR and VBPR+SGFD on the synthetic office preset',
     )
-    .option('--artifacts <dir>', 'artifact store of the workers (default <repo>/.sgfd/artifacts)')
+    .option(
+      '--artifacts <dir|uri>',
+      'artifact store of the workers (a folder, file:// or s3://bucket/prefix; default <repo>/.sgfd/artifacts)',
+    )
     .action(async (opts: { artifacts?: string }, cmd: Command) => {
       const started = Date.now();
       const say = (line: string) => note(cmd, line);
