@@ -18,6 +18,7 @@ import {
   RunConfigSchema,
   STAGE_PROGRESS_SIGNAL,
   UserError,
+  needsCategories,
   parseConfig,
   stageActivityOptions,
   type EvalActivities,
@@ -168,14 +169,15 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
     progress.end('ingest', ingest.reused ? 'reused' : 'done');
     const { snapshot, datasetId } = ingest;
 
-    if (config.sgfd.mode !== 'off' && ingest.categories === null) {
+    if (needsCategories(config.sgfd.mode) && ingest.categories === null) {
       throw ApplicationFailure.nonRetryable(
         `SGFD (mode '${config.sgfd.mode}') needs item categories, but dataset ${datasetId} has none: run with --sgfd off or add categories`,
         'DatasetError',
       );
     }
 
-    // Two-stage SGFD pretrains the teacher on its own; 'joint' trains it inside the student stage.
+    // Two-stage SGFD pretrains the teacher on its own; 'joint' trains it inside the student stage; 'off' and
+    // 'control' have none.
     let teacher: PretrainTeacherResult | null = null;
     if (config.sgfd.mode === 'two-stage') {
       progress.begin('teacher');

@@ -66,7 +66,7 @@ export function reportMarkdown(report: RunReport): string {
   const { run, dataset, model, metrics } = report;
   const c = dataset.counts;
   return [
-    `# ${model.backbone.toUpperCase()}${model.sgfd === 'off' ? '' : ` + SGFD (${model.sgfd})`}: run ${run.runId}`,
+    `# ${model.backbone.toUpperCase()}${model.sgfd === 'off' ? '' : model.sgfd === 'control' ? ' + SGFD students (control, no distillation)' : ` + SGFD (${model.sgfd})`}: run ${run.runId}`,
     '',
     `- Dataset: \`${dataset.id.slice(0, 16)}\` (${c.users} users, ${c.items} items, ${c.interactions} interactions: ` +
       `${c.train} train / ${c.valid} valid / ${c.test} test; ${dataset.categories ?? 'no'} categories), ${dataset.source}`,

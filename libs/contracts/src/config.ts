@@ -4,8 +4,53 @@ import { ConfigError } from './errors';
 
 export const BACKBONES = ['vbpr', 'bm3', 'grcn', 'maml', 'lattice', 'freedom'] as const;
 export type BackboneName = (typeof BACKBONES)[number];
-export const SGFD_MODES = ['off', 'two-stage', 'joint'] as const;
+/**
+ * `off`: the plain backbone. `control`: the authors' ablation (their `ce_weight = kd_weight = 0`): the same
+ * students in the same slots and the same training, with no teacher and no SGFD term, so SGFD's gain over it
+ * is what distillation adds. `two-stage` / `joint`: SGFD (SGFD.md, section 4).
+ */
+export const SGFD_MODES = ['off', 'control', 'two-stage', 'joint'] as const;
 export type SgfdMode = (typeof SGFD_MODES)[number];
+
+/** Whether the backbone's slots hold SGFD students (every mode but `off`). */
+export function usesStudents(mode: SgfdMode): boolean {
+  return mode !== 'off';
+}
+
+/** Whether the mode learns from item categories (the teacher's labels): `two-stage` and `joint`. */
+export function needsCategories(mode: SgfdMode): boolean {
+  return mode === 'two-stage' || mode === 'joint';
+}
+
+/**
+ * The student extractor's form. `normalised`: the authors' Linear + LeakyReLU + L2 normalisation, which
+ * replaces the backbone's projection. `projection`: the backbone's own projection stays in the slot (its
+ * form and initialisation) and the SGFD terms read its L2-normalised output, so the backbone keeps the
+ * feature norm. `auto`: each backbone's measured default (STUDENT_FORM_DEFAULTS).
+ */
+export const STUDENT_FORMS = ['auto', 'normalised', 'projection'] as const;
+export type StudentForm = (typeof STUDENT_FORMS)[number];
+
+/**
+ * Each backbone's student form under `auto`, chosen by the office attribution suite (README, "Attribution"):
+ * the form at which SGFD is not worse than the plain backbone.
+ */
+export const STUDENT_FORM_DEFAULTS: Record<BackboneName, Exclude<StudentForm, 'auto'>> = {
+  vbpr: 'normalised',
+  bm3: 'projection',
+  grcn: 'normalised',
+  maml: 'normalised',
+  lattice: 'normalised',
+  freedom: 'normalised',
+};
+
+/** The student form a run uses: `sgfd.studentForm`, or its backbone's default under `auto`. */
+export function resolveStudentForm(config: {
+  backbone: BackboneName;
+  sgfd: { studentForm: StudentForm };
+}): Exclude<StudentForm, 'auto'> {
+  return config.sgfd.studentForm === 'auto' ? STUDENT_FORM_DEFAULTS[config.backbone] : config.sgfd.studentForm;
+}
 
 /** SGFD options; defaults follow SGFD.md (the authors' choices where the spec leaves them open). */
 export const SgfdConfigSchema = z.strictObject({
@@ -22,6 +67,7 @@ export const SgfdConfigSchema = z.strictObject({
   authorsDoubleSoftmax: z.boolean().default(false),
   /** nn.LeakyReLU default slope, as the authors' PyTorch code. */
   leakySlope: z.number().nonnegative().default(0.01),
+  studentForm: z.enum(STUDENT_FORMS).default('auto'),
   teacher: z
     .strictObject({
       epochs: z.number().int().positive().default(200),

@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetError, type RunConfig, type RunManifest } from '@sgfd/contracts';
+import { DatasetError, usesStudents, type RunConfig, type RunManifest } from '@sgfd/contracts';
 import type { LoadedDataset } from '@sgfd/data';
 import {
   backboneData,
   createBackbone,
   disposeFeatures,
   featureTensors,
-  Student,
   type Backbone,
   type KnnGraphSource,
 } from '@sgfd/models';
 import { createRng } from '@sgfd/tensor';
 import { RUN_FILES } from './run-files';
+import { fillSlotsWithStudents } from './student-slots';
 
 export interface LoadedModel {
   backbone: Backbone;
@@ -67,14 +67,7 @@ export async function restoreBackbone(
   let backbone: Backbone | null = null;
   try {
     backbone = createBackbone(config.backbone, { data, features, params: config.backboneParams, rng, knnGraphs });
-    if (config.sgfd.mode !== 'off') {
-      for (const m of backbone.projectionSlots) {
-        backbone.setProjection(
-          m,
-          new Student(data.featureDims[m]!, config.sgfd.latentDim, config.sgfd.leakySlope, rng),
-        );
-      }
-    }
+    if (usesStudents(config.sgfd.mode)) fillSlotsWithStudents(backbone, data, config, rng);
     await backbone.load(modelDir);
   } catch (error) {
     backbone?.dispose();

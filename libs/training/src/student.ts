@@ -1,4 +1,4 @@
-import type { RunConfig } from '@sgfd/contracts';
+import { needsCategories, usesStudents, type RunConfig } from '@sgfd/contracts';
 import type { LoadedDataset } from '@sgfd/data';
 import {
   backboneData,
@@ -41,8 +41,9 @@ export interface StudentResult {
 }
 
 /**
- * Trains one backbone with the schedule in `config.sgfd.mode`: `off` (plain backbone), `two-stage`
- * (students distilled from `teacherOutputs`, see pretrainTeacher) or `joint`. Early stopping on
+ * Trains one backbone with the schedule in `config.sgfd.mode`: `off` (plain backbone), `control` (the
+ * students without any SGFD term or teacher), `two-stage` (students distilled from `teacherOutputs`, see
+ * pretrainTeacher) or `joint`. Early stopping on
  * validation Recall@20; the best-validation weights are evaluated on test and saved to `modelDir`.
  */
 export async function trainStudent(
@@ -51,9 +52,8 @@ export async function trainStudent(
   teacherOutputs: TeacherOutputs | null = null,
   options: StudentOptions = {},
 ): Promise<StudentResult> {
-  const sgfdOn = config.sgfd.mode !== 'off';
-  const cats = sgfdOn ? requireCategories(dataset, config) : null;
-  if (sgfdOn) requireFeatures(dataset);
+  const cats = needsCategories(config.sgfd.mode) ? requireCategories(dataset, config) : null;
+  if (usesStudents(config.sgfd.mode)) requireFeatures(dataset);
   const { training } = config;
   const rng = createRng(training.seed);
   const data = backboneData(dataset);

@@ -3,7 +3,14 @@ import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { applySet, readConfigFile, setPath } from '../config-input';
-import { BACKBONES, ConfigError, SGFD_MODES, type RunConfigInput } from '@sgfd/contracts';
+import {
+  BACKBONES,
+  ConfigError,
+  needsCategories,
+  SGFD_MODES,
+  type RunConfigInput,
+  type SgfdMode,
+} from '@sgfd/contracts';
 import { prepareTensorflowEngine } from '@sgfd/tools';
 import { emit, formatNumber, globalsOf, keyValues, note } from '../output';
 import { defaultDatasetRoot, sgfdHome } from '../paths';
@@ -57,7 +64,7 @@ export async function buildConfig(flags: TrainFlags): Promise<RunConfigInput> {
 
 /** SGFD's teacher classifies items into categories: it needs at least two, checked before a run directory exists. */
 function requireCategoriesForSgfd(nCategories: number | null, mode: string, snapshot: string): void {
-  if (mode === 'off' || (nCategories !== null && nCategories >= 2)) return;
+  if (!needsCategories(mode as SgfdMode) || (nCategories !== null && nCategories >= 2)) return;
   throw new ConfigError(
     `SGFD (${mode}) needs item categories, and this snapshot has ${nCategories === null ? 'none' : 'only one'}`,
     {
@@ -93,9 +100,10 @@ export function register(program: Command): void {
     .argument('<snapshot>', 'snapshot directory, or its id (prefix) under --root')
     .addOption(new Option('--backbone <name>', 'backbone (default vbpr)').choices([...BACKBONES]))
     .addOption(
-      new Option('--sgfd <mode>', 'SGFD schedule (default two-stage; off trains the plain backbone)').choices([
-        ...SGFD_MODES,
-      ]),
+      new Option(
+        '--sgfd <mode>',
+        'SGFD schedule (default two-stage; off trains the plain backbone, control the students without distillation)',
+      ).choices([...SGFD_MODES]),
     )
     .option(
       '--config <file>',
