@@ -12,19 +12,23 @@ import { tinyDataset } from './test-support/datasets';
 
 let dir: string;
 beforeAll(async () => {
-  await initBackend({ log: () => undefined });
   dir = await mkdtemp(join(tmpdir(), 'sgfd-control-'));
-});
+  await initBackend({ log: () => undefined });
+}, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const controlConfig = (backbone: 'vbpr' | 'bm3', studentForm: 'normalised' | 'projection') =>
+const controlConfig = (
+  backbone: 'vbpr' | 'bm3',
+  studentForm: 'normalised' | 'projection',
+  image: 'none' | 'log1p' = 'log1p',
+) =>
   RunConfigSchema.parse({
     backbone,
     training: { learningRate: 0.01, batchSize: 512, epochs: 3, evalEvery: 3, patience: 1 },
     // Loss weights that would matter if any SGFD term ran: control must ignore them.
-    sgfd: { mode: 'control', studentForm, ceWeight: 1, kdWeight: 1 },
+    sgfd: { mode: 'control', studentForm, ceWeight: 1, kdWeight: 1, inputTransform: { image } },
   });
 
 describe("sgfd.mode 'control' (the authors' ablation) on the tiny preset", () => {
@@ -55,14 +59,17 @@ describe("sgfd.mode 'control' (the authors' ablation) on the tiny preset", () =>
     expect(saved.meta.projections).toEqual({ image: 'sgfd-student', text: 'sgfd-student' });
   });
 
-  it('with the projection student form, control is the plain backbone exactly (same seed, same metrics)', async () => {
+  it('with the projection form and raw inputs, control is the plain backbone exactly; log1p inputs change it', async () => {
     const dataset = await tinyDataset();
-    const control = await trainRun(dataset, controlConfig('vbpr', 'projection'), { outDir: join(dir, 'proj') });
+    const raw = controlConfig('vbpr', 'projection', 'none');
+    const control = await trainRun(dataset, raw, { outDir: join(dir, 'proj') });
     const plain = await trainRun(
       dataset,
-      { ...controlConfig('vbpr', 'projection'), sgfd: { ...controlConfig('vbpr', 'projection').sgfd, mode: 'off' } },
+      { ...raw, sgfd: { ...raw.sgfd, mode: 'off' } },
       { outDir: join(dir, 'plain') },
     );
     expect(control.metrics.test).toEqual(plain.metrics.test);
+    const log1p = await trainRun(dataset, controlConfig('vbpr', 'projection'), { outDir: join(dir, 'proj-log1p') });
+    expect(log1p.metrics.test).not.toEqual(plain.metrics.test);
   });
 });

@@ -12,6 +12,7 @@ import {
 } from '@sgfd/models';
 import { createRng } from '@sgfd/tensor';
 import { RUN_FILES } from './run-files';
+import { sgfdInputs } from './input-transform';
 import { fillSlotsWithStudents } from './student-slots';
 
 export interface LoadedModel {
@@ -62,7 +63,8 @@ export async function restoreBackbone(
   knnGraphs?: KnnGraphSource,
 ): Promise<RestoredBackbone> {
   const data = backboneData(dataset);
-  const features = featureTensors(dataset);
+  // A model with students reads its features through the run's input transform, as it was trained.
+  const features = featureTensors(sgfdInputs(dataset, config));
   const rng = createRng(config.training.seed);
   let backbone: Backbone | null = null;
   try {

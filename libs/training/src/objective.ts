@@ -85,6 +85,11 @@ function checkTeacherOutputs(
   if (outputs.nCategories !== nCategories) problems.push(['nCategories', `${nCategories}`, `${outputs.nCategories}`]);
   if (outputs.latentDim !== config.sgfd.latentDim)
     problems.push(['sgfd.latentDim', `${config.sgfd.latentDim}`, `${outputs.latentDim}`]);
+  for (const m of slots) {
+    const read = outputs.report.inputTransform?.[m] ?? 'none';
+    if (read !== config.sgfd.inputTransform[m])
+      problems.push([`sgfd.inputTransform.${m}`, config.sgfd.inputTransform[m], read]);
+  }
   const missing = slots.filter((m) => !outputs.modalities[m]);
   if (missing.length)
     problems.push(['modalities', slots.join(', '), MODALITIES.filter((m) => outputs.modalities[m]).join(', ')]);

@@ -12,6 +12,7 @@ import {
 import { createRng, tf } from '@sgfd/tensor';
 import { evaluateBackbone, VALID_METRIC } from './evaluation';
 import { fingerprint } from './fingerprint';
+import { sgfdInputs } from './input-transform';
 import { runLoop } from './loop';
 import { buildObjective } from './objective';
 import type { EpochRecord } from './progress';
@@ -47,13 +48,14 @@ export interface StudentResult {
  * validation Recall@20; the best-validation weights are evaluated on test and saved to `modelDir`.
  */
 export async function trainStudent(
-  dataset: LoadedDataset,
+  rawDataset: LoadedDataset,
   config: RunConfig,
   teacherOutputs: TeacherOutputs | null = null,
   options: StudentOptions = {},
 ): Promise<StudentResult> {
-  const cats = needsCategories(config.sgfd.mode) ? requireCategories(dataset, config) : null;
-  if (usesStudents(config.sgfd.mode)) requireFeatures(dataset);
+  const cats = needsCategories(config.sgfd.mode) ? requireCategories(rawDataset, config) : null;
+  if (usesStudents(config.sgfd.mode)) requireFeatures(rawDataset);
+  const dataset = sgfdInputs(rawDataset, config);
   const { training } = config;
   const rng = createRng(training.seed);
   const data = backboneData(dataset);

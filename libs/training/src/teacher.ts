@@ -16,7 +16,9 @@ import {
 import { createRng, tf } from '@sgfd/tensor';
 import { fingerprint } from './fingerprint';
 import { runLoop } from './loop';
+import { sgfdInputs } from './input-transform';
 import { requireCategories, requireFeatures } from './requirements';
+import { ridgeProbe } from './ridge-probe';
 import type { StageOptions } from './stage-options';
 
 const OUTPUT_CHUNK = 1024;
@@ -83,12 +85,13 @@ function collectOutputs(
  * (`sgfd.teacher.holdoutFraction`), and returns the best teacher's features and logits for every item.
  */
 export async function pretrainTeacher(
-  dataset: LoadedDataset,
+  rawDataset: LoadedDataset,
   config: RunConfig,
   options: StageOptions = {},
 ): Promise<TeacherOutputs> {
-  const { categories, nCategories } = requireCategories(dataset, config);
-  requireFeatures(dataset);
+  const { categories, nCategories } = requireCategories(rawDataset, config);
+  requireFeatures(rawDataset);
+  const dataset = sgfdInputs(rawDataset, config);
   const { sgfd } = config;
   const tc = sgfd.teacher;
   const rng = createRng(config.training.seed);
@@ -96,6 +99,10 @@ export async function pretrainTeacher(
   const nHoldout = Math.min(dataset.nItems - 1, Math.max(1, Math.round(tc.holdoutFraction * dataset.nItems)));
   const holdout = order.slice(0, nHoldout).sort();
   const trainItems = order.slice(nHoldout);
+  const modalities = MODALITIES.filter((m) => dataset.features[m]);
+  const probe = Object.fromEntries(
+    modalities.map((m) => [m, ridgeProbe(dataset.features[m]!, categories, nCategories, trainItems, holdout)]),
+  );
 
   const features = featureTensors(dataset);
   const labels = tf.tensor1d(categories, 'int32');
@@ -151,6 +158,8 @@ export async function pretrainTeacher(
         perModality: Object.fromEntries(teacher.modalities.map((m) => [m, best[`accuracy.${m}`]])),
         fusionAccuracy: best['accuracy.fusion'] ?? null,
         holdoutItems: nHoldout,
+        probe,
+        inputTransform: Object.fromEntries(modalities.map((m) => [m, sgfd.inputTransform[m]])),
       },
     };
   } finally {
