@@ -6,7 +6,17 @@ export const EVALUATION_FILES = {
   reportMarkdown: 'report.md',
   reportJson: 'report.json',
   curve: 'training-curve.svg',
+  /** Per-user test metrics (users with test items, in id order): what a paired test across users reads. */
+  perUserTest: 'per-user-test.json',
 } as const;
+
+/** The metrics stored per user in `per-user-test.json`. */
+export const PER_USER_METRICS = ['recall@20', 'ndcg@20'] as const;
+
+export interface PerUserTest {
+  users: number[];
+  metrics: Record<(typeof PER_USER_METRICS)[number], number[]>;
+}
 
 export interface RunReport {
   run: RunManifest;
