@@ -60,6 +60,7 @@ class ProgressTracker {
       epoch: null,
       maxEpochs: null,
       bestValid: null,
+      reference: null,
       backend: null,
     });
     const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, pending()])) as Record<Stage, StageProgress>;
@@ -77,12 +78,17 @@ class ProgressTracker {
   end(
     stage: Stage,
     status: StageStatus,
-    training?: { bestValid: number; epochsTrained: number; maxEpochs: number },
+    training?: { bestValid: number; epochsTrained: number; maxEpochs: number; probeAccuracy?: number | null },
   ): void {
     const s = this.state.stages[stage];
     Object.assign(s, { status, finishedAt: status === 'skipped' ? null : now() });
     if (training)
-      Object.assign(s, { bestValid: training.bestValid, epoch: training.epochsTrained, maxEpochs: training.maxEpochs });
+      Object.assign(s, {
+        bestValid: training.bestValid,
+        epoch: training.epochsTrained,
+        maxEpochs: training.maxEpochs,
+        reference: training.probeAccuracy ?? null,
+      });
     this.state.etaSeconds = null;
     this.touch();
   }

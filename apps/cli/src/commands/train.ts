@@ -181,7 +181,13 @@ export function register(program: Command): void {
                 `${metrics.bestEpoch} of ${metrics.epochsRun}${metrics.stoppedEarly ? ' (early stop)' : ''}`,
               ],
               ...(metrics.teacher
-                ? ([['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)]] as [string, string][])
+                ? ([
+                    ['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)],
+                    ...Object.entries(metrics.teacher.probe ?? {}).map(([m, p]): [string, string] => [
+                      `  ${m}: teacher / ridge probe`,
+                      `${formatNumber(metrics.teacher!.perModality[m as 'image']!)} / ${formatNumber(p!.accuracy)}`,
+                    ]),
+                  ] as [string, string][])
                 : []),
               ['backend', result.manifest.backend],
             ]),
