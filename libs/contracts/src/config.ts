@@ -7,7 +7,7 @@ export type BackboneName = (typeof BACKBONES)[number];
 /**
  * `off`: the plain backbone. `control`: the authors' ablation (their `ce_weight = kd_weight = 0`): the same
  * students in the same slots and the same training, with no teacher and no SGFD term, so SGFD's gain over it
- * is what distillation adds. `two-stage` / `joint`: SGFD (SGFD.md, section 4).
+ * is what distillation adds. `two-stage` / `joint`: SGFD with its two training schedules.
  */
 export const SGFD_MODES = ['off', 'control', 'two-stage', 'joint'] as const;
 export type SgfdMode = (typeof SGFD_MODES)[number];

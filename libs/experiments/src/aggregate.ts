@@ -64,7 +64,7 @@ const DISTILLING: readonly SgfdMode[] = ['two-stage', 'joint'];
 /**
  * The arms each mode is compared against: every arm against the report's baseline; when the suite also has
  * the `control` arm (and it is not the baseline), the distilling arms against it too, since only that
- * comparison isolates what distillation adds (SGFD.md, section 5).
+ * comparison isolates what distillation adds.
  */
 export function comparisonsOf(modes: readonly SgfdMode[], baseline: SgfdMode): [SgfdMode, SgfdMode][] {
   const out: [SgfdMode, SgfdMode][] = [];
