@@ -52,13 +52,15 @@ function accuracyOf(predicted: tf.Tensor1D, labels: Int32Array, items: Int32Arra
  * categories, so the bound of a teacher whose towers are linear. Fitted on `trainItems` (in the given
  * order; its last fifth chooses the ridge strength), scored on `holdoutItems`.
  */
-export function ridgeProbe(
+export async function ridgeProbe(
   features: FeatureMatrix,
   labels: Int32Array,
   nCategories: number,
   trainItems: Int32Array,
   holdoutItems: Int32Array,
-): RidgeProbeResult {
+  /** Awaited after every solve, so a caller can heartbeat, yield and stop between them. */
+  afterSolve: () => Promise<void> = async () => undefined,
+): Promise<RidgeProbeResult> {
   const all = tf.tensor2d(features.data, [features.rows, features.dim]);
   const rowsOf = (items: Int32Array) => tf.gather(all, tf.tensor1d(items, 'int32')) as tf.Tensor2D;
   const oneHot = (items: Int32Array) =>
@@ -80,6 +82,7 @@ export function ridgeProbe(
     const accuracy = accuracyOf(predicted, labels, inner);
     predicted.dispose();
     if (accuracy > best.accuracy) best = { ridge, accuracy };
+    await afterSolve();
   }
   const predicted = tf.tidy(() =>
     fitAndPredict(rowsOf(trainItems), oneHot(trainItems), rowsOf(holdoutItems), best.ridge),

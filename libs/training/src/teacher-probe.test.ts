@@ -24,11 +24,11 @@ describe('the ridge probe beside the teacher', () => {
     }
     const order = Int32Array.from({ length: rows }, (_, i) => i);
     const before = tf.memory().numTensors;
-    const probe = ridgeProbe({ rows, dim, data }, labels, 4, order.slice(0, 300), order.slice(300));
+    const probe = await ridgeProbe({ rows, dim, data }, labels, 4, order.slice(0, 300), order.slice(300));
     expect(probe.accuracy).toBe(1);
     // Labels independent of the features: the probe is near chance (0.25) on held-out items.
     const shuffled = Int32Array.from(labels, (_, i) => (i * 7 + (i >> 3)) % 4);
-    const blind = ridgeProbe({ rows, dim, data }, shuffled, 4, order.slice(0, 300), order.slice(300));
+    const blind = await ridgeProbe({ rows, dim, data }, shuffled, 4, order.slice(0, 300), order.slice(300));
     expect(blind.accuracy).toBeLessThan(0.45);
     expect(tf.memory().numTensors).toBe(before);
   });

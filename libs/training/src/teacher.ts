@@ -18,7 +18,8 @@ import { fingerprint } from './fingerprint';
 import { runLoop } from './loop';
 import { sgfdInputs } from './input-transform';
 import { requireCategories, requireFeatures } from './requirements';
-import { ridgeProbe } from './ridge-probe';
+import { RIDGE_GRID, ridgeProbe, type RidgeProbeResult } from './ridge-probe';
+import { yieldToEventLoop } from './progress';
 import type { StageOptions } from './stage-options';
 
 const OUTPUT_CHUNK = 1024;
@@ -100,9 +101,24 @@ export async function pretrainTeacher(
   const holdout = order.slice(0, nHoldout).sort();
   const trainItems = order.slice(nHoldout);
   const modalities = MODALITIES.filter((m) => dataset.features[m]);
-  const probe = Object.fromEntries(
-    modalities.map((m) => [m, ridgeProbe(dataset.features[m]!, categories, nCategories, trainItems, holdout)]),
-  );
+  // The probe blocks for seconds on large feature matrices: report (as epoch 0's batches, which heartbeat in
+  // the pipeline) and yield between its solves.
+  const probe: PerModality<RidgeProbeResult> = {};
+  let solves = 0;
+  const afterSolve = async () => {
+    options.onProgress?.({
+      type: 'batch',
+      stage: 'teacher',
+      epoch: 0,
+      batch: ++solves,
+      batches: modalities.length * RIDGE_GRID.length,
+    });
+    await yieldToEventLoop();
+    options.signal?.throwIfAborted();
+  };
+  for (const m of modalities) {
+    probe[m] = await ridgeProbe(dataset.features[m]!, categories, nCategories, trainItems, holdout, afterSolve);
+  }
 
   const features = featureTensors(dataset);
   const labels = tf.tensor1d(categories, 'int32');
