@@ -17,6 +17,7 @@ import {
   PIPELINE_STAGES,
   RunConfigSchema,
   STAGE_PROGRESS_SIGNAL,
+  needsCategories,
   parseConfig,
   stageActivityOptions,
   type EvalActivities,
@@ -59,6 +60,7 @@ class ProgressTracker {
       epoch: null,
       maxEpochs: null,
       bestValid: null,
+      reference: null,
       backend: null,
     });
     const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, pending()])) as Record<Stage, StageProgress>;
@@ -76,12 +78,17 @@ class ProgressTracker {
   end(
     stage: Stage,
     status: StageStatus,
-    training?: { bestValid: number; epochsTrained: number; maxEpochs: number },
+    training?: { bestValid: number; epochsTrained: number; maxEpochs: number; probeAccuracy?: number | null },
   ): void {
     const s = this.state.stages[stage];
     Object.assign(s, { status, finishedAt: status === 'skipped' ? null : now() });
     if (training)
-      Object.assign(s, { bestValid: training.bestValid, epoch: training.epochsTrained, maxEpochs: training.maxEpochs });
+      Object.assign(s, {
+        bestValid: training.bestValid,
+        epoch: training.epochsTrained,
+        maxEpochs: training.maxEpochs,
+        reference: training.probeAccuracy ?? null,
+      });
     this.state.etaSeconds = null;
     this.touch();
   }
@@ -155,14 +162,15 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
     progress.end('ingest', ingest.reused ? 'reused' : 'done');
     const { snapshot, datasetId } = ingest;
 
-    if (config.sgfd.mode !== 'off' && ingest.categories === null) {
+    if (needsCategories(config.sgfd.mode) && ingest.categories === null) {
       throw ApplicationFailure.nonRetryable(
         `SGFD (mode '${config.sgfd.mode}') needs item categories, but dataset ${datasetId} has none: run with --sgfd off or add categories`,
         'DatasetError',
       );
     }
 
-    // Two-stage SGFD pretrains the teacher on its own; 'joint' trains it inside the student stage.
+    // Two-stage SGFD pretrains the teacher on its own; 'joint' trains it inside the student stage; 'off' and
+    // 'control' have none.
     let teacher: PretrainTeacherResult | null = null;
     if (config.sgfd.mode === 'two-stage') {
       progress.begin('teacher');

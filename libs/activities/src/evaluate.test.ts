@@ -62,6 +62,15 @@ describe('evaluateModel', () => {
       expect.arrayContaining(['recall@5', 'ndcg@10', 'precision@20', 'map@50', 'hit@20']),
     );
     expect(await evaluate()).toEqual({ ...result, reused: true });
+    // Per-user test values whose mean is the reported mean (what sgfd start's paired test reads).
+    const perUser = JSON.parse(
+      new TextDecoder().decode(await t.store.get(result.evaluation, EVALUATION_FILES.perUserTest)),
+    ) as { users: number[]; metrics: Record<string, number[]> };
+    for (const metric of ['recall@20', 'ndcg@20']) {
+      const values = perUser.metrics[metric]!;
+      expect(values).toHaveLength(perUser.users.length);
+      expect(values.reduce((a, b) => a + b, 0) / values.length).toBeCloseTo(result.test[metric]!, 5);
+    }
   });
 
   it('writes top-K recommendations for every user as Parquet, masked as the test metrics mask, K and masking in its metadata', async () => {

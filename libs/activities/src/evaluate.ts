@@ -15,7 +15,7 @@ import { curveSvg, evaluateBackbone, evaluatePopularity, restoreBackbone, VALID_
 import { failingClearly } from './failures';
 import { storedKnnGraphs } from './knn-graphs';
 import { readScoringBundle, recommendAll, recommendationsParquet, writeScoringBundle } from '@sgfd/serving';
-import { EVALUATION_FILES, reportMarkdown, type RunReport } from './report';
+import { EVALUATION_FILES, PER_USER_METRICS, reportMarkdown, type PerUserTest, type RunReport } from './report';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { MODEL_FOLDER, readTrainingRecord } from './student';
@@ -82,7 +82,14 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
           try {
             const options = { maskValidInTest: input.config.training.maskValidInTest };
             step();
-            const test = evaluateBackbone(dataset, model.backbone, 'test', options).mean;
+            const testRanking = evaluateBackbone(dataset, model.backbone, 'test', options);
+            const test = testRanking.mean;
+            const perUser: PerUserTest = {
+              users: Array.from(testRanking.perUser.users),
+              metrics: Object.fromEntries(
+                PER_USER_METRICS.map((m) => [m, Array.from(testRanking.perUser.metrics[m]!)]),
+              ) as PerUserTest['metrics'],
+            };
             step();
             const valid = evaluateBackbone(dataset, model.backbone, 'valid', options).mean;
             const popularity = evaluatePopularity(dataset, 'test', options).mean;
@@ -137,6 +144,7 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
               curveSvg(training.history, VALID_METRIC, title),
             );
             await writeFile(await staging.path(EVALUATION_FILES.reportJson), json(report));
+            await writeFile(await staging.path(EVALUATION_FILES.perUserTest), JSON.stringify(perUser));
             await writeFile(await staging.path(EVALUATION_FILES.reportMarkdown), reportMarkdown(report));
             return { test, valid, popularity, run };
           } finally {

@@ -10,6 +10,7 @@ import { loadSuiteFile, parseSuiteText } from './index';
 const BACKBONES = ['vbpr', 'bm3', 'freedom', 'grcn', 'lattice', 'maml'];
 
 const CI_SUITE = fileURLToPath(new URL('../../../suites/ci.yaml', import.meta.url));
+const ATTRIBUTION_SUITE = fileURLToPath(new URL('../../../suites/office-attribution.yaml', import.meta.url));
 
 const good = `name: demo
 datasets:
@@ -114,5 +115,15 @@ describe('suite files', () => {
     expect(spec.seeds).toHaveLength(3);
     expect(cells).toHaveLength(2 * 2 * 3);
     expect(cells.every((c) => c.datasetSpec.kind === 'synthetic' && c.datasetSpec.preset === 'tiny')).toBe(true);
+  });
+
+  it('suites/office-attribution.yaml: office, VBPR and BM3, off / control / two-stage, 5 seeds (30 cells)', async () => {
+    const spec = await loadSuiteFile(ATTRIBUTION_SUITE, BACKBONES);
+    const cells = expandSuite(spec);
+    expect(cells).toHaveLength(30);
+    expect(new Set(cells.map((c) => c.mode))).toEqual(new Set(['off', 'control', 'two-stage']));
+    expect(new Set(cells.map((c) => c.backbone))).toEqual(new Set(['vbpr', 'bm3']));
+    expect(spec.seeds).toEqual([1, 2, 3, 4, 5]);
+    expect(cells.every((c) => c.datasetSpec.kind === 'synthetic' && c.datasetSpec.preset === 'office')).toBe(true);
   });
 });

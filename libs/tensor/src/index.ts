@@ -16,6 +16,7 @@ export {
 export { createRng } from './rng';
 export type { Rng, RngState } from './rng';
 export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';
+export { solveSpd } from './linalg';
 export { topK } from './topk';
 export type { TopK } from './topk';
 export {

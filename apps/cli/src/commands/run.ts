@@ -24,7 +24,7 @@ export function register(program: Command): void {
       .addOption(
         new Option(
           '--sgfd <mode>',
-          'off: plain backbone; two-stage: pretrained teacher, then distillation; joint: trained together',
+          'off: plain backbone; control: the students without distillation (no teacher); two-stage: pretrained teacher, then distillation; joint: trained together',
         ).choices([...SGFD_MODES]),
       )
       .option('--seed <n>', 'training seed (training.seed)', parseInteger('--seed'))

@@ -3,7 +3,7 @@ import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKBONE_OPTION_HELP, SET_OPTION_HELP, collect, mergeRunConfig } from '../config-input';
-import { ConfigError, SGFD_MODES, type RunConfigInput } from '@sgfd/contracts';
+import { ConfigError, needsCategories, SGFD_MODES, type RunConfigInput, type SgfdMode } from '@sgfd/contracts';
 import { prepareTensorflowEngine } from '@sgfd/tools';
 import { emit, formatNumber, globalsOf, keyValues, note } from '../output';
 import { defaultDatasetRoot, sgfdHome } from '../paths';
@@ -44,7 +44,7 @@ export async function buildConfig(flags: TrainFlags): Promise<RunConfigInput> {
 
 /** SGFD's teacher classifies items into categories: it needs at least two, checked before a run directory exists. */
 function requireCategoriesForSgfd(nCategories: number | null, mode: string, snapshot: string): void {
-  if (mode === 'off' || (nCategories !== null && nCategories >= 2)) return;
+  if (!needsCategories(mode as SgfdMode) || (nCategories !== null && nCategories >= 2)) return;
   throw new ConfigError(
     `SGFD (${mode}) needs item categories, and this snapshot has ${nCategories === null ? 'none' : 'only one'}`,
     {
@@ -80,9 +80,10 @@ export function register(program: Command): void {
     .argument('<snapshot>', 'snapshot directory, or its id (prefix) under --root')
     .option('--backbone <name>', `${BACKBONE_OPTION_HELP} (default vbpr)`)
     .addOption(
-      new Option('--sgfd <mode>', 'SGFD schedule (default two-stage; off trains the plain backbone)').choices([
-        ...SGFD_MODES,
-      ]),
+      new Option(
+        '--sgfd <mode>',
+        'SGFD schedule (default two-stage; off trains the plain backbone, control the students without distillation)',
+      ).choices([...SGFD_MODES]),
     )
     .option(
       '--config <file>',
@@ -155,7 +156,13 @@ export function register(program: Command): void {
                 `${metrics.bestEpoch} of ${metrics.epochsRun}${metrics.stoppedEarly ? ' (early stop)' : ''}`,
               ],
               ...(metrics.teacher
-                ? ([['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)]] as [string, string][])
+                ? ([
+                    ['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)],
+                    ...Object.entries(metrics.teacher.probe ?? {}).map(([m, p]): [string, string] => [
+                      `  ${m}: teacher / ridge probe`,
+                      `${formatNumber(metrics.teacher!.perModality[m as 'image']!)} / ${formatNumber(p!.accuracy)}`,
+                    ]),
+                  ] as [string, string][])
                 : []),
               ['backend', result.manifest.backend],
             ]),

@@ -23,6 +23,13 @@ export interface TeacherReport {
   perModality: PerModality<number>;
   fusionAccuracy: number | null;
   holdoutItems: number;
+  /**
+   * Held-out accuracy of a closed-form ridge probe on the same (transformed) features, per modality: what
+   * a linear map can reach, so a teacher far below it is undertrained. Absent in artifacts of older versions.
+   */
+  probe?: PerModality<{ accuracy: number; ridge: number }>;
+  /** The input transform per modality the teacher read; the students must read the same. */
+  inputTransform?: PerModality<string>;
 }
 
 /** What teacher pretraining hands to student distillation (written to a directory between workers). */
