@@ -67,7 +67,6 @@ export async function renderBackbonesDoc(): Promise<{ current: string; generated
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await import('@sgfd/models');
   const { current, generated } = await renderBackbonesDoc();
   if (generated === current) console.log(`${BACKBONES_DOC} is up to date`);
   else {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCapturing } from '../test-support/run-in-process';
 import { trainTwoModels, type TrainedModels } from '../test-support/trained-models';
 import * as recommend from './recommend';
+import { RunConfigSchema } from '@sgfd/contracts';
 
 let t: TrainedModels;
 const sgfd = (...argv: string[]) => runCliCapturing([recommend], argv);
@@ -121,7 +122,6 @@ describe('sgfd recommend', () => {
   it('a run folder of `sgfd train` gets its scoring bundle computed once, then ranks from it', async () => {
     const { generateSynthetic, writeSnapshot } = await import('@sgfd/data');
     const { trainRun } = await import('@sgfd/training');
-    const { RunConfigSchema } = await import('@sgfd/contracts');
     const root = join(t.root, 'datasets');
     const data = generateSynthetic({
       preset: 'tiny',
