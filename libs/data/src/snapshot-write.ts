@@ -10,8 +10,8 @@ import {
   SplitCode,
   type DatasetManifest,
 } from '@sgfd/contracts';
-import type { DatasetInput, InteractionColumns } from './dataset-input';
-import { canonicalOrder, gatheredColumn, gatheredRows } from './canonical-order';
+import { inMemoryOrigin, type DatasetInput, type InteractionColumns } from './dataset-input';
+import { sortCanonically } from './canonical-order';
 import { writeFeatureIpc } from './feature-ipc';
 import { ContentHasher } from './hash';
 import { encodeParquet, encodeParquetInRowGroups } from './parquet-io';
@@ -19,12 +19,12 @@ import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE } from './sna
 import { inspectExistingSnapshot } from './snapshot-verify';
 import { createTempDir, releaseTempDir, removeTempDir, sweepStaleTempDirs } from './temp-dirs';
 import { isFileSystemError, writeError, writing } from './write-errors';
-import { maxId, validateDatasetInput } from './validate';
+import { checkSortedPairsDistinct, maxId, validateDatasetInput } from './validate';
 
 export interface WriteSnapshotOptions {
   /** Directory holding snapshots; each one is `<root>/<id>`. */
   root: string;
-  /** Rows per row group of interactions.parquet, which is also how many rows are held in a sorted copy. */
+  /** Rows per row group of interactions.parquet (one group's Arrow and Parquet forms are held at a time). */
   rowGroupRows?: number;
 }
 
@@ -49,19 +49,24 @@ export interface WriteSnapshotResult {
  * Validates `input` and writes it as a snapshot. The id is a hash of the canonical content (interactions
  * sorted by user then item, categories, features), so the same data always maps to the same directory and
  * a second import only finds it (after checking every file against the manifest: a damaged copy is
- * rewritten). The columns are never copied whole: the canonical order is a permutation, and the hash and
- * interactions.parquet (one row group per `rowGroupRows` rows) read them through it a batch at a time.
- * Files go to a temp directory that is renamed into place: a reader never sees half a snapshot, and a
- * failure leaves nothing behind. Temp directories of processes that died are swept first.
+ * rewritten).
+ *
+ * The interaction columns of `input` are REORDERED IN PLACE into that canonical order (all five together,
+ * rows unchanged), after the checks that name input rows and before the one for duplicate pairs (which are
+ * neighbours once sorted): a caller that needs its row order afterwards must pass a copy. In exchange the writer holds nothing per row: the hash and interactions.parquet (one row
+ * group per `rowGroupRows` rows) read the sorted columns a batch at a time. Files go to a temp directory
+ * that is renamed into place: a reader never sees half a snapshot, and a failure leaves nothing behind.
+ * Temp directories of processes that died are swept first.
  */
 export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotOptions): Promise<WriteSnapshotResult> {
   validateDatasetInput(input);
   const interactions = input.interactions;
+  sortCanonically(interactions, input.nUsers);
+  checkSortedPairsDistinct(interactions, input.origin?.interactions ?? inMemoryOrigin('interactions'));
   const rowGroupRows = options.rowGroupRows ?? INTERACTION_ROW_GROUP_ROWS;
-  const order = canonicalOrder(interactions, input.nUsers);
   const nCategories = input.categories ? maxId(input.categories) + 1 : null;
   const modalities = MODALITIES.filter((m) => input.features[m] !== undefined);
-  const id = contentId(input, order, nCategories, rowGroupRows);
+  const id = contentId(input, nCategories, rowGroupRows);
   const dir = join(options.root, id);
 
   const existing = await inspectExistingSnapshot(dir, id);
@@ -75,10 +80,7 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
   );
   try {
     const files: DatasetManifest['files'] = [];
-    const interactionsBytes = encodeParquetInRowGroups(
-      sortedInteractionTables(interactions, order, rowGroupRows),
-      rowGroupRows,
-    );
+    const interactionsBytes = encodeParquetInRowGroups(interactionTables(interactions, rowGroupRows), rowGroupRows);
     files.push(await writeDataFile(tmp, INTERACTIONS_FILE, interactionsBytes, options.root));
     const itemsBytes = encodeParquet(itemsTable(input.nItems, input.categories));
     files.push(await writeDataFile(tmp, ITEMS_FILE, [itemsBytes], options.root));
@@ -176,8 +178,8 @@ async function writeDataFile(
   return { path: name, sha256: hash.digest('hex'), bytes };
 }
 
-/** The hash of the canonical content: the columns in canonical order, gathered a batch at a time. */
-function contentId(input: DatasetInput, order: Int32Array, nCategories: number | null, batchRows: number): string {
+/** The hash of the canonical content (the interaction columns already sorted), fed a batch at a time. */
+function contentId(input: DatasetInput, nCategories: number | null, batchRows: number): string {
   const hasher = new ContentHasher();
   const header = {
     schemaVersion: DATASET_SCHEMA_VERSION,
@@ -189,7 +191,7 @@ function contentId(input: DatasetInput, order: Int32Array, nCategories: number |
   hasher.part('header', JSON.stringify(header));
   const cols = input.interactions;
   const column = (label: string, values: InteractionColumns[keyof InteractionColumns]): void => {
-    hasher.partInChunks(label, values.byteLength, gatheredColumn(values, order, batchRows));
+    hasher.partInChunks(label, values.byteLength, batches(values, batchRows));
   };
   column('user', cols.users);
   column('item', cols.items);
@@ -204,9 +206,25 @@ function contentId(input: DatasetInput, order: Int32Array, nCategories: number |
   return hasher.hex();
 }
 
-/** The interactions in canonical order as Arrow tables of `batchRows` rows: one sorted batch at a time. */
-function* sortedInteractionTables(cols: InteractionColumns, order: Int32Array, batchRows: number): Generator<Table> {
-  for (const batch of gatheredRows(cols, order, batchRows)) yield interactionsTable(batch);
+/** `column` as views of `batchRows` values (the last one shorter). */
+function* batches<T extends InteractionColumns[keyof InteractionColumns]>(column: T, batchRows: number): Generator<T> {
+  for (let start = 0; start < column.length; start += batchRows) {
+    yield column.subarray(start, Math.min(start + batchRows, column.length)) as T;
+  }
+}
+
+/** The (sorted) interactions as Arrow tables of `batchRows` rows, one at a time. */
+function* interactionTables(cols: InteractionColumns, batchRows: number): Generator<Table> {
+  for (let start = 0; start < cols.users.length; start += batchRows) {
+    const end = Math.min(start + batchRows, cols.users.length);
+    yield interactionsTable({
+      users: cols.users.subarray(start, end),
+      items: cols.items.subarray(start, end),
+      splits: cols.splits.subarray(start, end),
+      ratings: cols.ratings.subarray(start, end),
+      timestamps: cols.timestamps.subarray(start, end),
+    });
+  }
 }
 
 function interactionsTable(cols: InteractionColumns): Table {
