@@ -1,5 +1,5 @@
 // Where training checkpoints live while a training runs, so that a retry (possibly on another machine)
-// resumes from the last one. A checkpoint is a folder the training loop writes (`checkpoint.json`, the index,
+// resumes from the last one. A checkpoint is a folder the training loop writes (`checkpoint.tensors.json`, the index,
 // written last, naming one `checkpoint-<hash>.bin`); a space gives it a URI other workers can reach.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -54,7 +54,8 @@ export function fileCheckpoints(root: string): CheckpointSpace {
   };
 }
 
-const INDEX = 'checkpoint.json';
+// The training loop's index file (`<base>.tensors.json` of @sgfd/models' tensor files, base `checkpoint`).
+const INDEX = 'checkpoint.tensors.json';
 
 /**
  * Checkpoints written locally under `<cache>/checkpoints/` and copied to `<prefix>/.checkpoints/` in the
