@@ -11,9 +11,10 @@ describe('run config', () => {
     expect(config.sgfd.teacher.holdoutFraction).toBe(0.1);
   });
 
-  it('rejects an unknown backbone with a ConfigError naming the field', () => {
+  it('rejects a malformed backbone name and a bad field with a ConfigError naming the field', () => {
+    // Whether a well-formed name is registered is the registry's check (@sgfd/models), where a config is resolved.
     expect.assertions(3);
-    expect(() => parseConfig(RunConfigSchema, { backbone: 'nope' }, 'run.json')).toThrow(ConfigError);
+    expect(() => parseConfig(RunConfigSchema, { backbone: 'Not A Name' }, 'run.json')).toThrow(ConfigError);
     try {
       parseConfig(RunConfigSchema, { backbone: 'vbpr', sgfd: { tau: -1 } }, 'run.json');
     } catch (e) {

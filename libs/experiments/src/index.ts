@@ -5,7 +5,7 @@ export { selectOnValidation } from './select';
 export type { ArmSelection, PointSummary } from './select';
 export { aggregateTest, compareArms } from './aggregate';
 export type { ArmTestSummary, MetricOverSeeds } from './aggregate';
-export { SUITE_REPORT_FILES, buildSuiteReport, validationPlotFile } from './report';
+export { SUITE_REPORT_FILES, buildSuiteReport, gainsPlotFile, validationPlotFile } from './report';
 export type { CellRow, SuiteReport } from './report';
 export { cellsCsv, comparisonCsv, formatGain, formatP, renderSuiteReport, suiteMarkdown, toCsv } from './render';
 export { BARS, escapeXml, gainsBarSvg, linearScale, validationCurvesSvg, PLOT } from './svg';

@@ -29,7 +29,8 @@ import * as suite from './suite';
 const sgfd = (...argv: string[]) => runCliCapturing([suite], argv);
 
 // Loaded lazily, as the CLI loads it (the lib pulls in the tensor backend).
-const { SUITE_REPORT_FILES, loadSuiteFile, mean, validationPlotFile } = await import('@sgfd/experiments');
+const { SUITE_REPORT_FILES, gainsPlotFile, loadSuiteFile, mean, validationPlotFile } =
+  await import('@sgfd/experiments');
 
 const CI_SUITE = join(REPO_ROOT, 'suites', 'ci.yaml');
 const PUBLISHED = join(REPO_ROOT, 'reports', 'ci-suite.md');
@@ -94,7 +95,10 @@ describe('the CI experiment suite through the four worker apps on the real serve
   it('writes a complete report artifact: Markdown, JSON, CSV and the plots', async () => {
     const files = (await store.readManifest(result.report)).files.map((f) => f.path).sort();
     expect(files).toEqual(
-      [...Object.values(SUITE_REPORT_FILES), ...spec.backbones.map((b) => validationPlotFile('tiny', b))].sort(),
+      [
+        ...Object.values(SUITE_REPORT_FILES),
+        ...spec.backbones.flatMap((b) => [validationPlotFile('tiny', b), gainsPlotFile('tiny', b)]),
+      ].sort(),
     );
     const report = JSON.parse(await readText(SUITE_REPORT_FILES.json)) as SuiteReport;
     // 2 backbones x 2 modes, each over 3 seeds; one comparison row per backbone and metric.
@@ -189,7 +193,9 @@ describe('the CI experiment suite through the four worker apps on the real serve
     const failed = await sgfd('suite', 'run', bad, ...connectionFlags());
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(
-      new RegExp(`error: Invalid suite file: .*\\(${bad.replace(/[.]/g, '\\.')}, row 11, field 'backbones\\[1\\]'\\)`),
+      new RegExp(
+        `error: Invalid suite file: unknown backbone 'bm4' \\(${bad.replace(/[.]/g, '\\.')}, row 11, field 'backbones\\[1\\]': expected one of vbpr, bm3, `,
+      ),
     );
   });
 });
