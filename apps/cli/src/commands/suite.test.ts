@@ -121,7 +121,7 @@ describe('the CI experiment suite through the four worker apps on the real serve
     }
     const md = await readText(SUITE_REPORT_FILES.markdown);
     for (const line of ['| VBPR |', '| VBPR + SGFD |', '| BM3 |', '| BM3 + SGFD |']) expect(md).toContain(line);
-    expect(md.match(/\| \*Improv\.\* \|/g)).toHaveLength(2);
+    expect(md.match(/\| \*Improv\. vs off\* \|/g)).toHaveLength(2);
   });
 
   it('is consistent with the per-cell artifacts: selection on validation, test means of the selected cells', async () => {
