@@ -53,7 +53,7 @@ describe("sgfd.mode 'control' (the authors' ablation) on the tiny preset", () =>
     const bpr = header.indexOf('loss.vbpr.bpr');
     expect(Number(rows[2]![bpr])).toBeLessThan(Number(rows[0]![bpr]));
     await expect(readFile(join(outDir, 'teacher', 'manifest.json'))).rejects.toThrow();
-    const saved = JSON.parse(await readFile(join(outDir, 'model', `${MODEL_FILE_BASE}.json`), 'utf8')) as {
+    const saved = JSON.parse(await readFile(join(outDir, 'model', `${MODEL_FILE_BASE}.tensors.json`), 'utf8')) as {
       meta: { projections: Record<string, string> };
     };
     expect(saved.meta.projections).toEqual({ image: 'sgfd-student', text: 'sgfd-student' });
