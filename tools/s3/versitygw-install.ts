@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { access, chmod, constants, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../src/file-lock';
-import { runToLog, tail } from '../src/logged-process';
+import { goInstallBinary, isExecutable } from '../src/go-install';
 
 /**
  * The S3-compatible server the tests run against: versitygw (Apache-2.0), S3 over a POSIX folder. v1.8.0
@@ -28,49 +28,22 @@ export function versitygwCachePath(env: NodeJS.ProcessEnv = process.env): string
   return join(base, 'sgfd', 'versitygw', VERSITYGW_VERSION, 'versitygw');
 }
 
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function build(target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  const versionDir = dirname(target);
-  const tempBin = await mkdtemp(join(versionDir, '.build-'));
-  const logFile = join(versionDir, 'build.log');
   const pkg = `${VERSITYGW_MODULE}/cmd/versitygw@${VERSITYGW_VERSION}`;
-  log(
-    `building versitygw ${VERSITYGW_VERSION} with \`go install ${pkg}\` (once per machine; ~1.5 min cold; log: ${logFile})`,
+  const spec = {
+    pkg,
+    binary: 'versitygw',
+    target,
+    noGoHint: 'install Go to build the S3 test server, or set SGFD_VERSITYGW_PATH to an existing `versitygw` binary',
+    fail: (m: string) => new VersitygwInstallError(m),
+  };
+  await goInstallBinary(
+    spec,
+    env,
+    log,
+    (logFile) =>
+      `building versitygw ${VERSITYGW_VERSION} with \`go install ${pkg}\` (once per machine; ~1.5 min cold; log: ${logFile})`,
   );
-  try {
-    let code: number;
-    try {
-      code = await runToLog('go', ['install', pkg], { ...env, GOBIN: tempBin }, logFile);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new VersitygwInstallError(
-          'Go is not installed (no `go` on PATH): install Go to build the S3 test server, ' +
-            'or set SGFD_VERSITYGW_PATH to an existing `versitygw` binary',
-        );
-      }
-      throw e;
-    }
-    if (code !== 0) {
-      throw new VersitygwInstallError(
-        `go install ${pkg} failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`,
-      );
-    }
-    const built = join(tempBin, 'versitygw');
-    if (!(await isExecutable(built)))
-      throw new VersitygwInstallError(`go install ${pkg} succeeded but produced no ${built}`);
-    await chmod(built, 0o755);
-    await rename(built, target);
-  } finally {
-    await rm(tempBin, { recursive: true, force: true });
-  }
 }
 
 /**

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { access, chmod, constants, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../src/file-lock';
-import { runToLog, tail } from '../src/logged-process';
+import { goInstallBinary, isExecutable } from '../src/go-install';
 
 /**
  * The Temporal CLI release we build. v1.5.1's go.mod has no `replace` directives, so a plain
@@ -38,49 +38,22 @@ export function temporalCliCachePath(env: NodeJS.ProcessEnv = process.env, versi
   return join(temporalCacheRoot(env), version, 'temporal');
 }
 
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function build(target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  const versionDir = dirname(target);
-  const tempBin = await mkdtemp(join(versionDir, '.build-'));
-  const logFile = join(versionDir, 'build.log');
   const pkg = `${TEMPORAL_CLI_MODULE}/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
-  log(
-    `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with \`go install ${pkg}\` (once per machine; ~5 min cold on 2 cores; log: ${logFile})`,
+  const spec = {
+    pkg,
+    binary: 'temporal',
+    target,
+    noGoHint: 'install Go >= 1.25 to build the Temporal CLI, or set TEMPORAL_CLI_PATH to an existing `temporal` binary',
+    fail: (m: string) => new TemporalInstallError(m),
+  };
+  await goInstallBinary(
+    spec,
+    env,
+    log,
+    (logFile) =>
+      `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with \`go install ${pkg}\` (once per machine; ~5 min cold on 2 cores; log: ${logFile})`,
   );
-  try {
-    let code: number;
-    try {
-      code = await runToLog('go', ['install', pkg], { ...env, GOBIN: tempBin }, logFile);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new TemporalInstallError(
-          'Go is not installed (no `go` on PATH): install Go >= 1.25 to build the Temporal CLI, ' +
-            'or set TEMPORAL_CLI_PATH to an existing `temporal` binary',
-        );
-      }
-      throw e;
-    }
-    if (code !== 0) {
-      throw new TemporalInstallError(
-        `go install ${pkg} failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`,
-      );
-    }
-    const built = join(tempBin, 'temporal');
-    if (!(await isExecutable(built)))
-      throw new TemporalInstallError(`go install ${pkg} succeeded but produced no ${built}`);
-    await chmod(built, 0o755);
-    await rename(built, target);
-  } finally {
-    await rm(tempBin, { recursive: true, force: true });
-  }
 }
 
 /**
