@@ -9,10 +9,11 @@ import type {
   RunManifest,
 } from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
+import { originalIds } from '@sgfd/data';
 import { curveSvg, evaluateBackbone, evaluatePopularity, restoreBackbone, VALID_METRIC } from '@sgfd/training';
 import { failingClearly } from './failures';
 import { storedKnnGraphs } from './knn-graphs';
-import { recommendForAll, recommendationsParquet } from './recommendations';
+import { recommendForAll, recommendationSample, recommendationsParquet } from './recommendations';
 import { EVALUATION_FILES, reportMarkdown, type RunReport } from './report';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
@@ -87,6 +88,7 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
               }
             })();
             step();
+            const ids = await originalIds(dataset.dir!);
             const run = runRecord({ ...input, startedAt });
             const report: RunReport = {
               run,
@@ -105,14 +107,19 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
                 resumedFromEpoch: training.attempt.resumedFromEpoch,
               },
               metrics: { test, valid, popularity },
-              recommendations: { k: recs.k, users: dataset.nUsers, excludes: 'training and validation items' },
+              recommendations: {
+                k: recs.k,
+                users: dataset.nUsers,
+                excludes: 'training and validation items',
+                sample: recommendationSample(recs, ids),
+              },
               files: EVALUATION_FILES,
             };
             const title = `${training.backbone} (sgfd ${training.sgfd}), run ${input.runId}`;
             await writeFile(await staging.path(EVALUATION_FILES.metrics), json({ test, valid, popularity }));
             await writeFile(
               await staging.path(EVALUATION_FILES.recommendations),
-              recommendationsParquet(recs, dataset.nUsers),
+              recommendationsParquet(recs, dataset.nUsers, ids),
             );
             await writeFile(
               await staging.path(EVALUATION_FILES.curve),

@@ -1,5 +1,5 @@
-import { Table, makeVector } from 'apache-arrow';
-import { encodeParquet, type LoadedDataset } from '@sgfd/data';
+import { Table, Utf8, makeVector, vectorFromArray } from 'apache-arrow';
+import { encodeParquet, type IdMap, type LoadedDataset } from '@sgfd/data';
 import type { Scorer } from '@sgfd/models';
 import { topK } from '@sgfd/tensor';
 
@@ -54,8 +54,11 @@ export function recommendForAll(dataset: LoadedDataset, scorer: Scorer, k: numbe
   return { items, scores, k: kk };
 }
 
-/** One row per (user, rank): user, rank (1 = best), item, score. Readable by pandas, DuckDB, Polars. */
-export function recommendationsParquet(recs: Recommendations, nUsers: number): Uint8Array {
+/**
+ * One row per (user, rank): user, rank (1 = best), item, score, and user_id / item_id, the ids of the source
+ * (the index as text for sources without their own ids). Readable by pandas, DuckDB, Polars.
+ */
+export function recommendationsParquet(recs: Recommendations, nUsers: number, ids: IdMap): Uint8Array {
   const user: number[] = [];
   const rank: number[] = [];
   const item: number[] = [];
@@ -75,6 +78,33 @@ export function recommendationsParquet(recs: Recommendations, nUsers: number): U
     rank: makeVector(Int32Array.from(rank)),
     item: makeVector(Int32Array.from(item)),
     score: makeVector(Float32Array.from(score)),
+    user_id: vectorFromArray(
+      user.map((u) => ids.user(u)),
+      new Utf8(),
+    ),
+    item_id: vectorFromArray(
+      item.map((i) => ids.item(i)),
+      new Utf8(),
+    ),
   });
   return encodeParquet(table);
+}
+
+/** The top `n` items of the first `users` users, by the source's ids (for reports and `sgfd results`). */
+export function recommendationSample(
+  recs: Recommendations,
+  ids: IdMap,
+  users = 3,
+  n = 5,
+): { user: string; items: string[] }[] {
+  const out: { user: string; items: string[] }[] = [];
+  for (let u = 0; u < Math.min(users, ids.nUsers); u++) {
+    const items: string[] = [];
+    for (let j = 0; j < Math.min(n, recs.k); j++) {
+      const i = recs.items[u * recs.k + j];
+      if (i >= 0) items.push(ids.item(i));
+    }
+    out.push({ user: ids.user(u), items });
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeData, makeVector, Int32, Table, tableFromArrays } from 'apache-arrow';
+import { makeData, makeVector, Int32, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import {
   DATASET_SCHEMA_VERSION,
   DatasetManifestSchema,
@@ -13,7 +13,8 @@ import type { DatasetInput, InteractionColumns } from './dataset-input';
 import { writeFeatureIpc } from './feature-ipc';
 import { ContentHasher, sha256Hex } from './hash';
 import { encodeParquet } from './parquet-io';
-import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE } from './snapshot-layout';
+import { usersTable } from './raw/id-map';
+import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, USERS_FILE } from './snapshot-layout';
 import { inspectExistingSnapshot } from './snapshot-verify';
 import { createTempDir, releaseTempDir, removeTempDir, sweepStaleTempDirs } from './temp-dirs';
 import { isFileSystemError, writeError, writing } from './write-errors';
@@ -62,8 +63,11 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
     const files: DatasetManifest['files'] = [];
     const interactionsBytes = encodeParquet(interactionsTable(interactions));
     files.push(await writeDataFile(tmp, INTERACTIONS_FILE, interactionsBytes, options.root));
-    const itemsBytes = encodeParquet(itemsTable(input.nItems, input.categories));
+    const itemsBytes = encodeParquet(itemsTable(input));
     files.push(await writeDataFile(tmp, ITEMS_FILE, itemsBytes, options.root));
+    if (input.ids) {
+      files.push(await writeDataFile(tmp, USERS_FILE, encodeParquet(usersTable(input.ids.users)), options.root));
+    }
     for (const modality of modalities) {
       const file = featureFile(modality);
       const written = await writing(options.root, `write ${file} into the snapshot root`, () =>
@@ -162,6 +166,9 @@ function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: n
   hasher.part('user', cols.users).part('item', cols.items).part('split', cols.splits);
   hasher.part('rating', cols.ratings).part('timestamp', cols.timestamps);
   if (input.categories) hasher.part('category', input.categories);
+  if (input.ids)
+    hasher.part('user ids', JSON.stringify(input.ids.users)).part('item ids', JSON.stringify(input.ids.items));
+  if (input.categoryLabels) hasher.part('category labels', JSON.stringify(input.categoryLabels));
   for (const m of MODALITIES) {
     const matrix = input.features[m];
     if (matrix) hasher.part(`feature:${m}`, matrix.data.subarray(0, matrix.rows * matrix.dim));
@@ -203,7 +210,9 @@ function interactionsTable(cols: InteractionColumns): Table {
   });
 }
 
-function itemsTable(nItems: number, categories: Int32Array | null): Table {
+/** items.parquet: item, category (null without categories) and, for sources with their own ids, id and category_label. */
+function itemsTable(input: DatasetInput): Table {
+  const { nItems, categories, ids, categoryLabels } = input;
   const item = new Int32Array(nItems);
   for (let i = 0; i < nItems; i++) item[i] = i;
   const category = categories
@@ -217,7 +226,14 @@ function itemsTable(nItems: number, categories: Int32Array | null): Table {
           data: new Int32Array(nItems),
         }),
       );
-  return new Table({ item: makeVector(item), category });
+  if (!ids) return new Table({ item: makeVector(item), category });
+  const labels = categories && categoryLabels ? Array.from(categories, (c) => categoryLabels[c]) : null;
+  return new Table({
+    item: makeVector(item),
+    category,
+    id: vectorFromArray(ids.items, new Utf8()),
+    ...(labels ? { category_label: vectorFromArray(labels, new Utf8()) } : {}),
+  });
 }
 
 function splitCounts(splits: Int8Array): { train: number; valid: number; test: number } {
