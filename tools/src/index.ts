@@ -21,3 +21,5 @@ export { ensureTensorflowEngine } from '../tensorflow/install';
 export type { EngineInstallOptions, EngineInstallResult } from '../tensorflow/install';
 export { prepareTensorflowEngine } from '../tensorflow/prepare';
 export { TensorflowEngineError } from '../tensorflow/wheel';
+export { ensureTextModel, TextModelError } from '../text-encoder/install';
+export type { TextModelResult } from '../text-encoder/install';

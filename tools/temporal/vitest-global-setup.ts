@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { prepareTensorflowEngine } from '../tensorflow/prepare';
+import { ensureTextModel } from '../text-encoder/install';
 import { startDevServer, type DevServer } from './dev-server';
 import { REPO_ROOT } from './local-server';
 import type {} from './test-address';
@@ -25,12 +26,16 @@ export const PROJECTS_USING_TEMPORAL = new Set([
   'worker-eval',
 ]);
 
+/** Projects whose tests encode text with the real sentence encoder (fetched once per machine, ~20 s). */
+export const PROJECTS_USING_TEXT_MODEL = new Set(['extract', 'activities', 'cli']);
+
 let server: DevServer | undefined;
 let dbFile: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   // Tests run on the default engine: native TensorFlow where it builds (first run: ~30 s), else wasm.
   await prepareTensorflowEngine();
+  if (project.vitest.projects.some((p) => PROJECTS_USING_TEXT_MODEL.has(p.name))) await ensureTextModel();
   project.provide('temporalAddress', '');
   project.provide('temporalNamespace', 'default');
   const needed = project.vitest.projects.some((p) => PROJECTS_USING_TEMPORAL.has(p.name));
