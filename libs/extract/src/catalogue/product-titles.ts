@@ -70,11 +70,16 @@ export interface ProductText {
   description: string;
 }
 
-/** A seeded product of category `c`: a title like "Northwind gel pen, fine point, blue". */
-export function productText(rng: Rng, c: number): ProductText {
+/**
+ * A seeded product of category `c`: a title like "Northwind gel pen NW-4821, fine point, blue". The model
+ * number makes every product's text its own.
+ */
+export function productText(rng: Rng, c: number, serial: number): ProductText {
   const v = PRODUCT_CATEGORIES[c]!;
   const pick = <T>(list: T[]) => list[rng.int(list.length)]!;
-  const title = `${pick(BRANDS)} ${pick(v.nouns)}, ${pick(v.traits)}, ${pick(COLOURS)}`;
+  const brand = pick(BRANDS);
+  const model = `${brand.slice(0, 2).toUpperCase()}-${1000 + serial}`;
+  const title = `${brand} ${pick(v.nouns)} ${model}, ${pick(v.traits)}, ${pick(COLOURS)}`;
   const description = `A ${pick(v.traits)} ${pick(v.nouns)} for ${pick(v.uses)}. ${capitalise(pick(v.traits))} and ${pick(v.traits)}.`;
   return { category: c, title, description };
 }

@@ -65,7 +65,7 @@ describe('the sentence encoder (all-MiniLM-L6-v2 on ONNX Runtime)', () => {
   it('separates product categories: a ridge probe on its features beats the majority class by a wide margin', async () => {
     const rng = new Rng(11);
     const n = 320;
-    const products = Array.from({ length: n }, (_, k) => productText(rng, k % PRODUCT_CATEGORIES.length));
+    const products = Array.from({ length: n }, (_, k) => productText(rng, k % PRODUCT_CATEGORIES.length, k));
     const features = await encoder.encode(products.map((p) => `${p.title}. ${p.description}`));
     const labels = Int32Array.from(products, (p) => p.category);
     // Held out: every fourth block of one product per category, so every category is in both parts.
