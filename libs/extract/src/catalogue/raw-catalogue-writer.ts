@@ -56,7 +56,7 @@ export function catalogueItems(seed: number, from: number, count: number) {
     const serial = from + k;
     const rng = new Rng(seed * 1_000_003 + serial);
     const category = rng.int(PRODUCT_CATEGORIES.length);
-    return { serial, id: itemIdOf(serial), category, rng, ...productText(rng, category, serial) };
+    return { serial, id: itemIdOf(serial), rng, ...productText(rng, category, serial) };
   });
 }
 
