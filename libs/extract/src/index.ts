@@ -21,3 +21,10 @@ export {
   type ExtractionSettings,
 } from './extract-dataset';
 export { PRODUCT_CATEGORIES, productText, type CategoryVocabulary, type ProductText } from './catalogue/product-titles';
+export {
+  writeRawCatalogue,
+  catalogueItems,
+  RAW_CATALOGUE_COLUMNS,
+  type RawCatalogueFiles,
+  type RawCatalogueSpec,
+} from './catalogue/raw-catalogue-writer';

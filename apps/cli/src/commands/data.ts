@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { MODALITIES, type Modality } from '@sgfd/contracts';
 import type { ParquetColumns, SyntheticPresetName } from '@sgfd/data';
 import { snapshotText, summaryText } from '../dataset-format';
+import { registerExtract } from './data-extract';
 import { emit, note } from '../output';
 import { defaultDatasetRoot } from '../paths';
 import { cleaningUpOnSignals } from '../interrupt';
@@ -57,6 +58,8 @@ export function register(program: Command): void {
         emit(cmd, result, () => snapshotText(result));
       },
     );
+
+  registerExtract(data);
 
   const importer = data.command('import').description('import a dataset as a snapshot');
 
