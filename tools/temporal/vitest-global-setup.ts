@@ -24,6 +24,7 @@ export const PROJECTS_USING_TEMPORAL = new Set([
   'worker-teacher',
   'worker-student',
   'worker-eval',
+  'worker-extract',
 ]);
 
 /** Projects whose tests encode text with the real sentence encoder (fetched once per machine, ~20 s). */

@@ -303,8 +303,8 @@ describe('the pipeline through four worker processes on the real server', { time
     const alive = [...workers.workers, ...extra].filter(
       (w) => w.child.exitCode === null && w.child.signalCode === null,
     );
-    expect(alive.map((w) => w.stage).sort()).toEqual(['eval', 'ingest', 'student', 'teacher']);
-    expect(await Promise.all(alive.map((w) => w.stop()))).toEqual([0, 0, 0, 0]);
+    expect(alive.map((w) => w.stage).sort()).toEqual(['eval', 'extract', 'ingest', 'student', 'teacher']);
+    expect(await Promise.all(alive.map((w) => w.stop()))).toEqual([0, 0, 0, 0, 0]);
   });
 });
 

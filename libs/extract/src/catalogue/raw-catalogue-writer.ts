@@ -104,6 +104,12 @@ export async function writeRawCatalogue(dir: string, spec: RawCatalogueSpec): Pr
   const files = { items: join(dir, 'items.csv'), interactions: join(dir, 'interactions.csv') };
   await atomicWrite(files.items, csv(header, itemRows));
   await atomicWrite(files.interactions, csv(['reviewer_id', 'asin', 'rating', 'unix_time'], interRows));
+  // What `sgfd run --dataset <dir>` reads: the tables, their columns and the extraction settings.
+  const columns = { ...RAW_CATALOGUE_COLUMNS, ...(spec.images ? {} : { image: undefined }) };
+  await atomicWrite(
+    join(dir, 'catalogue.json'),
+    `${JSON.stringify({ interactions: 'interactions.csv', items: 'items.csv', columns, categoryLevel: 2 }, null, 2)}\n`,
+  );
   return {
     dir,
     ...files,
