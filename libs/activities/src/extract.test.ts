@@ -73,7 +73,7 @@ describe('extractFeatures', () => {
     const env = activityEnv();
     let chunks = 0;
     env.on('heartbeat', (d: unknown) => {
-      if (d && ++chunks === 2) env.cancel('worker lost');
+      if (d && ++chunks === 2) env.cancel();
     });
     const failed = await env.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' }).catch((e) => e);
     expect(failed).toBeTruthy();

@@ -66,6 +66,8 @@ async function catalogueIdentity(spec: RawDatasetSpec): Promise<unknown> {
     kind: 'raw',
     interactions: await sha256Of(resolve(interactions)),
     items: await sha256Of(resolve(items)),
+    // The image files are hashed by extraction itself: a changed image changes the snapshot, not this key.
+    imageModel: spec.image ? await sha256Of(resolve(spec.image.model)) : null,
     settings,
   };
 }
@@ -96,7 +98,10 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
             categorySeparator: spec.categorySeparator,
             unknownItems: spec.unknownItems,
             splitSeed: spec.splitSeed,
-            extraction: { text: spec.text ?? {} },
+            extraction: {
+              text: spec.text ?? {},
+              ...(spec.image ? { image: { ...spec.image, model: resolve(spec.image.model) } } : {}),
+            },
             textModelDir: deps.textModelDir,
             cacheRoot: deps.featureCacheRoot ?? defaultFeatureCacheRoot(deps.store.rootUri),
             chunkSize: spec.chunkSize,

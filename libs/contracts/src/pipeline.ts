@@ -75,6 +75,21 @@ export const DATASET_SPEC_VARIANTS = [
       .strictObject({ separator: z.string(), maxTokens: z.number().int().min(3).max(512) })
       .partial()
       .optional(),
+    /**
+     * The ONNX image encoder (needs columns.image) and its preprocessing where the sidecar `<model>.json`
+     * does not declare it. Absent: no image features.
+     */
+    image: z
+      .strictObject({
+        model: z.string().min(1),
+        input: z.string().min(1).optional(),
+        output: z.string().min(1).optional(),
+        resize: z.number().int().positive().optional(),
+        crop: z.number().int().positive().optional(),
+        mean: z.tuple([z.number(), z.number(), z.number()]).optional(),
+        std: z.tuple([z.number(), z.number(), z.number()]).optional(),
+      })
+      .optional(),
     /** Items encoded per chunk (one heartbeat, one cache file each). */
     chunkSize: z.number().int().positive().optional(),
   }),

@@ -1,14 +1,18 @@
 // A raw catalogue to a snapshot: read and validate the tables, extract the features (through the cache),
 // write the snapshot with the id maps, the extraction settings and its problems recorded in the manifest.
-import type { Modality } from '@sgfd/contracts';
+import { ConfigError, type Modality } from '@sgfd/contracts';
 import { readRawCatalogue, writeSnapshot, type RawCatalogueOptions, type WriteSnapshotResult } from '@sgfd/data';
 import { extractFeatures, type ExtractOptions, type ItemProblem, type ModalityStats } from './extract-features';
 import type { ModalityEncoder } from './modality-encoder';
+import { createImageEncoder } from './image/image-modality';
+import { resolveImageSettings, type ImageSettings } from './image/image-settings';
 import { createTextEncoder, DEFAULT_TEXT_SETTINGS, type TextSettings } from './text/text-modality';
 
 export interface ExtractionSettings {
   /** How texts are joined and cut; the columns are the catalogue's text columns. Absent: no text features. */
   text?: Partial<Omit<TextSettings, 'columns'>>;
+  /** The image model and, where its sidecar does not declare them, its preprocessing. Absent: no image features. */
+  image?: Partial<ImageSettings> & { model: string };
 }
 
 export interface ExtractDatasetOptions extends RawCatalogueOptions, ExtractOptions {
@@ -40,6 +44,16 @@ export async function extractDataset(options: ExtractDatasetOptions): Promise<Ex
           { modelDir: options.textModelDir },
         ),
       );
+    }
+    if (options.extraction.image) {
+      if (!options.columns?.image) {
+        throw new ConfigError('An image model needs an image column', {
+          field: 'columns.image',
+          expected: 'the items column with image paths',
+          found: 'none given',
+        });
+      }
+      encoders.push(await createImageEncoder(await resolveImageSettings(options.extraction.image)));
     }
     const { features, stats, problems } = await extractFeatures(catalogue.items, encoders, options);
     const input = {

@@ -28,3 +28,14 @@ export {
   type RawCatalogueFiles,
   type RawCatalogueSpec,
 } from './catalogue/raw-catalogue-writer';
+export { createImageEncoder } from './image/image-modality';
+export { preprocessImage } from './image/image-preprocess';
+export {
+  IMAGENET_PREPROCESSING,
+  checkImageSettings,
+  preprocessingFileOf,
+  resolveImageSettings,
+  type ImageSettings,
+} from './image/image-settings';
+export { smallCnnOnnx, type SmallCnnOptions } from './image/small-cnn-onnx';
+export { drawProductImage } from './catalogue/product-images';

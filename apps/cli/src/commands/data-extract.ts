@@ -28,6 +28,9 @@ interface ExtractFlags {
   maxTokens: number;
   chunkSize: number;
   splitSeed?: number;
+  imageModel?: string;
+  imageInput?: string;
+  imageOutput?: string;
 }
 
 /** `sgfd data extract`: a raw catalogue (own ids, texts, category paths) to a snapshot, in this process. */
@@ -63,6 +66,9 @@ export function registerExtract(data: Command): void {
     .option('--text-separator <text>', 'put between the text columns', '. ')
     .option('--max-tokens <n>', 'cut texts to this many tokens', parseInteger('--max-tokens', 3, 512), 128)
     .option('--chunk-size <n>', 'items encoded per chunk', parseInteger('--chunk-size', 1, 1_000_000), 256)
+    .option('--image-model <file>', 'ONNX image encoder (preprocessing declared in <file>.json); needs --image-col')
+    .option('--image-input <name>', "the image model's input tensor (else from <file>.json)")
+    .option('--image-output <name>', 'the output (layer) that gives the features (else from <file>.json)')
     .option('--split-seed <n>', 'seed of the 8:1:1 per-user split', parseInteger('--split-seed', 0, MAX_SEED))
     .action(async (opts: ExtractFlags, cmd: Command) => {
       const { extractDataset } = await import('@sgfd/extract');
@@ -90,7 +96,18 @@ export function registerExtract(data: Command): void {
           categorySeparator: opts.categorySeparator,
           unknownItems: opts.unknownItems,
           splitSeed: opts.splitSeed,
-          extraction: { text: { separator: opts.textSeparator, maxTokens: opts.maxTokens } },
+          extraction: {
+            text: { separator: opts.textSeparator, maxTokens: opts.maxTokens },
+            ...(opts.imageModel
+              ? {
+                  image: {
+                    model: opts.imageModel,
+                    ...(opts.imageInput ? { input: opts.imageInput } : {}),
+                    ...(opts.imageOutput ? { output: opts.imageOutput } : {}),
+                  },
+                }
+              : {}),
+          },
           chunkSize: opts.chunkSize,
           onChunk: (p) => note(cmd, progressLine(p)),
         }),

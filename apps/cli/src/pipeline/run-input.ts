@@ -57,7 +57,12 @@ async function rawCatalogueSpec(dir: string): Promise<DatasetSpec> {
   const { DatasetSpecSchema, parseConfig } = await import('@sgfd/contracts');
   const spec = parseConfig(DatasetSpecSchema, { kind: 'raw', ...json }, file);
   if (spec.kind !== 'raw') throw new ConfigError('Not a raw catalogue', { file, field: 'kind', expected: 'raw' });
-  return { ...spec, interactions: resolve(dir, spec.interactions), items: resolve(dir, spec.items) };
+  return {
+    ...spec,
+    interactions: resolve(dir, spec.interactions),
+    items: resolve(dir, spec.items),
+    ...(spec.image ? { image: { ...spec.image, model: resolve(dir, spec.image.model) } } : {}),
+  };
 }
 
 export interface RunFlags {
