@@ -5,6 +5,7 @@ export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promis
   data: () => import('./data'),
   train: () => import('./train'),
   backbones: () => import('./backbones'),
+  extract: () => import('./extract'),
 };
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { TEXT_MODEL, TEXT_MODEL_FILES, textModelDir } from '@sgfd/extract';
+import { TEXT_MODEL, TEXT_MODEL_FILES, textModelDir } from '@sgfd/extract/text-model';
 import { withFileLock } from '../src/file-lock';
 import { runToLog, tail } from '../src/logged-process';
 import { sha256OfFile } from '../tensorflow/wheel';

@@ -1,4 +1,4 @@
-// The pipeline end to end on the run's real Temporal server, through the four worker apps running as real
+// The pipeline end to end on the run's real Temporal server, through the five worker apps running as real
 // child processes (as `sgfd dev` runs them): results, idempotence, a killed worker, bad input, cancellation,
 // and the recorded history the workflows' replay test replays.
 import { execFile } from 'node:child_process';
@@ -26,6 +26,7 @@ import { FileArtifactStore } from '@sgfd/artifacts';
 import { EVALUATION_FILES, readTrainingRecord } from '@sgfd/activities';
 import { REPO_ROOT } from '@sgfd/tools';
 import { registerTestNamespace, temporalTestAddress } from '@sgfd/tools/testing';
+import { datasetSpecFor } from './pipeline/run-input';
 import { startWorker, startWorkers, type WorkerGroup, type WorkerProcess } from './pipeline/workers';
 
 const History = proto.temporal.api.history.v1.History;
@@ -164,7 +165,7 @@ describe('the pipeline through four worker processes on the real server', { time
     const again: RunSummary = await (
       await start({ ...firstRun.input, runId: `e2e-${randomUUID().slice(0, 8)}` })
     ).result();
-    expect(again.reused).toEqual({ ingest: true, teacher: true, student: true, eval: true });
+    expect(again.reused).toEqual({ extract: false, ingest: true, teacher: true, student: true, eval: true });
     expect(again.artifacts).toEqual(firstRun.summary.artifacts);
     expect(again.test).toEqual(firstRun.summary.test);
   });
@@ -297,6 +298,47 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(await store.list('model/')).toEqual(models);
     expect(await checkpoints()).toEqual([]);
     expect(await staging()).toEqual([]);
+  });
+
+  it('a raw catalogue (string ids, English titles, drawn PNGs) goes extract -> ingest -> VBPR + SGFD -> recommendations with its own ids', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sgfd-raw-e2e-'));
+    try {
+      const { writeDemoCatalogue } = await import('@sgfd/extract');
+      const files = await writeDemoCatalogue(dir, { size: 'tiny', seed: 7 });
+      const dataset = await datasetSpecFor(dir);
+      expect(dataset).toMatchObject({ kind: 'raw', items: files.items, image: { model: files.imageModel } });
+      const input = await pipelineInput(twoStage, dataset);
+      const handle = await start(input);
+      const summary: RunSummary = await handle.result();
+      expect(summary.reused).toMatchObject({ extract: false, ingest: false });
+      const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
+      expect(progress.stages.extract.status).toBe('done');
+      expect(progress.stages.extract.maxEpochs).toBe(300);
+      expect(summary.test['recall@20']).toBeGreaterThan(summary.popularity['recall@20']!);
+
+      const { decodeParquet } = await loadData();
+      const recs = decodeParquet(
+        await store.get(summary.artifacts.evaluation, EVALUATION_FILES.recommendations),
+        'recommendations.parquet',
+      );
+      const users = new Set(files.userIds);
+      const items = new Set(files.itemIds);
+      expect(recs.numRows).toBeGreaterThan(0);
+      for (const id of recs.getChild('user_id')!) expect(users.has(String(id))).toBe(true);
+      for (const id of recs.getChild('item_id')!) expect(items.has(String(id))).toBe(true);
+
+      const flags = ['--address', address, '--namespace', namespace];
+      const results = await sgfd('results', input.runId, ...flags);
+      expect(results.code, results.stderr).toBe(0);
+      expect(results.stdout).toContain('top recommendations (ids of the source):');
+      expect(results.stdout).toMatch(/\n {2}A\w+: B0\w+, B0\w+/);
+
+      // The same catalogue again reuses the extracted snapshot: nothing is encoded.
+      const again: RunSummary = await (await start({ ...input, runId: `e2e-${randomUUID().slice(0, 8)}` })).result();
+      expect(again.reused).toEqual({ extract: true, ingest: true, teacher: true, student: true, eval: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('every worker stops gracefully on SIGTERM: it drains and exits 0', async () => {

@@ -39,3 +39,9 @@ export {
 } from './image/image-settings';
 export { smallCnnOnnx, type SmallCnnOptions } from './image/small-cnn-onnx';
 export { drawProductImage } from './catalogue/product-images';
+export {
+  writeDemoCatalogue,
+  DEMO_CATALOGUE_SIZES,
+  DEMO_IMAGE_MODEL,
+  type DemoCatalogueSize,
+} from './catalogue/demo-catalogue';

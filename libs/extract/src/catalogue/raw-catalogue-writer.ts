@@ -16,6 +16,8 @@ export interface RawCatalogueSpec {
   images?: (category: number, rng: Rng) => Promise<Uint8Array>;
   /** Share of a user's interactions inside the preferred categories (default 0.9). */
   categorySignal?: number;
+  /** Image model settings recorded in catalogue.json (model path relative to `dir`). */
+  imageModel?: Record<string, unknown> & { model: string };
 }
 
 export interface RawCatalogueFiles {
@@ -108,7 +110,17 @@ export async function writeRawCatalogue(dir: string, spec: RawCatalogueSpec): Pr
   const columns = { ...RAW_CATALOGUE_COLUMNS, ...(spec.images ? {} : { image: undefined }) };
   await atomicWrite(
     join(dir, 'catalogue.json'),
-    `${JSON.stringify({ interactions: 'interactions.csv', items: 'items.csv', columns, categoryLevel: 2 }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        interactions: 'interactions.csv',
+        items: 'items.csv',
+        columns,
+        categoryLevel: 2,
+        ...(spec.imageModel ? { image: spec.imageModel } : {}),
+      },
+      null,
+      2,
+    )}\n`,
   );
   return {
     dir,
