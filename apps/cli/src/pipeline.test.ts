@@ -109,10 +109,11 @@ describe('the pipeline through four worker processes on the real server', { time
     namespace = await registerNamespace(address);
     artifacts = await mkdtemp(join(tmpdir(), 'sgfd-e2e-'));
     store = new FileArtifactStore(artifacts);
-    workers = await startWorkers({ target: { address, namespace }, artifacts });
+    // Five processes loading tsx, Temporal and tfjs at once: on a busy 2-core machine that took 107 s.
+    workers = await startWorkers({ target: { address, namespace }, artifacts, readyTimeoutMs: 280_000 });
     connection = await Connection.connect({ address });
     client = new Client({ connection, namespace });
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(extra.map((w) => w.stop()));
     await workers?.stop();

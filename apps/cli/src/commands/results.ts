@@ -15,7 +15,7 @@ class RunNotFinishedError extends UserError {
 }
 
 /** The first users' top items from the evaluation's report.json (older reports have none). */
-async function recommendationSampleOf(dir: string): Promise<{ user: string; items: string[] }[]> {
+export async function recommendationSampleOf(dir: string): Promise<{ user: string; items: string[] }[]> {
   try {
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as {
       recommendations?: { sample?: { user: string; items: string[] }[] };

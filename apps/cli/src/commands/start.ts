@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RunConfigInput, RunSummary, SgfdMode, TrainPipelineInput } from '@sgfd/contracts';
+import type { DatasetSpec, RunConfigInput, RunSummary, SgfdMode, TrainPipelineInput } from '@sgfd/contracts';
 import { TRAIN_PIPELINE_WORKFLOW, WORKFLOW_TASK_QUEUE } from '@sgfd/contracts';
 import { emit, note } from '../output';
 import { connect, type Connected } from '../pipeline/connect';
@@ -7,7 +7,11 @@ import { followRuns, LiveLines } from '../pipeline/follow';
 import { comparisonTable, duration } from '../pipeline/progress-view';
 import { evaluationDirOf, webUiLink } from '../pipeline/links';
 import { startLocalStack, untilSignal, type LocalStack } from '../pipeline/local-stack';
-import { DEFAULT_DATA_SEED } from '../pipeline/run-input';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sgfdHome } from '../paths';
+import { DEFAULT_DATA_SEED, RAW_CATALOGUE_FILE, datasetSpecFor } from '../pipeline/run-input';
+import { recommendationSampleOf } from './results';
 
 /**
  * The demo `npm start` runs: VBPR with and without SGFD (two-stage) on the synthetic `office` preset
@@ -25,13 +29,29 @@ const ARMS: { mode: SgfdMode; label: string }[] = [
   { mode: 'two-stage', label: 'VBPR+SGFD' },
 ];
 
-async function startRuns(connected: Connected, stamp: string): Promise<{ input: TrainPipelineInput; label: string }[]> {
+/** The dataset of the demo: the synthetic office preset, or (--raw) the raw demo catalogue, written once. */
+async function demoDataset(raw: boolean, say: (line: string) => void): Promise<{ name: string; dataset: DatasetSpec }> {
+  if (!raw) return { name: 'office', dataset: { kind: 'synthetic', preset: 'office', seed: DEFAULT_DATA_SEED } };
+  const dir = join(sgfdHome(), 'demo-catalogue');
+  if (!existsSync(join(dir, RAW_CATALOGUE_FILE))) {
+    say(`  writing the raw demo catalogue (300 items with string ids, English titles, PNGs) into ${dir}`);
+    const { writeDemoCatalogue } = await import('@sgfd/extract');
+    await writeDemoCatalogue(dir, { size: 'tiny', seed: DEFAULT_DATA_SEED });
+  }
+  return { name: 'shop', dataset: await datasetSpecFor(dir) };
+}
+
+async function startRuns(
+  connected: Connected,
+  stamp: string,
+  demo: { name: string; dataset: DatasetSpec },
+): Promise<{ input: TrainPipelineInput; label: string }[]> {
   const { codeVersion, resolveRunConfig } = await import('@sgfd/training');
   const runs = ARMS.map(({ mode, label }) => {
     const config = resolveRunConfig({ ...OFFICE_DEMO, sgfd: { ...OFFICE_DEMO.sgfd, mode } }, 'npm start config');
     const input: TrainPipelineInput = {
-      runId: `start-vbpr-${mode}-office-${stamp}`,
-      dataset: { kind: 'synthetic', preset: 'office', seed: DEFAULT_DATA_SEED },
+      runId: `start-vbpr-${mode}-${demo.name}-${stamp}`,
+      dataset: demo.dataset,
       config,
       codeVersion: codeVersion(),
     };
@@ -52,10 +72,14 @@ export function register(program: Command): void {
   program
     .command('start')
     .description(
-      'the demo: local Temporal server + four workers, then VBPR and VBPR+SGFD on the synthetic office preset',
+      'the demo: local Temporal server + five workers, then VBPR and VBPR+SGFD on the synthetic office preset',
     )
     .option('--artifacts <dir>', 'artifact store of the workers (default <repo>/.sgfd/artifacts)')
-    .action(async (opts: { artifacts?: string }, cmd: Command) => {
+    .option(
+      '--raw',
+      'start from a raw catalogue instead (string ids, English titles, PNGs): extract -> ingest -> ... -> recommendations by its ids',
+    )
+    .action(async (opts: { artifacts?: string; raw?: boolean }, cmd: Command) => {
       const started = Date.now();
       const say = (line: string) => note(cmd, line);
       const signal = untilSignal();
@@ -70,11 +94,12 @@ export function register(program: Command): void {
           note: (l) => say(`  ${l}`),
         });
         connected = await connect({ address: stack.target.address, namespace: stack.target.namespace });
+        const demo = await demoDataset(opts.raw === true, say);
         say(
-          `[2/3] training on 'office': ${ARMS.map((a) => a.label).join(' and ')} (ingest -> teacher -> student -> evaluate)`,
+          `[2/3] training on '${demo.name}': ${ARMS.map((a) => a.label).join(' and ')} (${opts.raw ? 'extract -> ' : ''}ingest -> teacher -> student -> evaluate)`,
         );
         const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-        const runs = await startRuns(connected, stamp);
+        const runs = await startRuns(connected, stamp, demo);
         for (const { input } of runs) {
           const ui = await webUiLink(stack.target, input.runId);
           say(`  ${input.runId}${ui ? `  ${ui}` : ''}`);
@@ -104,6 +129,8 @@ export function register(program: Command): void {
         const summaries: RunSummary[] = outcome.summaries;
         say(`[3/3] results (test split, full ranking; ${duration((Date.now() - started) / 1000)} in all)`);
         const table = comparisonTable(summaries.map((summary, i) => ({ label: runs[i]!.label, summary })));
+        const lastDir = evaluationDirOf(summaries[summaries.length - 1]!);
+        const sample = lastDir ? await recommendationSampleOf(lastDir) : [];
         emit(cmd, { runs: summaries, seconds: (Date.now() - started) / 1000 }, () =>
           [
             '',
@@ -112,6 +139,10 @@ export function register(program: Command): void {
             ...summaries.map(
               (s, i) => `${runs[i]!.label} report: ${evaluationDirOf(s) ?? s.artifacts.evaluation.uri}/report.md`,
             ),
+            ...(opts.raw && sample.length
+              ? [`\n${runs[runs.length - 1]!.label} recommendations (ids of the catalogue):`]
+              : []),
+            ...(opts.raw ? sample.map(({ user, items }) => `  ${user}: ${items.join(', ')}`) : []),
           ].join('\n'),
         );
       } finally {
