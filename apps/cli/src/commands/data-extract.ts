@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ExtractDatasetResult, ExtractProgress } from '@sgfd/extract';
+import { ensureTextModel } from '@sgfd/tools';
 import { snapshotText } from '../dataset-format';
 import { emit, note } from '../output';
 import { defaultDatasetRoot, defaultFeatureCache } from '../paths';
@@ -73,7 +74,6 @@ export function registerExtract(data: Command): void {
     .action(async (opts: ExtractFlags, cmd: Command) => {
       const { extractDataset } = await import('@sgfd/extract');
       if (opts.textCol?.length) {
-        const { ensureTextModel } = await import('@sgfd/tools');
         await ensureTextModel({ log: (line) => note(cmd, line) });
       }
       const result = await cleaningUpOnSignals(cmd, () =>

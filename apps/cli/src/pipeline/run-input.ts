@@ -4,6 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { readConfigFile } from '../config-input';
 import {
   ConfigError,
+  DatasetSpecSchema,
+  parseConfig,
   type DatasetSpec,
   type RunConfig,
   type RunConfigInput,
@@ -54,7 +56,6 @@ export const RAW_CATALOGUE_FILE = 'catalogue.json';
 async function rawCatalogueSpec(dir: string): Promise<DatasetSpec> {
   const file = join(dir, RAW_CATALOGUE_FILE);
   const json = (await readConfigFile(file)) as Record<string, unknown>;
-  const { DatasetSpecSchema, parseConfig } = await import('@sgfd/contracts');
   const spec = parseConfig(DatasetSpecSchema, { kind: 'raw', ...json }, file);
   if (spec.kind !== 'raw') throw new ConfigError('Not a raw catalogue', { file, field: 'kind', expected: 'raw' });
   return {
