@@ -142,7 +142,7 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(written).toEqual({ test: summary.test, valid: summary.valid, popularity: summary.popularity });
     expect(summary.test['recall@20']).toBeGreaterThan(summary.popularity['recall@20']! * 1.1);
     expect(summary.test['ndcg@20']).toBeGreaterThan(summary.popularity['ndcg@20']!);
-    expect(summary.reused).toEqual({ ingest: false, teacher: false, student: false, eval: false });
+    expect(summary.reused).toEqual({ extract: false, ingest: false, teacher: false, student: false, eval: false });
     expect(summary.artifacts.teacher).not.toBeNull();
     const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
     expect(progress.stage).toBe('done');
@@ -159,7 +159,7 @@ describe('the pipeline through four worker processes on the real server', { time
   it('reuses the ingest and teacher artifacts for a run that shares them, and everything for the same run again', async () => {
     const otherStudent = await pipelineInput({ ...twoStage, training: { ...twoStage.training, epochs: 4 } });
     const partly: RunSummary = await (await start(otherStudent)).result();
-    expect(partly.reused).toEqual({ ingest: true, teacher: true, student: false, eval: false });
+    expect(partly.reused).toEqual({ extract: false, ingest: true, teacher: true, student: false, eval: false });
     expect(partly.artifacts.snapshot).toEqual(firstRun.summary.artifacts.snapshot);
     expect(partly.artifacts.teacher).toEqual(firstRun.summary.artifacts.teacher);
 
