@@ -5,7 +5,13 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   test: {
     name: 'tools',
-    include: ['src/**/*.test.ts', 'temporal/**/*.test.ts', 'tensorflow/**/*.test.ts'],
+    include: [
+      'src/**/*.test.ts',
+      'temporal/**/*.test.ts',
+      's3/**/*.test.ts',
+      'tensorflow/**/*.test.ts',
+      'docs/**/*.test.ts',
+    ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

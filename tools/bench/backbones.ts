@@ -13,14 +13,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunConfigSchema, type BackboneName } from '@sgfd/contracts';
 import { generateSynthetic, loadSnapshot, writeSnapshot, type SyntheticPresetName } from '@sgfd/data';
-import { backboneData, createBackbone, disposeFeatures, featureTensors } from '@sgfd/models';
+import { backboneData, createBackbone, disposeFeatures, featureTensors, registeredBackbones } from '@sgfd/models';
 import { createRng, currentBackend, initBackend } from '@sgfd/tensor';
 import { evaluateBackbone, trainStudent } from '@sgfd/training';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
 const TARGETS = { epochSpeedup: 2.5, mamlEvalSeconds: 5, rssOverWasm: 1.5 };
 const ENGINES = ['tensorflow', 'wasm'] as const;
-export const BENCHED_BACKBONES: readonly BackboneName[] = ['vbpr', 'bm3', 'grcn', 'maml', 'lattice', 'freedom'];
+/** Every registered backbone: a new one is benched without touching this file. */
+export const BENCHED_BACKBONES: readonly BackboneName[] = registeredBackbones();
 
 interface Measured {
   backbone: string;

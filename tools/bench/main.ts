@@ -3,9 +3,12 @@
 export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   kernels: () => import('./kernels'),
   data: () => import('./data'),
+  import: () => import('./import'),
   train: () => import('./train'),
   backbones: () => import('./backbones'),
   extract: () => import('./extract'),
+  serve: () => import('./serve'),
+  store: () => import('./store'),
 };
 
 async function main(): Promise<void> {

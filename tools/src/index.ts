@@ -11,6 +11,7 @@ export type { DevServer, DevServerOptions } from '../temporal/dev-server';
 export {
   REPO_ROOT,
   ensureLocalServer,
+  localServerDir,
   readLocalServerState,
   runningLocalServer,
   stopLocalServer,
@@ -23,3 +24,6 @@ export { prepareTensorflowEngine } from '../tensorflow/prepare';
 export { TensorflowEngineError } from '../tensorflow/wheel';
 export { ensureTextModel, TextModelError } from '../text-encoder/install';
 export type { TextModelResult } from '../text-encoder/install';
+export { VERSITYGW_VERSION, VersitygwInstallError, ensureVersitygw, versitygwCachePath } from '../s3/versitygw-install';
+export { S3ServerError, startS3Server } from '../s3/s3-server';
+export type { S3Server, S3ServerOptions } from '../s3/s3-server';

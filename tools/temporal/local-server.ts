@@ -2,9 +2,15 @@ import { readFile, rm, writeFile, rename, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevServer, stopProcess, waitForTemporal, type DevServerOptions } from './dev-server';
+import { portIsFree } from './free-port';
 
 /** The repository root (tools/temporal/../..): where `.sgfd/` lives for the local server. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the local server keeps its record, database and log: SGFD_LOCAL_SERVER_DIR, else `<repo>/.sgfd`. */
+export function localServerDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['SGFD_LOCAL_SERVER_DIR'] ? resolve(env['SGFD_LOCAL_SERVER_DIR']) : join(REPO_ROOT, '.sgfd');
+}
 
 /** What `server.ts start` leaves behind so later commands find the running server. */
 export interface LocalServerState {
@@ -24,7 +30,7 @@ export interface LocalServerOptions extends Pick<DevServerOptions, 'port' | 'uiP
 
 const stateFile = (dir: string) => join(dir, 'temporal-server.json');
 
-export async function readLocalServerState(stateDir = join(REPO_ROOT, '.sgfd')): Promise<LocalServerState | undefined> {
+export async function readLocalServerState(stateDir = localServerDir()): Promise<LocalServerState | undefined> {
   try {
     return JSON.parse(await readFile(stateFile(stateDir), 'utf8')) as LocalServerState;
   } catch (e) {
@@ -33,8 +39,11 @@ export async function readLocalServerState(stateDir = join(REPO_ROOT, '.sgfd')):
   }
 }
 
-/** The recorded server if its process still answers, else undefined (and the stale record is removed). */
-export async function runningLocalServer(stateDir = join(REPO_ROOT, '.sgfd')): Promise<LocalServerState | undefined> {
+/**
+ * The recorded server if its process still answers, else undefined. A stale record stays: a restarted
+ * server takes its address again, so clients and workers that kept it reconnect by themselves.
+ */
+export async function runningLocalServer(stateDir = localServerDir()): Promise<LocalServerState | undefined> {
   const state = await readLocalServerState(stateDir);
   if (!state) return undefined;
   try {
@@ -42,25 +51,39 @@ export async function runningLocalServer(stateDir = join(REPO_ROOT, '.sgfd')): P
     await waitForTemporal(state.address, state.namespace, 3_000);
     return state;
   } catch {
-    await rm(stateFile(stateDir), { force: true });
     return undefined;
   }
 }
 
+/** The front-end and Web UI ports of a previous server, when both are free again. */
+async function recordedPorts(previous: LocalServerState | undefined): Promise<{ port?: number; uiPort?: number }> {
+  if (!previous) return {};
+  const [host = '127.0.0.1', portText] = previous.address.split(/:(?=\d+$)/);
+  const port = Number(portText);
+  const uiPort = Number(new URL(previous.uiUrl).port);
+  if (!Number.isInteger(port) || !Number.isInteger(uiPort)) return {};
+  return (await portIsFree(port, host)) && (await portIsFree(uiPort, host)) ? { port, uiPort } : {};
+}
+
 /**
  * Reuses the local server recorded in `<stateDir>/temporal-server.json` or starts one detached from this
- * process (state in `<stateDir>/temporal.db`, log beside it), so it keeps running for later commands.
+ * process (state in `<stateDir>/temporal.db`, log beside it), so it keeps running for later commands. A
+ * server started after one that died takes the recorded ports again while they are free.
  */
 export async function ensureLocalServer(
   options: LocalServerOptions = {},
 ): Promise<LocalServerState & { reused: boolean }> {
-  const stateDir = options.stateDir ?? join(REPO_ROOT, '.sgfd');
+  const stateDir = options.stateDir ?? localServerDir();
   const running = await runningLocalServer(stateDir);
   if (running) return { ...running, reused: true };
   await mkdir(stateDir, { recursive: true });
   const dbFile = join(stateDir, 'temporal.db');
   const logFile = join(stateDir, 'temporal-server.log');
-  const server = await startDevServer({ ...options, dbFile, logFile, detached: true });
+  const ports =
+    options.port === undefined && options.uiPort === undefined
+      ? await recordedPorts(await readLocalServerState(stateDir).catch(() => undefined))
+      : {};
+  const server = await startDevServer({ ...options, ...ports, dbFile, logFile, detached: true });
   const state: LocalServerState = {
     pid: server.pid,
     address: server.address,
@@ -77,7 +100,7 @@ export async function ensureLocalServer(
 }
 
 /** Stops the recorded local server; false when none was running. */
-export async function stopLocalServer(stateDir = join(REPO_ROOT, '.sgfd')): Promise<boolean> {
+export async function stopLocalServer(stateDir = localServerDir()): Promise<boolean> {
   const state = await readLocalServerState(stateDir);
   if (!state) return false;
   let alive = true;

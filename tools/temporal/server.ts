@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ensureTemporalCli } from './cli-install';
 import { startDevServer } from './dev-server';
-import { REPO_ROOT, ensureLocalServer, runningLocalServer, stopLocalServer } from './local-server';
+import { ensureLocalServer, localServerDir, runningLocalServer, stopLocalServer } from './local-server';
 import { join } from 'node:path';
 
 const USAGE = `usage: node --import tsx tools/temporal/server.ts <command> [options]
@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
           port,
           uiPort,
           namespace,
-          dbFile: join(REPO_ROOT, '.sgfd', 'temporal.db'),
+          dbFile: join(localServerDir(), 'temporal.db'),
         });
         console.log(`Temporal ${server.address} (namespace ${server.namespace}); Web UI ${server.uiUrl}; Ctrl-C stops`);
         await new Promise<void>((resolve) => {

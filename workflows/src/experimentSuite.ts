@@ -15,7 +15,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  UserError,
   WORKFLOW_TASK_QUEUE,
   expandSuite,
   parseSuiteSpec,
@@ -31,6 +30,7 @@ import {
   type SuiteSpec,
   type TrainPipelineInput,
 } from '@sgfd/contracts';
+import { validateWorkflowInput } from './validate-input';
 import { trainPipeline } from './trainPipeline';
 
 export const suiteProgressQuery = defineQuery<SuiteProgress>(SUITE_PROGRESS_QUERY);
@@ -40,24 +40,11 @@ export const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 
 const now = () => new Date().toISOString();
 
-function validSpec(input: ExperimentSuiteInput): { spec: SuiteSpec; cells: SuiteCell[] } {
-  for (const field of ['suiteId', 'codeVersion'] as const) {
-    if (typeof input[field] !== 'string' || input[field].length === 0) {
-      throw ApplicationFailure.nonRetryable(
-        `Invalid suite input: field '${field}' must be a non-empty string`,
-        'ConfigError',
-      );
-    }
-  }
-  try {
-    const spec = parseSuiteSpec(input.spec, `suite ${input.suiteId}`);
+const validSpec = (input: ExperimentSuiteInput): { spec: SuiteSpec; cells: SuiteCell[] } =>
+  validateWorkflowInput('suite', input, ['suiteId', 'codeVersion'], (i) => {
+    const spec = parseSuiteSpec(i.spec, `suite ${i.suiteId}`);
     return { spec, cells: expandSuite(spec) };
-  } catch (e) {
-    // A thrown plain Error would fail the workflow task and retry forever; a failure ends the suite.
-    if (e instanceof UserError) throw ApplicationFailure.nonRetryable(e.message, e.name);
-    throw e;
-  }
-}
+  });
 
 /** The innermost cause of a child's failure, with its type: what a user needs to fix the cell. */
 export function failureText(error: unknown): string {

@@ -17,7 +17,6 @@ import {
   DatasetSpecSchema,
   RETRAIN_PROGRESS_QUERY,
   RunConfigSchema,
-  UserError,
   WORKFLOW_TASK_QUEUE,
   parseConfig,
   stageActivityOptions,
@@ -28,6 +27,7 @@ import {
   type RetrainProgress,
   type ScheduledRetrainInput,
 } from '@sgfd/contracts';
+import { validateWorkflowInput } from './validate-input';
 import { trainPipeline } from './trainPipeline';
 
 export const retrainProgressQuery = defineQuery<RetrainProgress>(RETRAIN_PROGRESS_QUERY);
@@ -37,26 +37,12 @@ export const DEFAULT_RETRAIN_METRIC = 'recall@20';
 const now = () => new Date().toISOString();
 const short = (id: string) => id.slice(0, 12);
 
-function validate(input: ScheduledRetrainInput): ScheduledRetrainInput {
-  for (const field of ['scheduleId', 'codeVersion'] as const) {
-    if (typeof input[field] !== 'string' || input[field].length === 0) {
-      throw ApplicationFailure.nonRetryable(
-        `Invalid retrain input: field '${field}' must be a non-empty string`,
-        'ConfigError',
-      );
-    }
-  }
-  try {
-    return {
-      ...input,
-      config: parseConfig(RunConfigSchema, input.config, 'run config'),
-      dataset: parseConfig(DatasetSpecSchema, input.dataset, 'dataset'),
-    };
-  } catch (e) {
-    if (e instanceof UserError) throw ApplicationFailure.nonRetryable(e.message, e.name);
-    throw e;
-  }
-}
+const validate = (input: ScheduledRetrainInput): ScheduledRetrainInput =>
+  validateWorkflowInput('retrain', input, ['scheduleId', 'codeVersion'], (i) => ({
+    ...i,
+    config: parseConfig(RunConfigSchema, i.config, 'run config'),
+    dataset: parseConfig(DatasetSpecSchema, i.dataset, 'dataset'),
+  }));
 
 export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise<ChampionDecision> {
   const workflowId = workflowInfo().workflowId;

@@ -17,7 +17,7 @@ import {
   PIPELINE_STAGES,
   RunConfigSchema,
   STAGE_PROGRESS_SIGNAL,
-  UserError,
+  needsCategories,
   parseConfig,
   stageActivityOptions,
   type EvalActivities,
@@ -35,6 +35,7 @@ import {
   type TeacherActivities,
   type TrainPipelineInput,
 } from '@sgfd/contracts';
+import { validateWorkflowInput } from './validate-input';
 
 export const progressQuery = defineQuery<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
 export const stageProgressSignal = defineSignal<[StageProgressUpdate]>(STAGE_PROGRESS_SIGNAL);
@@ -61,6 +62,7 @@ class ProgressTracker {
       epoch: null,
       maxEpochs: null,
       bestValid: null,
+      reference: null,
       backend: null,
     });
     const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, pending()])) as Record<Stage, StageProgress>;
@@ -78,12 +80,17 @@ class ProgressTracker {
   end(
     stage: Stage,
     status: StageStatus,
-    training?: { bestValid: number; epochsTrained: number; maxEpochs: number },
+    training?: { bestValid: number; epochsTrained: number; maxEpochs: number; probeAccuracy?: number | null },
   ): void {
     const s = this.state.stages[stage];
     Object.assign(s, { status, finishedAt: status === 'skipped' ? null : now() });
     if (training)
-      Object.assign(s, { bestValid: training.bestValid, epoch: training.epochsTrained, maxEpochs: training.maxEpochs });
+      Object.assign(s, {
+        bestValid: training.bestValid,
+        epoch: training.epochsTrained,
+        maxEpochs: training.maxEpochs,
+        reference: training.probeAccuracy ?? null,
+      });
     this.state.etaSeconds = null;
     this.touch();
   }
@@ -131,25 +138,12 @@ class ProgressTracker {
 const now = () => new Date().toISOString();
 
 /** Rejects a bad input before any activity runs: a non-retryable failure naming the field. */
-function validate(input: TrainPipelineInput): TrainPipelineInput {
-  for (const field of ['runId', 'codeVersion'] as const) {
-    if (typeof input[field] !== 'string' || input[field].length === 0) {
-      throw ApplicationFailure.nonRetryable(
-        `Invalid pipeline input: field '${field}' must be a non-empty string`,
-        'ConfigError',
-      );
-    }
-  }
-  try {
-    const config = parseConfig(RunConfigSchema, input.config, 'run config');
-    const dataset = parseConfig(DatasetSpecSchema, input.dataset, 'dataset');
-    return { ...input, config, dataset };
-  } catch (e) {
-    // A thrown plain Error would fail the workflow task and retry forever; a failure ends the run.
-    if (e instanceof UserError) throw ApplicationFailure.nonRetryable(e.message, e.name);
-    throw e;
-  }
-}
+const validate = (input: TrainPipelineInput): TrainPipelineInput =>
+  validateWorkflowInput('pipeline', input, ['runId', 'codeVersion'], (i) => ({
+    ...i,
+    config: parseConfig(RunConfigSchema, i.config, 'run config'),
+    dataset: parseConfig(DatasetSpecSchema, i.dataset, 'dataset'),
+  }));
 
 export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSummary> {
   const progress = new ProgressTracker(rawInput.runId);
@@ -182,14 +176,15 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
     progress.end('ingest', ingest.reused ? 'reused' : 'done');
     const { snapshot, datasetId } = ingest;
 
-    if (config.sgfd.mode !== 'off' && ingest.categories === null) {
+    if (needsCategories(config.sgfd.mode) && ingest.categories === null) {
       throw ApplicationFailure.nonRetryable(
         `SGFD (mode '${config.sgfd.mode}') needs item categories, but dataset ${datasetId} has none: run with --sgfd off or add categories`,
         'DatasetError',
       );
     }
 
-    // Two-stage SGFD pretrains the teacher on its own; 'joint' trains it inside the student stage.
+    // Two-stage SGFD pretrains the teacher on its own; 'joint' trains it inside the student stage; 'off' and
+    // 'control' have none.
     let teacher: PretrainTeacherResult | null = null;
     if (config.sgfd.mode === 'two-stage') {
       progress.begin('teacher');

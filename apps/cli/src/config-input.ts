@@ -57,3 +57,51 @@ export function applySet(target: Record<string, unknown>, assignment: string): v
   if (eq <= 0) throw new InvalidArgumentError(`--set expects key=value (e.g. --set sgfd.tau=50), got '${assignment}'.`);
   setPath(target, assignment.slice(0, eq), assignment.slice(eq + 1));
 }
+
+/** The flags every command that starts training shares; each maps to one config field. */
+export interface RunConfigFlags {
+  config?: string;
+  backbone?: string;
+  sgfd?: string;
+  seed?: number;
+  epochs?: number;
+  patience?: number;
+  batchSize?: number;
+  lr?: number;
+  set?: string[];
+}
+
+const FLAG_FIELDS: readonly [keyof RunConfigFlags, string][] = [
+  ['backbone', 'backbone'],
+  ['sgfd', 'sgfd.mode'],
+  ['seed', 'training.seed'],
+  ['epochs', 'training.epochs'],
+  ['patience', 'training.patience'],
+  ['batchSize', 'training.batchSize'],
+  ['lr', 'training.learningRate'],
+];
+
+/**
+ * The one run-config merger of `sgfd train`, `run` and `schedule`: the --config file, then the flags, then
+ * every --set key=value, in that order. The result is raw: zod validates it where it is resolved.
+ */
+export async function mergeRunConfig(flags: RunConfigFlags): Promise<Record<string, unknown>> {
+  const config: Record<string, unknown> = flags.config ? await readConfigFile(flags.config) : {};
+  for (const [flag, path] of FLAG_FIELDS) {
+    const value = flags[flag];
+    if (value !== undefined) setPath(config, path, JSON.stringify(value));
+  }
+  for (const assignment of flags.set ?? []) applySet(config, assignment);
+  return config;
+}
+
+/** Commander's collector for a repeatable option such as --set. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+// The names come from the backbone registry when the config is resolved (an unknown one is a ConfigError that
+// lists them): listing them here would load every model at CLI start.
+export const BACKBONE_OPTION_HELP = 'recommender backbone: vbpr, bm3, ... as registered (or "backbone" in --config)';
+
+export const SET_OPTION_HELP = 'override one config field, e.g. --set sgfd.tau=50 --set backboneParams.regWeight=0.1';

@@ -10,10 +10,27 @@ import * as results from './commands/results';
 import * as cancel from './commands/cancel';
 import * as suite from './commands/suite';
 import * as schedule from './commands/schedule';
+import * as recommend from './commands/recommend';
+import * as serve from './commands/serve';
+import * as model from './commands/model';
 import { reportError } from './error-report';
 import { runCli, type CommandModule } from './program';
 
-const modules: CommandModule[] = [data, start, train, dev, run, status, results, cancel, suite, schedule];
+const modules: CommandModule[] = [
+  data,
+  start,
+  train,
+  dev,
+  run,
+  status,
+  results,
+  cancel,
+  suite,
+  schedule,
+  recommend,
+  serve,
+  model,
+];
 const argv = process.argv.slice(2);
 
 // An error that escapes every await (a callback's throw) is still reported the one way, as exit 3.

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parquetMetadata } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DistillStudentResult, IngestDatasetResult, RunConfig } from '@sgfd/contracts';
 import { decodeParquet, loadSnapshot } from '@sgfd/data';
@@ -61,12 +62,27 @@ describe('evaluateModel', () => {
       expect.arrayContaining(['recall@5', 'ndcg@10', 'precision@20', 'map@50', 'hit@20']),
     );
     expect(await evaluate()).toEqual({ ...result, reused: true });
+    // Per-user test values whose mean is the reported mean (what sgfd start's paired test reads).
+    const perUser = JSON.parse(
+      new TextDecoder().decode(await t.store.get(result.evaluation, EVALUATION_FILES.perUserTest)),
+    ) as { users: number[]; metrics: Record<string, number[]> };
+    for (const metric of ['recall@20', 'ndcg@20']) {
+      const values = perUser.metrics[metric]!;
+      expect(values).toHaveLength(perUser.users.length);
+      expect(values.reduce((a, b) => a + b, 0) / values.length).toBeCloseTo(result.test[metric]!, 5);
+    }
   });
 
-  it('writes top-K recommendations for every user as Parquet, never an item the user already has', async () => {
+  it('writes top-K recommendations for every user as Parquet, masked as the test metrics mask, K and masking in its metadata', async () => {
     const result = await evaluate();
     const path = await t.store.openPath(result.evaluation, EVALUATION_FILES.recommendations);
-    const table = decodeParquet(new Uint8Array(await readFile(path)), path);
+    const bytes = new Uint8Array(await readFile(path));
+    const table = decodeParquet(bytes, path);
+    const metadata = Object.fromEntries(
+      (parquetMetadata(bytes.buffer).key_value_metadata ?? []).map(({ key, value }) => [key, value]),
+    );
+    expect(metadata).toMatchObject({ 'sgfd.k': String(RECOMMENDATIONS_K), 'sgfd.exclude_seen': 'train' });
+    expect(config.training.maskValidInTest).toBe(false);
     expect(table.schema.fields.map((f) => f.name)).toEqual(['user', 'rank', 'item', 'score', 'user_id', 'item_id']);
     // A synthetic dataset has no ids of its own: the id is the index as text.
     expect(table.getChild('item_id')!.get(0)).toBe(String(table.getChild('item')!.get(0)));
@@ -77,15 +93,31 @@ describe('evaluateModel', () => {
     const items = table.getChild('item')!.toArray() as Int32Array;
     const scores = table.getChild('score')!.toArray() as Float32Array;
     const known = new Set<string>();
-    for (const split of [dataset.splits.train, dataset.splits.valid]) {
-      for (let p = 0; p < split.users.length; p++) known.add(`${split.users[p]}:${split.items[p]}`);
-    }
+    const train = dataset.splits.train;
+    for (let p = 0; p < train.users.length; p++) known.add(`${train.users[p]}:${train.items[p]}`);
     for (let r = 0; r < table.numRows; r++) {
       expect(known.has(`${users[r]}:${items[r]}`)).toBe(false);
       expect(ranks[r]).toBe((r % RECOMMENDATIONS_K) + 1);
       if (ranks[r]! > 1) expect(scores[r]).toBeLessThanOrEqual(scores[r - 1]!);
     }
     expect(new Set(users).size).toBe(dataset.nUsers);
+
+    // Recall@20 recomputed from the file agrees with the reported test metric (same masking; the metric's
+    // scores come from the tensor scorer, the file's from the precomputed representations, so near ties
+    // may order differently).
+    const test = new Map<number, Set<number>>();
+    for (let p = 0; p < dataset.splits.test.users.length; p++) {
+      const u = dataset.splits.test.users[p]!;
+      if (!test.has(u)) test.set(u, new Set());
+      test.get(u)!.add(dataset.splits.test.items[p]!);
+    }
+    let recall = 0;
+    for (const [u, relevant] of test) {
+      let hits = 0;
+      for (let j = 0; j < 20; j++) if (relevant.has(items[u * RECOMMENDATIONS_K + j]!)) hits++;
+      recall += hits / relevant.size;
+    }
+    expect(recall / test.size).toBeCloseTo(result.test['recall@20']!, 2);
   });
 
   it('writes a report (Markdown, JSON, training curve SVG) recording seed, data hash, config, backend and code version', async () => {

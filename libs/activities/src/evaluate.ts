@@ -5,7 +5,9 @@ import type {
   EvalActivities,
   EvaluateModelInput,
   EvaluateModelResult,
+  ExcludeSeen,
   MetricTable,
+  RunConfig,
   RunManifest,
 } from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
@@ -13,14 +15,27 @@ import { originalIds } from '@sgfd/data';
 import { curveSvg, evaluateBackbone, evaluatePopularity, restoreBackbone, VALID_METRIC } from '@sgfd/training';
 import { failingClearly } from './failures';
 import { storedKnnGraphs } from './knn-graphs';
-import { recommendForAll, recommendationSample, recommendationsParquet } from './recommendations';
-import { EVALUATION_FILES, reportMarkdown, type RunReport } from './report';
+import {
+  readScoringBundle,
+  recommendAll,
+  recommendationSample,
+  recommendationsParquet,
+  writeScoringBundle,
+} from '@sgfd/serving';
+import { EVALUATION_FILES, PER_USER_METRICS, reportMarkdown, type PerUserTest, type RunReport } from './report';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { MODEL_FOLDER, readTrainingRecord } from './student';
 
-/** Length of each user's recommendation list (covers every metric cutoff). */
+/** Length of each user's recommendation list (covers every metric cutoff); recorded in the file's metadata. */
 export const RECOMMENDATIONS_K = 50;
+/** The scoring bundle (scoring.json + representations as Parquet) that `sgfd recommend` and `sgfd serve` read. */
+export const SCORING_FOLDER = 'scoring';
+
+/** The items the test metrics mask, so that recommendations.parquet ranks as the metrics do. */
+export function metricsMasking(config: RunConfig): ExcludeSeen {
+  return config.training.maskValidInTest ? 'train+valid' : 'train';
+}
 
 export interface EvalDeps {
   store: ArtifactStore;
@@ -38,7 +53,7 @@ export function evaluationKey(
 ): string {
   return artifactKey({
     inputs: { datasetId: input.datasetId, model: input.model.sha256 },
-    config: { maskValidInTest: input.config.training.maskValidInTest, recommendations: RECOMMENDATIONS_K },
+    config: { maskValidInTest: input.config.training.maskValidInTest, recommendations: RECOMMENDATIONS_K, scoring: 1 },
     codeVersion: input.codeVersion,
   });
 }
@@ -74,22 +89,40 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
           try {
             const options = { maskValidInTest: input.config.training.maskValidInTest };
             step();
-            const test = evaluateBackbone(dataset, model.backbone, 'test', options).mean;
+            const testRanking = evaluateBackbone(dataset, model.backbone, 'test', options);
+            const test = testRanking.mean;
+            const perUser: PerUserTest = {
+              users: Array.from(testRanking.perUser.users),
+              metrics: Object.fromEntries(
+                PER_USER_METRICS.map((m) => [m, Array.from(testRanking.perUser.metrics[m]!)]),
+              ) as PerUserTest['metrics'],
+            };
             step();
             const valid = evaluateBackbone(dataset, model.backbone, 'valid', options).mean;
             const popularity = evaluatePopularity(dataset, 'test', options).mean;
             step();
-            const scorer = model.backbone.scorer();
-            const recs = (() => {
-              try {
-                return recommendForAll(dataset, scorer, RECOMMENDATIONS_K);
-              } finally {
-                scorer.dispose();
-              }
-            })();
-            step();
             const ids = await originalIds(dataset.dir!);
             const run = runRecord({ ...input, startedAt });
+            const scoringDir = join(staging.dir, SCORING_FOLDER);
+            await writeScoringBundle(
+              scoringDir,
+              model.backbone.representations(),
+              dataset.splits,
+              {
+                backbone: training.backbone,
+                sgfd: training.sgfd,
+                run: input.runId,
+                trainedAt: training.run.finishedAt ?? training.run.startedAt,
+                datasetId: dataset.manifest.id,
+                test,
+              },
+              ids,
+            );
+            step();
+            const excludeSeen = metricsMasking(input.config);
+            const bundle = await readScoringBundle(scoringDir);
+            const recs = recommendAll(bundle.recommender, RECOMMENDATIONS_K, excludeSeen);
+            step();
             const report: RunReport = {
               run,
               dataset: {
@@ -110,8 +143,8 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
               recommendations: {
                 k: recs.k,
                 users: dataset.nUsers,
-                excludes: 'training and validation items',
-                sample: recommendationSample(recs, ids),
+                excludes: excludeSeen === 'train' ? 'training items' : 'training and validation items',
+                sample: recommendationSample(recs, bundle.ids),
               },
               files: EVALUATION_FILES,
             };
@@ -119,13 +152,14 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
             await writeFile(await staging.path(EVALUATION_FILES.metrics), json({ test, valid, popularity }));
             await writeFile(
               await staging.path(EVALUATION_FILES.recommendations),
-              recommendationsParquet(recs, dataset.nUsers, ids),
+              recommendationsParquet(recs, bundle.ids),
             );
             await writeFile(
               await staging.path(EVALUATION_FILES.curve),
               curveSvg(training.history, VALID_METRIC, title),
             );
             await writeFile(await staging.path(EVALUATION_FILES.reportJson), json(report));
+            await writeFile(await staging.path(EVALUATION_FILES.perUserTest), JSON.stringify(perUser));
             await writeFile(await staging.path(EVALUATION_FILES.reportMarkdown), reportMarkdown(report));
             return { test, valid, popularity, run };
           } finally {

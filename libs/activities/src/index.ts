@@ -13,7 +13,7 @@ export {
 export { createEvalActivities, evaluationKey, RECOMMENDATIONS_K, type EvalDeps, type EvaluationMeta } from './evaluate';
 export { EVALUATION_FILES, relativeGain, type RunReport } from './report';
 export { signalWorkflowProgress, type ProgressSink, type WorkflowTarget } from './progress-sink';
-export { defaultCheckpointRoot, type AttemptRecord } from './training-attempt';
+export type { AttemptRecord } from './training-attempt';
 export type { TrainingDeps } from './training-deps';
 export { SNAPSHOT_FOLDER, loadSnapshotArtifact, snapshotDir } from './snapshot-artifact';
 export { sourceIdentity, readDatasetSource } from './dataset-source';

@@ -6,7 +6,17 @@ export const EVALUATION_FILES = {
   reportMarkdown: 'report.md',
   reportJson: 'report.json',
   curve: 'training-curve.svg',
+  /** Per-user test metrics (users with test items, in id order): what a paired test across users reads. */
+  perUserTest: 'per-user-test.json',
 } as const;
+
+/** The metrics stored per user in `per-user-test.json`. */
+export const PER_USER_METRICS = ['recall@20', 'ndcg@20'] as const;
+
+export interface PerUserTest {
+  users: number[];
+  metrics: Record<(typeof PER_USER_METRICS)[number], number[]>;
+}
 
 export interface RunReport {
   run: RunManifest;
@@ -72,7 +82,7 @@ export function reportMarkdown(report: RunReport): string {
   const { run, dataset, model, metrics } = report;
   const c = dataset.counts;
   return [
-    `# ${model.backbone.toUpperCase()}${model.sgfd === 'off' ? '' : ` + SGFD (${model.sgfd})`}: run ${run.runId}`,
+    `# ${model.backbone.toUpperCase()}${model.sgfd === 'off' ? '' : model.sgfd === 'control' ? ' + SGFD students (control, no distillation)' : ` + SGFD (${model.sgfd})`}: run ${run.runId}`,
     '',
     `- Dataset: \`${dataset.id.slice(0, 16)}\` (${c.users} users, ${c.items} items, ${c.interactions} interactions: ` +
       `${c.train} train / ${c.valid} valid / ${c.test} test; ${dataset.categories ?? 'no'} categories), ${dataset.source}`,

@@ -17,7 +17,7 @@ import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { TEACHER_OUTPUTS_FOLDER } from './teacher';
 import { TrainingAttempt, type AttemptRecord } from './training-attempt';
-import { checkpointRootOf, type TrainingDeps } from './training-deps';
+import { checkpointsOf, type TrainingDeps } from './training-deps';
 
 /** Inside a model artifact: the best-validation weights (backbone and, with SGFD, the student extractors). */
 export const MODEL_FOLDER = 'model';
@@ -63,7 +63,7 @@ export function createStudentActivities(deps: TrainingDeps): StudentActivities {
         const attempt = new TrainingAttempt({
           stage: 'student',
           key,
-          checkpointRoot: checkpointRootOf(deps),
+          checkpoints: checkpointsOf(deps),
           maxEpochs: input.config.training.epochs,
           progress: deps.progress,
           progressIntervalMs: deps.progressIntervalMs,
@@ -79,7 +79,7 @@ export function createStudentActivities(deps: TrainingDeps): StudentActivities {
             attempt.beat();
             const result = await trainStudent(dataset, input.config, teacher, {
               knnGraphs,
-              checkpointDir: attempt.checkpointDir,
+              checkpointDir: await attempt.checkpointDir(),
               modelDir: join(staging.dir, MODEL_FOLDER),
               onProgress: attempt.onProgress,
               signal: attempt.signal,

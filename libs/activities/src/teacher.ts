@@ -8,21 +8,28 @@ import type {
   TeacherActivities,
 } from '@sgfd/contracts';
 import { artifactKey } from '@sgfd/artifacts';
-import { pretrainTeacher, saveTeacherOutputs } from '@sgfd/training';
+import { pretrainTeacher, saveTeacherOutputs, type TeacherOutputs } from '@sgfd/training';
 import { failingClearly } from './failures';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
 import { TrainingAttempt, type AttemptRecord } from './training-attempt';
-import { checkpointRootOf, type TrainingDeps } from './training-deps';
+import { checkpointsOf, type TrainingDeps } from './training-deps';
 
 /** Inside a teacher artifact: the teacher outputs (features and logits of every item, classifier weights). */
 export const TEACHER_OUTPUTS_FOLDER = 'outputs';
+
+function meanProbeAccuracy(report: TeacherOutputs['report']): number | undefined {
+  const values = Object.values(report.probe ?? {}).map((p) => p!.accuracy);
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
 
 export interface TeacherMeta {
   bestEpoch: number;
   epochsRun: number;
   /** Held-out category accuracy of the best epoch. */
   bestValid: number;
+  /** The ridge probe's held-out accuracy, mean over modalities (absent in artifacts of older versions). */
+  probeAccuracy?: number;
   attempt: AttemptRecord;
   run: RunManifest;
 }
@@ -44,7 +51,7 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
         const attempt = new TrainingAttempt({
           stage: 'teacher',
           key,
-          checkpointRoot: checkpointRootOf(deps),
+          checkpoints: checkpointsOf(deps),
           maxEpochs: input.config.sgfd.teacher.epochs,
           progress: deps.progress,
           progressIntervalMs: deps.progressIntervalMs,
@@ -54,7 +61,7 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
             const dataset = await loadSnapshotArtifact(deps.store, input.snapshot);
             attempt.beat();
             const outputs = await pretrainTeacher(dataset, input.config, {
-              checkpointDir: attempt.checkpointDir,
+              checkpointDir: await attempt.checkpointDir(),
               onProgress: attempt.onProgress,
               signal: attempt.signal,
             });
@@ -63,6 +70,7 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
               bestEpoch: outputs.report.bestEpoch,
               epochsRun: outputs.report.epochsRun,
               bestValid: outputs.report.holdoutAccuracy,
+              probeAccuracy: meanProbeAccuracy(outputs.report),
               attempt: attempt.record,
               run: runRecord({ ...input, startedAt }),
             };
@@ -80,6 +88,7 @@ export function createTeacherActivities(deps: TrainingDeps): TeacherActivities {
             epochsTrained: meta.epochsRun,
             bestEpoch: meta.bestEpoch,
             bestValid: meta.bestValid,
+            probeAccuracy: meta.probeAccuracy ?? null,
             resumedFromEpoch: stored.reused ? null : meta.attempt.resumedFromEpoch,
           };
         } catch (error) {

@@ -2,11 +2,8 @@
 // {epoch, bestValid, checkpointUri}, find the checkpoint of a previous attempt, report progress to the
 // workflow, and decide what to do with the checkpoint when the attempt ends.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { rm, rmdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Context } from '@temporalio/activity';
+import type { CheckpointSpace } from '@sgfd/artifacts';
 import { UserError, type Stage, type StageProgressUpdate, type TrainingHeartbeat } from '@sgfd/contracts';
 import { currentBackend } from '@sgfd/tensor';
 import type { ProgressEvent, ProgressListener } from '@sgfd/training';
@@ -26,7 +23,8 @@ export interface TrainingAttemptOptions {
   stage: Extract<Stage, 'teacher' | 'student'>;
   /** The artifact key of the stage's output: checkpoints of one computation live under it. */
   key: string;
-  checkpointRoot: string;
+  /** Where checkpoints go so that a retry on any worker of the stage finds them (the store's space). */
+  checkpoints: CheckpointSpace;
   maxEpochs: number;
   progress?: ProgressSink;
   /** Least time between two progress reports (the interval grows with the run, bounding history size). */
@@ -39,35 +37,45 @@ function isHeartbeat(value: unknown): value is TrainingHeartbeat {
 }
 
 export class TrainingAttempt {
-  readonly checkpointDir: string;
   readonly record: AttemptRecord;
   private readonly context = Context.current();
   private readonly startedAt = Date.now();
   private state: TrainingHeartbeat;
   private lastReportAt = -Infinity;
   private elapsedSeconds = 0;
+  /** '<stage>/<key>/<attempt id>' in the checkpoint space; the previous attempt's when it is resumed. */
+  private checkpointPath: string;
+  private readonly reportedUri: string | null;
+  /** Uploads of checkpoints still running (their failures are logged, never fatal to the training). */
+  private publishing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: TrainingAttemptOptions) {
     const info = this.context.info;
     const previous = info.heartbeatDetails;
-    const own = join(
-      options.checkpointRoot,
+    this.checkpointPath = [
       options.stage,
       options.key,
       createHash('sha256')
         .update(`${info.workflowExecution?.workflowId ?? ''}/${info.activityId}`)
         .digest('hex')
         .slice(0, 16),
-    );
-    // A retry continues from the checkpoint its predecessor heartbeated, when this machine can reach it.
-    const reported =
-      isHeartbeat(previous) && previous.checkpointUri?.startsWith('file:')
-        ? fileURLToPath(previous.checkpointUri)
-        : null;
-    this.checkpointDir = reported && existsSync(reported) ? reported : own;
+    ].join('/');
+    this.reportedUri = isHeartbeat(previous) ? previous.checkpointUri : null;
     this.state = isHeartbeat(previous) ? { ...previous } : { epoch: 0, bestValid: null, checkpointUri: null };
     this.record = { attempt: info.attempt, resumedFromEpoch: null, trainedEpochs: [] };
     this.beat();
+  }
+
+  /**
+   * The local folder the training keeps its checkpoint in. A retry first brings in the checkpoint its
+   * predecessor heartbeated (downloaded when it lives on another machine's side of an object store).
+   */
+  async checkpointDir(): Promise<string> {
+    if (this.reportedUri) {
+      const found = await this.options.checkpoints.fetch(this.reportedUri);
+      if (found !== null) this.checkpointPath = found;
+    }
+    return this.options.checkpoints.localDir(this.checkpointPath);
   }
 
   /** Tells Temporal the attempt is alive (also between steps that are not epochs, e.g. loading data). */
@@ -90,7 +98,11 @@ export class TrainingAttempt {
         break;
       case 'resumed':
         this.record.resumedFromEpoch = event.epoch;
-        this.state = { ...this.state, epoch: event.epoch, checkpointUri: pathToFileURL(event.dir).href };
+        this.state = {
+          ...this.state,
+          epoch: event.epoch,
+          checkpointUri: this.options.checkpoints.uriOf(this.checkpointPath),
+        };
         break;
       case 'epoch':
         this.record.trainedEpochs.push(event.epoch);
@@ -102,7 +114,7 @@ export class TrainingAttempt {
         };
         break;
       case 'checkpoint':
-        this.state = { ...this.state, checkpointUri: pathToFileURL(event.dir).href };
+        this.publish();
         break;
     }
     // The SDK sends at most one heartbeat per 0.8 x heartbeat timeout, always with the latest details.
@@ -131,29 +143,33 @@ export class TrainingAttempt {
     );
   }
 
+  /** Copies the checkpoint just saved where other workers reach it; heartbeats name it once it is there. */
+  private publish(): void {
+    // publish() reads the files before it returns, so the next save cannot change what is uploaded.
+    const upload = this.options.checkpoints.publish(this.checkpointPath);
+    this.publishing = this.publishing
+      .then(() => upload)
+      .then(
+        (uri) => {
+          this.state = { ...this.state, checkpointUri: uri };
+          this.beat();
+        },
+        (e: unknown) =>
+          this.context.log.warn('checkpoint upload failed; heartbeats keep the previous one', {
+            error: (e as Error).message,
+          }),
+      );
+  }
+
   /**
    * After the attempt: a finished or cancelled computation leaves no checkpoint behind, nor does bad input
    * (no retry will come); any other failure (worker stopped, crash, timeout) keeps it for the retry.
    */
   async settle(error?: unknown): Promise<void> {
+    await this.publishing;
     const discard =
       error === undefined || error instanceof UserError || this.context.cancellationDetails?.cancelRequested === true;
     if (!discard) return;
-    await rm(this.checkpointDir, { recursive: true, force: true });
-    // Empty parents (<root>/.checkpoints/<stage>/<key>) go too; rmdir refuses any that still hold something.
-    for (let dir = dirname(this.checkpointDir); dir.startsWith(this.options.checkpointRoot); dir = dirname(dir)) {
-      if (
-        !(await rmdir(dir).then(
-          () => true,
-          () => false,
-        ))
-      )
-        break;
-    }
+    await this.options.checkpoints.discard(this.checkpointPath);
   }
-}
-
-/** `<artifact root>/.checkpoints` for a file store: checkpoints live next to the artifacts they lead to. */
-export function defaultCheckpointRoot(storeRootUri: string): string {
-  return join(fileURLToPath(storeRootUri), '.checkpoints');
 }

@@ -1,54 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ARTIFACT_KINDS, ConfigError, DatasetError, type ArtifactKind, type ArtifactRef } from '@sgfd/contracts';
-import { sha256File } from './hash-file';
+import { ARTIFACT_KINDS, ConfigError, DatasetError, type ArtifactRef } from '@sgfd/contracts';
+import {
+  ARTIFACT_KEY,
+  checkAddress,
+  describeStaged,
+  manifestText as formatManifest,
+  missingFileError,
+  parseManifest,
+  stagingArea,
+} from './artifact-files';
+import { fileCheckpoints, type CheckpointSpace } from './checkpoints';
 import { isProcessAlive } from './process-alive';
 import { sha256Hex } from './keys';
-import {
-  ARTIFACT_FORMAT_VERSION,
-  ARTIFACT_MANIFEST_FILE,
-  ArtifactManifestSchema,
-  type ArtifactFile,
-  type ArtifactManifest,
-} from './manifest';
+import { ARTIFACT_MANIFEST_FILE, type ArtifactManifest } from './manifest';
 import type { ArtifactAddress, ArtifactStore, StagingArea, StoredArtifact } from './store';
 
 export const DEFAULT_ARTIFACT_ROOT = '.sgfd/artifacts';
 const STAGING = '.staging';
 const TRASH = '.trash';
+const CHECKPOINTS = '.checkpoints';
 /** Staging dirs from other hosts are only swept when this old (their owner's liveness is unknowable). */
 const FOREIGN_STAGING_MAX_AGE_MS = 7 * 24 * 3600_000;
-const KEY = /^[0-9a-f]{64}$/;
-
-function checkAddress({ kind, key }: ArtifactAddress): void {
-  if (!(ARTIFACT_KINDS as readonly string[]).includes(kind)) {
-    throw new ConfigError('Unknown artifact kind', {
-      field: 'kind',
-      expected: ARTIFACT_KINDS.join('|'),
-      found: String(kind),
-    });
-  }
-  if (!KEY.test(key))
-    throw new ConfigError('Invalid artifact key', { field: 'key', expected: 'a hex sha256 (artifactKey)', found: key });
-}
-
-async function walkFiles(dir: string, base = dir): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walkFiles(full, base)));
-    else if (entry.isFile()) out.push(relative(base, full).split(sep).join('/'));
-    else
-      throw new DatasetError('Artifacts may hold only files and directories', {
-        file: full,
-        found: 'a link or device',
-      });
-  }
-  return out;
-}
 
 /**
  * Artifacts as directories under a local (or shared network) root: `<root>/<kind>/<key>/` holding the
@@ -58,11 +34,13 @@ async function walkFiles(dir: string, base = dir): Promise<string[]> {
 export class FileArtifactStore implements ArtifactStore {
   readonly root: string;
   readonly rootUri: string;
+  readonly checkpoints: CheckpointSpace;
   private swept = false;
 
   constructor(root: string = DEFAULT_ARTIFACT_ROOT) {
     this.root = resolve(root);
     this.rootUri = pathToFileURL(this.root).href;
+    this.checkpoints = fileCheckpoints(join(this.root, CHECKPOINTS));
   }
 
   dirOf(address: ArtifactAddress): string {
@@ -83,19 +61,9 @@ export class FileArtifactStore implements ArtifactStore {
       join(this.root, STAGING, `${process.pid}@${hostname()}~${address.kind}~${address.key.slice(0, 12)}~`),
     );
     try {
-      const staging: StagingArea = {
-        dir: stagingDir,
-        async path(name: string) {
-          const full = resolve(stagingDir, name);
-          if (!full.startsWith(stagingDir + sep))
-            throw new ConfigError('Artifact file name escapes the artifact', { found: name });
-          await mkdir(dirname(full), { recursive: true });
-          return full;
-        },
-      };
-      const meta = await build(staging);
-      const manifest = await this.describe(address, stagingDir, meta);
-      const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+      const meta = await build(stagingArea(stagingDir));
+      const manifest = await describeStaged(address, stagingDir, meta);
+      const manifestText = formatManifest(manifest);
       // Written last: until the directory holding it is renamed into place, nothing is visible.
       await writeFile(join(stagingDir, ARTIFACT_MANIFEST_FILE), manifestText);
       return await this.publish(address, stagingDir, manifest as ArtifactManifest & { meta: M }, manifestText);
@@ -125,7 +93,7 @@ export class FileArtifactStore implements ArtifactStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    const manifest = this.parseManifest(text, manifestPath);
+    const manifest = parseManifest(text, manifestPath);
     return { ref: this.refFor(dir, manifest, text), manifest, reused: true };
   }
 
@@ -164,19 +132,14 @@ export class FileArtifactStore implements ArtifactStore {
         found,
       });
     }
-    return this.parseManifest(text, manifestPath);
+    return parseManifest(text, manifestPath);
   }
 
   async get(ref: ArtifactRef, file: string): Promise<Uint8Array> {
     const manifest = await this.readManifest(ref);
     const entry = manifest.files.find((f) => f.path === file);
     const path = join(this.localDir(ref), file);
-    if (!entry) {
-      throw new DatasetError('No such file in the artifact', {
-        file: path,
-        expected: manifest.files.map((f) => f.path).join(', ') || 'no files',
-      });
-    }
+    if (!entry) throw missingFileError(path, manifest);
     const data = await readFile(path);
     const found = sha256Hex(data);
     if (found !== entry.sha256)
@@ -188,12 +151,7 @@ export class FileArtifactStore implements ArtifactStore {
     const manifest = await this.readManifest(ref);
     const dir = this.localDir(ref);
     if (file === undefined) return dir;
-    if (!manifest.files.some((f) => f.path === file)) {
-      throw new DatasetError('No such file in the artifact', {
-        file: join(dir, file),
-        expected: manifest.files.map((f) => f.path).join(', ') || 'no files',
-      });
-    }
+    if (!manifest.files.some((f) => f.path === file)) throw missingFileError(join(dir, file), manifest);
     return join(dir, file);
   }
 
@@ -209,7 +167,7 @@ export class FileArtifactStore implements ArtifactStore {
         throw e;
       }
       for (const key of keys.sort()) {
-        if (!KEY.test(key) || !`${kind}/${key}`.startsWith(prefix)) continue;
+        if (!ARTIFACT_KEY.test(key) || !`${kind}/${key}`.startsWith(prefix)) continue;
         const found = await this.find({ kind, key });
         if (found) refs.push(found.ref);
       }
@@ -274,46 +232,6 @@ export class FileArtifactStore implements ArtifactStore {
   private refFor(dir: string, manifest: ArtifactManifest, manifestText: string): ArtifactRef {
     const bytes = manifest.files.reduce((sum, f) => sum + f.bytes, Buffer.byteLength(manifestText));
     return { uri: pathToFileURL(dir).href, sha256: sha256Hex(manifestText), bytes, kind: manifest.kind };
-  }
-
-  private parseManifest(text: string, path: string): ArtifactManifest {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new DatasetError('Artifact manifest is not valid JSON', { file: path });
-    }
-    const parsed = ArtifactManifestSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new DatasetError('Artifact manifest is invalid', {
-        file: path,
-        field: issue.path.join('.') || '(root)',
-        expected: issue.message,
-      });
-    }
-    return parsed.data;
-  }
-
-  private async describe(address: ArtifactAddress, dir: string, meta: unknown): Promise<ArtifactManifest> {
-    const names = (await walkFiles(dir)).sort();
-    if (names.includes(ARTIFACT_MANIFEST_FILE)) {
-      throw new ConfigError(`'${ARTIFACT_MANIFEST_FILE}' is reserved for the store`, {
-        file: join(dir, ARTIFACT_MANIFEST_FILE),
-      });
-    }
-    const files: ArtifactFile[] = [];
-    for (const path of names) {
-      const full = join(dir, path);
-      files.push({ path, sha256: await sha256File(full), bytes: (await stat(full)).size });
-    }
-    return {
-      formatVersion: ARTIFACT_FORMAT_VERSION,
-      kind: address.kind as ArtifactKind,
-      key: address.key,
-      files,
-      meta: meta ?? null,
-    };
   }
 
   private async publish<M>(

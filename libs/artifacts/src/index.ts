@@ -1,11 +1,15 @@
 export type { ArtifactAddress, ArtifactStore, StagingArea, StoredArtifact } from './store';
 export { DEFAULT_ARTIFACT_ROOT, FileArtifactStore } from './file-store';
-export { createS3ArtifactStore, parseS3Uri } from './s3-store';
+export { S3ArtifactStore, createS3ArtifactStore, parseS3Uri } from './s3-store';
+export { ArtifactStoreUnavailableError } from './s3-errors';
+export { ReadCache } from './read-cache';
 export type { S3ArtifactStoreOptions } from './s3-store';
-export { openArtifactStore } from './open-store';
+export { absoluteStoreLocation, openArtifactStore, s3CacheDir } from './open-store';
 export { artifactKey, canonicalJson, sha256Hex } from './keys';
 export type { ArtifactKeyParts } from './keys';
 export { sha256File } from './hash-file';
 export { ARTIFACT_FORMAT_VERSION, ARTIFACT_MANIFEST_FILE, ArtifactManifestSchema } from './manifest';
 export type { ArtifactFile, ArtifactManifest } from './manifest';
 export { isProcessAlive } from './process-alive';
+export { fileCheckpoints, s3Checkpoints } from './checkpoints';
+export type { CheckpointSpace } from './checkpoints';

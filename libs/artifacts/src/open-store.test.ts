@@ -2,11 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '@sgfd/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileArtifactStore } from './file-store';
 import { openArtifactStore } from './open-store';
-import { parseS3Uri } from './s3-store';
+import { S3ArtifactStore, parseS3Uri } from './s3-store';
 
 describe('openArtifactStore', () => {
   let dir: string;
@@ -25,10 +24,13 @@ describe('openArtifactStore', () => {
     expect((openArtifactStore() as FileArtifactStore).root).toBe(resolve('.sgfd/artifacts'));
   });
 
-  it('answers s3:// with a ConfigError saying the backend is not implemented yet', () => {
-    expect(() => openArtifactStore('s3://bucket/runs')).toThrow(ConfigError);
-    expect(() => openArtifactStore('s3://bucket/runs')).toThrow(
-      /s3 backend not implemented yet.*found s3:\/\/bucket\/runs/,
+  it('opens s3:// URIs as S3 stores, with a local cache folder from SGFD_S3_CACHE_DIR', () => {
+    const store = openArtifactStore('s3://bucket/runs', { SGFD_S3_CACHE_DIR: dir, AWS_REGION: 'eu-west-1' });
+    expect(store).toBeInstanceOf(S3ArtifactStore);
+    expect(store.rootUri).toBe('s3://bucket/runs');
+    expect((store as S3ArtifactStore).cache.root).toBe(join(dir, 'read'));
+    expect(() => openArtifactStore('s3://bucket/runs', { SGFD_S3_CACHE_MAX_BYTES: 'lots' })).toThrow(
+      /Invalid cache size.*SGFD_S3_CACHE_MAX_BYTES.*expected a whole number of bytes/,
     );
     expect(parseS3Uri('s3://bucket/a/b/')).toEqual({ bucket: 'bucket', prefix: 'a/b' });
     expect(() => parseS3Uri('s3://')).toThrow(/expected s3:\/\/<bucket>/);

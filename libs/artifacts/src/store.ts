@@ -1,4 +1,5 @@
 import type { ArtifactKind, ArtifactRef } from '@sgfd/contracts';
+import type { CheckpointSpace } from './checkpoints';
 import type { ArtifactManifest } from './manifest';
 
 /** Where an artifact lives in a store: its kind and the hash of what it was made from. */
@@ -25,12 +26,15 @@ export interface StoredArtifact<M = unknown> {
 
 /**
  * A content-addressed store of immutable artifacts (a directory of files plus a manifest), addressed by
- * (kind, key) where key = artifactKey(inputs, config, code version). Backends: file:// (FileArtifactStore);
- * s3:// is designed (S3ArtifactStoreOptions) but not implemented.
+ * (kind, key) where key = artifactKey(inputs, config, code version). Backends: file:// (FileArtifactStore)
+ * and s3:// (S3ArtifactStore).
  */
 export interface ArtifactStore {
   /** The store's root as a URI, e.g. file:///home/me/repo/.sgfd/artifacts */
   readonly rootUri: string;
+
+  /** Where running trainings keep checkpoints, reachable by every worker of the store. */
+  readonly checkpoints: CheckpointSpace;
 
   /**
    * Returns the artifact at `address` if its manifest exists; otherwise runs `build` in a staging area,

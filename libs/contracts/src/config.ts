@@ -2,12 +2,65 @@ import { z } from 'zod';
 import { nearestKey, validKeysAt } from './config-keys';
 import { ConfigError } from './errors';
 
-export const BACKBONES = ['vbpr', 'bm3', 'grcn', 'maml', 'lattice', 'freedom'] as const;
-export type BackboneName = (typeof BACKBONES)[number];
-export const SGFD_MODES = ['off', 'two-stage', 'joint'] as const;
+/**
+ * A backbone's name. The registry in @sgfd/models is the one list of backbones and checks the name where a
+ * run config is resolved (contracts cannot see it: workflows import only contracts).
+ */
+export const BackboneNameSchema = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a backbone name such as vbpr or bm3');
+export type BackboneName = string;
+/**
+ * `off`: the plain backbone. `control`: the authors' ablation (their `ce_weight = kd_weight = 0`): the same
+ * students in the same slots and the same training, with no teacher and no SGFD term, so SGFD's gain over it
+ * is what distillation adds. `two-stage` / `joint`: SGFD with its two training schedules.
+ */
+export const SGFD_MODES = ['off', 'control', 'two-stage', 'joint'] as const;
 export type SgfdMode = (typeof SGFD_MODES)[number];
 
-/** SGFD options; defaults follow SGFD.md (the authors' choices where the spec leaves them open). */
+/** Whether the backbone's slots hold SGFD students (every mode but `off`). */
+export function usesStudents(mode: SgfdMode): boolean {
+  return mode !== 'off';
+}
+
+/** Whether the mode learns from item categories (the teacher's labels): `two-stage` and `joint`. */
+export function needsCategories(mode: SgfdMode): boolean {
+  return mode === 'two-stage' || mode === 'joint';
+}
+
+/**
+ * The student extractor's form. `normalised`: the authors' Linear + LeakyReLU + L2 normalisation, which
+ * replaces the backbone's projection. `projection`: the backbone's own projection stays in the slot (its
+ * form and initialisation) and the SGFD terms read its L2-normalised output, so the backbone keeps the
+ * feature norm. `auto`: each backbone's measured default (STUDENT_FORM_DEFAULTS).
+ */
+export const STUDENT_FORMS = ['auto', 'normalised', 'projection'] as const;
+export type StudentForm = (typeof STUDENT_FORMS)[number];
+
+/**
+ * Each backbone's student form under `auto`, chosen by the office attribution suite (README, "Attribution"):
+ * the form at which SGFD is not worse than the plain backbone.
+ */
+export const STUDENT_FORM_DEFAULTS: Partial<Record<BackboneName, Exclude<StudentForm, 'auto'>>> = {
+  bm3: 'projection',
+};
+
+/** The student form a run uses: `sgfd.studentForm`, or its backbone's default under `auto`. */
+export function resolveStudentForm(config: {
+  backbone: BackboneName;
+  sgfd: { studentForm: StudentForm };
+}): Exclude<StudentForm, 'auto'> {
+  if (config.sgfd.studentForm !== 'auto') return config.sgfd.studentForm;
+  return STUDENT_FORM_DEFAULTS[config.backbone] ?? 'normalised';
+}
+
+/**
+ * A transform of a modality's raw features before the teacher and the students read them (the plain
+ * backbone never does): `log1p` for heavy-tailed non-negative features such as CNN activations,
+ * `standardise` (each column to mean 0, std 1 over all items), or `none`.
+ */
+export const INPUT_TRANSFORMS = ['none', 'log1p', 'standardise'] as const;
+export type InputTransform = (typeof INPUT_TRANSFORMS)[number];
+
+/** SGFD options; defaults follow the paper, and the authors' code where the paper leaves them open. */
 export const SgfdConfigSchema = z.strictObject({
   mode: z.enum(SGFD_MODES).default('two-stage'),
   latentDim: z.number().int().positive().default(64),
@@ -22,12 +75,25 @@ export const SgfdConfigSchema = z.strictObject({
   authorsDoubleSoftmax: z.boolean().default(false),
   /** nn.LeakyReLU default slope, as the authors' PyTorch code. */
   leakySlope: z.number().nonnegative().default(0.01),
+  studentForm: z.enum(STUDENT_FORMS).default('auto'),
+  /** Per modality; recorded in the teacher artifact, and the students read the same transformed rows. */
+  inputTransform: z
+    .strictObject({
+      /** log1p: the image features are non-negative CNN-like activations with a heavy tail. */
+      image: z.enum(INPUT_TRANSFORMS).default('log1p'),
+      text: z.enum(INPUT_TRANSFORMS).default('none'),
+    })
+    .prefault({}),
   teacher: z
     .strictObject({
       epochs: z.number().int().positive().default(200),
       patience: z.number().int().positive().default(20),
-      learningRate: z.number().positive().default(1e-3),
-      batchSize: z.number().int().positive().default(256),
+      /**
+       * 3e-2 and batch 64 (were 1e-3 and 256, at which the teacher stayed far below a linear probe of its own
+       * features): measured on tiny against the ridge probe (README, "A teacher that learns").
+       */
+      learningRate: z.number().positive().default(3e-2),
+      batchSize: z.number().int().positive().default(64),
       /** Fraction of items held out to early-stop the teacher on category accuracy. */
       holdoutFraction: z.number().gt(0).lt(1).default(0.1),
     })
@@ -50,7 +116,7 @@ export const TrainingConfigSchema = z.strictObject({
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 
 export const RunConfigSchema = z.strictObject({
-  backbone: z.enum(BACKBONES),
+  backbone: BackboneNameSchema,
   /** Backbone hyperparameters; each backbone validates its own with its schema. */
   backboneParams: z.record(z.string(), z.unknown()).default({}),
   sgfd: SgfdConfigSchema.prefault({}),

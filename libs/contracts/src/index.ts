@@ -7,3 +7,4 @@ export * from './queues';
 export * from './pipeline';
 export * from './suite';
 export * from './retrain';
+export * from './scoring';

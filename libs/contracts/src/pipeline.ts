@@ -183,6 +183,11 @@ export interface PretrainTeacherResult {
   bestEpoch: number;
   /** Held-out category accuracy of the best epoch. */
   bestValid: number;
+  /**
+   * The same accuracy of a closed-form ridge probe on the same features (mean over modalities, as bestValid):
+   * what a linear map reaches, so a teacher well below it is undertrained. Null for older artifacts.
+   */
+  probeAccuracy: number | null;
   /** The checkpoint epoch this attempt resumed from (it trained from the next epoch on), else null. */
   resumedFromEpoch: number | null;
 }
@@ -361,6 +366,8 @@ export interface StageProgress {
   epoch: number | null;
   maxEpochs: number | null;
   bestValid: number | null;
+  /** The teacher's reference: the ridge probe's held-out accuracy (PretrainTeacherResult.probeAccuracy). */
+  reference: number | null;
   /** The tensor engine of a training stage, once it reports. */
   backend: string | null;
 }

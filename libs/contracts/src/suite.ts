@@ -4,7 +4,15 @@
 // workflow code may import only contracts.
 import { z } from 'zod';
 import type { ArtifactRef } from './artifacts';
-import { BACKBONES, RunConfigSchema, SGFD_MODES, type BackboneName, type RunConfig, type SgfdMode } from './config';
+import {
+  BackboneNameSchema,
+  RunConfigSchema,
+  SGFD_MODES,
+  usesStudents,
+  type BackboneName,
+  type RunConfig,
+  type SgfdMode,
+} from './config';
 import { ConfigError } from './errors';
 import { DATASET_SPEC_VARIANTS, type DatasetSpec, type StageTimeoutOverrides } from './pipeline';
 import type { Stage } from './queues';
@@ -36,8 +44,9 @@ const nonNegative = z.number().nonnegative();
 const positiveInt = z.number().int().positive();
 
 /**
- * Hyperparameter lists; every combination is a grid point. SGFD-only ones (ceWeight, kdWeight, tau,
- * latentDim) are not crossed with the plain backbone (mode `off`), which ignores them.
+ * Hyperparameter lists; every combination is a grid point. SGFD-only ones are not crossed with the modes that
+ * ignore them: latentDim not with the plain backbone (`off`); ceWeight, kdWeight and tau with neither `off`
+ * nor `control`.
  */
 export const SuiteGridSchema = z
   .object({
@@ -80,7 +89,7 @@ export const SuiteSpecSchema = z
     name: label,
     description: z.string().optional(),
     datasets: z.array(SuiteDatasetSchema).min(1, 'a non-empty list'),
-    backbones: distinct(z.enum(BACKBONES)),
+    backbones: distinct(BackboneNameSchema),
     /** SGFD modes to compare; the report compares each against `report.baseline`. */
     sgfd: distinct(z.enum(SGFD_MODES)),
     seeds: distinct(z.number().int().nonnegative()),
@@ -168,8 +177,11 @@ export function datasetLabel(dataset: DatasetSpec & { label?: string }): string 
   switch (dataset.kind) {
     case 'synthetic':
       return clean(dataset.preset);
-    case 'snapshot':
-      return clean(base(dataset.path));
+    case 'snapshot': {
+      // A snapshot folder is usually named by its content hash: its first 12 characters identify it.
+      const name = base(dataset.path);
+      return clean(/^[0-9a-f]{64}$/.test(name) ? name.slice(0, 12) : name);
+    }
     case 'mmrec':
       return clean(dataset.name ?? base(dataset.dir));
     case 'parquet':
@@ -187,25 +199,28 @@ interface Axis {
   /** Name shown in reports: `learningRate`, `ceWeight`, `backboneParams.embeddingSize`. */
   name: string;
   values: AxisValue[];
-  sgfdOnly: boolean;
+  /** The modes whose configs this axis changes (the SGFD loss weights mean nothing to `off` or `control`). */
+  appliesTo(mode: SgfdMode): boolean;
   apply(config: RunConfig, value: AxisValue): void;
 }
 
 function axesOf(grid: SuiteGrid): Axis[] {
   const axes: Axis[] = [];
-  const add = (name: string, values: AxisValue[] | undefined, sgfdOnly: boolean, apply: Axis['apply']) => {
-    if (values) axes.push({ name, values, sgfdOnly, apply });
+  const every = () => true;
+  const distilling = (mode: SgfdMode) => mode === 'two-stage' || mode === 'joint';
+  const add = (name: string, values: AxisValue[] | undefined, appliesTo: Axis['appliesTo'], apply: Axis['apply']) => {
+    if (values) axes.push({ name, values, appliesTo, apply });
   };
-  add('learningRate', grid.learningRate, false, (c, v) => (c.training.learningRate = v as number));
-  add('regWeight', grid.regWeight, false, (c, v) => (c.backboneParams['regWeight'] = v));
-  add('batchSize', grid.batchSize, false, (c, v) => (c.training.batchSize = v as number));
+  add('learningRate', grid.learningRate, every, (c, v) => (c.training.learningRate = v as number));
+  add('regWeight', grid.regWeight, every, (c, v) => (c.backboneParams['regWeight'] = v));
+  add('batchSize', grid.batchSize, every, (c, v) => (c.training.batchSize = v as number));
   for (const [key, values] of Object.entries(grid.backboneParams ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-    add(`backboneParams.${key}`, values, false, (c, v) => (c.backboneParams[key] = v));
+    add(`backboneParams.${key}`, values, every, (c, v) => (c.backboneParams[key] = v));
   }
-  add('ceWeight', grid.ceWeight, true, (c, v) => (c.sgfd.ceWeight = v as number));
-  add('kdWeight', grid.kdWeight, true, (c, v) => (c.sgfd.kdWeight = v as number));
-  add('tau', grid.tau, true, (c, v) => (c.sgfd.tau = v as number));
-  add('latentDim', grid.latentDim, true, (c, v) => (c.sgfd.latentDim = v as number));
+  add('ceWeight', grid.ceWeight, distilling, (c, v) => (c.sgfd.ceWeight = v as number));
+  add('kdWeight', grid.kdWeight, distilling, (c, v) => (c.sgfd.kdWeight = v as number));
+  add('tau', grid.tau, distilling, (c, v) => (c.sgfd.tau = v as number));
+  add('latentDim', grid.latentDim, usesStudents, (c, v) => (c.sgfd.latentDim = v as number));
   return axes;
 }
 
@@ -217,9 +232,8 @@ function combinations(axes: Axis[]): Record<string, AxisValue>[] {
 
 function countCells(spec: SuiteSpec): number {
   const axes = axesOf(spec.grid);
-  const size = (modeOff: boolean) =>
-    axes.filter((a) => !modeOff || !a.sgfdOnly).reduce((n, a) => n * a.values.length, 1);
-  const perBackbone = spec.sgfd.reduce((n, mode) => n + size(mode === 'off'), 0);
+  const size = (mode: SgfdMode) => axes.filter((a) => a.appliesTo(mode)).reduce((n, a) => n * a.values.length, 1);
+  const perBackbone = spec.sgfd.reduce((n, mode) => n + size(mode), 0);
   return spec.datasets.length * spec.backbones.length * perBackbone * spec.seeds.length;
 }
 
@@ -256,7 +270,7 @@ export function expandSuite(spec: SuiteSpec): SuiteCell[] {
     const name = datasetLabel(dataset);
     for (const backbone of spec.backbones) {
       for (const mode of spec.sgfd) {
-        const modeAxes = axes.filter((a) => mode !== 'off' || !a.sgfdOnly);
+        const modeAxes = axes.filter((a) => a.appliesTo(mode));
         combinations(modeAxes).forEach((hyperparameters, p) => {
           for (const seed of spec.seeds) {
             const id = `${name}/${backbone}/${mode}/h${p}/s${seed}`;

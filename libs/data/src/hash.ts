@@ -11,12 +11,27 @@ export class ContentHasher {
 
   part(label: string, view: ArrayBufferView | string): this {
     const bytes = typeof view === 'string' ? new TextEncoder().encode(view) : bytesOf(view);
-    this.hash.update(`${label}:${bytes.byteLength}:`);
     // Large typed arrays are fed in slices; update() of a view does not copy.
     const slice = 1 << 26;
-    for (let off = 0; off < bytes.byteLength; off += slice) {
-      this.hash.update(bytes.subarray(off, Math.min(off + slice, bytes.byteLength)));
+    const slices = function* (): Generator<Uint8Array> {
+      for (let off = 0; off < bytes.byteLength; off += slice)
+        yield bytes.subarray(off, Math.min(off + slice, bytes.byteLength));
+    };
+    return this.partInChunks(label, bytes.byteLength, slices());
+  }
+
+  /**
+   * One part given as consecutive chunks of `byteLength` bytes in all: hashes the same as `part` of the
+   * chunks joined, without ever holding them joined.
+   */
+  partInChunks(label: string, byteLength: number, chunks: Iterable<ArrayBufferView>): this {
+    this.hash.update(`${label}:${byteLength}:`);
+    let fed = 0;
+    for (const chunk of chunks) {
+      this.hash.update(bytesOf(chunk));
+      fed += chunk.byteLength;
     }
+    if (fed !== byteLength) throw new Error(`ContentHasher: part ${label} declared ${byteLength} bytes, got ${fed}`);
     return this;
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeData, makeVector, Int32, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
@@ -9,21 +10,31 @@ import {
   SplitCode,
   type DatasetManifest,
 } from '@sgfd/contracts';
-import type { DatasetInput, InteractionColumns } from './dataset-input';
+import { inMemoryOrigin, type DatasetInput, type InteractionColumns } from './dataset-input';
+import { sortCanonically } from './canonical-order';
 import { writeFeatureIpc } from './feature-ipc';
-import { ContentHasher, sha256Hex } from './hash';
-import { encodeParquet } from './parquet-io';
+import { ContentHasher } from './hash';
+import { encodeParquet, encodeParquetInRowGroups } from './parquet-io';
 import { usersTable } from './raw/id-map';
 import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, USERS_FILE } from './snapshot-layout';
 import { inspectExistingSnapshot } from './snapshot-verify';
 import { createTempDir, releaseTempDir, removeTempDir, sweepStaleTempDirs } from './temp-dirs';
 import { isFileSystemError, writeError, writing } from './write-errors';
-import { groupRowsByUser, maxId, validateDatasetInput } from './validate';
+import { checkSortedPairsDistinct, maxId, validateDatasetInput } from './validate';
 
 export interface WriteSnapshotOptions {
   /** Directory holding snapshots; each one is `<root>/<id>`. */
   root: string;
+  /** Rows per row group of interactions.parquet (one group's Arrow and Parquet forms are held at a time). */
+  rowGroupRows?: number;
 }
+
+/**
+ * About 11 MB of sorted rows at a time: the writer's memory is a fixed few row groups. Smaller groups cost
+ * file size (each column chunk starts its own dictionary), larger ones memory; the README's import benchmark
+ * has the figures.
+ */
+export const INTERACTION_ROW_GROUP_ROWS = 1 << 19;
 
 export interface WriteSnapshotResult {
   id: string;
@@ -39,15 +50,24 @@ export interface WriteSnapshotResult {
  * Validates `input` and writes it as a snapshot. The id is a hash of the canonical content (interactions
  * sorted by user then item, categories, features), so the same data always maps to the same directory and
  * a second import only finds it (after checking every file against the manifest: a damaged copy is
- * rewritten). Files go to a temp directory that is renamed into place: a reader never sees half a
- * snapshot, and a failure leaves nothing behind. Temp directories of processes that died are swept first.
+ * rewritten).
+ *
+ * The interaction columns of `input` are REORDERED IN PLACE into that canonical order (all five together,
+ * rows unchanged), after the checks that name input rows and before the one for duplicate pairs (which are
+ * neighbours once sorted): a caller that needs its row order afterwards must pass a copy. In exchange the writer holds nothing per row: the hash and interactions.parquet (one row
+ * group per `rowGroupRows` rows) read the sorted columns a batch at a time. Files go to a temp directory
+ * that is renamed into place: a reader never sees half a snapshot, and a failure leaves nothing behind.
+ * Temp directories of processes that died are swept first.
  */
 export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotOptions): Promise<WriteSnapshotResult> {
   validateDatasetInput(input);
-  const interactions = sortByUserThenItem(input.interactions, input.nUsers);
+  const interactions = input.interactions;
+  sortCanonically(interactions, input.nUsers);
+  checkSortedPairsDistinct(interactions, input.origin?.interactions ?? inMemoryOrigin('interactions'));
+  const rowGroupRows = options.rowGroupRows ?? INTERACTION_ROW_GROUP_ROWS;
   const nCategories = input.categories ? maxId(input.categories) + 1 : null;
   const modalities = MODALITIES.filter((m) => input.features[m] !== undefined);
-  const id = contentId(input, interactions, nCategories);
+  const id = contentId(input, nCategories, rowGroupRows);
   const dir = join(options.root, id);
 
   const existing = await inspectExistingSnapshot(dir, id);
@@ -61,12 +81,12 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
   );
   try {
     const files: DatasetManifest['files'] = [];
-    const interactionsBytes = encodeParquet(interactionsTable(interactions));
+    const interactionsBytes = encodeParquetInRowGroups(interactionTables(interactions, rowGroupRows), rowGroupRows);
     files.push(await writeDataFile(tmp, INTERACTIONS_FILE, interactionsBytes, options.root));
     const itemsBytes = encodeParquet(itemsTable(input));
-    files.push(await writeDataFile(tmp, ITEMS_FILE, itemsBytes, options.root));
+    files.push(await writeDataFile(tmp, ITEMS_FILE, [itemsBytes], options.root));
     if (input.ids) {
-      files.push(await writeDataFile(tmp, USERS_FILE, encodeParquet(usersTable(input.ids.users)), options.root));
+      files.push(await writeDataFile(tmp, USERS_FILE, [encodeParquet(usersTable(input.ids.users))], options.root));
     }
     for (const modality of modalities) {
       const file = featureFile(modality);
@@ -88,7 +108,7 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
     await writeDataFile(
       tmp,
       MANIFEST_FILE,
-      new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
+      [new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)],
       options.root,
     );
     if (existing.state === 'damaged') {
@@ -134,26 +154,36 @@ async function replaceDamaged(dir: string, tmp: string, root: string, id: string
   await removeTempDir(aside);
 }
 
-/** Writes `name` into the temp directory; a failure names the snapshot root (the temp directory is removed). */
+/**
+ * Writes `name` into the temp directory from its consecutive chunks, hashing them on the way; a failure
+ * names the snapshot root (the temp directory is removed).
+ */
 async function writeDataFile(
   tmp: string,
   name: string,
-  bytes: Uint8Array,
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
   root: string,
 ): Promise<DatasetManifest['files'][number]> {
+  const hash = createHash('sha256');
+  let bytes = 0;
   await writing(root, `write ${name} into the snapshot root`, async () => {
     const file = await open(join(tmp, name), 'wx');
     try {
-      await file.write(bytes);
+      for await (const chunk of chunks) {
+        await file.write(chunk);
+        hash.update(chunk);
+        bytes += chunk.byteLength;
+      }
       await file.sync();
     } finally {
       await file.close();
     }
   });
-  return { path: name, sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+  return { path: name, sha256: hash.digest('hex'), bytes };
 }
 
-function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: number | null): string {
+/** The hash of the canonical content (the interaction columns already sorted), fed a batch at a time. */
+function contentId(input: DatasetInput, nCategories: number | null, batchRows: number): string {
   const hasher = new ContentHasher();
   const header = {
     schemaVersion: DATASET_SCHEMA_VERSION,
@@ -163,8 +193,15 @@ function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: n
     modalities: MODALITIES.filter((m) => input.features[m]).map((m) => ({ name: m, dim: input.features[m]!.dim })),
   };
   hasher.part('header', JSON.stringify(header));
-  hasher.part('user', cols.users).part('item', cols.items).part('split', cols.splits);
-  hasher.part('rating', cols.ratings).part('timestamp', cols.timestamps);
+  const cols = input.interactions;
+  const column = (label: string, values: InteractionColumns[keyof InteractionColumns]): void => {
+    hasher.partInChunks(label, values.byteLength, batches(values, batchRows));
+  };
+  column('user', cols.users);
+  column('item', cols.items);
+  column('split', cols.splits);
+  column('rating', cols.ratings);
+  column('timestamp', cols.timestamps);
   if (input.categories) hasher.part('category', input.categories);
   if (input.ids)
     hasher.part('user ids', JSON.stringify(input.ids.users)).part('item ids', JSON.stringify(input.ids.items));
@@ -176,28 +213,25 @@ function contentId(input: DatasetInput, cols: InteractionColumns, nCategories: n
   return hasher.hex();
 }
 
-/** Canonical row order, so the same interactions in another order are the same snapshot. */
-function sortByUserThenItem(cols: InteractionColumns, nUsers: number): InteractionColumns {
-  const { indptr, rows } = groupRowsByUser(cols.users, nUsers);
-  const items = cols.items;
-  for (let u = 0; u < nUsers; u++) rows.subarray(indptr[u], indptr[u + 1]).sort((a, b) => items[a] - items[b]);
-  const n = rows.length;
-  const out: InteractionColumns = {
-    users: new Int32Array(n),
-    items: new Int32Array(n),
-    splits: new Int8Array(n),
-    ratings: new Float32Array(n),
-    timestamps: new BigInt64Array(n),
-  };
-  for (let p = 0; p < n; p++) {
-    const k = rows[p];
-    out.users[p] = cols.users[k];
-    out.items[p] = items[k];
-    out.splits[p] = cols.splits[k];
-    out.ratings[p] = cols.ratings[k];
-    out.timestamps[p] = cols.timestamps[k];
+/** `column` as views of `batchRows` values (the last one shorter). */
+function* batches<T extends InteractionColumns[keyof InteractionColumns]>(column: T, batchRows: number): Generator<T> {
+  for (let start = 0; start < column.length; start += batchRows) {
+    yield column.subarray(start, Math.min(start + batchRows, column.length)) as T;
   }
-  return out;
+}
+
+/** The (sorted) interactions as Arrow tables of `batchRows` rows, one at a time. */
+function* interactionTables(cols: InteractionColumns, batchRows: number): Generator<Table> {
+  for (let start = 0; start < cols.users.length; start += batchRows) {
+    const end = Math.min(start + batchRows, cols.users.length);
+    yield interactionsTable({
+      users: cols.users.subarray(start, end),
+      items: cols.items.subarray(start, end),
+      splits: cols.splits.subarray(start, end),
+      ratings: cols.ratings.subarray(start, end),
+      timestamps: cols.timestamps.subarray(start, end),
+    });
+  }
 }
 
 function interactionsTable(cols: InteractionColumns): Table {

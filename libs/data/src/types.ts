@@ -1,4 +1,5 @@
 import type { DatasetManifest, Modality } from '@sgfd/contracts';
+import type { CsrStructure } from '@sgfd/tensor';
 
 /** Interactions of one split as parallel arrays. */
 export interface InteractionPairs {
@@ -6,11 +7,8 @@ export interface InteractionPairs {
   items: Int32Array;
 }
 
-/** Compressed sparse rows: the items of user u are indices[indptr[u] .. indptr[u+1]). */
-export interface Csr {
-  indptr: Int32Array;
-  indices: Int32Array;
-}
+/** A user-item list in the one CSR structure of @sgfd/tensor: the items of user u are indices[indptr[u] .. indptr[u+1]). */
+export type Csr = CsrStructure;
 
 export interface FeatureMatrix {
   rows: number;

@@ -93,6 +93,24 @@ export function checkNoDuplicatePairs(
   }
 }
 
+/**
+ * Rejects a repeated (user, item) pair in columns already sorted by user then item, where repeats are
+ * neighbours: no memory, but no input row to name either (the importers name it, see checkNoDuplicatePairs).
+ */
+export function checkSortedPairsDistinct(cols: InteractionColumns, origin: RowOrigin): void {
+  const { users, items } = cols;
+  for (let k = 1; k < users.length; k++) {
+    if (users[k] === users[k - 1] && items[k] === items[k - 1]) {
+      throw new DatasetError(`Duplicate (user, item) pair (${users[k]}, ${items[k]})`, {
+        file: origin.file,
+        field: 'userID,itemID',
+        expected: 'each (user, item) pair once',
+        found: 'a repeat',
+      });
+    }
+  }
+}
+
 /** Row indices grouped by user, in their original order within each user. */
 export function groupRowsByUser(users: Int32Array, nUsers: number): { indptr: Int32Array; rows: Int32Array } {
   const indptr = new Int32Array(nUsers + 1);
@@ -217,7 +235,11 @@ export function checkFinite(values: Float32Array | Float64Array, dim: number, or
   }
 }
 
-/** Everything a snapshot must satisfy; runs before a single byte is written. */
+/**
+ * Everything a snapshot must satisfy that can name an input row; runs before a single byte is written.
+ * Duplicate (user, item) pairs are not checked here: writeSnapshot finds them in its in-place canonical
+ * sort (checkSortedPairsDistinct) without a per-row index; the importers check them naming the row.
+ */
 export function validateDatasetInput(input: DatasetInput): void {
   const cols = input.interactions;
   const interactions = input.origin?.interactions ?? inMemoryOrigin('interactions');
@@ -248,7 +270,6 @@ export function validateDatasetInput(input: DatasetInput): void {
   checkIdsInRange(cols.users, input.nUsers, 'userID', interactions);
   checkIdsInRange(cols.items, input.nItems, 'itemID', interactions);
   checkSplitLabels(cols.splits, interactions);
-  checkNoDuplicatePairs(cols.users, cols.items, input.nUsers, input.nItems, interactions);
   checkUsersHaveTraining(cols, input.nUsers, interactions);
   if (input.categories) {
     checkCategories(input.categories, input.nItems, input.origin?.categories ?? inMemoryOrigin('categories'));

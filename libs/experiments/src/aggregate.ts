@@ -59,9 +59,26 @@ export function aggregateTest(selections: readonly ArmSelection[], metrics: read
     });
 }
 
+const DISTILLING: readonly SgfdMode[] = ['two-stage', 'joint'];
+
 /**
- * One row per (dataset, backbone, non-baseline mode, metric): the arm against the baseline arm of the same
- * dataset and backbone. The t-test pairs the two arms' runs by seed (same data, same initialisation seed).
+ * The arms each mode is compared against: every arm against the report's baseline; when the suite also has
+ * the `control` arm (and it is not the baseline), the distilling arms against it too, since only that
+ * comparison isolates what distillation adds.
+ */
+export function comparisonsOf(modes: readonly SgfdMode[], baseline: SgfdMode): [SgfdMode, SgfdMode][] {
+  const out: [SgfdMode, SgfdMode][] = [];
+  for (const mode of modes) {
+    if (mode !== baseline && modes.includes(baseline)) out.push([mode, baseline]);
+    if (baseline !== 'control' && modes.includes('control') && DISTILLING.includes(mode)) out.push([mode, 'control']);
+  }
+  return out;
+}
+
+/**
+ * One row per (dataset, backbone, comparison of comparisonsOf, metric): the arm against the other arm of the
+ * same dataset and backbone. The t-test pairs the two arms' runs by seed (same data, same initialisation
+ * seed).
  */
 export function compareArms(
   arms: readonly ArmTestSummary[],
@@ -70,39 +87,52 @@ export function compareArms(
   metrics: readonly string[],
 ): SuiteComparisonRow[] {
   const rows: SuiteComparisonRow[] = [];
+  const modes = [...new Set(arms.map((a) => a.mode))];
+  const comparisons = comparisonsOf(modes, baseline);
   for (const arm of arms) {
-    if (arm.mode === baseline) continue;
-    const base = arms.find((a) => a.dataset === arm.dataset && a.backbone === arm.backbone && a.mode === baseline);
-    if (!base) continue;
-    for (const metric of metrics) {
-      const ours = arm.test[metric]!;
-      const theirs = base.test[metric]!;
-      const baseBySeed = new Map(theirs.values.map((v) => [v.seed, v.value]));
-      const pairs = ours.values.filter((v) => baseBySeed.has(v.seed));
-      let pValue: number | null = null;
-      if (pairs.length >= 2) {
-        const p = pairedTTest(
-          pairs.map((v) => v.value),
-          pairs.map((v) => baseBySeed.get(v.seed)!),
-        ).pValue;
-        pValue = Number.isFinite(p) ? p : null;
-      }
-      rows.push({
-        dataset: arm.dataset,
-        backbone: arm.backbone,
-        mode: arm.mode,
-        baseline,
-        metric,
-        baselineMean: theirs.mean,
-        baselineStd: theirs.std,
-        mean: ours.mean,
-        std: ours.std,
-        relativeGain: theirs.mean > 0 ? ours.mean / theirs.mean - 1 : null,
-        pValue,
-        pairs: pairs.length,
-        significant: pValue !== null && pValue < alpha,
-      });
+    for (const [mode, against] of comparisons) {
+      if (arm.mode !== mode) continue;
+      const base = arms.find((a) => a.dataset === arm.dataset && a.backbone === arm.backbone && a.mode === against);
+      if (!base) continue;
+      rows.push(...compareTwo(arm, base, alpha, metrics));
     }
   }
   return rows;
+}
+
+function compareTwo(
+  arm: ArmTestSummary,
+  base: ArmTestSummary,
+  alpha: number,
+  metrics: readonly string[],
+): SuiteComparisonRow[] {
+  return metrics.map((metric) => {
+    const ours = arm.test[metric]!;
+    const theirs = base.test[metric]!;
+    const baseBySeed = new Map(theirs.values.map((v) => [v.seed, v.value]));
+    const pairs = ours.values.filter((v) => baseBySeed.has(v.seed));
+    let pValue: number | null = null;
+    if (pairs.length >= 2) {
+      const p = pairedTTest(
+        pairs.map((v) => v.value),
+        pairs.map((v) => baseBySeed.get(v.seed)!),
+      ).pValue;
+      pValue = Number.isFinite(p) ? p : null;
+    }
+    return {
+      dataset: arm.dataset,
+      backbone: arm.backbone,
+      mode: arm.mode,
+      baseline: base.mode,
+      metric,
+      baselineMean: theirs.mean,
+      baselineStd: theirs.std,
+      mean: ours.mean,
+      std: ours.std,
+      relativeGain: theirs.mean > 0 ? ours.mean / theirs.mean - 1 : null,
+      pValue,
+      pairs: pairs.length,
+      significant: pValue !== null && pValue < alpha,
+    };
+  });
 }

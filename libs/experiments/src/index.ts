@@ -10,3 +10,5 @@ export type { CellRow, SuiteReport } from './report';
 export { cellsCsv, comparisonCsv, formatGain, formatP, renderSuiteReport, suiteMarkdown, toCsv } from './render';
 export { BARS, escapeXml, gainsBarSvg, linearScale, validationCurvesSvg, PLOT } from './svg';
 export type { Bar, CurveSeries } from './svg';
+export { compareAcrossUsers } from './paired-users';
+export type { PairedUserComparison, PerUserValues } from './paired-users';

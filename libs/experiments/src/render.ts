@@ -1,10 +1,15 @@
 // Files of the suite report: Markdown (the paper's Table 2 shape), JSON, CSV and SVG plots.
 import type { SuiteComparisonRow } from '@sgfd/contracts';
 import type { ArmTestSummary } from './aggregate';
-import { SUITE_REPORT_FILES, validationPlotFile, type SuiteReport } from './report';
+import { gainsPlotFile, SUITE_REPORT_FILES, validationPlotFile, type SuiteReport } from './report';
 import { gainsBarSvg, validationCurvesSvg } from './svg';
 
-const MODE_NAMES: Record<string, string> = { off: '', 'two-stage': ' + SGFD', joint: ' + SGFD (joint)' };
+const MODE_NAMES: Record<string, string> = {
+  off: '',
+  control: ' + students, no distillation (control)',
+  'two-stage': ' + SGFD',
+  joint: ' + SGFD (joint)',
+};
 const armName = (backbone: string, mode: string) => `${backbone.toUpperCase()}${MODE_NAMES[mode] ?? ` (${mode})`}`;
 /** Metrics in percent, two decimals, as the paper prints them. */
 const pct = (v: number) => (v * 100).toFixed(2);
@@ -56,12 +61,13 @@ function table2(report: SuiteReport, dataset: string): string[] {
         `| ${armName(backbone, arm.mode)} | ${report.metrics.map((m) => cell(arm, m)).join(' | ')} | ${arm.seeds.length} |`,
       );
       const rows = report.rows.filter((r) => r.dataset === dataset && r.backbone === backbone && r.mode === arm.mode);
-      if (rows.length) {
+      for (const against of unique(rows.map((r) => r.baseline))) {
         const improv = report.metrics.map((m) => {
-          const r = rows.find((x) => x.metric === m)!;
+          const r = rows.find((x) => x.metric === m && x.baseline === against)!;
           return `${formatGain(r.relativeGain)} (${formatP(r.pValue)})${r.significant ? ' *' : ''}`;
         });
-        lines.push(`| *Improv.* | ${improv.join(' | ')} | ${rows[0]!.pairs} pairs |`);
+        const pairs = rows.find((r) => r.baseline === against)!.pairs;
+        lines.push(`| *Improv. vs ${against}* | ${improv.join(' | ')} | ${pairs} pairs |`);
       }
     }
   }
@@ -75,7 +81,8 @@ export function suiteMarkdown(report: SuiteReport): string {
     `- Cells: ${report.cells.done} done, ${report.cells.failed} failed, ${report.cells.total} in all.`,
     `- Hyperparameters and epochs chosen on **validation only** (${report.selectionMetric}; epochs by early stopping on validation); ` +
       `test metrics below are those of each arm's selected point, mean ± sample std over seeds.`,
-    `- *Improv.*: relative gain of the mean against \`${report.baseline}\`; paired two-sided t-test over seeds; * marks p < ${report.alpha}.`,
+    `- *Improv. vs X*: relative gain of the mean against arm X (\`${report.baseline}\`, and \`control\` for the distilling arms when the suite has it: ` +
+      `the same students without distillation, which isolates what distillation adds); paired two-sided t-test over seeds; * marks p < ${report.alpha}.`,
     '',
   );
   for (const dataset of unique(report.arms.map((a) => a.dataset))) {
@@ -85,10 +92,12 @@ export function suiteMarkdown(report: SuiteReport): string {
         `![validation ${report.selectionMetric} per epoch, ${dataset} ${backbone}](${validationPlotFile(dataset, backbone)})`,
         '',
       );
+      if (report.rows.some((r) => r.dataset === dataset && r.backbone === backbone))
+        out.push(`![test gains with p-values, ${dataset} ${backbone}](${gainsPlotFile(dataset, backbone)})`, '');
     }
   }
   if (report.rows.length)
-    out.push('## Gains', '', `![relative gains against ${report.baseline}](${SUITE_REPORT_FILES.gains})`, '');
+    out.push('## Gains', '', `![relative gains of every comparison](${SUITE_REPORT_FILES.gains})`, '');
 
   out.push(
     '## Selection (validation only)',
@@ -226,14 +235,27 @@ export function renderSuiteReport(report: SuiteReport): Record<string, string> {
     [SUITE_REPORT_FILES.table]: comparisonCsv(report.rows),
     [SUITE_REPORT_FILES.cells]: cellsCsv(report),
     [SUITE_REPORT_FILES.gains]: gainsBarSvg(
-      `Relative gain against ${report.baseline} (test, selected points)`,
+      'Relative gains (test, selected points)',
       report.rows.map((r) => ({
-        label: `${r.dataset}/${r.backbone}${MODE_NAMES[r.mode] ?? r.mode} ${r.metric}`,
+        label: `${r.dataset}/${r.backbone} ${r.mode} vs ${r.baseline} ${r.metric}`,
         value: r.relativeGain ?? 0,
         significant: r.significant,
       })),
     ),
   };
+  for (const pair of unique(report.rows.map((r) => `${r.dataset}\u0000${r.backbone}`))) {
+    const [dataset, backbone] = pair.split('\u0000') as [string, string];
+    files[gainsPlotFile(dataset, backbone)] = gainsBarSvg(
+      `${dataset}: ${backbone.toUpperCase()}, relative test gains (p-values over seeds)`,
+      report.rows
+        .filter((r) => r.dataset === dataset && r.backbone === backbone)
+        .map((r) => ({
+          label: `${r.mode} vs ${r.baseline} ${r.metric} (${formatP(r.pValue)})`,
+          value: r.relativeGain ?? 0,
+          significant: r.significant,
+        })),
+    );
+  }
   const pairs = unique(report.curves.map((c) => `${c.dataset}\u0000${c.backbone}`));
   for (const pair of pairs) {
     const [dataset, backbone] = pair.split('\u0000') as [string, string];

@@ -203,7 +203,7 @@ describe('suite report', () => {
     expect(md).toContain('| Model | Recall@20 (%) | NDCG@20 (%) | seeds |');
     expect(md).toContain('| VBPR | 29.00 ± 1.00 | 11.00 ± 1.00 | 3 |');
     expect(md).toContain('| VBPR + SGFD | 31.00 ± 1.00 | 13.00 ± 0.95 | 3 |');
-    expect(md).toContain('| *Improv.* | +6.90 % (p = 0.074) | +18.18 % (p < 0.001) * | 3 pairs |');
+    expect(md).toContain('| *Improv. vs off* | +6.90 % (p = 0.074) | +18.18 % (p < 0.001) * | 3 pairs |');
     expect(md).toContain('| tiny/vbpr/two-stage | h1 | kdWeight=0.5 | 0.3000 ± 0.0100 | 3/3 | ✓ (2, 2, 2) |');
     expect(md).toContain('| tiny/vbpr/two-stage | h0 | kdWeight=0.1 | 0.2550 ± 0.0071 | 2/3 |  |');
     // The failure's pipe and newline do not break the table.
@@ -280,8 +280,8 @@ describe('suite report', () => {
     expect(XMLValidator.validate(svg)).toBe(true);
     const bars = (xml.parse(svg).svg.rect as Record<string, string>[]).filter((r) => r.class === 'bar');
     expect(bars.map((b) => [b['data-label'], b['data-significant']])).toEqual([
-      ['tiny/vbpr + SGFD recall@20', 'false'],
-      ['tiny/vbpr + SGFD ndcg@20', 'true'],
+      ['tiny/vbpr two-stage vs off recall@20', 'false'],
+      ['tiny/vbpr two-stage vs off ndcg@20', 'true'],
     ]);
     expect(Number(bars[1]!['data-value'])).toBeCloseTo(0.13 / 0.11 - 1, 12);
     const h = bars.map((b) => Number(b.height));
@@ -303,5 +303,59 @@ describe('suite report', () => {
     const zero = (doc.line as Record<string, string>[]).find((l) => l.class === 'zero')!;
     expect(Number(recallBar!['data-value'])).toBeLessThan(0);
     expect(Number(recallBar!.y)).toBeCloseTo(Number(zero.y1), 1);
+  });
+});
+
+describe('a suite with the control arm (off, control, two-stage)', () => {
+  const attribution = parseSuiteSpec({
+    name: 'attribution',
+    datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1 }],
+    backbones: ['bm3'],
+    sgfd: ['off', 'control', 'two-stage'],
+    seeds: [1, 2, 3],
+    grid: { kdWeight: [0.1, 0.5], latentDim: [64] },
+  });
+  const attributionCells = expandSuite(attribution);
+  // test recall@20 per seed: off 0.30 0.31 0.32; control 0.27 0.29 0.28; two-stage 0.33 0.32 0.34.
+  const recall: Record<string, number[]> = {
+    off: [0.3, 0.31, 0.32],
+    control: [0.27, 0.29, 0.28],
+    'two-stage': [0.33, 0.32, 0.34],
+  };
+  const results = attributionCells.map((cell) =>
+    done(cell, 0.2, recall[cell.mode]![cell.seed - 1]!, recall[cell.mode]![cell.seed - 1]! / 2),
+  );
+  const built = buildSuiteReport('attr-1', attribution, results);
+
+  it('crosses the loss weights with the distilling arm only, and latentDim with control too', () => {
+    const count = (mode: string) => attributionCells.filter((c) => c.mode === mode).length;
+    expect([count('off'), count('control'), count('two-stage')]).toEqual([3, 3, 6]);
+  });
+
+  it('compares control against off, and SGFD against both off and control, each with its paired t-test', () => {
+    const rows = built.rows.filter((r) => r.metric === 'recall@20');
+    expect(rows.map((r) => `${r.mode} vs ${r.baseline}`)).toEqual([
+      'control vs off',
+      'two-stage vs off',
+      'two-stage vs control',
+    ]);
+    const overControl = rows[2]!;
+    expect(overControl.baselineMean).toBeCloseTo(0.28, 12);
+    expect(overControl.mean).toBeCloseTo(0.33, 12);
+    expect(overControl.relativeGain).toBeCloseTo(0.33 / 0.28 - 1, 12);
+    // Differences 0.06, 0.03, 0.06: mean 0.05, sd sqrt(0.0003) = 0.01732; t = 5, 2 df: p = 1 - t / sqrt(t^2 + 2).
+    expect(overControl.pValue).toBeCloseTo(1 - 5 / Math.sqrt(27), 6);
+  });
+
+  it('prints both gains under the SGFD row and draws one gain plot per backbone with the p-values', () => {
+    const files = renderSuiteReport(built);
+    const md = files[SUITE_REPORT_FILES.markdown]!;
+    expect(md).toMatch(
+      /\| BM3 \+ SGFD \|[^\n]*\n\| \*Improv\. vs off\* \| \+6\.45 %[^\n]*\n\| \*Improv\. vs control\* \| \+17\.86 %/,
+    );
+    const plot = files['plots/gains-tiny-bm3.svg']!;
+    expect(XMLValidator.validate(plot)).toBe(true);
+    expect(plot).toContain('two-stage vs control recall@20 (p = 0.038)');
+    expect(md).toContain('](plots/gains-tiny-bm3.svg)');
   });
 });

@@ -13,6 +13,9 @@ export const SUITE_REPORT_FILES = {
   gains: 'plots/gains.svg',
 } as const;
 
+/** plots/gains-<dataset>-<backbone>.svg: every comparison of one backbone, with its p-value. */
+export const gainsPlotFile = (dataset: string, backbone: string): string => `plots/gains-${dataset}-${backbone}.svg`;
+
 /** plots/validation-<dataset>-<backbone>.svg */
 export const validationPlotFile = (dataset: string, backbone: string): string =>
   `plots/validation-${dataset}-${backbone}.svg`;
@@ -46,6 +49,7 @@ export interface SuiteReport {
   description: string | null;
   selectionMetric: string;
   metrics: string[];
+  /** The report's baseline arm; distilling arms are also compared against `control` when it ran. */
   baseline: string;
   alpha: number;
   cells: { total: number; done: number; failed: number };

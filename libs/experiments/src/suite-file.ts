@@ -8,8 +8,12 @@ import { DEFAULT_KS } from '@sgfd/metrics';
 
 const FORMATS = { '.yaml': 'yaml', '.yml': 'yaml', '.json': 'json' } as const;
 
-/** Parses suite text; `file` names it in errors and picks the format by extension (YAML when unknown: JSON is YAML). */
-export function parseSuiteText(text: string, file: string): SuiteSpec {
+/**
+ * Parses suite text; `file` names it in errors and picks the format by extension (YAML when unknown: JSON is
+ * YAML). `backbones` is the registry's list (@sgfd/models' `registeredBackbones()`), which the caller passes
+ * because this lib cannot load the models.
+ */
+export function parseSuiteText(text: string, file: string, backbones: readonly string[]): SuiteSpec {
   const format = FORMATS[extname(file).toLowerCase() as keyof typeof FORMATS] ?? 'yaml';
   const lineCounter = new LineCounter();
   let value: unknown;
@@ -44,8 +48,26 @@ export function parseSuiteText(text: string, file: string): SuiteSpec {
     return undefined;
   };
   if (!result.success) throw suiteSpecError(result.error, file, lineOf);
+  checkBackbones(result.data, backbones, file, lineOf);
   checkMetrics(result.data, file, lineOf);
   return result.data;
+}
+
+function checkBackbones(
+  spec: SuiteSpec,
+  registered: readonly string[],
+  file: string,
+  lineOf: (path: (string | number)[]) => number | undefined,
+): void {
+  spec.backbones.forEach((name, i) => {
+    if (registered.includes(name)) return;
+    throw new ConfigError(`Invalid suite file: unknown backbone '${name}'`, {
+      file,
+      row: lineOf(['backbones', i]),
+      field: formatPath(['backbones', i]),
+      expected: `one of ${registered.join(', ')}`,
+    });
+  });
 }
 
 /** Metrics every evaluation reports: a typo here would only show after the whole suite has trained. */
@@ -71,7 +93,7 @@ function checkMetrics(spec: SuiteSpec, file: string, lineOf: (path: (string | nu
 }
 
 /** Reads and validates a suite file. */
-export async function loadSuiteFile(path: string): Promise<SuiteSpec> {
+export async function loadSuiteFile(path: string, backbones: readonly string[]): Promise<SuiteSpec> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -83,5 +105,5 @@ export async function loadSuiteFile(path: string): Promise<SuiteSpec> {
       found: code === 'ENOENT' ? 'no such file' : String(code ?? e),
     });
   }
-  return parseSuiteText(text, path);
+  return parseSuiteText(text, path, backbones);
 }

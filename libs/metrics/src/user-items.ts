@@ -1,10 +1,8 @@
 import { DatasetError } from '@sgfd/contracts';
+import { csrProblem, type CsrStructure } from '@sgfd/tensor';
 
-/** Items of each user in CSR form: items of user u are indices[indptr[u] .. indptr[u + 1]). */
-export interface UserItemsCsr {
-  indptr: Int32Array;
-  indices: Int32Array;
-}
+/** Items of each user in the one CSR structure of @sgfd/tensor: items of user u are indices[indptr[u] .. indptr[u + 1]). */
+export type UserItemsCsr = CsrStructure;
 
 export interface UserItemPairs {
   users: Int32Array;
@@ -66,28 +64,13 @@ export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number
 
 /** Checks a CSR given by a caller covers nUsers rows with item ids in range. */
 export function checkCsr(csr: UserItemsCsr, nUsers: number, nItems: number, what: string): void {
-  const { indptr, indices } = csr;
-  if (indptr.length !== nUsers + 1 || indptr[0] !== 0 || indptr[nUsers] !== indices.length) {
-    throw new DatasetError(`${what}: not a CSR over ${nUsers} users`, {
-      field: `${what}.indptr`,
-      expected: `length ${nUsers + 1}, from 0 to ${indices.length}`,
-      found: `length ${indptr.length}, from ${indptr[0]} to ${indptr[indptr.length - 1]}`,
-    });
-  }
-  for (let u = 0; u < nUsers; u++) {
-    if (indptr[u + 1] < indptr[u]) {
-      throw new DatasetError(`${what}: indptr decreases`, { field: `${what}.indptr`, row: u + 1 });
-    }
-  }
-  for (let i = 0; i < indices.length; i++) {
-    const it = indices[i];
-    if (!(it >= 0 && it < nItems)) {
-      throw new DatasetError(`${what}: item id out of range`, {
-        field: `${what}.indices`,
-        row: i,
-        expected: `0 <= id < ${nItems}`,
-        found: `${it}`,
-      });
-    }
-  }
+  const problem = csrProblem(csr.indptr, csr.indices, nUsers, nItems);
+  if (!problem) return;
+  const { message, field, row, expected, found } = problem;
+  throw new DatasetError(`${what}: ${message.replace(/rows/g, 'users')}`, {
+    field: `${what}.${field}`,
+    row,
+    expected,
+    found,
+  });
 }

@@ -1,11 +1,10 @@
-import type { Modality } from '@sgfd/contracts';
+import type { Modality, ScoringRepresentations } from '@sgfd/contracts';
 import type { Csr } from '@sgfd/data';
 import type { Rng, tf } from '@sgfd/tensor';
-import type { KnnGraphSource } from './graph/knn-store';
+import type { KnnGraphSource } from './graph/knn-source';
 import type { NamedVariables } from './params';
 import type { Projection } from './projection';
-import type { LossTerms } from './sgfd/objectives';
-import type { PerModality } from './sgfd/semantic-teacher';
+import type { FeatureTensors, LossTerms, PerModality } from './model-types';
 
 /** What a backbone is built from: the dataset's sizes, feature widths and training graph. */
 export interface BackboneData {
@@ -17,8 +16,7 @@ export interface BackboneData {
   trainCsr: Csr;
 }
 
-/** Raw item features on the device ([nItems, dim] per modality), shared with SGFD; the caller owns them. */
-export type FeatureTensors = PerModality<tf.Tensor2D>;
+export type { FeatureTensors };
 
 export interface BackboneContext<P = unknown> {
   data: BackboneData;
@@ -86,6 +84,11 @@ export interface Backbone {
   /** Called by the trainer after every optimiser step (MAML keeps its embeddings in the unit ball). */
   afterStep?(): void;
   scorer(): Scorer;
+  /**
+   * The user and item representations the scorer computes with, read back as typed arrays with how a score
+   * is formed from them (what serving and the export use without this code).
+   */
+  representations(): ScoringRepresentations;
   /** Every variable, the slots' included, by stable name. */
   readonly weights: NamedVariables;
   readonly variables: tf.Variable[];

@@ -1,13 +1,15 @@
-import { ConfigError, DatasetError, MODALITIES, type Modality } from '@sgfd/contracts';
+import { ConfigError, DatasetError, MODALITIES, type Modality, type ScoringRepresentations } from '@sgfd/contracts';
 import type { tf } from '@sgfd/tensor';
 import type { Backbone, BackboneLoss, FeatureTensors, Scorer, TrainBatch } from './backbone';
-import { readTensorFile } from './io/tensor-file';
+import { hasTensorFile, readTensorFile, tensorIndexPath } from './io/tensor-file';
 import { assignVariables, saveVariables } from './io/variables-file';
 import { disposeAll, prefixed, type NamedVariables } from './params';
 import type { Projection } from './projection';
-import type { PerModality } from './sgfd/semantic-teacher';
+import type { PerModality } from './model-types';
 
-export const MODEL_FILE_BASE = 'model';
+export const MODEL_FILE_BASE = 'weights';
+/** The base name of model folders written before the index was renamed (`model.json` + `model-<hash>.bin`). */
+const LEGACY_MODEL_FILE_BASE = 'model';
 
 /** Slot handling, weight naming, save/load and disposal shared by every backbone. */
 export abstract class BaseBackbone implements Backbone {
@@ -23,6 +25,7 @@ export abstract class BaseBackbone implements Backbone {
 
   abstract loss(batch: TrainBatch): BackboneLoss;
   abstract scorer(): Scorer;
+  abstract representations(): ScoringRepresentations;
   /** The backbone's own variables (not the slots'). */
   protected abstract ownWeights(): NamedVariables;
 
@@ -75,8 +78,12 @@ export abstract class BaseBackbone implements Backbone {
   }
 
   async load(dir: string): Promise<void> {
-    const { arrays, meta } = await readTensorFile(dir, MODEL_FILE_BASE);
-    const file = `${dir}/${MODEL_FILE_BASE}.json`;
+    const base =
+      !hasTensorFile(dir, MODEL_FILE_BASE) && hasTensorFile(dir, LEGACY_MODEL_FILE_BASE)
+        ? LEGACY_MODEL_FILE_BASE
+        : MODEL_FILE_BASE;
+    const { arrays, meta } = await readTensorFile(dir, base);
+    const file = tensorIndexPath(dir, base);
     const saved = meta as { backbone?: string; projections?: PerModality<string> } | null;
     if (saved?.backbone !== this.name) {
       throw new DatasetError('Saved model is of another backbone', {

@@ -13,22 +13,30 @@ export {
   tidyObject,
   readAndDispose,
 } from './ops';
-export { writeTensorFile, readTensorFile } from './io/tensor-file';
+export { writeTensorFile, readTensorFile, tensorIndexPath, hasTensorFile } from './io/tensor-file';
 export type { StoredArray, StoredArrays } from './io/tensor-file';
 export { snapshotVariables, assignVariables, saveVariables, loadVariables } from './io/variables-file';
+export type { PerModality, LossTerms, FeatureTensors } from './model-types';
 export type {
   Backbone,
   BackboneContext,
   BackboneData,
   BackboneLoss,
-  FeatureTensors,
   ProjectedRows,
   Scorer,
   TrainBatch,
 } from './backbone';
 export { BaseBackbone, MODEL_FILE_BASE } from './base-backbone';
-export { registerBackbone, registeredBackbones, createBackbone, parseBackboneParams, knnGraphSpecs } from './registry';
-export type { BackboneDefinition } from './registry';
+export {
+  registerBackbone,
+  registeredBackbones,
+  registeredDefinitions,
+  createBackbone,
+  parseBackboneParams,
+  knnGraphSpecs,
+  gradientCheckSpec,
+} from './registry';
+export type { BackboneDefinition, GradientCheckSpec } from './registry';
 export { LinearProjection } from './projection';
 export { backboneData, featureTensors, disposeFeatures } from './features';
 export * from './backbones/index';

@@ -1,7 +1,7 @@
 import { ConfigError } from '@sgfd/contracts';
 import type { z } from 'zod';
 import type { Backbone, BackboneContext, BackboneData } from './backbone';
-import type { KnnGraphSpec } from './graph/knn-store';
+import type { KnnGraphSpec } from './graph/knn-source';
 
 /** How to build one backbone: its hyperparameter schema (with MMRec's defaults) and its factory. */
 export interface BackboneDefinition<P = unknown> {
@@ -10,6 +10,24 @@ export interface BackboneDefinition<P = unknown> {
   create(context: BackboneContext<P>): Backbone;
   /** The item kNN graphs the backbone needs, so a trainer can load them from the artifact store first. */
   knnGraphs?(params: P, data: BackboneData): KnnGraphSpec[];
+  /** For the docs: the backbone's display name, what its projection slots are and what reads them. */
+  slots: { title: string; slot: string; consumedBy: string };
+  /** How the registry-wide contract test checks this backbone's gradients; defaults fit most backbones. */
+  gradientCheck?: GradientCheckSpec;
+}
+
+/**
+ * Small parameters under which the checked loss is smooth and deterministic at initialisation, so central
+ * finite differences apply: e.g. no dropout, a hinge kept active, a kNN selection that probes cannot flip.
+ * Widths of 2 keep the check fast (it probes every weight); without params the defaults are checked.
+ */
+export interface GradientCheckSpec {
+  /** Raw backboneParams, validated by the backbone's schema. */
+  params?: Record<string, unknown>;
+  /** A loss part to check instead of the total (BM3's total has stop-gradient targets that probes would move). */
+  part?: string;
+  /** Start an epoch before every loss evaluation (LATTICE rebuilds its graph, with gradients, in an epoch's first batch). */
+  epochStartPerProbe?: boolean;
 }
 
 const definitions = new Map<string, BackboneDefinition<never>>();
@@ -20,7 +38,7 @@ export function registerBackbone<P>(definition: BackboneDefinition<P>): void {
 }
 
 export function registeredBackbones(): string[] {
-  return [...definitions.keys()].sort();
+  return [...definitions.keys()];
 }
 
 function definition(name: string): BackboneDefinition<unknown> {
@@ -33,6 +51,16 @@ function definition(name: string): BackboneDefinition<unknown> {
     });
   }
   return def as unknown as BackboneDefinition<unknown>;
+}
+
+/** Every registered definition, in name order (the docs are generated from them). */
+export function registeredDefinitions(): BackboneDefinition<unknown>[] {
+  return registeredBackbones().map(definition);
+}
+
+/** How the contract test checks this backbone's gradients (see GradientCheckSpec). */
+export function gradientCheckSpec(name: string): GradientCheckSpec {
+  return definition(name).gradientCheck ?? {};
 }
 
 /** Validates `backboneParams` with the backbone's schema and fills its defaults. */

@@ -16,7 +16,16 @@ export {
 export { createRng } from './rng';
 export type { Rng, RngState } from './rng';
 export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';
+export { solveSpd } from './linalg';
 export { topK } from './topk';
 export type { TopK } from './topk';
-export { SparseMatrix, sparseFromCoo, spmm, csrTimesDense, countingOrder } from './sparse';
-export type { Csr } from './sparse';
+export {
+  SparseMatrix,
+  sparseFromCoo,
+  spmm,
+  csrTimesDense,
+  countingOrder,
+  csrProblem,
+  transposeStructure,
+} from './sparse';
+export type { Csr, CsrProblem, CsrStructure } from './sparse';

@@ -1,10 +1,14 @@
 import { coordinatePairs, isNativeBackend, sparseDenseMatMul } from './native/native-ops';
 import { tf } from './tf';
 
-/** Compressed sparse rows: the entries of row i are indices/values[indptr[i] .. indptr[i + 1]). */
-export interface Csr {
+/** The structure of compressed sparse rows: the entries of row i are indices[indptr[i] .. indptr[i + 1]). */
+export interface CsrStructure {
   indptr: Int32Array;
   indices: Int32Array;
+}
+
+/** A CSR matrix with its shape and one value per entry. */
+export interface Csr extends CsrStructure {
   values: Float32Array;
   nRows: number;
   nCols: number;
@@ -114,50 +118,100 @@ export function countingOrder(keys: ArrayLike<number>, nKeys: number, within: In
   return order;
 }
 
-function transposeCsr(csr: Csr): Csr {
-  const { indptr, indices, values, nRows, nCols } = csr;
+/** The first way `indptr`/`indices` fail to be the CSR structure of an nRows x nCols matrix, or null. */
+export interface CsrProblem {
+  message: string;
+  field: 'indptr' | 'indices';
+  /** The row (indptr) or the entry (indices) at fault. */
+  row?: number;
+  expected: string;
+  found: string;
+}
+
+/**
+ * The one structure check of a CSR matrix (this lib's sparse products, the graph patterns, the metrics'
+ * user-item lists): callers turn a problem into their own error type.
+ */
+export function csrProblem(indptr: Int32Array, indices: Int32Array, nRows: number, nCols: number): CsrProblem | null {
+  if (indptr.length !== nRows + 1 || indptr[0] !== 0 || indptr[nRows] !== indices.length) {
+    return {
+      message: `arrays do not describe a ${nRows} x ${nCols} matrix with ${indices.length} entries (not a CSR over ${nRows} rows)`,
+      field: 'indptr',
+      expected: `length ${nRows + 1}, from 0 to ${indices.length}`,
+      found: `length ${indptr.length}, from ${indptr[0]} to ${indptr[indptr.length - 1]}`,
+    };
+  }
+  for (let r = 0; r < nRows; r++) {
+    if (indptr[r + 1] < indptr[r]) {
+      return {
+        message: `indptr decreases at row ${r}`,
+        field: 'indptr',
+        row: r + 1,
+        expected: 'non-decreasing offsets',
+        found: `${indptr[r]} then ${indptr[r + 1]}`,
+      };
+    }
+  }
+  for (let p = 0; p < indices.length; p++) {
+    if (!(indices[p] >= 0 && indices[p] < nCols)) {
+      return {
+        message: `column ${indices[p]} at entry ${p} is not in [0, ${nCols})`,
+        field: 'indices',
+        row: p,
+        expected: `0 <= id < ${nCols}`,
+        found: `${indices[p]}`,
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * The transpose's structure, and for each of its entries the entry of the original it is (so values, fixed
+ * or learned, are permuted by `perm`). Rows are visited in order, so each transposed row comes out sorted.
+ */
+export function transposeStructure(
+  indptr: Int32Array,
+  indices: Int32Array,
+  nRows: number,
+  nCols: number,
+): { indptr: Int32Array; indices: Int32Array; perm: Int32Array } {
   const nnz = indices.length;
   const tIndptr = new Int32Array(nCols + 1);
   for (let p = 0; p < nnz; p++) tIndptr[indices[p] + 1]++;
   for (let c = 0; c < nCols; c++) tIndptr[c + 1] += tIndptr[c];
   const cursor = tIndptr.slice(0, nCols);
   const tIndices = new Int32Array(nnz);
-  const tValues = new Float32Array(nnz);
-  // Rows are visited in order, so each transposed row comes out sorted.
+  const perm = new Int32Array(nnz);
   for (let r = 0; r < nRows; r++) {
     for (let p = indptr[r]; p < indptr[r + 1]; p++) {
       const q = cursor[indices[p]]++;
       tIndices[q] = r;
-      tValues[q] = values[p];
+      perm[q] = p;
     }
   }
-  return { indptr: tIndptr, indices: tIndices, values: tValues, nRows: nCols, nCols: nRows };
+  return { indptr: tIndptr, indices: tIndices, perm };
+}
+
+function transposeCsr(csr: Csr): Csr {
+  const t = transposeStructure(csr.indptr, csr.indices, csr.nRows, csr.nCols);
+  const values = new Float32Array(t.perm.length);
+  for (let q = 0; q < values.length; q++) values[q] = csr.values[t.perm[q]];
+  return { indptr: t.indptr, indices: t.indices, values, nRows: csr.nCols, nCols: csr.nRows };
 }
 
 function checkCsr(csr: Csr): void {
-  const { indptr, indices, values, nRows, nCols } = csr;
-  if (
-    indptr.length !== nRows + 1 ||
-    indptr[0] !== 0 ||
-    indptr[nRows] !== indices.length ||
-    values.length !== indices.length
-  ) {
-    throw new RangeError(`CSR arrays do not describe a ${nRows} x ${nCols} matrix with ${indices.length} entries`);
-  }
-  for (let r = 0; r < nRows; r++) {
-    if (indptr[r + 1] < indptr[r]) throw new RangeError(`CSR indptr decreases at row ${r}`);
-    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-      if (!(indices[p] >= 0 && indices[p] < nCols))
-        throw new RangeError(`CSR column ${indices[p]} in row ${r} is not in [0, ${nCols})`);
-    }
-  }
+  const problem = csrProblem(csr.indptr, csr.indices, csr.nRows, csr.nCols);
+  if (problem) throw new RangeError(`CSR ${problem.message}`);
+  if (csr.values.length !== csr.indices.length)
+    throw new RangeError(`CSR has ${csr.indices.length} entries but ${csr.values.length} values`);
 }
 
 /**
  * out[nRows, dim] = A x, x row-major [nCols, dim]. Eight output columns at a time in local
- * accumulators (in double precision): about 2.5x faster in V8 than accumulating into `out`.
- * Single-threaded on purpose: splitting rows with a worker thread over shared memory gave no gain on
- * this 2-core machine under the load of the rest of the pipeline (21-23 ms either way for 320k x 64).
+ * accumulators (in double precision), which V8 runs much faster than accumulating into `out`.
+ * Single-threaded on purpose: splitting rows with a worker thread over shared memory gave no gain on two
+ * cores under the load of the rest of the pipeline.
  */
 export function csrTimesDense(a: Csr, x: ArrayLike<number>, dim: number, out: { [index: number]: number }): void {
   const { indptr, indices, values } = a;

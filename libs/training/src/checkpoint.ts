@@ -1,8 +1,6 @@
 import { ConfigError } from '@sgfd/contracts';
-import { readTensorFile, writeTensorFile, type StoredArrays } from '@sgfd/models';
+import { hasTensorFile, readTensorFile, tensorIndexPath, writeTensorFile, type StoredArrays } from '@sgfd/models';
 import type { RngState } from '@sgfd/tensor';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EpochRecord } from './progress';
 
 export const CHECKPOINT_BASE = 'checkpoint';
@@ -62,14 +60,14 @@ export async function saveCheckpoint(dir: string, fingerprint: string, checkpoin
 
 /** The checkpoint in `dir`, or null when there is none; a checkpoint of another run is an error. */
 export async function loadCheckpoint(dir: string, fingerprint: string): Promise<Checkpoint | null> {
-  if (!existsSync(join(dir, `${CHECKPOINT_BASE}.json`))) return null;
+  if (!hasTensorFile(dir, CHECKPOINT_BASE)) return null;
   const { arrays, meta } = await readTensorFile(dir, CHECKPOINT_BASE);
   const m = meta as Meta;
   if (m?.kind !== 'sgfd-checkpoint' || m.fingerprint !== fingerprint) {
     throw new ConfigError(
       'The checkpoint directory holds a checkpoint of a different run (config or dataset changed)',
       {
-        file: join(dir, `${CHECKPOINT_BASE}.json`),
+        file: tensorIndexPath(dir, CHECKPOINT_BASE),
         field: 'fingerprint',
         expected: fingerprint,
         found: String(m?.fingerprint),

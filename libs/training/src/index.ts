@@ -10,6 +10,9 @@ export type { ProgressEvent, ProgressListener, EpochRecord, LossSummary, Trainin
 export { evaluateSplit, evaluateBackbone, evaluatePopularity, VALID_METRIC } from './evaluation';
 export type { SplitEvaluationOptions } from './evaluation';
 export { pretrainTeacher } from './teacher';
+export { ridgeProbe, RIDGE_GRID } from './ridge-probe';
+export type { RidgeProbeResult } from './ridge-probe';
+export { sgfdInputs } from './input-transform';
 export { trainStudent } from './student';
 export type { StudentOptions, StudentResult } from './student';
 export type { StageOptions } from './stage-options';

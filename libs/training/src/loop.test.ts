@@ -61,7 +61,7 @@ describe('the training loop', () => {
     // One index and one binary: older binaries are removed once the new index is in place.
     expect((await readdir(join(dir, 'resumed'))).sort()).toEqual([
       expect.stringMatching(/^checkpoint-[0-9a-f]+\.bin$/),
-      'checkpoint.json',
+      'checkpoint.tensors.json',
     ]);
   });
 

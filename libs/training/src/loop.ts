@@ -82,6 +82,130 @@ function step<B>(spec: LoopSpec<B>, adam: Adam, batch: B): LossSummary {
   return out;
 }
 
+/** What the loop carries across epochs (and through a checkpoint): the state and the best weights so far. */
+interface LoopProgress {
+  state: LoopState;
+  bestWeights: StoredArrays | null;
+}
+
+function freshProgress(rng: Rng): LoopProgress {
+  return {
+    state: {
+      epoch: 0,
+      rng: rng.getState(),
+      best: { epoch: 0, score: -Infinity, metrics: {} },
+      sinceImprovement: 0,
+      history: [],
+      elapsedMs: 0,
+      adamSteps: {},
+    },
+    bestWeights: null,
+  };
+}
+
+/** Restores weights, Adam, RNG and progress from the checkpoint directory; the epoch resumed from, or null. */
+async function resumeFromCheckpoint<B>(spec: LoopSpec<B>, adam: Adam, progress: LoopProgress): Promise<number | null> {
+  if (!spec.checkpoint) return null;
+  const saved = await loadCheckpoint(spec.checkpoint.dir, spec.checkpoint.fingerprint);
+  if (!saved) return null;
+  progress.state = { ...saved.state, best: { ...saved.state.best, score: saved.state.best.score ?? -Infinity } };
+  assignVariables(spec.weights, saved.weights, spec.checkpoint.dir);
+  adam.setState({ arrays: saved.adam, steps: progress.state.adamSteps });
+  spec.rng.setState(progress.state.rng);
+  progress.bestWeights = saved.bestWeights;
+  spec.onProgress?.({ type: 'resumed', stage: spec.stage, epoch: progress.state.epoch, dir: spec.checkpoint.dir });
+  return progress.state.epoch;
+}
+
+/** One epoch of optimiser steps; the mean of each loss part over its batches. */
+async function trainEpoch<B>(spec: LoopSpec<B>, adam: Adam, epoch: number): Promise<LossSummary> {
+  const { stage, rng, signal, onProgress } = spec;
+  spec.epochStart?.(epoch, rng);
+  const batches = spec.batches(rng);
+  const sums: LossSummary = {};
+  for (let b = 0; b < batches.length; b++) {
+    signal?.throwIfAborted();
+    const losses = step(spec, adam, batches[b]);
+    if (!Number.isFinite(losses.total)) {
+      throw new ConfigError(
+        `Training diverged: the ${stage} loss is ${losses.total} at epoch ${epoch}, batch ${b + 1}`,
+        {
+          field: stage === 'teacher' ? 'sgfd.teacher.learningRate' : 'training.learningRate',
+          expected: 'a smaller learning rate',
+        },
+      );
+    }
+    for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;
+    onProgress?.({ type: 'batch', stage, epoch, batch: b + 1, batches: batches.length });
+    await yieldToEventLoop();
+  }
+  signal?.throwIfAborted();
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / batches.length]));
+}
+
+/** Validates when due (every `evalEvery` epochs and at the last); a better score keeps the weights. */
+function validateIfDue<B>(
+  spec: LoopSpec<B>,
+  progress: LoopProgress,
+  epoch: number,
+): { valid: Record<string, number> | null; improved: boolean } {
+  if (epoch % spec.evalEvery !== 0 && epoch !== spec.maxEpochs) return { valid: null, improved: false };
+  const valid = spec.validate();
+  const score = valid[spec.metric];
+  const { state } = progress;
+  if (!(score > state.best.score)) {
+    state.sinceImprovement++;
+    return { valid, improved: false };
+  }
+  state.best = { epoch, score, metrics: valid };
+  state.sinceImprovement = 0;
+  progress.bestWeights = snapshotVariables(spec.weights);
+  return { valid, improved: true };
+}
+
+/** Appends the epoch to the history and reports it, with the time left at this pace and if nothing improves. */
+function recordEpoch<B>(spec: LoopSpec<B>, state: LoopState, record: EpochRecord, improved: boolean): void {
+  const { stage, maxEpochs, patience, evalEvery, metric } = spec;
+  const { epoch, loss, valid, seconds } = record;
+  state.history.push(record);
+  state.elapsedMs += seconds * 1000;
+  state.epoch = epoch;
+  const perEpoch = state.elapsedMs / state.history.length;
+  const leftIfFlat = Math.min(maxEpochs - epoch, (patience - state.sinceImprovement) * evalEvery);
+  spec.onProgress?.({
+    type: 'epoch',
+    stage,
+    epoch,
+    maxEpochs,
+    loss,
+    valid,
+    metric,
+    bestEpoch: state.best.epoch,
+    bestScore: state.best.score,
+    improved,
+    elapsedMs: state.elapsedMs,
+    etaMs: perEpoch * (maxEpochs - epoch),
+    etaIfNoImprovementMs: perEpoch * Math.max(0, leftIfFlat),
+  });
+}
+
+/** Saves weights, Adam, RNG and progress every `checkpoint.every` epochs. */
+async function checkpointIfDue<B>(spec: LoopSpec<B>, adam: Adam, progress: LoopProgress, epoch: number) {
+  const { checkpoint } = spec;
+  if (!checkpoint || epoch % checkpoint.every !== 0) return;
+  const { state, bestWeights } = progress;
+  state.rng = spec.rng.getState();
+  const { arrays, steps } = adam.getState();
+  state.adamSteps = steps;
+  await saveCheckpoint(checkpoint.dir, checkpoint.fingerprint, {
+    state,
+    weights: snapshotVariables(spec.weights),
+    adam: arrays,
+    bestWeights,
+  });
+  spec.onProgress?.({ type: 'checkpoint', stage: spec.stage, epoch, dir: checkpoint.dir });
+}
+
 /**
  * Epochs of shuffled batches with Adam, validation every `evalEvery` epochs, early stopping after
  * `patience` evaluations in a row without improvement, and the best validation weights restored at the
@@ -91,110 +215,29 @@ function step<B>(spec: LoopSpec<B>, adam: Adam, batch: B): LossSummary {
  * uninterrupted one.
  */
 export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
-  const { stage, weights, rng, maxEpochs, patience, evalEvery, metric, onProgress, signal } = spec;
-  const adam = new Adam(weights, { learningRate: spec.learningRate });
-  let state: LoopState = {
-    epoch: 0,
-    rng: rng.getState(),
-    best: { epoch: 0, score: -Infinity, metrics: {} },
-    sinceImprovement: 0,
-    history: [],
-    elapsedMs: 0,
-    adamSteps: {},
-  };
-  let bestWeights: StoredArrays | null = null;
+  const adam = new Adam(spec.weights, { learningRate: spec.learningRate });
+  const progress = freshProgress(spec.rng);
   let resumedFrom: number | null = null;
   let stoppedEarly = false;
   try {
-    if (spec.checkpoint) {
-      const saved = await loadCheckpoint(spec.checkpoint.dir, spec.checkpoint.fingerprint);
-      if (saved) {
-        state = { ...saved.state, best: { ...saved.state.best, score: saved.state.best.score ?? -Infinity } };
-        assignVariables(weights, saved.weights, spec.checkpoint.dir);
-        adam.setState({ arrays: saved.adam, steps: state.adamSteps });
-        rng.setState(state.rng);
-        bestWeights = saved.bestWeights;
-        resumedFrom = state.epoch;
-        onProgress?.({ type: 'resumed', stage, epoch: state.epoch, dir: spec.checkpoint.dir });
-      }
-    }
-    const finished = state.sinceImprovement >= patience;
-    for (let epoch = state.epoch + 1; epoch <= maxEpochs && !finished; epoch++) {
+    resumedFrom = await resumeFromCheckpoint(spec, adam, progress);
+    const finished = progress.state.sinceImprovement >= spec.patience;
+    for (let epoch = progress.state.epoch + 1; epoch <= spec.maxEpochs && !finished; epoch++) {
       const started = performance.now();
-      spec.epochStart?.(epoch, rng);
-      const batches = spec.batches(rng);
-      const sums: LossSummary = {};
-      for (let b = 0; b < batches.length; b++) {
-        signal?.throwIfAborted();
-        const losses = step(spec, adam, batches[b]);
-        if (!Number.isFinite(losses.total)) {
-          throw new ConfigError(
-            `Training diverged: the ${stage} loss is ${losses.total} at epoch ${epoch}, batch ${b + 1}`,
-            {
-              field: stage === 'teacher' ? 'sgfd.teacher.learningRate' : 'training.learningRate',
-              expected: 'a smaller learning rate',
-            },
-          );
-        }
-        for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;
-        onProgress?.({ type: 'batch', stage, epoch, batch: b + 1, batches: batches.length });
-        await yieldToEventLoop();
-      }
-      signal?.throwIfAborted();
-      const loss = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / batches.length]));
-      let valid: Record<string, number> | null = null;
-      let improved = false;
-      if (epoch % evalEvery === 0 || epoch === maxEpochs) {
-        valid = spec.validate();
-        const score = valid[metric];
-        if (score > state.best.score) {
-          improved = true;
-          state.best = { epoch, score, metrics: valid };
-          state.sinceImprovement = 0;
-          bestWeights = snapshotVariables(weights);
-        } else state.sinceImprovement++;
-      }
+      const loss = await trainEpoch(spec, adam, epoch);
+      const { valid, improved } = validateIfDue(spec, progress, epoch);
       const seconds = (performance.now() - started) / 1000;
-      state.history.push({ epoch, loss, valid, seconds });
-      state.elapsedMs += seconds * 1000;
-      state.epoch = epoch;
-      const perEpoch = state.elapsedMs / state.history.length;
-      const leftIfFlat = Math.min(maxEpochs - epoch, (patience - state.sinceImprovement) * evalEvery);
-      onProgress?.({
-        type: 'epoch',
-        stage,
-        epoch,
-        maxEpochs,
-        loss,
-        valid,
-        metric,
-        bestEpoch: state.best.epoch,
-        bestScore: state.best.score,
-        improved,
-        elapsedMs: state.elapsedMs,
-        etaMs: perEpoch * (maxEpochs - epoch),
-        etaIfNoImprovementMs: perEpoch * Math.max(0, leftIfFlat),
-      });
-      stoppedEarly = state.sinceImprovement >= patience;
-      if (spec.checkpoint && epoch % spec.checkpoint.every === 0) {
-        state.rng = rng.getState();
-        const { arrays, steps } = adam.getState();
-        state.adamSteps = steps;
-        await saveCheckpoint(spec.checkpoint.dir, spec.checkpoint.fingerprint, {
-          state,
-          weights: snapshotVariables(weights),
-          adam: arrays,
-          bestWeights,
-        });
-        onProgress?.({ type: 'checkpoint', stage, epoch, dir: spec.checkpoint.dir });
-      }
+      recordEpoch(spec, progress.state, { epoch, loss, valid, seconds }, improved);
+      stoppedEarly = progress.state.sinceImprovement >= spec.patience;
+      await checkpointIfDue(spec, adam, progress, epoch);
       if (stoppedEarly) break;
     }
     if (finished) stoppedEarly = true;
   } finally {
     adam.dispose();
   }
-  if (bestWeights) assignVariables(weights, bestWeights);
+  const { state, bestWeights } = progress;
+  if (bestWeights) assignVariables(spec.weights, bestWeights);
   return {
     bestEpoch: state.best.epoch,
     bestScore: state.best.score,

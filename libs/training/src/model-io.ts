@@ -1,18 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetError, type RunConfig, type RunManifest } from '@sgfd/contracts';
+import { DatasetError, usesStudents, type RunConfig, type RunManifest } from '@sgfd/contracts';
 import type { LoadedDataset } from '@sgfd/data';
 import {
   backboneData,
   createBackbone,
   disposeFeatures,
   featureTensors,
-  Student,
   type Backbone,
   type KnnGraphSource,
 } from '@sgfd/models';
 import { createRng } from '@sgfd/tensor';
 import { RUN_FILES } from './run-files';
+import { sgfdInputs } from './input-transform';
+import { fillSlotsWithStudents } from './student-slots';
 
 export interface LoadedModel {
   backbone: Backbone;
@@ -62,19 +63,13 @@ export async function restoreBackbone(
   knnGraphs?: KnnGraphSource,
 ): Promise<RestoredBackbone> {
   const data = backboneData(dataset);
-  const features = featureTensors(dataset);
+  // A model with students reads its features through the run's input transform, as it was trained.
+  const features = featureTensors(sgfdInputs(dataset, config));
   const rng = createRng(config.training.seed);
   let backbone: Backbone | null = null;
   try {
     backbone = createBackbone(config.backbone, { data, features, params: config.backboneParams, rng, knnGraphs });
-    if (config.sgfd.mode !== 'off') {
-      for (const m of backbone.projectionSlots) {
-        backbone.setProjection(
-          m,
-          new Student(data.featureDims[m]!, config.sgfd.latentDim, config.sgfd.leakySlope, rng),
-        );
-      }
-    }
+    if (usesStudents(config.sgfd.mode)) fillSlotsWithStudents(backbone, data, config, rng);
     await backbone.load(modelDir);
   } catch (error) {
     backbone?.dispose();

@@ -5,7 +5,6 @@ import {
   jointLoss,
   prefixed,
   SemanticTeacher,
-  Student,
   tidyObject,
   type Backbone,
   type BackboneData,
@@ -16,6 +15,7 @@ import {
   type TrainBatch,
 } from '@sgfd/models';
 import { tf, type Rng } from '@sgfd/tensor';
+import { distilledView, fillSlotsWithStudents } from './student-slots';
 
 /** What the student loop minimises, and over which variables. */
 export interface StudentObjective {
@@ -24,7 +24,7 @@ export interface StudentObjective {
   dispose(): void;
 }
 
-/** Plain backbone: the control arm. */
+/** Plain backbone (`off`). */
 function plainObjective(backbone: Backbone): StudentObjective {
   return {
     weights: backbone.weights,
@@ -37,23 +37,40 @@ function plainObjective(backbone: Backbone): StudentObjective {
   };
 }
 
-function fillSlotsWithStudents(backbone: Backbone, data: BackboneData, config: RunConfig, rng: Rng): void {
-  for (const m of backbone.projectionSlots) {
-    backbone.setProjection(m, new Student(data.featureDims[m]!, config.sgfd.latentDim, config.sgfd.leakySlope, rng));
-  }
+/** The SGFD loss parts a control run records: each exactly 0, as no SGFD term is computed. */
+export const CONTROL_PARTS = ['sgfd.ce', 'sgfd.ld', 'sgfd.fd'] as const;
+
+/**
+ * The authors' ablation (`control`): the students in the slots, trained on the backbone loss alone
+ * (ce_weight = kd_weight = 0, no teacher). The SGFD parts are recorded as exact zeros so its curve has the
+ * same columns as a two-stage run's.
+ */
+function controlObjective(backbone: Backbone, data: BackboneData, config: RunConfig, rng: Rng): StudentObjective {
+  fillSlotsWithStudents(backbone, data, config, rng);
+  return {
+    weights: backbone.weights,
+    loss: (batch) =>
+      tidyObject(() => {
+        const { total, parts } = backbone.loss(batch);
+        const zeros = Object.fromEntries(CONTROL_PARTS.map((p) => [p, tf.scalar(0)]));
+        return { total, parts: { ...parts, ...zeros } };
+      }),
+    dispose: () => undefined,
+  };
 }
 
 function projectedOf(
   backbone: Backbone,
   out: ReturnType<Backbone['loss']>,
+  config: RunConfig,
 ): { items: tf.Tensor1D; raw: PerModality<tf.Tensor2D>; student: PerModality<tf.Tensor2D> } {
   const raw: PerModality<tf.Tensor2D> = {};
-  const student: PerModality<tf.Tensor2D> = {};
+  const slotOutputs: PerModality<tf.Tensor2D> = {};
   for (const m of backbone.projectionSlots) {
     raw[m] = out.projected[m]!.raw;
-    student[m] = out.projected[m]!.features;
+    slotOutputs[m] = out.projected[m]!.features;
   }
-  return { items: out.projected[backbone.projectionSlots[0]]!.items, raw, student };
+  return { items: out.projected[backbone.projectionSlots[0]]!.items, raw, student: distilledView(config, slotOutputs) };
 }
 
 function checkTeacherOutputs(
@@ -68,6 +85,11 @@ function checkTeacherOutputs(
   if (outputs.nCategories !== nCategories) problems.push(['nCategories', `${nCategories}`, `${outputs.nCategories}`]);
   if (outputs.latentDim !== config.sgfd.latentDim)
     problems.push(['sgfd.latentDim', `${config.sgfd.latentDim}`, `${outputs.latentDim}`]);
+  for (const m of slots) {
+    const read = outputs.report.inputTransform?.[m] ?? 'none';
+    if (read !== config.sgfd.inputTransform[m])
+      problems.push([`sgfd.inputTransform.${m}`, config.sgfd.inputTransform[m], read]);
+  }
   const missing = slots.filter((m) => !outputs.modalities[m]);
   if (missing.length)
     problems.push(['modalities', slots.join(', '), MODALITIES.filter((m) => outputs.modalities[m]).join(', ')]);
@@ -103,7 +125,7 @@ function twoStageObjective(
     loss: (batch) =>
       tidyObject(() => {
         const out = backbone.loss(batch);
-        const { items, student } = projectedOf(backbone, out);
+        const { items, student } = projectedOf(backbone, out, config);
         const target = frozen.rows(items, backbone.projectionSlots as Modality[]);
         const labels = tf.gather(categories, items) as tf.Tensor1D;
         const sgfd = distillationLoss(
@@ -139,7 +161,7 @@ function jointObjective(
     loss: (batch) =>
       tidyObject(() => {
         const out = backbone.loss(batch);
-        const { items, raw, student } = projectedOf(backbone, out);
+        const { items, raw, student } = projectedOf(backbone, out, config);
         const labels = tf.gather(categories, items) as tf.Tensor1D;
         const sgfd = jointLoss(teacher, raw, student, labels, config.sgfd);
         return { total: tf.add(out.total, sgfd.total) as tf.Scalar, parts: { ...out.parts, ...sgfd.parts } };
@@ -164,6 +186,8 @@ export function buildObjective(inputs: ObjectiveInputs): StudentObjective {
   switch (config.sgfd.mode) {
     case 'off':
       return plainObjective(backbone);
+    case 'control':
+      return controlObjective(backbone, data, config, rng);
     case 'two-stage':
       if (!teacherOutputs) {
         throw new ConfigError(

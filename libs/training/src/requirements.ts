@@ -9,7 +9,7 @@ export function requireCategories(
   if (!dataset.categories || !dataset.nCategories) {
     throw new ConfigError(
       `SGFD (sgfd.mode '${config.sgfd.mode}') needs item categories, and dataset ${dataset.manifest.id.slice(0, 12)} has none; ` +
-        `set sgfd.mode to 'off' to train the plain backbone, or ingest a dataset with a category per item`,
+        `set sgfd.mode to 'off' to train the plain backbone (or 'control' for SGFD's students without a teacher), or ingest a dataset with a category per item`,
       {
         file: dataset.dir,
         field: 'sgfd.mode',

@@ -50,7 +50,7 @@ describe('trainRun', () => {
     expect(csv[0]).toMatch(/^stage,epoch,seconds,loss\.total,/);
     expect(csv.filter((l) => l.startsWith('teacher,'))).toHaveLength(3);
     expect(await readFile(join(outDir, RUN_FILES.curveSvg), 'utf8')).toMatch(/^<svg[^]*<path d="M[^]*<\/svg>\n$/);
-    expect(existsSync(join(outDir, RUN_FILES.teacher, 'teacher.json'))).toBe(true);
+    expect(existsSync(join(outDir, RUN_FILES.teacher, 'teacher.tensors.json'))).toBe(true);
 
     // Running it again finds the finished run; another config in the same directory is refused.
     expect((await trainRun(dataset, config, { outDir })).metrics).toEqual(result.metrics);

@@ -1,4 +1,4 @@
-import type { RunConfig } from '@sgfd/contracts';
+import { needsCategories, usesStudents, type RunConfig } from '@sgfd/contracts';
 import type { LoadedDataset } from '@sgfd/data';
 import {
   backboneData,
@@ -12,6 +12,7 @@ import {
 import { createRng, tf } from '@sgfd/tensor';
 import { evaluateBackbone, VALID_METRIC } from './evaluation';
 import { fingerprint } from './fingerprint';
+import { sgfdInputs } from './input-transform';
 import { runLoop } from './loop';
 import { buildObjective } from './objective';
 import type { EpochRecord } from './progress';
@@ -41,19 +42,20 @@ export interface StudentResult {
 }
 
 /**
- * Trains one backbone with the schedule in `config.sgfd.mode`: `off` (plain backbone), `two-stage`
- * (students distilled from `teacherOutputs`, see pretrainTeacher) or `joint`. Early stopping on
+ * Trains one backbone with the schedule in `config.sgfd.mode`: `off` (plain backbone), `control` (the
+ * students without any SGFD term or teacher), `two-stage` (students distilled from `teacherOutputs`, see
+ * pretrainTeacher) or `joint`. Early stopping on
  * validation Recall@20; the best-validation weights are evaluated on test and saved to `modelDir`.
  */
 export async function trainStudent(
-  dataset: LoadedDataset,
+  rawDataset: LoadedDataset,
   config: RunConfig,
   teacherOutputs: TeacherOutputs | null = null,
   options: StudentOptions = {},
 ): Promise<StudentResult> {
-  const sgfdOn = config.sgfd.mode !== 'off';
-  const cats = sgfdOn ? requireCategories(dataset, config) : null;
-  if (sgfdOn) requireFeatures(dataset);
+  const cats = needsCategories(config.sgfd.mode) ? requireCategories(rawDataset, config) : null;
+  if (usesStudents(config.sgfd.mode)) requireFeatures(rawDataset);
+  const dataset = sgfdInputs(rawDataset, config);
   const { training } = config;
   const rng = createRng(training.seed);
   const data = backboneData(dataset);

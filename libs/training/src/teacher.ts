@@ -16,7 +16,10 @@ import {
 import { createRng, tf } from '@sgfd/tensor';
 import { fingerprint } from './fingerprint';
 import { runLoop } from './loop';
+import { sgfdInputs } from './input-transform';
 import { requireCategories, requireFeatures } from './requirements';
+import { RIDGE_GRID, ridgeProbe, type RidgeProbeResult } from './ridge-probe';
+import { yieldToEventLoop } from './progress';
 import type { StageOptions } from './stage-options';
 
 const OUTPUT_CHUNK = 1024;
@@ -83,12 +86,13 @@ function collectOutputs(
  * (`sgfd.teacher.holdoutFraction`), and returns the best teacher's features and logits for every item.
  */
 export async function pretrainTeacher(
-  dataset: LoadedDataset,
+  rawDataset: LoadedDataset,
   config: RunConfig,
   options: StageOptions = {},
 ): Promise<TeacherOutputs> {
-  const { categories, nCategories } = requireCategories(dataset, config);
-  requireFeatures(dataset);
+  const { categories, nCategories } = requireCategories(rawDataset, config);
+  requireFeatures(rawDataset);
+  const dataset = sgfdInputs(rawDataset, config);
   const { sgfd } = config;
   const tc = sgfd.teacher;
   const rng = createRng(config.training.seed);
@@ -96,6 +100,25 @@ export async function pretrainTeacher(
   const nHoldout = Math.min(dataset.nItems - 1, Math.max(1, Math.round(tc.holdoutFraction * dataset.nItems)));
   const holdout = order.slice(0, nHoldout).sort();
   const trainItems = order.slice(nHoldout);
+  const modalities = MODALITIES.filter((m) => dataset.features[m]);
+  // The probe blocks for seconds on large feature matrices: report (as epoch 0's batches, which heartbeat in
+  // the pipeline) and yield between its solves.
+  const probe: PerModality<RidgeProbeResult> = {};
+  let solves = 0;
+  const afterSolve = async () => {
+    options.onProgress?.({
+      type: 'batch',
+      stage: 'teacher',
+      epoch: 0,
+      batch: ++solves,
+      batches: modalities.length * RIDGE_GRID.length,
+    });
+    await yieldToEventLoop();
+    options.signal?.throwIfAborted();
+  };
+  for (const m of modalities) {
+    probe[m] = await ridgeProbe(dataset.features[m]!, categories, nCategories, trainItems, holdout, afterSolve);
+  }
 
   const features = featureTensors(dataset);
   const labels = tf.tensor1d(categories, 'int32');
@@ -151,6 +174,8 @@ export async function pretrainTeacher(
         perModality: Object.fromEntries(teacher.modalities.map((m) => [m, best[`accuracy.${m}`]])),
         fusionAccuracy: best['accuracy.fusion'] ?? null,
         holdoutItems: nHoldout,
+        probe,
+        inputTransform: Object.fromEntries(modalities.map((m) => [m, sgfd.inputTransform[m]])),
       },
     };
   } finally {

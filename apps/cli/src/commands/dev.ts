@@ -20,7 +20,10 @@ export function register(program: Command): void {
     program
       .command('dev')
       .description('start the local Temporal server (building it if needed) and the four workers; Ctrl-C stops them')
-      .option('--artifacts <dir>', 'artifact store of the workers (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)')
+      .option(
+        '--artifacts <dir|uri>',
+        'artifact store of the workers (a folder, file:// or s3://bucket/prefix; env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
+      )
       .option(
         '--student-workers <n>',
         'student worker processes (one training each)',
@@ -41,6 +44,7 @@ export function register(program: Command): void {
           extraWorkers: { student: opts.studentWorkers - 1, teacher: opts.teacherWorkers - 1 },
           onLog: printWorkerLog,
           note: say,
+          superviseServer: true,
         });
         const workers = stack.workers.workers.map(
           (w) => `${w.stage}${w.stage === 'ingest' ? ' (+ workflows)' : ''} pid ${w.pid}`,

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { BACKBONES, SGFD_MODES, TRAIN_PIPELINE_WORKFLOW, WORKFLOW_TASK_QUEUE, type SgfdMode } from '@sgfd/contracts';
+import { BACKBONE_OPTION_HELP, SET_OPTION_HELP, collect } from '../config-input';
+import { SGFD_MODES, TRAIN_PIPELINE_WORKFLOW, WORKFLOW_TASK_QUEUE, type SgfdMode } from '@sgfd/contracts';
 import { emit, note } from '../output';
 import { parseInteger } from '../program';
 import { withClient, withConnectionOptions, type ConnectionFlags } from '../pipeline/connect';
@@ -19,13 +20,11 @@ export function register(program: Command): void {
         '--dataset <preset|dir>',
         'a synthetic preset (tiny, office, baby), a snapshot folder, an MMRec folder or a Parquet folder',
       )
-      .addOption(
-        new Option('--backbone <name>', 'recommender backbone (or "backbone" in --config)').choices([...BACKBONES]),
-      )
+      .option('--backbone <name>', BACKBONE_OPTION_HELP)
       .addOption(
         new Option(
           '--sgfd <mode>',
-          'off: plain backbone; two-stage: pretrained teacher, then distillation; joint: trained together',
+          'off: plain backbone; control: the students without distillation (no teacher); two-stage: pretrained teacher, then distillation; joint: trained together',
         ).choices([...SGFD_MODES]),
       )
       .option('--seed <n>', 'training seed (training.seed)', parseInteger('--seed'))
@@ -40,6 +39,7 @@ export function register(program: Command): void {
         parseInteger('--epochs', 1),
       )
       .option('--config <file>', 'a JSON run config (backbone, backboneParams, sgfd, training); flags override it')
+      .option('--set <key=value>', SET_OPTION_HELP, collect, [])
       .option('--id <id>', 'workflow id (default: <backbone>-<sgfd>-<dataset>-<time>)')
       .option('--follow', 'show a progress bar until the run ends, then the results table'),
   ).action(async (opts: RunFlags & ConnectionFlags & { follow?: boolean; sgfd?: SgfdMode }, cmd: Command) => {

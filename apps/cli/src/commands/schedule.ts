@@ -1,5 +1,6 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKBONE_OPTION_HELP, SET_OPTION_HELP, collect } from '../config-input';
 import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
@@ -8,7 +9,6 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import {
-  BACKBONES,
   ConfigError,
   SCHEDULED_RETRAIN_WORKFLOW,
   SGFD_MODES,
@@ -19,7 +19,7 @@ import {
   type SgfdMode,
 } from '@sgfd/contracts';
 import { listChampionHistory } from '@sgfd/activities/champion-history';
-import { openArtifactStore } from '@sgfd/artifacts';
+import { absoluteStoreLocation, openArtifactStore } from '@sgfd/artifacts';
 import { REPO_ROOT } from '@sgfd/tools';
 import { emit, keyValues, note } from '../output';
 import { parseInteger } from '../program';
@@ -98,6 +98,7 @@ interface CreateFlags extends ConnectionFlags {
   seed?: number;
   epochs?: number;
   config?: string;
+  set: string[];
   metric: string;
   overlap: OverlapName;
   catchupWindow: number;
@@ -106,8 +107,7 @@ interface CreateFlags extends ConnectionFlags {
 }
 
 function artifactRoot(flag: string | undefined): string {
-  const location = flag ?? process.env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, '.sgfd', 'artifacts');
-  return location.startsWith('file:') ? location : resolve(location);
+  return absoluteStoreLocation(flag ?? process.env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, '.sgfd', 'artifacts'));
 }
 
 async function championHistory(scheduleId: string, artifacts: string | undefined): Promise<ChampionDecision[]> {
@@ -199,11 +199,8 @@ function historyText(history: ChampionDecision[]): string {
 }
 
 /** `sgfd schedule ...`: scheduled retraining with Temporal Schedules. */
-export function register(program: Command): void {
-  const schedule = program
-    .command('schedule')
-    .description('scheduled retraining: a Temporal Schedule that retrains and keeps the best model as champion');
-
+/** `sgfd schedule create`: a Temporal Schedule that starts scheduledRetrain. */
+function registerCreate(schedule: Command): void {
   withConnectionOptions(
     schedule
       .command('create')
@@ -222,13 +219,12 @@ export function register(program: Command): void {
         `seed of the synthetic generator for a preset (default ${DEFAULT_DATA_SEED})`,
         parseInteger('--data-seed'),
       )
-      .addOption(
-        new Option('--backbone <name>', 'recommender backbone (or "backbone" in --config)').choices([...BACKBONES]),
-      )
+      .option('--backbone <name>', BACKBONE_OPTION_HELP)
       .addOption(new Option('--sgfd <mode>', 'SGFD mode').choices([...SGFD_MODES]))
       .option('--seed <n>', 'training seed', parseInteger('--seed'))
       .option('--epochs <n>', 'epoch limit of the student', parseInteger('--epochs', 1))
       .option('--config <file>', 'a JSON run config; flags override it')
+      .option('--set <key=value>', SET_OPTION_HELP, collect, [])
       .option('--metric <name>', 'validation metric a new model must beat the champion on', 'recall@20')
       .addOption(
         new Option('--overlap <policy>', 'when a run is still going at the next time')
@@ -277,7 +273,10 @@ export function register(program: Command): void {
       );
     });
   });
+}
 
+/** `sgfd schedule list`. */
+function registerList(schedule: Command): void {
   withConnectionOptions(schedule.command('list').description('every schedule of the namespace')).action(
     async (opts: ConnectionFlags, cmd: Command) => {
       await withClient(opts, async ({ client }) => {
@@ -305,15 +304,18 @@ export function register(program: Command): void {
       });
     },
   );
+}
 
+/** `sgfd schedule describe ID`: state, timing, recent runs, champion. */
+function registerDescribe(schedule: Command): void {
   withConnectionOptions(
     schedule
       .command('describe')
       .description("a schedule's state, timing, recent runs and current champion")
       .argument('<id>', 'schedule id')
       .option(
-        '--artifacts <dir>',
-        'artifact store the workers use (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
+        '--artifacts <dir|uri>',
+        'artifact store the workers use (a folder, file:// or s3://bucket/prefix; env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
       ),
   ).action(async (id: string, opts: ConnectionFlags & { artifacts?: string }, cmd: Command) => {
     await withClient(opts, async ({ client }) => {
@@ -333,7 +335,10 @@ export function register(program: Command): void {
       );
     });
   });
+}
 
+/** `sgfd schedule pause ID` and `unpause ID`. */
+function registerPauseUnpause(schedule: Command): void {
   for (const [name, description] of [
     ['pause', 'stop a schedule from firing (runs already going continue)'],
     ['unpause', 'let a paused schedule fire again'],
@@ -354,7 +359,10 @@ export function register(program: Command): void {
       });
     });
   }
+}
 
+/** `sgfd schedule trigger ID`. */
+function registerTrigger(schedule: Command): void {
   withConnectionOptions(
     schedule
       .command('trigger')
@@ -371,7 +379,10 @@ export function register(program: Command): void {
       );
     });
   });
+}
 
+/** `sgfd schedule delete ID`. */
+function registerDelete(schedule: Command): void {
   withConnectionOptions(
     schedule
       .command('delete')
@@ -384,14 +395,34 @@ export function register(program: Command): void {
       emit(cmd, { scheduleId: id, deleted: true }, () => `deleted schedule ${id}`);
     });
   });
+}
 
+/** `sgfd schedule history ID`: the champion decisions. */
+function registerHistory(schedule: Command): void {
   schedule
     .command('history')
     .description("a schedule's champion decisions, oldest first: no-op, promoted (new champion) or kept, and why")
     .argument('<id>', 'schedule id')
-    .option('--artifacts <dir>', 'artifact store the workers use (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)')
+    .option(
+      '--artifacts <dir|uri>',
+      'artifact store the workers use (a folder, file:// or s3://bucket/prefix; env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)',
+    )
     .action(async (id: string, opts: { artifacts?: string }, cmd: Command) => {
       const history = await championHistory(id, opts.artifacts);
       emit(cmd, history, () => historyText(history));
     });
+}
+
+/** `sgfd schedule create|list|describe|pause|unpause|trigger|delete|history`. */
+export function register(program: Command): void {
+  const schedule = program
+    .command('schedule')
+    .description('scheduled retraining: a Temporal Schedule that retrains and keeps the best model as champion');
+  registerCreate(schedule);
+  registerList(schedule);
+  registerDescribe(schedule);
+  registerPauseUnpause(schedule);
+  registerTrigger(schedule);
+  registerDelete(schedule);
+  registerHistory(schedule);
 }

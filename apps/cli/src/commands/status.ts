@@ -66,7 +66,8 @@ export function register(program: Command): void {
             const s = progress.stages[stage];
             const epoch = s.epoch !== null ? `  epoch ${s.epoch}/${s.maxEpochs}` : '';
             const best = s.bestValid !== null ? `  best valid ${s.bestValid.toFixed(4)}` : '';
-            lines.push(`  ${stage.padEnd(8)} ${s.status}${epoch}${best}`);
+            const probe = s.reference !== null ? ` (ridge probe ${s.reference.toFixed(4)})` : '';
+            lines.push(`  ${stage.padEnd(8)} ${s.status}${epoch}${best}${probe}`);
           }
         } else if (description.status.name === 'RUNNING') {
           lines.push('  (no progress yet: is a worker polling sgfd-workflows? `sgfd dev` starts them)');

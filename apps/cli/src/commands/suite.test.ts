@@ -19,6 +19,7 @@ import {
 import { FileArtifactStore } from '@sgfd/artifacts';
 import { EVALUATION_FILES } from '@sgfd/activities';
 import type { SuiteReport } from '@sgfd/experiments';
+import { registeredBackbones } from '@sgfd/models';
 import { REPO_ROOT } from '@sgfd/tools';
 import { registerTestNamespace, temporalTestAddress } from '@sgfd/tools/testing';
 import { runCliCapturing } from '../test-support/run-in-process';
@@ -55,7 +56,7 @@ describe('the CI experiment suite through the four worker apps on the real serve
     artifacts = await mkdtemp(join(tmpdir(), 'sgfd-suite-'));
     store = new FileArtifactStore(artifacts);
     workers = await startWorkers({ target: { address, namespace }, artifacts });
-    spec = await loadSuiteFile(CI_SUITE);
+    spec = await loadSuiteFile(CI_SUITE, registeredBackbones());
     // A short history limit makes the suite continue as new a few times: finished cells must carry over.
     followed = await sgfd(
       '--json',

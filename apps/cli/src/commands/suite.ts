@@ -12,12 +12,15 @@ import {
   UserError,
   WORKFLOW_TASK_QUEUE,
   expandSuite,
+  parseSuiteSpec,
   suiteCellWorkflowId,
   type ExperimentSuiteInput,
   type ExperimentSuiteResult,
   type SuiteProgress,
+  type SuiteSpec,
 } from '@sgfd/contracts';
 import { FileArtifactStore } from '@sgfd/artifacts';
+import { SET_OPTION_HELP, applySet, collect } from '../config-input';
 import { emit, globalsOf, note } from '../output';
 import { parseInteger } from '../program';
 import { withClient, withConnectionOptions, type ConnectionFlags } from '../pipeline/connect';
@@ -130,6 +133,14 @@ async function resultText(result: ExperimentSuiteResult): Promise<string> {
   ].join('\n');
 }
 
+/** The suite's base config with every --set key=value on top, validated again as a whole suite. */
+export function withBaseOverrides(spec: SuiteSpec, assignments: string[], file: string): SuiteSpec {
+  if (assignments.length === 0) return spec;
+  const base = structuredClone(spec.base) as Record<string, unknown>;
+  for (const assignment of assignments) applySet(base, assignment);
+  return parseSuiteSpec({ ...spec, base }, `${file} with --set`);
+}
+
 /** `sgfd suite run FILE` and `sgfd suite results ID`. */
 export function register(program: Command): void {
   const suite = program
@@ -150,6 +161,7 @@ export function register(program: Command): void {
         parseInteger('--parallelism', 1),
       )
       .option('--follow', 'show progress until the suite ends, then print its report')
+      .option('--set <key=value>', `${SET_OPTION_HELP}; applied to the suite's base config`, collect, [])
       .option(
         '--continue-as-new-after <events>',
         'history length at which the suite continues as new (default 10000)',
@@ -158,14 +170,23 @@ export function register(program: Command): void {
   ).action(
     async (
       file: string,
-      opts: ConnectionFlags & { id?: string; parallelism?: number; follow?: boolean; continueAsNewAfter?: number },
+      opts: ConnectionFlags & {
+        id?: string;
+        parallelism?: number;
+        follow?: boolean;
+        continueAsNewAfter?: number;
+        set: string[];
+      },
       cmd: Command,
     ) => {
       const { loadSuiteFile } = await loadExperiments();
-      const spec = await loadSuiteFile(resolve(file));
+      const { registeredBackbones } = await import('@sgfd/models');
+      const spec = withBaseOverrides(await loadSuiteFile(resolve(file), registeredBackbones()), opts.set, file);
       if (opts.parallelism !== undefined) spec.parallelism = opts.parallelism;
       const cells = expandSuite(spec);
-      const { codeVersion } = await loadTraining();
+      const { codeVersion, resolveRunConfig } = await loadTraining();
+      // The registry checks every cell's backbone and parameters before any cell starts.
+      for (const cell of cells) resolveRunConfig(cell.config, `${file}: cell ${cell.id}`);
       const suiteId = opts.id ?? defaultSuiteId(spec.name);
       const input: ExperimentSuiteInput = {
         suiteId,

@@ -80,7 +80,7 @@ describe('sgfd train', () => {
     expect(result.outDir).toBe(out);
     expect(result.manifest.datasetId).toBe(id);
     expect(result.test['recall@20']).toBeGreaterThan(0);
-    for (const file of ['metrics.json', 'curve.csv', 'curve.svg', 'manifest.json', 'model/model.json'])
+    for (const file of ['metrics.json', 'curve.csv', 'curve.svg', 'manifest.json', 'model/weights.tensors.json'])
       expect(existsSync(join(out, file)), file).toBe(true);
     expect(JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')).test).toEqual(result.test);
 

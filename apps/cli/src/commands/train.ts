@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { applySet, readConfigFile, setPath } from '../config-input';
-import { BACKBONES, ConfigError, SGFD_MODES, type RunConfigInput } from '@sgfd/contracts';
+import { BACKBONE_OPTION_HELP, SET_OPTION_HELP, collect, mergeRunConfig } from '../config-input';
+import { ConfigError, needsCategories, SGFD_MODES, type RunConfigInput, type SgfdMode } from '@sgfd/contracts';
 import { prepareTensorflowEngine } from '@sgfd/tools';
 import { emit, formatNumber, globalsOf, keyValues, note } from '../output';
 import { defaultDatasetRoot, sgfdHome } from '../paths';
@@ -35,29 +35,16 @@ function parsePositive(name: string) {
   };
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-/** The run config: --config file, then the flags, then every --set key=value, in that order. */
+/** The run config: --config file, then the flags, then every --set key=value; the backbone defaults to VBPR. */
 export async function buildConfig(flags: TrainFlags): Promise<RunConfigInput> {
-  const config: Record<string, unknown> = flags.config ? await readConfigFile(flags.config) : {};
-  const set = (path: string, value: unknown) => value !== undefined && setPath(config, path, JSON.stringify(value));
-  set('backbone', flags.backbone);
-  set('sgfd.mode', flags.sgfd);
-  set('training.seed', flags.seed);
-  set('training.epochs', flags.epochs);
-  set('training.patience', flags.patience);
-  set('training.batchSize', flags.batchSize);
-  set('training.learningRate', flags.lr);
-  for (const assignment of flags.set) applySet(config, assignment);
+  const config = await mergeRunConfig(flags);
   config['backbone'] ??= 'vbpr';
   return config as RunConfigInput;
 }
 
 /** SGFD's teacher classifies items into categories: it needs at least two, checked before a run directory exists. */
 function requireCategoriesForSgfd(nCategories: number | null, mode: string, snapshot: string): void {
-  if (mode === 'off' || (nCategories !== null && nCategories >= 2)) return;
+  if (!needsCategories(mode as SgfdMode) || (nCategories !== null && nCategories >= 2)) return;
   throw new ConfigError(
     `SGFD (${mode}) needs item categories, and this snapshot has ${nCategories === null ? 'none' : 'only one'}`,
     {
@@ -91,22 +78,18 @@ export function register(program: Command): void {
     .command('train')
     .description('train a backbone (optionally with SGFD) on a snapshot here, and write metrics, curves and the model')
     .argument('<snapshot>', 'snapshot directory, or its id (prefix) under --root')
-    .addOption(new Option('--backbone <name>', 'backbone (default vbpr)').choices([...BACKBONES]))
+    .option('--backbone <name>', `${BACKBONE_OPTION_HELP} (default vbpr)`)
     .addOption(
-      new Option('--sgfd <mode>', 'SGFD schedule (default two-stage; off trains the plain backbone)').choices([
-        ...SGFD_MODES,
-      ]),
+      new Option(
+        '--sgfd <mode>',
+        'SGFD schedule (default two-stage; off trains the plain backbone, control the students without distillation)',
+      ).choices([...SGFD_MODES]),
     )
     .option(
       '--config <file>',
       'run config JSON (RunConfig: backbone, backboneParams, sgfd, training); flags override it',
     )
-    .option(
-      '--set <key=value>',
-      'override one config field, e.g. --set sgfd.tau=50 --set backboneParams.regWeight=0.1',
-      collect,
-      [],
-    )
+    .option('--set <key=value>', SET_OPTION_HELP, collect, [])
     .option('--seed <n>', 'training seed', parseInteger('--seed'))
     .option('--epochs <n>', 'maximum epochs', parseInteger('--epochs', 1))
     .option(
@@ -173,7 +156,13 @@ export function register(program: Command): void {
                 `${metrics.bestEpoch} of ${metrics.epochsRun}${metrics.stoppedEarly ? ' (early stop)' : ''}`,
               ],
               ...(metrics.teacher
-                ? ([['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)]] as [string, string][])
+                ? ([
+                    ['teacher accuracy', formatNumber(metrics.teacher.holdoutAccuracy)],
+                    ...Object.entries(metrics.teacher.probe ?? {}).map(([m, p]): [string, string] => [
+                      `  ${m}: teacher / ridge probe`,
+                      `${formatNumber(metrics.teacher!.perModality[m as 'image']!)} / ${formatNumber(p!.accuracy)}`,
+                    ]),
+                  ] as [string, string][])
                 : []),
               ['backend', result.manifest.backend],
             ]),

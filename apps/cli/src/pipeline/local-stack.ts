@@ -4,6 +4,7 @@ import { UserError, type Stage } from '@sgfd/contracts';
 import { ensureLocalServer, prepareTensorflowEngine, readLocalServerState, stopLocalServer } from '@sgfd/tools';
 import { resolveTemporalTarget, type TemporalTarget } from '@sgfd/activities/connection';
 import type { ConnectionFlags } from './connect';
+import { superviseLocalServer } from './server-supervisor';
 import { startWorkers, type WorkerGroup, type WorkerLogEvent } from './workers';
 
 /** A worker of the stack died: the command stops everything and exits 1 with this message. */
@@ -26,6 +27,8 @@ export interface LocalStackOptions extends ConnectionFlags {
   onLog?: (event: WorkerLogEvent) => void;
   /** Progress notes (building the server, starting workers). */
   note: (line: string) => void;
+  /** Restart the local server whenever its process is gone (`sgfd dev`). */
+  superviseServer?: boolean;
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -60,12 +63,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (startedServer) await stopLocalServer();
     throw e;
   }
+  const supervisor =
+    options.superviseServer && target.source === 'local-server'
+      ? superviseLocalServer({ namespace: options.namespace, note: options.note })
+      : undefined;
   return {
     target,
     uiUrl,
     startedServer,
     workers,
     async stop({ server = false } = {}) {
+      supervisor?.stop();
       await workers.stop();
       if (server && startedServer) await stopLocalServer();
     },

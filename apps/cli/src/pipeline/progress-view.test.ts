@@ -9,6 +9,7 @@ const stage = (status: StageProgress['status'], extra: Partial<StageProgress> = 
   epoch: null,
   maxEpochs: null,
   bestValid: null,
+  reference: null,
   backend: null,
   ...extra,
 });

@@ -84,11 +84,12 @@ export function relativeGain(value: number | undefined, baseline: number | undef
 export function comparisonTable(
   runs: { label: string; summary: RunSummary }[],
   keys = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20'],
+  withGains = true,
 ): string {
   const base = runs[0]!.summary;
   const rows = runs.map(({ label, summary }) => [label, ...keys.map((k) => cell(summary.test, k))]);
   rows.push(['most popular', ...keys.map((k) => cell(base.popularity, k))]);
-  for (const { label, summary } of runs.slice(1)) {
+  for (const { label, summary } of withGains ? runs.slice(1) : []) {
     rows.push([`gain of ${label}`, ...keys.map((k) => relativeGain(summary.test[k], base.test[k]))]);
   }
   return table(['test', ...keys], rows);

@@ -1,15 +1,15 @@
 // Turns `sgfd run` flags into the workflow's input: the dataset spec, the resolved config, an id.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { readConfigFile } from '../config-input';
+import { join, resolve } from 'node:path';
+import { mergeRunConfig, readConfigFile, type RunConfigFlags } from '../config-input';
 import {
   ConfigError,
   DatasetSpecSchema,
+  datasetLabel,
   parseConfig,
   type DatasetSpec,
   type RunConfig,
   type RunConfigInput,
-  type SgfdMode,
   type TrainPipelineInput,
 } from '@sgfd/contracts';
 
@@ -66,50 +66,21 @@ async function rawCatalogueSpec(dir: string): Promise<DatasetSpec> {
   };
 }
 
-export interface RunFlags {
+export interface RunFlags extends RunConfigFlags {
   dataset: string;
-  backbone?: string;
-  sgfd?: SgfdMode;
-  seed?: number;
   dataSeed?: number;
-  config?: string;
-  epochs?: number;
   id?: string;
 }
 
-/** The config file (if any) with the flags on top, every default filled and validated. */
-export async function runConfigFor(flags: Omit<RunFlags, 'dataset'>): Promise<RunConfig> {
-  const file = (flags.config ? await readConfigFile(resolve(flags.config)) : {}) as Partial<RunConfigInput>;
-  const merged = {
-    ...file,
-    ...(flags.backbone ? { backbone: flags.backbone } : {}),
-    sgfd: { ...file.sgfd, ...(flags.sgfd ? { mode: flags.sgfd } : {}) },
-    training: {
-      ...file.training,
-      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-      ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
-    },
-  };
-  if (!merged.backbone)
+/** The config file (if any), the flags and every --set on top, every default filled and validated. */
+export async function runConfigFor(flags: RunConfigFlags): Promise<RunConfig> {
+  const merged = await mergeRunConfig(flags);
+  if (!merged['backbone'])
     throw new ConfigError('Which backbone? Pass --backbone (or set "backbone" in the config file)', {
       field: 'backbone',
     });
   const { resolveRunConfig } = await loadTraining();
   return resolveRunConfig(merged as RunConfigInput, flags.config ?? 'run config');
-}
-
-function datasetLabel(spec: DatasetSpec): string {
-  switch (spec.kind) {
-    case 'synthetic':
-      return spec.preset;
-    case 'snapshot':
-      return basename(spec.path).slice(0, 12);
-    case 'mmrec':
-    case 'parquet':
-      return basename(spec.dir);
-    case 'raw':
-      return basename(dirname(spec.items));
-  }
 }
 
 /** `vbpr-two-stage-office-20261126-230501`: readable in the Web UI, unique per second. */

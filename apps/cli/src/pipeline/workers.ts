@@ -31,6 +31,10 @@ export interface StartWorkerOptions {
   artifacts?: string;
   /** Extra worker flags, e.g. ['--max-activities', '2']. */
   args?: string[];
+  /** Working directory of the process (default: the checkout). */
+  cwd?: string;
+  /** Variables added to the inherited environment (e.g. AWS_* for an s3:// store, SGFD_S3_CACHE_DIR). */
+  env?: NodeJS.ProcessEnv;
   /** Every log line of the worker, parsed (workers log JSON lines to the supervisor). */
   onLog?: (event: WorkerLogEvent) => void;
   readyTimeoutMs?: number;
@@ -49,10 +53,11 @@ export async function startWorker(stage: Stage, options: StartWorkerOptions): Pr
     TEMPORAL_ADDRESS: options.target.address,
     TEMPORAL_NAMESPACE: options.target.namespace,
     SGFD_LOG_FORMAT: 'json',
+    ...options.env,
   };
   if (options.artifacts) env['SGFD_ARTIFACTS'] = options.artifacts;
   const child = spawn(process.execPath, ['--import', tsxLoader(), workerEntry(stage), ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

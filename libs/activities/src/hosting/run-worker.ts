@@ -1,11 +1,11 @@
 // The process around a stage's activities: flags and env, connection, artifact store, the Temporal worker
 // (and the workflow worker where this stage hosts the workflows), structured logs, graceful shutdown.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { TASK_QUEUES, WORKFLOW_TASK_QUEUE, type Stage } from '@sgfd/contracts';
-import { DEFAULT_ARTIFACT_ROOT, openArtifactStore, type ArtifactStore } from '@sgfd/artifacts';
+import { DEFAULT_ARTIFACT_ROOT, absoluteStoreLocation, openArtifactStore, type ArtifactStore } from '@sgfd/artifacts';
 import { initBackend } from '@sgfd/tensor';
 import { signalWorkflowProgress, type ProgressSink } from '../progress-sink';
 import { prebuiltWorkflowBundle, type WorkflowBundleSource } from './bundle-cache';
@@ -40,7 +40,9 @@ const usage = (spec: StageWorkerSpec) => `usage: node --import tsx apps/worker-$
 Runs the ${spec.stage} activities on task queue ${TASK_QUEUES[spec.stage]}${spec.workflows ? ` and hosts the workflows on ${WORKFLOW_TASK_QUEUE}` : ''}.
   --address HOST:PORT        Temporal front end (env TEMPORAL_ADDRESS; default: the local dev server of this checkout, else 127.0.0.1:7233)
   --namespace NS             (env TEMPORAL_NAMESPACE; default: default)
-  --artifacts DIR|file://DIR artifact store shared by all workers (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts)
+  --artifacts DIR|file://DIR|s3://BUCKET/PREFIX
+                             artifact store shared by all workers (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts;
+                             s3: endpoint, region, credentials from the standard AWS variables and config files)
   --max-activities N         activities run at once (default ${spec.defaultMaxActivities})${spec.workflows ? '\n  --max-workflow-tasks N     workflow tasks run at once (default 10)' : ''}
   -h, --help
 SIGINT/SIGTERM stop polling, let running activities finish for ${spec.shutdownGraceMs / 1000} s, then cancel them (they are retried elsewhere).`;
@@ -95,7 +97,7 @@ export async function runStageWorker(
   Runtime.install({ logger, shutdownSignals: [] });
   const target = await resolveTemporalTarget(values, spec.checkout.localServer, env);
   const artifacts = values.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(spec.checkout.root, DEFAULT_ARTIFACT_ROOT);
-  const store = openArtifactStore(artifacts.startsWith('file:') ? artifacts : resolve(artifacts));
+  const store = openArtifactStore(absoluteStoreLocation(artifacts), env);
 
   let nativeConnection: NativeConnection;
   let connection: Connection;

@@ -1,4 +1,4 @@
-import { MODALITIES } from '@sgfd/contracts';
+import { MODALITIES, type ScoringRepresentations } from '@sgfd/contracts';
 import type { Csr } from '@sgfd/data';
 import { dropoutMask, spmm, tf, xavierUniform, type Rng, type SparseMatrix } from '@sgfd/tensor';
 import { z } from 'zod';
@@ -10,21 +10,21 @@ import { cosineSimilarityRows, frobeniusNorm, readAndDispose, stopGradient, tidy
 import { createVariable, prefixed, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
-import type { PerModality } from '../sgfd/semantic-teacher';
-import { projectItemRows } from './shared';
+import type { PerModality } from '../model-types';
+import { dotRepresentations, projectItemRows } from './shared';
 
 /** MMRec's BM3.yaml: embedding 64, n_layers [1, 2], dropout [0.3, 0.5], reg_weight [0.1, 0.01], cl_weight 2. */
 export const Bm3ParamsSchema = z
   .object({
     embeddingSize: z.number().int().positive().default(64),
     /** LightGCN layers over the user-item graph. */
-    nLayers: z.number().int().nonnegative().default(1),
+    nLayers: z.number().int().nonnegative().default(1).meta({ description: 'LightGCN layers', grid: '1, 2' }),
     /** Dropout that makes the target views. */
-    dropout: z.number().min(0).lt(1).default(0.5),
+    dropout: z.number().min(0).lt(1).default(0.5).meta({ description: 'target-view dropout', grid: '0.3, 0.5' }),
     /** Weight of EmbLoss on the propagated embeddings. */
-    regWeight: z.number().nonnegative().default(0.1),
+    regWeight: z.number().nonnegative().default(0.1).meta({ description: 'EmbLoss weight', grid: '0.1, 0.01' }),
     /** Weight of the modality alignment losses. */
-    clWeight: z.number().nonnegative().default(2),
+    clWeight: z.number().nonnegative().default(2).meta({ description: 'modality alignment losses' }),
   })
   .strict();
 export type Bm3Params = z.infer<typeof Bm3ParamsSchema>;
@@ -150,10 +150,25 @@ export class Bm3 extends BaseBackbone {
       dispose: () => tf.dispose([users, itemsT]),
     };
   }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = tidyObject(() => {
+      const { users: u, items: i } = this.propagate();
+      return { users: this.predictor.apply(u), items: this.predictor.apply(i) };
+    });
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
+  }
 }
 
 export const bm3Definition: BackboneDefinition<Bm3Params> = {
   name: 'bm3',
   paramsSchema: Bm3ParamsSchema,
   create: (context) => new Bm3(context),
+  slots: { title: 'BM3', slot: '`image_trs`, `text_trs`', consumedBy: 'the shared predictor and the alignment losses' },
+  // Stop-gradient targets and dropout: the regulariser checks the graph path, without dropout.
+  gradientCheck: { params: { embeddingSize: 2, nLayers: 2, dropout: 0 }, part: 'bm3.reg' },
 };

@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { tf, xavierUniform, type Rng, type SparseMatrix } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneData, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -5,16 +6,16 @@ import { BaseBackbone } from '../base-backbone';
 import { bipartiteAdjacency, symmetricEdgeWeights, userItemEdges, type UserItemEdges } from '../graph/adjacency';
 import { weightedSampleWithoutReplacement } from '../graph/edge-sampling';
 import { normalizedKnnAdjacency } from '../graph/knn';
-import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-store';
+import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-source';
 import { lightGcnMean, propagate, splitNodes } from '../graph/lightgcn';
 import { weightedSparseSum } from '../graph/sparse-sum';
 import { tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
-import type { PerModality } from '../sgfd/semantic-teacher';
+import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprLoss, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
+import { bprLoss, dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
 
 /**
  * MMRec's FREEDOM.yaml: embedding_size 64, knn_k 10, n_mm_layers 1, n_ui_layers 2, mm_image_weight 0.1,
@@ -22,19 +23,33 @@ import { bprLoss, dotScorer, presentModalities, projectItemRows, torchLinearInit
  */
 export const FreedomParamsSchema = z
   .object({
-    embeddingSize: z.number().int().positive().default(64),
+    embeddingSize: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .meta({ description: "also the projection output (MMRec's `feat_embed_dim`, which must equal it)" }),
     /** Neighbours per item in the frozen item-item graph. */
-    knnK: z.number().int().positive().default(10),
+    knnK: z.number().int().positive().default(10).meta({ description: 'neighbours in the frozen item graph' }),
     /** Propagation steps over the item-item graph. */
-    nMmLayers: z.number().int().nonnegative().default(1),
+    nMmLayers: z.number().int().nonnegative().default(1).meta({ description: 'item-graph propagation steps' }),
     /** LightGCN layers over the user-item graph. */
-    nUiLayers: z.number().int().nonnegative().default(2),
+    nUiLayers: z.number().int().nonnegative().default(2).meta({ description: 'LightGCN layers' }),
     /** Weight of the image kNN graph in the item-item graph (text gets 1 - it). */
-    mmImageWeight: z.number().min(0).max(1).default(0.1),
+    mmImageWeight: z.number().min(0).max(1).default(0.1).meta({ description: 'image graph weight (text 0.9)' }),
     /** Fraction of user-item edges pruned each epoch (degree-sensitive). */
-    dropout: z.number().min(0).lt(1).default(0.8),
+    dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0.8)
+      .meta({ description: 'share of user-item edges pruned each epoch', grid: '0.8, 0.9' }),
     /** Weight of the BPR losses on the projected text and image features. */
-    regWeight: z.number().nonnegative().default(1e-3),
+    regWeight: z
+      .number()
+      .nonnegative()
+      .default(1e-3)
+      .meta({ description: 'weight of the BPR losses on the projected features', grid: '0, 1e-5, 1e-4, 1e-3' }),
   })
   .strict();
 export type FreedomParams = z.infer<typeof FreedomParamsSchema>;
@@ -168,11 +183,24 @@ export class Freedom extends BaseBackbone {
     const { users, items } = this.forward(this.fullAdjacency);
     return dotScorer(users, items);
   }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = this.forward(this.fullAdjacency);
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
+  }
 }
 
 export const freedomDefinition: BackboneDefinition<FreedomParams> = {
   name: 'freedom',
   paramsSchema: FreedomParamsSchema,
   create: (context) => new Freedom(context),
+  slots: { title: 'FREEDOM', slot: '`image_trs`, `text_trs`', consumedBy: 'the BPR losses on the projected features' },
   knnGraphs: knnSpecs,
+  gradientCheck: {
+    params: { embeddingSize: 2, knnK: 3, nMmLayers: 1, nUiLayers: 2, mmImageWeight: 0.1, dropout: 0.5, regWeight: 0.3 },
+  },
 };

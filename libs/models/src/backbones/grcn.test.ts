@@ -7,16 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import {
-  allScores,
-  expectLeakFreeTraining,
-  bipartiteDense,
-  bprDense,
-  expectSaveLoadRoundTrip,
-  maskedRowSoftmax,
-  smallData,
-} from '../test-support/backbone-fixtures';
-import { checkGradients } from '../test-support/finite-differences';
+import { allScores, bipartiteDense, bprDense, maskedRowSoftmax, smallData } from '../test-support/backbone-fixtures';
 import './index';
 
 let dir: string;
@@ -114,16 +105,10 @@ describe('grcn', () => {
     tf.dispose(Object.values(features));
   });
 
-  it('has gradients that match finite differences, with its content MLPs and with a student in a slot', () => {
+  it('passes the projected rows of its batch items through the slots (a student in one; gradients: contract test)', () => {
     const { data, features, batch, rng } = smallData(4, { nUsers: 4, nItems: 5, dims: { image: 3, text: 2 } });
     const model = createBackbone('grcn', { data, features, params: { ...params, embeddingSize: 2 }, rng });
-    tf.tidy(() =>
-      model.weights.confidence.assign(tf.randomUniform(model.weights.confidence.shape, 0.5, 2, 'float32', 5)),
-    );
-    const loss = () => tf.tidy(() => model.loss(batch).total);
-    expect(checkGradients(loss, model.variables).worst).toBeLessThanOrEqual(1);
     model.setProjection('image', new Student(3, 2, 0.2, rng));
-    expect(checkGradients(loss, model.variables).worst).toBeLessThanOrEqual(1);
     tf.tidy(() => {
       const { projected } = model.loss(batch);
       expect(Array.from(projected.image!.items.dataSync())).toEqual([...new Set([...batch.items, ...batch.negItems!])]);
@@ -133,15 +118,6 @@ describe('grcn', () => {
     model.dispose();
     tf.dispose(Object.values(features));
   });
-
-  it('keeps the tensor count flat across training steps and scoring', () => {
-    expectLeakFreeTraining('grcn', smallData(6));
-  });
-
-  it('saves and loads its weights (same scores after a round trip)', async () => {
-    await expectSaveLoadRoundTrip('grcn', smallData(7), dir, [8, 9]);
-  });
-
   it('validates its parameters with MMRec defaults and runs on a single modality', () => {
     const { data, features, batch } = smallData(10, { dims: { text: 3 } });
     const model = createBackbone('grcn', { data, features, params: {}, rng: createRng(11) });

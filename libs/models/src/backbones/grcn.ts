@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { tf, xavierNormal } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -10,9 +11,9 @@ import { l2NormalizeRows, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
-import type { PerModality } from '../sgfd/semantic-teacher';
+import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
+import { dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
 
 /**
  * MMRec's GRCN.yaml: embedding_size 64, latent_embedding 64, n_layers (routing iterations) 3, reg_weight
@@ -21,14 +22,37 @@ import { dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
 export const GrcnParamsSchema = z
   .object({
     /** Width of the id embeddings propagated over the refined graph (MMRec's embedding_size). */
-    embeddingSize: z.number().int().positive().default(64),
+    embeddingSize: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .meta({ description: 'id embeddings propagated over the refined graph' }),
     /** Width of the content features and user preferences (MMRec's latent_embedding); the projection output. */
-    latentDim: z.number().int().positive().default(64),
+    latentDim: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .meta({ description: 'content features and user preferences (projection output)' }),
     /** Routing iterations that refine each modality's user preferences (MMRec's n_layers). */
-    nRouting: z.number().int().nonnegative().default(3),
-    regWeight: z.number().nonnegative().default(1e-3),
+    nRouting: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(3)
+      .meta({ description: "routing iterations (MMRec's `n_layers`)" }),
+    regWeight: z
+      .number()
+      .nonnegative()
+      .default(1e-3)
+      .meta({ grid: '0.1, 0.01, 1e-3, 1e-4, 1e-5 (x learning rate 1, 0.1, 0.01, 1e-3, 1e-4)' }),
     /** Negative slope of the LeakyReLU on the content features (torch's F.leaky_relu default). */
-    leakySlope: z.number().nonnegative().default(0.01),
+    leakySlope: z
+      .number()
+      .nonnegative()
+      .default(0.01)
+      .meta({ description: 'LeakyReLU on the content features (torch default)' }),
   })
   .strict();
 export type GrcnParams = z.infer<typeof GrcnParamsSchema>;
@@ -199,9 +223,22 @@ export class Grcn extends BaseBackbone {
     });
   }
 
+  private userAndItemRows(): { users: tf.Tensor2D; items: tf.Tensor2D } {
+    return tidyObject(() => splitNodes(this.forward().nodes, this.nUsers));
+  }
+
   scorer(): Scorer {
-    const { users, items } = tidyObject(() => splitNodes(this.forward().nodes, this.nUsers));
+    const { users, items } = this.userAndItemRows();
     return dotScorer(users, items);
+  }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = this.userAndItemRows();
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
   }
 
   override dispose(): void {
@@ -214,4 +251,10 @@ export const grcnDefinition: BackboneDefinition<GrcnParams> = {
   name: 'grcn',
   paramsSchema: GrcnParamsSchema,
   create: (context) => new Grcn(context),
+  slots: {
+    title: 'GRCN',
+    slot: 'the content MLP of each modality',
+    consumedBy: '`norm(leaky(slot(x)))` for routing, attention and the content representation',
+  },
+  gradientCheck: { params: { embeddingSize: 2, latentDim: 2, nRouting: 2, regWeight: 0.5, leakySlope: 0.1 } },
 };

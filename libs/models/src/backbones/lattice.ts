@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { SparseMatrix, spmm, tf, xavierUniform } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneData, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -5,16 +6,16 @@ import { BaseBackbone } from '../base-backbone';
 import { randomWalkAdjacencyWithSelfLoops, userItemEdges } from '../graph/adjacency';
 import { edgeDots, symmetricNormalize, weightedSpmm } from '../graph/edge-ops';
 import { knnCoo, knnGraph, normalizedKnnAdjacency } from '../graph/knn';
-import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-store';
+import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-source';
 import { lightGcnMean, splitNodes } from '../graph/lightgcn';
 import { SparsePattern } from '../graph/pattern';
 import { l2NormalizeRows, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
-import type { PerModality } from '../sgfd/semantic-teacher';
+import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
+import { dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
 
 /**
  * MMRec's LATTICE.yaml: embedding_size 64, feat_embed_dim 64, weight_size [64, 64] (two LightGCN layers),
@@ -25,15 +26,39 @@ export const LatticeParamsSchema = z
   .object({
     embeddingSize: z.number().int().positive().default(64),
     /** Output width of the feature projections (the SGFD slots); only their cosine similarities are used. */
-    featEmbedDim: z.number().int().positive().default(64),
-    knnK: z.number().int().positive().default(10),
+    featEmbedDim: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .meta({ description: 'projection output (only its cosine similarities are used)' }),
+    knnK: z
+      .number()
+      .int()
+      .positive()
+      .default(10)
+      .meta({ description: 'neighbours in the original and learned item graphs' }),
     /** Weight of the original (raw-feature) graph in the mixed item graph. */
-    lambdaCoeff: z.number().min(0).max(1).default(0.9),
+    lambdaCoeff: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.9)
+      .meta({ description: 'weight of the original graph in the mixed item graph' }),
     /** Propagation steps over the item graph. */
-    nLayers: z.number().int().nonnegative().default(1),
+    nLayers: z.number().int().nonnegative().default(1).meta({ description: 'item-graph propagation steps' }),
     /** LightGCN layers over the user-item graph (the length of MMRec's weight_size). */
-    nUiLayers: z.number().int().nonnegative().default(2),
-    regWeight: z.number().nonnegative().default(1e-4),
+    nUiLayers: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(2)
+      .meta({ description: "LightGCN layers (MMRec's `weight_size` [64, 64])" }),
+    regWeight: z
+      .number()
+      .nonnegative()
+      .default(1e-4)
+      .meta({ grid: '0, 1e-5, 1e-4, 1e-3 (x learning rate 1e-4, 5e-4, 1e-3, 5e-3)' }),
   })
   .strict();
 export type LatticeParams = z.infer<typeof LatticeParamsSchema>;
@@ -256,11 +281,25 @@ export class Lattice extends BaseBackbone {
     return out;
   }
 
-  scorer(): Scorer {
+  private userAndItemRows(): { users: tf.Tensor2D; items: tf.Tensor2D } {
     const { pattern, values } = this.buildItemGraph();
-    const { users, items } = this.forward((x) => weightedSpmm(pattern, values, x));
+    const rows = this.forward((x) => weightedSpmm(pattern, values, x));
     values.dispose();
+    return rows;
+  }
+
+  scorer(): Scorer {
+    const { users, items } = this.userAndItemRows();
     return dotScorer(users, items);
+  }
+
+  representations(): ScoringRepresentations {
+    const { users, items } = this.userAndItemRows();
+    try {
+      return dotRepresentations(users, items);
+    } finally {
+      tf.dispose([users, items]);
+    }
   }
 
   override dispose(): void {
@@ -273,5 +312,15 @@ export const latticeDefinition: BackboneDefinition<LatticeParams> = {
   name: 'lattice',
   paramsSchema: LatticeParamsSchema,
   create: (context) => new Lattice(context),
+  slots: {
+    title: 'LATTICE',
+    slot: '`image_trs`, `text_trs`',
+    consumedBy: 'the learned kNN item graphs (cosine of the projections)',
+  },
   knnGraphs: knnSpecs,
+  // k = every item of the contract data keeps the kNN selection fixed under the probes.
+  gradientCheck: {
+    params: { embeddingSize: 2, featEmbedDim: 2, knnK: 6, lambdaCoeff: 0.7, nLayers: 1, nUiLayers: 2, regWeight: 0.2 },
+    epochStartPerProbe: true,
+  },
 };

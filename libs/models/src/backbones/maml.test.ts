@@ -6,13 +6,7 @@ import { createRng, initBackend, isNativeBackend, tf } from '@sgfd/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
-import { Student } from '../sgfd/student';
-import {
-  allScores,
-  expectLeakFreeTraining,
-  expectSaveLoadRoundTrip,
-  smallData,
-} from '../test-support/backbone-fixtures';
+import { allScores, smallData } from '../test-support/backbone-fixtures';
 import { checkGradients } from '../test-support/finite-differences';
 import './index';
 
@@ -143,7 +137,7 @@ describe('maml', () => {
     tf.dispose(Object.values(features));
   });
 
-  it('has gradients that match finite differences, with its projections and with a student in a slot', () => {
+  it('has gradients that match finite differences when a negative is drawn twice (a student in a slot: contract test)', () => {
     const { data, features, batch, rng } = smallData(7, {
       nUsers: 4,
       nItems: 5,
@@ -162,8 +156,6 @@ describe('maml', () => {
     expect([0, 1, 2, 3].some((u) => negs[2 * u] === negs[2 * u + 1])).toBe(true);
     const loss = () => tf.tidy(() => model.loss(batch).total);
     expect(checkGradients(loss, model.variables).worst).toBeLessThanOrEqual(1);
-    model.setProjection('image', new Student(3, 2, 0.2, rng));
-    expect(checkGradients(loss, model.variables).worst).toBeLessThanOrEqual(1);
     model.dispose();
     tf.dispose(Object.values(features));
   });
@@ -174,14 +166,6 @@ describe('maml', () => {
     expect(() => model.loss(batch)).toThrow(/2 negative items per positive/);
     model.dispose();
     tf.dispose(Object.values(features));
-  });
-
-  it('keeps the tensor count flat across training steps and scoring', () => {
-    expectLeakFreeTraining('maml', smallData(10, { negatives: 4 }));
-  });
-
-  it('saves and loads its weights (same scores after a round trip)', async () => {
-    await expectSaveLoadRoundTrip('maml', smallData(11), dir, [12, 13]);
   });
 
   it("validates its parameters with the authors' defaults", () => {

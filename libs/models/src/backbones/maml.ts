@@ -1,3 +1,4 @@
+import type { ScoringRepresentations } from '@sgfd/contracts';
 import { dropoutMask, isNativeBackend, normalInit, tf, type Rng } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -7,9 +8,9 @@ import { l2NormalizeRows, readAndDispose, tidyObject } from '../ops';
 import { createVariable, prefixed, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
-import type { PerModality } from '../sgfd/semantic-teacher';
+import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { presentModalities, projectItemRows } from './shared';
+import { matrixOf, presentModalities, projectItemRows } from './shared';
 
 /**
  * MAML is not in MMRec: the defaults are those of the authors' runs (liufancs/MAML, and the SGFD authors'
@@ -18,27 +19,50 @@ import { presentModalities, projectItemRows } from './shared';
  */
 export const MamlParamsSchema = z
   .object({
-    embeddingSize: z.number().int().positive().default(64),
+    embeddingSize: z.number().int().positive().default(64).meta({ grid: '(authors: 128)' }),
     /** Output width of each modality's projection (the SGFD slot) feeding the content MLP. */
-    featureDim: z.number().int().positive().default(64),
+    featureDim: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .meta({ description: "each modality's projection output (the SGFD slot)" }),
     /** Width of the content MLP's first layer (the next two have half of it). */
-    hiddenDim: z.number().int().positive().default(256),
+    hiddenDim: z
+      .number()
+      .int()
+      .positive()
+      .default(256)
+      .meta({ description: 'content MLP: hiddenDim, hiddenDim/2, hiddenDim/2, then d', grid: '256' }),
     /** The attention MLP's hidden width is this times the embedding size. */
-    attentionExpansion: z.number().int().positive().default(5),
-    margin: z.number().positive().default(1),
-    nNegatives: z.number().int().positive().default(4),
+    attentionExpansion: z.number().int().positive().default(5).meta({ description: 'attention hidden layer = 5 d' }),
+    margin: z.number().positive().default(1).meta({ description: 'hinge margin', grid: '1' }),
+    nNegatives: z
+      .number()
+      .int()
+      .positive()
+      .default(4)
+      .meta({ description: 'negatives per positive pair (the hinge uses the closest)', grid: '4' }),
     /** Weight of sum over items of |item embedding - content projection|^2. */
-    featureL2Reg: z.number().nonnegative().default(1),
+    featureL2Reg: z.number().nonnegative().default(1).meta({ description: 'weight of sum_i |i - f_i|^2', grid: '1' }),
     /** Weight of the covariance regulariser on the user and item embeddings. */
-    covWeight: z.number().nonnegative().default(5),
+    covWeight: z.number().nonnegative().default(5).meta({ description: 'covariance regulariser', grid: '5' }),
     /** Embedding rows and content projections are kept within this L2 norm. */
-    clipNorm: z.number().positive().default(1),
+    clipNorm: z
+      .number()
+      .positive()
+      .default(1)
+      .meta({ description: 'embedding rows and content projections kept within this norm', grid: '1' }),
     /** Scales each pair's hinge loss by log(1 + estimated rank of the positive) (WARP-style). */
-    useRankWeight: z.boolean().default(true),
+    useRankWeight: z.boolean().default(true).meta({ description: 'WARP-style log(1 + rank) weight' }),
     /** Scales the content MLP's output before clipping. */
-    projectionScale: z.number().positive().default(1),
+    projectionScale: z
+      .number()
+      .positive()
+      .default(1)
+      .meta({ description: 'scale of the content projection before clipping', grid: '1' }),
     /** Dropout inside the content MLP (the authors pass 0.2 to tf.layers.dropout without training=True, which never drops). */
-    dropout: z.number().min(0).lt(1).default(0),
+    dropout: z.number().min(0).lt(1).default(0).meta({ description: 'content-MLP dropout (see below)' }),
   })
   .strict();
 export type MamlParams = z.infer<typeof MamlParamsSchema>;
@@ -342,10 +366,68 @@ export class Maml extends BaseBackbone {
       dispose: () => tf.dispose([inputs.userPart, inputs.userSq, inputs.itemPart, inputs.itemSq]),
     };
   }
+  representations(): ScoringRepresentations {
+    // attentionInputs doubles the first layer (for tanh = 2 sigmoid(2x) - 1); the stored parts are W1's own.
+    const parts = tidyObject(() => {
+      const content = this.contentOf(
+        this.projectionSlots.map((m) => this.slots[m]!.apply(this.features[m]!)),
+        false,
+      );
+      const inputs = this.attentionInputs(
+        this.userEmbedding as tf.Tensor2D,
+        this.itemEmbedding as tf.Tensor2D,
+        content,
+      );
+      return {
+        userPart: tf.div(inputs.userPart, 2) as tf.Tensor2D,
+        itemPart: tf.div(inputs.itemPart, 2) as tf.Tensor2D,
+        userSq: tf.expandDims(inputs.userSq, 1) as tf.Tensor2D,
+        itemSq: tf.expandDims(inputs.itemSq, 1) as tf.Tensor2D,
+        b1: tf.expandDims(this.attentionIn.bias!, 0) as tf.Tensor2D,
+        b2: tf.expandDims(this.attentionOut.bias!, 0) as tf.Tensor2D,
+      };
+    });
+    try {
+      return {
+        form: 'maml-attention',
+        users: matrixOf(this.userEmbedding as tf.Tensor2D),
+        items: matrixOf(this.itemEmbedding as tf.Tensor2D),
+        userPart: matrixOf(parts.userPart),
+        userSq: matrixOf(parts.userSq),
+        itemPart: matrixOf(parts.itemPart),
+        itemSq: matrixOf(parts.itemSq),
+        b1: matrixOf(parts.b1),
+        w2: matrixOf(this.attentionOut.kernel as tf.Tensor2D),
+        b2: matrixOf(parts.b2),
+      };
+    } finally {
+      tf.dispose(Object.values(parts));
+    }
+  }
 }
 
 export const mamlDefinition: BackboneDefinition<MamlParams> = {
   name: 'maml',
   paramsSchema: MamlParamsSchema,
   create: (context) => new Maml(context),
+  slots: {
+    title: 'MAML',
+    slot: 'one projection per modality',
+    consumedBy: '`norm([slot_v(x_v); slot_t(x_t)])` feeds the content MLP',
+  },
+  // A wide margin keeps every hinge active; a large clip norm stays inactive.
+  gradientCheck: {
+    params: {
+      embeddingSize: 2,
+      featureDim: 2,
+      hiddenDim: 6,
+      attentionExpansion: 2,
+      margin: 10,
+      nNegatives: 2,
+      featureL2Reg: 0.3,
+      covWeight: 2,
+      clipNorm: 100,
+      projectionScale: 1.5,
+    },
+  },
 };

@@ -1,4 +1,4 @@
-import { ConfigError, MODALITIES, type Modality } from '@sgfd/contracts';
+import { ConfigError, MODALITIES, type DotRepresentations, type Matrix, type Modality } from '@sgfd/contracts';
 import { tf } from '@sgfd/tensor';
 import type { BackboneData, ProjectedRows } from '../backbone';
 import type { DenseOptions } from '../layers';
@@ -30,6 +30,17 @@ export function presentModalities(data: BackboneData, backbone: string): Modalit
   if (present.length === 0)
     throw new ConfigError(`${backbone} needs at least one feature modality`, { field: 'backbone' });
   return present;
+}
+
+/** A [rows, cols] tensor read back as a Matrix. */
+export function matrixOf(x: tf.Tensor2D): Matrix {
+  const [rows, cols] = x.shape;
+  return { rows, cols, data: x.dataSync() as Float32Array };
+}
+
+/** Dot-product representations read back; the tensors are the caller's. */
+export function dotRepresentations(users: tf.Tensor2D, items: tf.Tensor2D): DotRepresentations {
+  return { form: 'dot', users: matrixOf(users), items: matrixOf(items) };
 }
 
 /** One precomputed scorer: users [nUsers, d] against items [nItems, d] by dot product. */

@@ -1,4 +1,4 @@
-import { ConfigError, MODALITIES } from '@sgfd/contracts';
+import { ConfigError, MODALITIES, type ScoringRepresentations } from '@sgfd/contracts';
 import { tf, xavierUniform } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
@@ -7,16 +7,25 @@ import { frobeniusNorm, readAndDispose, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
-import type { PerModality } from '../sgfd/semantic-teacher';
+import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { projectItemRows } from './shared';
+import { dotRepresentations, projectItemRows } from './shared';
 
 /** MMRec's VBPR.yaml: embedding_size 64, reg_weight searched over [2, 1, 1e-1 ... 1e-5]. */
 export const VbprParamsSchema = z
   .object({
-    embeddingSize: z.number().int().positive().default(64),
+    embeddingSize: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .meta({ description: 'id part and feature part, each d; user 2d' }),
     /** Weight of EmbLoss (sum of Frobenius norms of the batch's user/pos/neg rows over the batch size). */
-    regWeight: z.number().nonnegative().default(1e-3),
+    regWeight: z
+      .number()
+      .nonnegative()
+      .default(1e-3)
+      .meta({ description: 'EmbLoss weight', grid: '2, 1, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5' }),
   })
   .strict();
 export type VbprParams = z.infer<typeof VbprParamsSchema>;
@@ -111,10 +120,25 @@ export class Vbpr extends BaseBackbone {
       dispose: () => itemsT.dispose(),
     };
   }
+
+  representations(): ScoringRepresentations {
+    const items = tf.tidy(() => this.itemRepresentation(null).rows);
+    try {
+      return dotRepresentations(this.userEmbedding as tf.Tensor2D, items);
+    } finally {
+      items.dispose();
+    }
+  }
 }
 
 export const vbprDefinition: BackboneDefinition<VbprParams> = {
   name: 'vbpr',
   paramsSchema: VbprParamsSchema,
   create: (context) => new Vbpr(context),
+  slots: {
+    title: 'VBPR',
+    slot: 'the per-modality parts of `Linear([text; image])`',
+    consumedBy: 'item = [id; sum of slots + bias]',
+  },
+  gradientCheck: { params: { embeddingSize: 2, regWeight: 0.5 } },
 };

@@ -1,4 +1,4 @@
-import { countingOrder } from '@sgfd/tensor';
+import { countingOrder, csrProblem, transposeStructure } from '@sgfd/tensor';
 
 /**
  * The structure (no values) of a sparse matrix in CSR order, with what the edge ops need beside it: the row
@@ -27,20 +27,10 @@ export class SparsePattern {
     const nnz = cols.length;
     this.rows = new Int32Array(nnz);
     for (let r = 0; r < nRows; r++) this.rows.fill(r, indptr[r], indptr[r + 1]);
-    this.tIndptr = new Int32Array(nCols + 1);
-    for (let p = 0; p < nnz; p++) this.tIndptr[cols[p] + 1]++;
-    for (let c = 0; c < nCols; c++) this.tIndptr[c + 1] += this.tIndptr[c];
-    const cursor = this.tIndptr.slice(0, nCols);
-    this.tCols = new Int32Array(nnz);
-    this.tPerm = new Int32Array(nnz);
-    // Rows are visited in order, so each transposed row comes out sorted.
-    for (let r = 0; r < nRows; r++) {
-      for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-        const q = cursor[cols[p]]++;
-        this.tCols[q] = r;
-        this.tPerm[q] = p;
-      }
-    }
+    const t = transposeStructure(indptr, cols, nRows, nCols);
+    this.tIndptr = t.indptr;
+    this.tCols = t.indices;
+    this.tPerm = t.perm;
   }
 
   get nnz(): number {
@@ -90,16 +80,8 @@ export class SparsePattern {
 
   /** Wraps a CSR structure (columns sorted within rows, as `fromCoo` and SparseMatrix make them). */
   static fromCsr(indptr: Int32Array, cols: Int32Array, nRows: number, nCols: number): SparsePattern {
-    if (indptr.length !== nRows + 1 || indptr[0] !== 0 || indptr[nRows] !== cols.length) {
-      throw new RangeError(`CSR arrays do not describe a ${nRows} x ${nCols} matrix with ${cols.length} entries`);
-    }
-    for (let r = 0; r < nRows; r++) {
-      if (indptr[r + 1] < indptr[r]) throw new RangeError(`CSR indptr decreases at row ${r}`);
-      for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-        if (!(cols[p] >= 0 && cols[p] < nCols))
-          throw new RangeError(`CSR column ${cols[p]} in row ${r} is not in [0, ${nCols})`);
-      }
-    }
+    const problem = csrProblem(indptr, cols, nRows, nCols);
+    if (problem) throw new RangeError(`CSR ${problem.message}`);
     return new SparsePattern(nRows, nCols, indptr, cols);
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError } from '@sgfd/contracts';
@@ -31,6 +32,25 @@ interface Index {
 
 const FORMAT = 'sgfd-tensors';
 
+/**
+ * The index is `<base>.tensors.json`: a plain `<base>.json` (`model.json` for a model) looked like TF.js's
+ * model format, which it is not. Folders written before keep `<base>.json` and stay readable.
+ */
+const INDEX_SUFFIX = '.tensors.json';
+const LEGACY_INDEX_SUFFIX = '.json';
+
+/** Path of the index of `base` in `dir`: the current name, or the pre-rename one when only that exists. */
+export function tensorIndexPath(dir: string, base: string): string {
+  const current = join(dir, `${base}${INDEX_SUFFIX}`);
+  const legacy = join(dir, `${base}${LEGACY_INDEX_SUFFIX}`);
+  return !existsSync(current) && existsSync(legacy) ? legacy : current;
+}
+
+/** Whether `dir` holds a tensor file of `base` (either index name). */
+export function hasTensorFile(dir: string, base: string): boolean {
+  return existsSync(tensorIndexPath(dir, base));
+}
+
 function product(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -42,8 +62,9 @@ async function writeAtomic(path: string, data: Uint8Array | string): Promise<voi
 }
 
 /**
- * Writes arrays as `<base>-<hash>.bin` plus the JSON index `<base>.json` (written last, by rename), so a
- * reader sees either the old complete set or the new one, never a mix. Older binaries of `base` go.
+ * Writes arrays as `<base>-<hash>.bin` plus the JSON index `<base>.tensors.json` (written last, by rename), so
+ * a reader sees either the old complete set or the new one, never a mix. Older binaries and a pre-rename
+ * index of `base` go.
  */
 export async function writeTensorFile(
   dir: string,
@@ -70,7 +91,8 @@ export async function writeTensorFile(
   const file = `${base}-${sha256.slice(0, 16)}.bin`;
   await writeAtomic(join(dir, file), bytes);
   const index: Index = { format: FORMAT, version: 1, file, sha256, entries, meta };
-  await writeAtomic(join(dir, `${base}.json`), `${JSON.stringify(index, null, 1)}\n`);
+  await writeAtomic(join(dir, `${base}${INDEX_SUFFIX}`), `${JSON.stringify(index, null, 1)}\n`);
+  await rm(join(dir, `${base}${LEGACY_INDEX_SUFFIX}`), { force: true });
   for (const name of await readdir(dir)) {
     if (name !== file && name.startsWith(`${base}-`) && name.endsWith('.bin'))
       await rm(join(dir, name), { force: true });
@@ -78,7 +100,7 @@ export async function writeTensorFile(
 }
 
 export async function readTensorFile(dir: string, base: string): Promise<{ arrays: StoredArrays; meta: unknown }> {
-  const indexPath = join(dir, `${base}.json`);
+  const indexPath = tensorIndexPath(dir, base);
   let index: Index;
   try {
     index = JSON.parse(await readFile(indexPath, 'utf8')) as Index;

@@ -1,7 +1,7 @@
 import { DatasetError } from '@sgfd/contracts';
 import { tf } from '@sgfd/tensor';
 import type { NamedVariables } from '../params';
-import { readTensorFile, writeTensorFile, type StoredArrays } from './tensor-file';
+import { readTensorFile, tensorIndexPath, writeTensorFile, type StoredArrays } from './tensor-file';
 
 /** Copies of the variables' current values (for best-weights snapshots and files). */
 export function snapshotVariables(vars: NamedVariables): StoredArrays {
@@ -43,6 +43,6 @@ export async function saveVariables(
 
 export async function loadVariables(dir: string, base: string, vars: NamedVariables): Promise<unknown> {
   const { arrays, meta } = await readTensorFile(dir, base);
-  assignVariables(vars, arrays, `${dir}/${base}.json`);
+  assignVariables(vars, arrays, tensorIndexPath(dir, base));
   return meta;
 }

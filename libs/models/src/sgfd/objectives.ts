@@ -2,13 +2,8 @@ import type { Modality, SgfdConfig } from '@sgfd/contracts';
 import { tf } from '@sgfd/tensor';
 import { meanOfScalars } from '../ops';
 import { crossEntropy, featureDistillation, responseDistillation } from './losses';
-import type { PerModality, SemanticTeacher } from './semantic-teacher';
-
-/** A total loss and its named parts (all scalars owned by the caller's tidy scope). */
-export interface LossTerms {
-  total: tf.Scalar;
-  parts: Record<string, tf.Scalar>;
-}
+import type { LossTerms, PerModality } from '../model-types';
+import type { SemanticTeacher } from './semantic-teacher';
 
 export type LossOptions = Pick<SgfdConfig, 'ceWeight' | 'kdWeight' | 'tau' | 'responseLoss' | 'authorsDoubleSoftmax'>;
 

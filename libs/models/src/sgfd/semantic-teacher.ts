@@ -1,10 +1,9 @@
 import { MODALITIES, type Modality, type SgfdConfig } from '@sgfd/contracts';
+import type { PerModality } from '../model-types';
 import { tf, type Rng } from '@sgfd/tensor';
 import { Dense } from '../layers';
 import { prefixed, type NamedVariables } from '../params';
 import { TeacherTower } from './teacher';
-
-export type PerModality<T> = Partial<Record<Modality, T>>;
 
 /** The SGFD settings the modules read. */
 export type SgfdModuleOptions = Pick<SgfdConfig, 'latentDim' | 'leakySlope' | 'teacherActivation'>;

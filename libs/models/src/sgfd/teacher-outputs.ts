@@ -1,7 +1,7 @@
 import { DatasetError, MODALITIES, type Modality } from '@sgfd/contracts';
 import { tf } from '@sgfd/tensor';
-import { readTensorFile, writeTensorFile, type StoredArrays } from '../io/tensor-file';
-import type { PerModality } from './semantic-teacher';
+import { readTensorFile, tensorIndexPath, writeTensorFile, type StoredArrays } from '../io/tensor-file';
+import type { PerModality } from '../model-types';
 
 /** The frozen teacher of one modality, for every item. */
 export interface TeacherModalityOutputs {
@@ -23,6 +23,13 @@ export interface TeacherReport {
   perModality: PerModality<number>;
   fusionAccuracy: number | null;
   holdoutItems: number;
+  /**
+   * Held-out accuracy of a closed-form ridge probe on the same (transformed) features, per modality: what
+   * a linear map can reach, so a teacher far below it is undertrained. Absent in artifacts of older versions.
+   */
+  probe?: PerModality<{ accuracy: number; ridge: number }>;
+  /** The input transform per modality the teacher read; the students must read the same. */
+  inputTransform?: PerModality<string>;
 }
 
 /** What teacher pretraining hands to student distillation (written to a directory between workers). */
@@ -58,7 +65,7 @@ export async function saveTeacherOutputs(dir: string, outputs: TeacherOutputs): 
 
 export async function loadTeacherOutputs(dir: string): Promise<TeacherOutputs> {
   const { arrays, meta } = await readTensorFile(dir, BASE);
-  const file = `${dir}/${BASE}.json`;
+  const file = tensorIndexPath(dir, BASE);
   const m = meta as {
     kind?: string;
     nItems: number;

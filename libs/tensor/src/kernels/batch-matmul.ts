@@ -48,8 +48,8 @@ function transposedA(backend: tf.KernelBackend, a: tf.TensorInfo): { info: tf.Te
 }
 
 /**
- * wasm BatchMatMul with a transposed operand leaves XNNPACK for a slow generic loop (2048x4096 by
- * 2048x64 with transposeA: 1.8 s against 35 ms without it), so flagged operands are transposed
+ * wasm BatchMatMul with a transposed operand leaves XNNPACK for a generic loop that is about fifty times
+ * slower (README, kernels bench), so flagged operands are transposed
  * explicitly first (or taken from the cache of constant matrices) and the product is computed plainly.
  * Measured and rejected: computing C^T = op(B)^T op(A)^T to transpose only small operands; XNNPACK
  * repacks its right operand on every call, so moving the big matrix there costs what it saves.

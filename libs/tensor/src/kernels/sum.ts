@@ -5,10 +5,10 @@ import { computeOutput, type NumericArray } from './storage';
 
 /**
  * wasm Sum over the leading axes (the bias gradient of a dense layer sums over its rows) in one pass that
- * keeps eight column sums in locals: 5-8 ms for a fresh [10240, 320] bias gradient, where the stock kernel,
- * which first transposes the reduced axes to the end, took 18-30 ms. Other reductions go to the stock kernel (over a
- * middle axis it is faster than this loop). Measured and rejected: ones[1, rows] x X, 0.5 ms when X is
- * reused but 55 ms for a fresh X, which XNNPACK repacks as its right operand.
+ * keeps eight column sums in locals, where the stock kernel first transposes the reduced axes to the end
+ * (figures: README, kernels bench). Other reductions go to the stock kernel (over a middle axis it is faster
+ * than this loop). Measured and rejected: ones[1, rows] x X, fast when X is reused but slow for a fresh X,
+ * which XNNPACK repacks as its right operand.
  */
 export function makeWasmSum(stock: KernelFunc | undefined): KernelFunc {
   if (!stock) throw new Error('wasm Sum kernel missing');

@@ -43,7 +43,7 @@ export function registerNativeEngine(variant: EngineVariant, env: NodeJS.Process
   process.env['TF_NUM_INTRAOP_THREADS'] ??= String(nativeThreadCount(env));
   // TensorFlow's default CPU allocator takes every large tensor from fresh mmap'd pages and returns it on
   // free, so each op on a 30 MB activation pays ~7k page faults; its BFC allocator keeps and reuses the
-  // memory (MAML's full ranking 15-19 s -> 9-10 s here, measured).
+  // memory (it halves MAML's full ranking; README, backbones bench).
   process.env['TF_CPU_ALLOCATOR_USE_BFC'] ??= 'true';
   // TensorFlow's oneDNN and CPU-feature notices on stderr say nothing a user can act on.
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';

@@ -1,10 +1,9 @@
 // Shared by the learning tests of the GRCN, LATTICE, FREEDOM and MAML backbones (see learning.test.ts
 // for VBPR and BM3): the tiny preset, settings that learn in a few hundred steps, and the checks.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { RunConfigSchema, type BackboneName, type RunConfig } from '@sgfd/contracts';
 import type { LoadedDataset } from '@sgfd/data';
-import { MODEL_FILE_BASE, type TeacherOutputs } from '@sgfd/models';
+import { MODEL_FILE_BASE, tensorIndexPath, type TeacherOutputs } from '@sgfd/models';
 import { evaluatePopularity } from '../evaluation';
 import { trainStudent, type StudentResult } from '../student';
 import { pretrainTeacher } from '../teacher';
@@ -56,7 +55,7 @@ export async function trainWithSchedule(
   const dataset = await tinyDataset();
   const outputs = mode === 'two-stage' ? await tinyTeacher() : null;
   const result = await trainStudent(dataset, learningConfig(backbone, mode, settings), outputs, { modelDir });
-  const meta = JSON.parse(await readFile(join(modelDir, `${MODEL_FILE_BASE}.json`), 'utf8')) as {
+  const meta = JSON.parse(await readFile(tensorIndexPath(modelDir, MODEL_FILE_BASE), 'utf8')) as {
     meta: { projections: Record<string, string> };
   };
   return { result, projections: meta.meta.projections };

@@ -5,9 +5,8 @@ import { FileArtifactStore } from '@sgfd/artifacts';
 import { DatasetError } from '@sgfd/contracts';
 import { createRng, initBackend, tf } from '@sgfd/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeatureTensors } from '../backbone';
-import { knnGraph } from './knn';
-import { KnnGraphSet, knnGraphKey, loadOrBuildKnnGraphs, resolveKnnGraph, type KnnGraphSpec } from './knn-store';
+import { KnnGraphSet, knnGraph, resolveKnnGraph, type FeatureTensors, type KnnGraphSpec } from '@sgfd/models';
+import { knnGraphKey, loadOrBuildKnnGraphs } from './knn-graphs';
 
 let root: string;
 let features: FeatureTensors;
@@ -73,9 +72,9 @@ describe('stored kNN graphs', () => {
     const store = new FileArtifactStore(join(root, 'b'));
     const { refs } = await loadOrBuildKnnGraphs(store, 'snap-1', features, [text]);
     const dir = await store.openPath(refs[0]);
-    const index = JSON.parse(await readFile(join(dir, 'knn.json'), 'utf8'));
+    const index = JSON.parse(await readFile(join(dir, 'knn.tensors.json'), 'utf8'));
     index.entries[0].shape = [29, 3];
-    await writeFile(join(dir, 'knn.json'), JSON.stringify(index));
+    await writeFile(join(dir, 'knn.tensors.json'), JSON.stringify(index));
     await expect(loadOrBuildKnnGraphs(store, 'snap-1', features, [text])).rejects.toThrow(DatasetError);
   });
 
