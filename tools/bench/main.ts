@@ -6,6 +6,7 @@ export const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promis
   import: () => import('./import'),
   train: () => import('./train'),
   backbones: () => import('./backbones'),
+  extract: () => import('./extract'),
   serve: () => import('./serve'),
   store: () => import('./store'),
 };

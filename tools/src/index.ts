@@ -22,6 +22,8 @@ export { ensureTensorflowEngine } from '../tensorflow/install';
 export type { EngineInstallOptions, EngineInstallResult } from '../tensorflow/install';
 export { prepareTensorflowEngine } from '../tensorflow/prepare';
 export { TensorflowEngineError } from '../tensorflow/wheel';
+export { ensureTextModel, TextModelError } from '../text-encoder/install';
+export type { TextModelResult } from '../text-encoder/install';
 export { VERSITYGW_VERSION, VersitygwInstallError, ensureVersitygw, versitygwCachePath } from '../s3/versitygw-install';
 export { S3ServerError, startS3Server } from '../s3/s3-server';
 export type { S3Server, S3ServerOptions } from '../s3/s3-server';

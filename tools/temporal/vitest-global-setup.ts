@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { prepareTensorflowEngine } from '../tensorflow/prepare';
+import { ensureTextModel } from '../text-encoder/install';
 import { startS3Server, type S3Server } from '../s3/s3-server';
 import { startDevServer, type DevServer } from './dev-server';
 import { REPO_ROOT } from './local-server';
@@ -25,8 +26,11 @@ export const PROJECTS_USING_TEMPORAL = new Set([
   'worker-teacher',
   'worker-student',
   'worker-eval',
+  'worker-extract',
 ]);
 
+/** Projects whose tests encode text with the real sentence encoder (fetched once per machine, ~20 s). */
+export const PROJECTS_USING_TEXT_MODEL = new Set(['extract', 'activities', 'cli']);
 /** Projects whose tests talk to the S3 test server (versitygw on loopback, built on first use). */
 export const PROJECTS_USING_S3 = new Set(['artifacts', 'activities', 'cli']);
 
@@ -38,6 +42,7 @@ let s3DataDir: string | undefined;
 export async function setup(project: TestProject): Promise<void> {
   // Tests run on the default engine: native TensorFlow where it builds (first run: ~30 s), else wasm.
   await prepareTensorflowEngine();
+  if (project.vitest.projects.some((p) => PROJECTS_USING_TEXT_MODEL.has(p.name))) await ensureTextModel();
   project.provide('temporalAddress', '');
   project.provide('temporalNamespace', 'default');
   project.provide('s3Endpoint', '');

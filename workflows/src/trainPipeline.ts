@@ -1,4 +1,4 @@
-// trainPipeline: ingest -> teacher (two-stage SGFD only) -> student -> evaluate -> RunSummary.
+// trainPipeline: extract (raw catalogues only) -> ingest -> teacher (two-stage SGFD only) -> student -> evaluate -> RunSummary.
 // Deterministic workflow code: imports only @sgfd/contracts and @temporalio/workflow.
 import {
   ActivityCancellationType,
@@ -21,6 +21,8 @@ import {
   parseConfig,
   stageActivityOptions,
   type EvalActivities,
+  type ExtractActivities,
+  type ExtractFeaturesResult,
   type IngestActivities,
   type PipelineProgress,
   type PretrainTeacherResult,
@@ -64,7 +66,7 @@ class ProgressTracker {
       backend: null,
     });
     const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, pending()])) as Record<Stage, StageProgress>;
-    this.state = { runId, stage: 'ingest', stages, etaSeconds: null, updatedAt: now() };
+    this.state = { runId, stage: 'extract', stages, etaSeconds: null, updatedAt: now() };
   }
 
   begin(stage: Stage): void {
@@ -151,14 +153,26 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
 
   const input = validate(rawInput);
   const { runId, config, codeVersion } = input;
+  const { extractFeatures } = proxyActivities<ExtractActivities>(activityOptions('extract', input));
   const { ingestDataset } = proxyActivities<IngestActivities>(activityOptions('ingest', input));
   const { pretrainTeacher } = proxyActivities<TeacherActivities>(activityOptions('teacher', input));
   const { distillStudent } = proxyActivities<StudentActivities>(activityOptions('student', input));
   const { evaluateModel } = proxyActivities<EvalActivities>(activityOptions('eval', input));
 
   try {
+    // A raw catalogue is first turned into a snapshot with extracted features, which ingestion then stores.
+    let extract: ExtractFeaturesResult | null = null;
+    let dataset = input.dataset;
+    if (dataset.kind === 'raw') {
+      progress.begin('extract');
+      extract = await extractFeatures({ runId, dataset, codeVersion });
+      progress.end('extract', extract.reused ? 'reused' : 'done');
+      dataset = { kind: 'snapshot', path: extract.snapshotPath };
+    } else {
+      progress.end('extract', 'skipped');
+    }
     progress.begin('ingest');
-    const ingest = await ingestDataset({ runId, dataset: input.dataset, codeVersion });
+    const ingest = await ingestDataset({ runId, dataset, codeVersion });
     progress.end('ingest', ingest.reused ? 'reused' : 'done');
     const { snapshot, datasetId } = ingest;
 
@@ -211,6 +225,7 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
         evaluation: evaluation.evaluation,
       },
       reused: {
+        extract: extract?.reused ?? false,
         ingest: ingest.reused,
         teacher: teacher?.reused ?? false,
         student: student.reused,

@@ -8,3 +8,8 @@ export function sgfdHome(): string {
 export function defaultDatasetRoot(): string {
   return join(sgfdHome(), 'datasets');
 }
+
+/** Features already extracted, per encoder and settings, by item content hash. */
+export function defaultFeatureCache(): string {
+  return join(sgfdHome(), 'feature-cache');
+}

@@ -1,4 +1,4 @@
-// The pipeline end to end on the run's real Temporal server, through the four worker apps running as real
+// The pipeline end to end on the run's real Temporal server, through the five worker apps running as real
 // child processes (as `sgfd dev` runs them): results, idempotence, a killed worker, bad input, cancellation,
 // and the recorded history the workflows' replay test replays.
 import { execFile } from 'node:child_process';
@@ -26,6 +26,7 @@ import { FileArtifactStore } from '@sgfd/artifacts';
 import { EVALUATION_FILES, readTrainingRecord } from '@sgfd/activities';
 import { REPO_ROOT } from '@sgfd/tools';
 import { registerTestNamespace, temporalTestAddress } from '@sgfd/tools/testing';
+import { datasetSpecFor } from './pipeline/run-input';
 import { startWorker, startWorkers, type WorkerGroup, type WorkerProcess } from './pipeline/workers';
 
 const History = proto.temporal.api.history.v1.History;
@@ -108,10 +109,11 @@ describe('the pipeline through four worker processes on the real server', { time
     namespace = await registerNamespace(address);
     artifacts = await mkdtemp(join(tmpdir(), 'sgfd-e2e-'));
     store = new FileArtifactStore(artifacts);
-    workers = await startWorkers({ target: { address, namespace }, artifacts });
+    // Five processes loading tsx, Temporal and tfjs at once: on a busy 2-core machine that took 107 s.
+    workers = await startWorkers({ target: { address, namespace }, artifacts, readyTimeoutMs: 280_000 });
     connection = await Connection.connect({ address });
     client = new Client({ connection, namespace });
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(extra.map((w) => w.stop()));
     await workers?.stop();
@@ -140,11 +142,11 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(written).toEqual({ test: summary.test, valid: summary.valid, popularity: summary.popularity });
     expect(summary.test['recall@20']).toBeGreaterThan(summary.popularity['recall@20']! * 1.1);
     expect(summary.test['ndcg@20']).toBeGreaterThan(summary.popularity['ndcg@20']!);
-    expect(summary.reused).toEqual({ ingest: false, teacher: false, student: false, eval: false });
+    expect(summary.reused).toEqual({ extract: false, ingest: false, teacher: false, student: false, eval: false });
     expect(summary.artifacts.teacher).not.toBeNull();
     const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
     expect(progress.stage).toBe('done');
-    expect(Object.values(progress.stages).map((s) => s.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(Object.values(progress.stages).map((s) => s.status)).toEqual(['skipped', 'done', 'done', 'done', 'done']);
     expect(progress.stages.student).toMatchObject({
       epoch: 8,
       maxEpochs: 8,
@@ -157,14 +159,14 @@ describe('the pipeline through four worker processes on the real server', { time
   it('reuses the ingest and teacher artifacts for a run that shares them, and everything for the same run again', async () => {
     const otherStudent = await pipelineInput({ ...twoStage, training: { ...twoStage.training, epochs: 4 } });
     const partly: RunSummary = await (await start(otherStudent)).result();
-    expect(partly.reused).toEqual({ ingest: true, teacher: true, student: false, eval: false });
+    expect(partly.reused).toEqual({ extract: false, ingest: true, teacher: true, student: false, eval: false });
     expect(partly.artifacts.snapshot).toEqual(firstRun.summary.artifacts.snapshot);
     expect(partly.artifacts.teacher).toEqual(firstRun.summary.artifacts.teacher);
 
     const again: RunSummary = await (
       await start({ ...firstRun.input, runId: `e2e-${randomUUID().slice(0, 8)}` })
     ).result();
-    expect(again.reused).toEqual({ ingest: true, teacher: true, student: true, eval: true });
+    expect(again.reused).toEqual({ extract: false, ingest: true, teacher: true, student: true, eval: true });
     expect(again.artifacts).toEqual(firstRun.summary.artifacts);
     expect(again.test).toEqual(firstRun.summary.test);
   });
@@ -299,12 +301,53 @@ describe('the pipeline through four worker processes on the real server', { time
     expect(await staging()).toEqual([]);
   });
 
+  it('a raw catalogue (string ids, English titles, drawn PNGs) goes extract -> ingest -> VBPR + SGFD -> recommendations with its own ids', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sgfd-raw-e2e-'));
+    try {
+      const { writeDemoCatalogue } = await import('@sgfd/extract');
+      const files = await writeDemoCatalogue(dir, { size: 'tiny', seed: 7 });
+      const dataset = await datasetSpecFor(dir);
+      expect(dataset).toMatchObject({ kind: 'raw', items: files.items, image: { model: files.imageModel } });
+      const input = await pipelineInput(twoStage, dataset);
+      const handle = await start(input);
+      const summary: RunSummary = await handle.result();
+      expect(summary.reused).toMatchObject({ extract: false, ingest: false });
+      const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
+      expect(progress.stages.extract.status).toBe('done');
+      expect(progress.stages.extract.maxEpochs).toBe(300);
+      expect(summary.test['recall@20']).toBeGreaterThan(summary.popularity['recall@20']!);
+
+      const { decodeParquet } = await loadData();
+      const recs = decodeParquet(
+        await store.get(summary.artifacts.evaluation, EVALUATION_FILES.recommendations),
+        'recommendations.parquet',
+      );
+      const users = new Set(files.userIds);
+      const items = new Set(files.itemIds);
+      expect(recs.numRows).toBeGreaterThan(0);
+      for (const id of recs.getChild('user_id')!) expect(users.has(String(id))).toBe(true);
+      for (const id of recs.getChild('item_id')!) expect(items.has(String(id))).toBe(true);
+
+      const flags = ['--address', address, '--namespace', namespace];
+      const results = await sgfd('results', input.runId, ...flags);
+      expect(results.code, results.stderr).toBe(0);
+      expect(results.stdout).toContain('top recommendations (ids of the source):');
+      expect(results.stdout).toMatch(/\n {2}A\w+: B0\w+, B0\w+/);
+
+      // The same catalogue again reuses the extracted snapshot: nothing is encoded.
+      const again: RunSummary = await (await start({ ...input, runId: `e2e-${randomUUID().slice(0, 8)}` })).result();
+      expect(again.reused).toEqual({ extract: true, ingest: true, teacher: true, student: true, eval: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('every worker stops gracefully on SIGTERM: it drains and exits 0', async () => {
     const alive = [...workers.workers, ...extra].filter(
       (w) => w.child.exitCode === null && w.child.signalCode === null,
     );
-    expect(alive.map((w) => w.stage).sort()).toEqual(['eval', 'ingest', 'student', 'teacher']);
-    expect(await Promise.all(alive.map((w) => w.stop()))).toEqual([0, 0, 0, 0]);
+    expect(alive.map((w) => w.stage).sort()).toEqual(['eval', 'extract', 'ingest', 'student', 'teacher']);
+    expect(await Promise.all(alive.map((w) => w.stop()))).toEqual([0, 0, 0, 0, 0]);
   });
 });
 

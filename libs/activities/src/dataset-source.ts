@@ -28,7 +28,7 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-const WHAT: Record<Exclude<DatasetSpec['kind'], 'synthetic'>, string> = {
+const WHAT: Record<Exclude<DatasetSpec['kind'], 'synthetic' | 'raw'>, string> = {
   snapshot: 'dataset snapshot directory',
   mmrec: 'MMRec dataset folder',
   parquet: 'Parquet dataset folder',
@@ -63,6 +63,15 @@ async function folderContent(dir: string): Promise<{ name: string; sha256: strin
   return Promise.all(entries.map(async (name) => ({ name, sha256: await sha256Of(join(dir, name)) })));
 }
 
+/** The pipeline runs extractFeatures on a raw catalogue and ingests the snapshot it writes. */
+function rawNeedsExtraction(): ConfigError {
+  return new ConfigError('A raw catalogue is ingested through feature extraction', {
+    field: 'dataset.kind',
+    expected: "a snapshot written by extractFeatures (trainPipeline does this) or 'sgfd data extract'",
+    found: 'raw',
+  });
+}
+
 function checkPreset(spec: Extract<DatasetSpec, { kind: 'synthetic' }>): SyntheticPresetName {
   if (!(SYNTHETIC_PRESET_NAMES as readonly string[]).includes(spec.preset)) {
     throw new ConfigError(`Unknown synthetic preset '${spec.preset}'`, {
@@ -87,6 +96,8 @@ function checkPreset(spec: Extract<DatasetSpec, { kind: 'synthetic' }>): Synthet
  */
 export async function sourceIdentity(spec: DatasetSpec): Promise<unknown> {
   switch (spec.kind) {
+    case 'raw':
+      throw rawNeedsExtraction();
     case 'synthetic':
       checkPreset(spec);
       return { kind: spec.kind, preset: spec.preset, seed: spec.seed, overrides: spec.overrides ?? {} };
@@ -119,6 +130,8 @@ export async function sourceIdentity(spec: DatasetSpec): Promise<unknown> {
 /** Reads and validates the source into memory (DatasetError naming file, row and field on bad data). */
 export async function readDatasetSource(spec: DatasetSpec): Promise<DatasetInput> {
   switch (spec.kind) {
+    case 'raw':
+      throw rawNeedsExtraction();
     case 'synthetic':
       return generateSynthetic({ preset: checkPreset(spec), seed: spec.seed, ...spec.overrides });
     case 'snapshot':

@@ -83,7 +83,9 @@ describe('evaluateModel', () => {
     );
     expect(metadata).toMatchObject({ 'sgfd.k': String(RECOMMENDATIONS_K), 'sgfd.exclude_seen': 'train' });
     expect(config.training.maskValidInTest).toBe(false);
-    expect(table.schema.fields.map((f) => f.name)).toEqual(['user', 'rank', 'item', 'score']);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['user', 'rank', 'item', 'score', 'user_id', 'item_id']);
+    // A synthetic dataset has no ids of its own: the id is the index as text.
+    expect(table.getChild('item_id')!.get(0)).toBe(String(table.getChild('item')!.get(0)));
     const dataset = await loadSnapshot(await snapshotDir(t.store, ingest.snapshot));
     expect(table.numRows).toBe(dataset.nUsers * RECOMMENDATIONS_K);
     const users = table.getChild('user')!.toArray() as Int32Array;

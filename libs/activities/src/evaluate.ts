@@ -11,10 +11,17 @@ import type {
   RunManifest,
 } from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
+import { originalIds } from '@sgfd/data';
 import { curveSvg, evaluateBackbone, evaluatePopularity, restoreBackbone, VALID_METRIC } from '@sgfd/training';
 import { failingClearly } from './failures';
 import { storedKnnGraphs } from './knn-graphs';
-import { readScoringBundle, recommendAll, recommendationsParquet, writeScoringBundle } from '@sgfd/serving';
+import {
+  readScoringBundle,
+  recommendAll,
+  recommendationSample,
+  recommendationsParquet,
+  writeScoringBundle,
+} from '@sgfd/serving';
 import { EVALUATION_FILES, PER_USER_METRICS, reportMarkdown, type PerUserTest, type RunReport } from './report';
 import { runRecord } from './run-record';
 import { loadSnapshotArtifact } from './snapshot-artifact';
@@ -94,23 +101,27 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
             const valid = evaluateBackbone(dataset, model.backbone, 'valid', options).mean;
             const popularity = evaluatePopularity(dataset, 'test', options).mean;
             step();
+            const ids = await originalIds(dataset.dir!);
             const run = runRecord({ ...input, startedAt });
             const scoringDir = join(staging.dir, SCORING_FOLDER);
-            await writeScoringBundle(scoringDir, model.backbone.representations(), dataset.splits, {
-              backbone: training.backbone,
-              sgfd: training.sgfd,
-              run: input.runId,
-              trainedAt: training.run.finishedAt ?? training.run.startedAt,
-              datasetId: dataset.manifest.id,
-              test,
-            });
+            await writeScoringBundle(
+              scoringDir,
+              model.backbone.representations(),
+              dataset.splits,
+              {
+                backbone: training.backbone,
+                sgfd: training.sgfd,
+                run: input.runId,
+                trainedAt: training.run.finishedAt ?? training.run.startedAt,
+                datasetId: dataset.manifest.id,
+                test,
+              },
+              ids,
+            );
             step();
             const excludeSeen = metricsMasking(input.config);
-            const recs = recommendAll(
-              (await readScoringBundle(scoringDir)).recommender,
-              RECOMMENDATIONS_K,
-              excludeSeen,
-            );
+            const bundle = await readScoringBundle(scoringDir);
+            const recs = recommendAll(bundle.recommender, RECOMMENDATIONS_K, excludeSeen);
             step();
             const report: RunReport = {
               run,
@@ -133,12 +144,16 @@ export function createEvalActivities(deps: EvalDeps): EvalActivities {
                 k: recs.k,
                 users: dataset.nUsers,
                 excludes: excludeSeen === 'train' ? 'training items' : 'training and validation items',
+                sample: recommendationSample(recs, bundle.ids),
               },
               files: EVALUATION_FILES,
             };
             const title = `${training.backbone} (sgfd ${training.sgfd}), run ${input.runId}`;
             await writeFile(await staging.path(EVALUATION_FILES.metrics), json({ test, valid, popularity }));
-            await writeFile(await staging.path(EVALUATION_FILES.recommendations), recommendationsParquet(recs));
+            await writeFile(
+              await staging.path(EVALUATION_FILES.recommendations),
+              recommendationsParquet(recs, bundle.ids),
+            );
             await writeFile(
               await staging.path(EVALUATION_FILES.curve),
               curveSvg(training.history, VALID_METRIC, title),

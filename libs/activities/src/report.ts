@@ -30,7 +30,13 @@ export interface RunReport {
     resumedFromEpoch: number | null;
   };
   metrics: { test: MetricTable; valid: MetricTable; popularity: MetricTable };
-  recommendations: { k: number; users: number; excludes: string };
+  recommendations: {
+    k: number;
+    users: number;
+    excludes: string;
+    /** The top items of the first few users, by the ids of the source (what `sgfd results` shows). */
+    sample?: { user: string; items: string[] }[];
+  };
   files: typeof EVALUATION_FILES;
 }
 
@@ -101,10 +107,11 @@ export function reportMarkdown(report: RunReport): string {
     '',
     `![training loss and validation recall@20 per epoch](${EVALUATION_FILES.curve})`,
     '',
+    ...sampleMarkdown(report.recommendations.sample),
     '## Files',
     '',
     `- \`${EVALUATION_FILES.recommendations}\`: top-${report.recommendations.k} items for each of the ${report.recommendations.users} users ` +
-      `(columns user, rank, item, score; ${report.recommendations.excludes} excluded)`,
+      `(columns user, rank, item, score, user_id, item_id: the source's ids; ${report.recommendations.excludes} excluded)`,
     `- \`${EVALUATION_FILES.metrics}\`, \`${EVALUATION_FILES.reportJson}\`: the numbers above as JSON`,
     '',
     '## Config',
@@ -114,4 +121,16 @@ export function reportMarkdown(report: RunReport): string {
     '```',
     '',
   ].join('\n');
+}
+
+function sampleMarkdown(sample: RunReport['recommendations']['sample']): string[] {
+  if (!sample?.length) return [];
+  return [
+    '## Recommendations (first users, ids of the source)',
+    '',
+    '| user | top items |',
+    '|---|---|',
+    ...sample.map(({ user, items }) => `| ${user} | ${items.join(', ')} |`),
+    '',
+  ];
 }

@@ -28,6 +28,6 @@ export const DatasetManifestSchema = z.object({
   categories: z.number().int().positive().nullable(),
   modalities: z.array(z.object({ name: z.enum(MODALITIES), dim: z.number().int().positive(), file: z.string() })),
   files: z.array(FileEntrySchema),
-  source: z.object({ kind: z.enum(['mmrec', 'parquet', 'synthetic']), description: z.string() }).passthrough(),
+  source: z.object({ kind: z.enum(['mmrec', 'parquet', 'synthetic', 'raw']), description: z.string() }).passthrough(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;

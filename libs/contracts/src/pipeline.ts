@@ -45,11 +45,60 @@ export const DATASET_SPEC_VARIANTS = [
   z.strictObject({ kind: z.literal('mmrec'), dir: z.string().min(1), name: z.string().min(1).optional() }),
   /** A folder of Parquet tables (interactions, items, one per modality). */
   z.strictObject({ kind: z.literal('parquet'), dir: z.string().min(1) }),
+  /**
+   * A raw catalogue: interactions and items tables (Parquet, CSV, JSON Lines) with the source's own ids,
+   * text columns, image paths and categories. The `extractFeatures` stage turns it into a snapshot.
+   */
+  z.strictObject({
+    kind: z.literal('raw'),
+    interactions: z.string().min(1),
+    items: z.string().min(1),
+    columns: z
+      .strictObject({
+        user: z.string().min(1),
+        item: z.string().min(1),
+        rating: z.string().min(1),
+        timestamp: z.string().min(1),
+        itemId: z.string().min(1),
+        text: z.array(z.string().min(1)),
+        image: z.string().min(1),
+        category: z.string().min(1),
+      })
+      .partial()
+      .optional(),
+    categoryLevel: z.number().int().min(1).optional(),
+    categorySeparator: z.string().min(1).optional(),
+    unknownItems: z.enum(['reject', 'drop']).optional(),
+    splitSeed: z.number().int().nonnegative().optional(),
+    /** How texts are joined and cut before encoding (defaults: '. ', 128 tokens). */
+    text: z
+      .strictObject({ separator: z.string(), maxTokens: z.number().int().min(3).max(512) })
+      .partial()
+      .optional(),
+    /**
+     * The ONNX image encoder (needs columns.image) and its preprocessing where the sidecar `<model>.json`
+     * does not declare it. Absent: no image features.
+     */
+    image: z
+      .strictObject({
+        model: z.string().min(1),
+        input: z.string().min(1).optional(),
+        output: z.string().min(1).optional(),
+        resize: z.number().int().positive().optional(),
+        crop: z.number().int().positive().optional(),
+        mean: z.tuple([z.number(), z.number(), z.number()]).optional(),
+        std: z.tuple([z.number(), z.number(), z.number()]).optional(),
+      })
+      .optional(),
+    /** Items encoded per chunk (one heartbeat, one cache file each). */
+    chunkSize: z.number().int().positive().optional(),
+  }),
 ] as const;
 
 /** Where a run's data comes from; ingestion turns any of them into a content-addressed snapshot. */
 export const DatasetSpecSchema = z.discriminatedUnion('kind', [...DATASET_SPEC_VARIANTS]);
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
+export type RawDatasetSpec = Extract<DatasetSpec, { kind: 'raw' }>;
 
 /** Per-run overrides of a stage's timeouts (tests shorten heartbeats; very large datasets lengthen runs). */
 export interface StageTimeoutOverrides {
@@ -70,6 +119,35 @@ export interface TrainPipelineInput {
 
 // ---------------------------------------------------------------------------------------------------------
 // Activities (payloads: ArtifactRefs, configs, small metrics; never tensors)
+
+export interface ExtractFeaturesInput {
+  runId: string;
+  dataset: RawDatasetSpec;
+  codeVersion: string;
+}
+
+export interface ExtractFeaturesResult {
+  /** The snapshot with the extracted features (inside a snapshot artifact); ingestion reads it from there. */
+  extracted: ArtifactRef;
+  /** Local path of that snapshot directory, as a `snapshot` DatasetSpec for ingestion. */
+  snapshotPath: string;
+  datasetId: string;
+  /** Per modality: items encoded by this run, items taken from the feature cache, items without usable input. */
+  encoded: Record<string, number>;
+  cached: Record<string, number>;
+  failed: Record<string, number>;
+  /** The chunk a retried attempt found finished before it (from its last heartbeat), else null. */
+  resumedAfterChunk: number | null;
+  reused: boolean;
+}
+
+/** Heartbeat details of extractFeatures: once per finished chunk. */
+export interface ExtractHeartbeat {
+  modality: string;
+  chunk: number;
+  done: number;
+  total: number;
+}
 
 export interface IngestDatasetInput {
   runId: string;
@@ -157,6 +235,9 @@ export interface EvaluateModelResult {
   popularity: MetricTable;
 }
 
+export interface ExtractActivities {
+  extractFeatures(input: ExtractFeaturesInput): Promise<ExtractFeaturesResult>;
+}
 export interface IngestActivities {
   ingestDataset(input: IngestDatasetInput): Promise<IngestDatasetResult>;
 }
@@ -169,7 +250,11 @@ export interface StudentActivities {
 export interface EvalActivities {
   evaluateModel(input: EvaluateModelInput): Promise<EvaluateModelResult>;
 }
-export type PipelineActivities = IngestActivities & TeacherActivities & StudentActivities & EvalActivities;
+export type PipelineActivities = ExtractActivities &
+  IngestActivities &
+  TeacherActivities &
+  StudentActivities &
+  EvalActivities;
 
 /**
  * Details of every heartbeat of a training activity (at least once per epoch). A retried attempt reads the
@@ -219,6 +304,12 @@ const retry = (maximumAttempts: number): StageActivityOptions['retry'] => ({
  * startToClose bounds a whole training run and the heartbeat timeout is how fast a dead worker is noticed.
  */
 export const STAGE_ACTIVITY_OPTIONS: Record<Stage, StageActivityOptions> = {
+  extract: {
+    taskQueue: TASK_QUEUES.extract,
+    startToCloseTimeout: 12 * HOUR,
+    heartbeatTimeout: 5 * MINUTE,
+    retry: retry(5),
+  },
   ingest: { taskQueue: TASK_QUEUES.ingest, startToCloseTimeout: HOUR, heartbeatTimeout: MINUTE, retry: retry(5) },
   teacher: {
     taskQueue: TASK_QUEUES.teacher,
@@ -254,13 +345,13 @@ export const PIPELINE_PROGRESS_QUERY = 'progress';
 /** Signal name: a training activity reports StageProgressUpdate to its workflow (throttled, a few a minute). */
 export const STAGE_PROGRESS_SIGNAL = 'stageProgress';
 
-export const PIPELINE_STAGES = ['ingest', 'teacher', 'student', 'eval'] as const satisfies readonly Stage[];
+export const PIPELINE_STAGES = ['extract', 'ingest', 'teacher', 'student', 'eval'] as const satisfies readonly Stage[];
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'reused' | 'skipped' | 'failed' | 'cancelled';
 
 export interface StageProgressUpdate extends TrainingHeartbeat {
   stage: Stage;
-  /** The configured epoch limit (early stopping usually ends sooner). */
+  /** The configured epoch limit (early stopping usually ends sooner); for extract, `epoch` / `maxEpochs` are items done / items. */
   maxEpochs: number;
   /** Seconds this attempt has trained so far, for the ETA. */
   elapsedSeconds: number;

@@ -1,4 +1,5 @@
 export const TASK_QUEUES = {
+  extract: 'sgfd-extract',
   ingest: 'sgfd-ingest',
   teacher: 'sgfd-teacher',
   student: 'sgfd-student',

@@ -162,6 +162,7 @@ export type SuiteSpec = z.infer<typeof SuiteSpecSchema>;
 export type SuiteSpecInput = z.input<typeof SuiteSpecSchema>;
 export type SuiteDataset = z.infer<typeof SuiteDatasetSchema>;
 
+const dirname = (path: string) => path.replace(/[\\/]+[^\\/]*$/, '') || path;
 const pathKey = (k: PropertyKey): string | number => (typeof k === 'number' ? k : String(k));
 
 /** A dataset's label: the given one, else derived from the source (preset name, folder name). */
@@ -185,6 +186,8 @@ export function datasetLabel(dataset: DatasetSpec & { label?: string }): string 
       return clean(dataset.name ?? base(dataset.dir));
     case 'parquet':
       return clean(base(dataset.dir));
+    case 'raw':
+      return clean(base(dirname(dataset.items)));
   }
 }
 

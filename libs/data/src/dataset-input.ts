@@ -31,6 +31,10 @@ export interface DatasetInput {
   categories: Int32Array | null;
   features: Partial<Record<Modality, FeatureMatrix>>;
   source: DatasetSource;
+  /** The source's own user and item ids by dense index (kept in users.parquet / items.parquet). */
+  ids?: { users: string[]; items: string[] };
+  /** The label of each category id, when the source named its categories. */
+  categoryLabels?: string[];
   origin?: {
     interactions?: RowOrigin;
     categories?: RowOrigin;

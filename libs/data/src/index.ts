@@ -4,7 +4,7 @@ export { Rng } from './random';
 export { buildCsr } from './csr';
 export { writeSnapshot, type WriteSnapshotOptions, type WriteSnapshotResult } from './snapshot-write';
 export { loadSnapshot, readManifest, readSnapshotInput, type LoadOptions } from './snapshot-load';
-export { INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, featureFile } from './snapshot-layout';
+export { INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, USERS_FILE, featureFile } from './snapshot-layout';
 export { validateDatasetInput } from './validate';
 export {
   generateSynthetic,
@@ -41,3 +41,14 @@ export { encodeParquet, decodeParquet } from './parquet-io';
 export { removeActiveTempDirsSync } from './temp-dirs';
 export { readSourceFile } from './source-files';
 export { readInterFile } from './inter-file';
+export { IdMap, originalIds, type OriginalIds } from './raw/id-map';
+export { readRawTable, rawTableFormat, type RawTable, type RawValue } from './raw/raw-table';
+export {
+  readRawCatalogue,
+  DEFAULT_RAW_COLUMNS,
+  type CatalogueItems,
+  type RawCatalogue,
+  type RawCatalogueColumns,
+  type RawCatalogueOptions,
+  type UnknownItemPolicy,
+} from './raw/raw-catalogue';

@@ -8,6 +8,7 @@ import { decodeFeatureIpc } from './feature-ipc';
 import { sha256Hex } from './hash';
 import { decodeParquet } from './parquet-io';
 import { INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE } from './snapshot-layout';
+import { originalIds } from './raw/id-map';
 import { fileError } from './source-files';
 import type { FeatureMatrix, InteractionPairs, LoadedDataset } from './types';
 
@@ -77,7 +78,16 @@ export async function loadSnapshot(dir: string, options: LoadOptions = {}): Prom
 /** The snapshot as a DatasetInput (all columns), e.g. to export it or re-import it elsewhere. */
 export async function readSnapshotInput(dir: string, options: LoadOptions = {}): Promise<DatasetInput> {
   const parts = await readSnapshotParts(dir, options);
+  const map = await originalIds(dir);
+  const ids = map.hasOriginalIds
+    ? {
+        users: Array.from({ length: map.nUsers }, (_, u) => map.user(u)),
+        items: Array.from({ length: map.nItems }, (_, i) => map.item(i)),
+      }
+    : undefined;
   return {
+    ...(ids ? { ids } : {}),
+    ...(parts.categoryLabels ? { categoryLabels: parts.categoryLabels } : {}),
     nUsers: parts.manifest.counts.users,
     nItems: parts.manifest.counts.items,
     interactions: parts.interactions,
@@ -91,6 +101,7 @@ interface SnapshotParts {
   manifest: DatasetManifest;
   interactions: InteractionColumns;
   categories: Int32Array | null;
+  categoryLabels: string[] | null;
   features: Partial<Record<Modality, FeatureMatrix>>;
 }
 
@@ -141,7 +152,16 @@ async function readSnapshotParts(dir: string, options: LoadOptions): Promise<Sna
       found: `${interactions.users.length} rows`,
     });
   }
-  return { manifest, interactions, categories, features };
+  return { manifest, interactions, categories, categoryLabels: labelsOf(items, categories), features };
+}
+
+/** The label of each category id, from items.parquet's category_label column when the source named them. */
+function labelsOf(items: Table, categories: Int32Array | null): string[] | null {
+  const column = items.getChild('category_label');
+  if (!column || !categories) return null;
+  const labels: string[] = [];
+  for (let i = 0; i < categories.length; i++) labels[categories[i]] = String(column.get(i));
+  return labels;
 }
 
 function interactionColumns(table: Table): InteractionColumns {

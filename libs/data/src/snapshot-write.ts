@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeData, makeVector, Int32, Table, tableFromArrays } from 'apache-arrow';
+import { makeData, makeVector, Int32, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import {
   DATASET_SCHEMA_VERSION,
   DatasetManifestSchema,
@@ -15,7 +15,8 @@ import { sortCanonically } from './canonical-order';
 import { writeFeatureIpc } from './feature-ipc';
 import { ContentHasher } from './hash';
 import { encodeParquet, encodeParquetInRowGroups } from './parquet-io';
-import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE } from './snapshot-layout';
+import { usersTable } from './raw/id-map';
+import { featureFile, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE, USERS_FILE } from './snapshot-layout';
 import { inspectExistingSnapshot } from './snapshot-verify';
 import { createTempDir, releaseTempDir, removeTempDir, sweepStaleTempDirs } from './temp-dirs';
 import { isFileSystemError, writeError, writing } from './write-errors';
@@ -82,8 +83,11 @@ export async function writeSnapshot(input: DatasetInput, options: WriteSnapshotO
     const files: DatasetManifest['files'] = [];
     const interactionsBytes = encodeParquetInRowGroups(interactionTables(interactions, rowGroupRows), rowGroupRows);
     files.push(await writeDataFile(tmp, INTERACTIONS_FILE, interactionsBytes, options.root));
-    const itemsBytes = encodeParquet(itemsTable(input.nItems, input.categories));
+    const itemsBytes = encodeParquet(itemsTable(input));
     files.push(await writeDataFile(tmp, ITEMS_FILE, [itemsBytes], options.root));
+    if (input.ids) {
+      files.push(await writeDataFile(tmp, USERS_FILE, [encodeParquet(usersTable(input.ids.users))], options.root));
+    }
     for (const modality of modalities) {
       const file = featureFile(modality);
       const written = await writing(options.root, `write ${file} into the snapshot root`, () =>
@@ -199,6 +203,9 @@ function contentId(input: DatasetInput, nCategories: number | null, batchRows: n
   column('rating', cols.ratings);
   column('timestamp', cols.timestamps);
   if (input.categories) hasher.part('category', input.categories);
+  if (input.ids)
+    hasher.part('user ids', JSON.stringify(input.ids.users)).part('item ids', JSON.stringify(input.ids.items));
+  if (input.categoryLabels) hasher.part('category labels', JSON.stringify(input.categoryLabels));
   for (const m of MODALITIES) {
     const matrix = input.features[m];
     if (matrix) hasher.part(`feature:${m}`, matrix.data.subarray(0, matrix.rows * matrix.dim));
@@ -237,7 +244,9 @@ function interactionsTable(cols: InteractionColumns): Table {
   });
 }
 
-function itemsTable(nItems: number, categories: Int32Array | null): Table {
+/** items.parquet: item, category (null without categories) and, for sources with their own ids, id and category_label. */
+function itemsTable(input: DatasetInput): Table {
+  const { nItems, categories, ids, categoryLabels } = input;
   const item = new Int32Array(nItems);
   for (let i = 0; i < nItems; i++) item[i] = i;
   const category = categories
@@ -251,7 +260,14 @@ function itemsTable(nItems: number, categories: Int32Array | null): Table {
           data: new Int32Array(nItems),
         }),
       );
-  return new Table({ item: makeVector(item), category });
+  if (!ids) return new Table({ item: makeVector(item), category });
+  const labels = categories && categoryLabels ? Array.from(categories, (c) => categoryLabels[c]) : null;
+  return new Table({
+    item: makeVector(item),
+    category,
+    id: vectorFromArray(ids.items, new Utf8()),
+    ...(labels ? { category_label: vectorFromArray(labels, new Utf8()) } : {}),
+  });
 }
 
 function splitCounts(splits: Int8Array): { train: number; valid: number; test: number } {

@@ -274,11 +274,36 @@ export function validateDatasetInput(input: DatasetInput): void {
   if (input.categories) {
     checkCategories(input.categories, input.nItems, input.origin?.categories ?? inMemoryOrigin('categories'));
   }
+  if (input.ids) {
+    checkIdList(input.ids.users, input.nUsers, 'user ids', interactions);
+    checkIdList(input.ids.items, input.nItems, 'item ids', interactions);
+  }
+  if (input.categoryLabels && input.categories) {
+    checkIdList(input.categoryLabels, maxId(input.categories) + 1, 'category labels', interactions);
+  }
   for (const modality of MODALITIES) {
     const matrix = input.features[modality];
     if (!matrix) continue;
     const origin = input.origin?.features?.[modality] ?? inMemoryOrigin(`${modality} features`);
     checkFeatureShape(matrix, input.nItems, origin);
     checkFinite(matrix.data, matrix.dim, origin);
+  }
+}
+
+/** An id map: one distinct original id per dense index. */
+function checkIdList(ids: string[], count: number, what: string, origin: RowOrigin): void {
+  if (ids.length !== count) {
+    throw new DatasetError(`Wrong number of ${what}`, {
+      file: origin.file,
+      expected: `${count} (one per index)`,
+      found: String(ids.length),
+    });
+  }
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) {
+      throw new DatasetError(`Repeated id in the ${what}`, { file: origin.file, expected: 'distinct ids', found: id });
+    }
+    seen.add(id);
   }
 }

@@ -1,10 +1,11 @@
-export { snapshotIndexIds, type IdMap } from './ids';
+export { servingIds, snapshotIds, snapshotIndexIds, type IdMap } from './ids';
 export { createScorer, scoreFormula, type Scorer } from './scorer';
 export { maskSeen, userItemsOf, type SeenItems, type UserItems } from './seen-items';
 export { Recommender, topKOfRow, type Ranked } from './top-k';
 export {
   BUNDLE_FILES,
   SCORING_FILE,
+  idsHint,
   readScoringBundle,
   readScoringSpec,
   writeScoringBundle,
@@ -16,6 +17,7 @@ export {
 export {
   RECOMMENDATIONS_METADATA,
   recommendAll,
+  recommendationSample,
   recommendationsParquet,
   type AllRecommendations,
 } from './recommendations-file';

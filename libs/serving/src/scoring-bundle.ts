@@ -23,8 +23,8 @@ import {
   type ScoringForm,
   type ScoringRepresentations,
 } from '@sgfd/contracts';
-import { decodeParquet, encodeParquet } from '@sgfd/data';
-import { snapshotIndexIds, type IdMap } from './ids';
+import { decodeParquet, encodeParquet, type IdMap as SnapshotIds } from '@sgfd/data';
+import { servingIds, snapshotIndexIds, type IdMap } from './ids';
 import { createScorer, scoreFormula } from './scorer';
 import { userItemsOf, type SeenItems } from './seen-items';
 import { Recommender } from './top-k';
@@ -32,6 +32,8 @@ import { Recommender } from './top-k';
 export const SCORING_FILE = 'scoring.json';
 export const BUNDLE_FILES = { users: 'users.parquet', items: 'items.parquet', seen: 'seen.parquet' } as const;
 const FORMAT = 'sgfd-scoring';
+const INDEX_IDS = 'user and item ids are the snapshot indices in decimal';
+const ORIGINAL_IDS = "user and item ids are the source's own (the user / item columns)";
 
 /** What the model is, for `GET /v1/model` and the export. */
 export interface ModelInfo {
@@ -102,9 +104,12 @@ export async function writeScoringBundle(
   representations: ScoringRepresentations,
   seen: SeenPairs,
   model: ModelInfo,
+  /** The snapshot's ids (`originalIds`); without them, the snapshot indices in decimal. */
+  snapshotIds?: SnapshotIds,
 ): Promise<ScoringSpec> {
   const { users, items } = representations;
-  const ids = snapshotIndexIds(users.rows, items.rows);
+  const original = snapshotIds?.hasOriginalIds === true;
+  const ids = snapshotIds ? servingIds(snapshotIds) : snapshotIndexIds(users.rows, items.rows);
   const maml = representations.form === 'maml-attention' ? representations : null;
   const spec: ScoringSpec = {
     format: FORMAT,
@@ -112,7 +117,7 @@ export async function writeScoringBundle(
     form: representations.form,
     score: scoreFormula(representations.form),
     similarItems: 'cosine of items.vector',
-    ids: 'user and item ids are the snapshot indices in decimal',
+    ids: original ? ORIGINAL_IDS : INDEX_IDS,
     users: users.rows,
     items: items.rows,
     dim: users.cols,
@@ -199,6 +204,13 @@ function intColumn(table: Table, column: string, file: string): Int32Array {
   return Int32Array.from(vector.toArray() as ArrayLike<number>);
 }
 
+function stringColumn(table: Table, column: string, file: string, rowsExpected: number): string[] {
+  const vector = table.getChild(column);
+  if (!vector || vector.length !== rowsExpected)
+    throw new DatasetError('Missing id column', { file, field: column, expected: `${rowsExpected} utf8 ids` });
+  return Array.from(vector as Iterable<unknown>, (v) => String(v));
+}
+
 const matrixOfRows = (values: number[][]): Matrix => ({
   rows: values.length,
   cols: values[0]?.length ?? 0,
@@ -222,6 +234,14 @@ export async function readScoringSpec(dir: string): Promise<ScoringSpec> {
     });
   }
   return spec;
+}
+
+/** Which ids a bundle's users or items have, for an unknown id's message ("...: 0..119", or an example id). */
+export function idsHint(bundle: Pick<ScoringBundle, 'spec' | 'ids'>, kind: 'user' | 'item'): string {
+  const n = kind === 'user' ? bundle.spec.users : bundle.spec.items;
+  if (bundle.spec.ids === INDEX_IDS) return `${bundle.spec.ids}: 0..${n - 1}`;
+  const example = n > 0 ? (kind === 'user' ? bundle.ids.userId(0) : bundle.ids.itemId(0)) : undefined;
+  return `${bundle.spec.ids}: ${n} ids${example === undefined ? '' : ` such as '${example}'`}`;
 }
 
 /** Reads a bundle written by writeScoringBundle, ready to rank. */
@@ -282,7 +302,13 @@ export async function readScoringBundle(dir: string): Promise<ScoringBundle> {
     spec,
     representations,
     seen: seenItemsBySplit,
-    ids: snapshotIndexIds(spec.users, spec.items),
+    ids:
+      spec.ids === INDEX_IDS
+        ? snapshotIndexIds(spec.users, spec.items)
+        : snapshotIndexIds(spec.users, spec.items, {
+            users: stringColumn(users.table, 'user', users.file, spec.users),
+            items: stringColumn(items.table, 'item', items.file, spec.items),
+          }),
     recommender: new Recommender(createScorer(representations), seenItemsBySplit),
   };
 }

@@ -4,6 +4,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EXCLUDE_SEEN, type ExcludeSeen } from '@sgfd/contracts';
+import { idsHint } from './scoring-bundle';
 import { similarityScores, type ModelSource, type ServedModel } from './served-model';
 import { topKOfRow } from './top-k';
 
@@ -101,8 +102,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   const userIndex = (model: ServedModel, id: string) => {
     const index = model.bundle.ids.userIndex(id);
-    if (index === undefined)
-      throw new NotFound(`Unknown user '${id}' (${model.bundle.spec.ids}: 0..${model.bundle.spec.users - 1})`);
+    if (index === undefined) throw new NotFound(`Unknown user '${id}' (${idsHint(model.bundle, 'user')})`);
     return index;
   };
   const checkK = (model: ServedModel, k: number) => {
@@ -210,9 +210,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       checkK(model, k);
       const item = model.bundle.ids.itemIndex(request.params.id);
       if (item === undefined)
-        throw new NotFound(
-          `Unknown item '${request.params.id}' (${model.bundle.spec.ids}: 0..${model.bundle.spec.items - 1})`,
-        );
+        throw new NotFound(`Unknown item '${request.params.id}' (${idsHint(model.bundle, 'item')})`);
       const scores = new Float32Array(model.bundle.spec.items);
       similarityScores(model, item, scores);
       const top = topKOfRow(scores, k);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DotRepresentations, MamlRepresentations } from '@sgfd/contracts';
 import { describe, expect, it } from 'vitest';
-import { readScoringBundle, writeScoringBundle } from './scoring-bundle';
+import { IdMap } from '@sgfd/data';
+import { idsHint, readScoringBundle, writeScoringBundle } from './scoring-bundle';
 import { userItemsOf } from './seen-items';
 import { Recommender, topKOfRow } from './top-k';
 import { createScorer } from './scorer';
@@ -82,6 +83,26 @@ describe('Recommender', () => {
       expect(bundle.ids.userIndex('3')).toBeUndefined();
       expect(bundle.ids.userIndex('02')).toBeUndefined();
       expect(bundle.ids.itemId(3)).toBe('3');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a raw catalogue's original ids through a written bundle (originalIds in, the same ids out)", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sgfd-bundle-'));
+    try {
+      const dir = join(root, 'scoring');
+      const empty = { users: new Int32Array(0), items: new Int32Array(0) };
+      const model = { backbone: 'vbpr', sgfd: 'off', run: 'r', trainedAt: 't', datasetId: 'd', test: null };
+      const ids = new IdMap(3, 4, { users: ['ann', 'bob', 'cy'], items: ['B0PEN', 'B0INK', 'B0PAD', 'B0CLIP'] });
+      await writeScoringBundle(dir, representations, { train: empty, valid: empty }, model, ids);
+      const bundle = await readScoringBundle(dir);
+      expect(bundle.spec.ids).toContain("source's own");
+      expect(bundle.ids.userIndex('bob')).toBe(1);
+      expect(bundle.ids.userIndex('1')).toBeUndefined();
+      expect(bundle.ids.itemId(3)).toBe('B0CLIP');
+      expect(bundle.ids.itemIndex('B0PAD')).toBe(2);
+      expect(idsHint(bundle, 'user')).toContain("3 ids such as 'ann'");
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
-import { MODALITIES, type Modality } from '@sgfd/contracts';
+import { ConfigError, MODALITIES, type Modality } from '@sgfd/contracts';
 import type { ParquetColumns, SyntheticPresetName } from '@sgfd/data';
 import { snapshotText, summaryText } from '../dataset-format';
+import { registerExtract } from './data-extract';
 import { emit, note } from '../output';
 import { defaultDatasetRoot } from '../paths';
 import { cleaningUpOnSignals } from '../interrupt';
@@ -35,12 +36,47 @@ export function register(program: Command): void {
         .choices(['snapshot', 'mmrec'])
         .default('snapshot'),
     )
-    .option('--out <dir>', 'snapshot root (format snapshot) or folder to create (format mmrec)', defaultDatasetRoot())
+    .option(
+      '--out <dir>',
+      'snapshot root (format snapshot) or folder to create (format mmrec, raw)',
+      defaultDatasetRoot(),
+    )
+    .option(
+      '--raw',
+      'write a raw catalogue instead (string ids, English titles, category paths, drawn PNGs, an ONNX image model, catalogue.json) into --out; presets tiny and office',
+    )
     .action(
       async (
-        opts: { preset: SyntheticPresetName; seed: number; categorySignal?: number; format: string; out: string },
+        opts: {
+          preset: SyntheticPresetName;
+          seed: number;
+          categorySignal?: number;
+          format: string;
+          out: string;
+          raw?: boolean;
+        },
         cmd: Command,
       ) => {
+        if (opts.raw) {
+          const { writeDemoCatalogue, DEMO_CATALOGUE_SIZES } = await import('@sgfd/extract');
+          if (!(opts.preset in DEMO_CATALOGUE_SIZES))
+            throw new ConfigError(`No raw catalogue preset '${opts.preset}'`, {
+              field: '--preset',
+              expected: Object.keys(DEMO_CATALOGUE_SIZES).join(' | '),
+              found: opts.preset,
+            });
+          note(cmd, `writing a raw catalogue '${opts.preset}' (seed ${opts.seed}) into ${opts.out}…`);
+          const size = opts.preset as keyof typeof DEMO_CATALOGUE_SIZES;
+          const files = await writeDemoCatalogue(opts.out, { size, seed: opts.seed });
+          emit(
+            cmd,
+            { dir: files.dir, items: files.itemIds.length, users: files.userIds.length },
+            () =>
+              `raw catalogue ${files.dir}: ${files.itemIds.length} items, ${files.userIds.length} users ` +
+              `(train on it: sgfd run --dataset ${files.dir} --backbone vbpr --sgfd two-stage)`,
+          );
+          return;
+        }
         note(cmd, `generating synthetic '${opts.preset}' (seed ${opts.seed})…`);
         const { exportMmrec, generateSynthetic, writeSnapshot } = await loadData();
         const dataset = generateSynthetic({
@@ -57,6 +93,8 @@ export function register(program: Command): void {
         emit(cmd, result, () => snapshotText(result));
       },
     );
+
+  registerExtract(data);
 
   const importer = data.command('import').description('import a dataset as a snapshot');
 

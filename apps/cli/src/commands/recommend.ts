@@ -2,7 +2,7 @@ import { writeFile, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXCLUDE_SEEN, UserError, type ExcludeSeen } from '@sgfd/contracts';
-import { readScoringBundle, recommendAll, recommendationsParquet, type ScoringBundle } from '@sgfd/serving';
+import { idsHint, readScoringBundle, recommendAll, recommendationsParquet, type ScoringBundle } from '@sgfd/serving';
 import { emit, formatNumber, note } from '../output';
 import { defaultDatasetRoot } from '../paths';
 import { parseInteger } from '../program';
@@ -34,7 +34,7 @@ export function recommendUsers(bundle: ScoringBundle, users: string[], k: number
     if (index === undefined) {
       throw new UnknownIdError(`Unknown user '${id}'`, {
         field: '--user',
-        expected: `a user id of the model (${bundle.spec.ids}: 0..${bundle.spec.users - 1})`,
+        expected: `a user id of the model (${idsHint(bundle, 'user')})`,
         found: id,
       });
     }
@@ -86,7 +86,7 @@ export function register(program: Command): void {
     if (flags.all) {
       const out = resolve(flags.out!);
       const recs = recommendAll(bundle.recommender, flags.k, flags.excludeSeen);
-      await writeAtomically(out, recommendationsParquet(recs));
+      await writeAtomically(out, recommendationsParquet(recs, bundle.ids));
       emit(
         cmd,
         { out, users: bundle.spec.users, k: flags.k, excludeSeen: flags.excludeSeen, rows: recs.items.length },

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { UserError, type RunSummary } from '@sgfd/contracts';
@@ -10,6 +12,18 @@ import { describeRun } from '../pipeline/runs';
 
 class RunNotFinishedError extends UserError {
   override readonly name = 'RunNotFinishedError';
+}
+
+/** The first users' top items from the evaluation's report.json (older reports have none). */
+export async function recommendationSampleOf(dir: string): Promise<{ user: string; items: string[] }[]> {
+  try {
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as {
+      recommendations?: { sample?: { user: string; items: string[] }[] };
+    };
+    return report.recommendations?.sample ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /** `sgfd results ID`: the finished run's test metrics against the most-popular baseline, and its report. */
@@ -33,7 +47,15 @@ export function register(program: Command): void {
           throw new RunFailedError(`run ${id} ended ${status.name}: ${failureMessage(e)}`);
         throw e;
       }
-      emit(cmd, summary, () => summaryText(summary, evaluationDirOf(summary)));
+      const evaluationDir = evaluationDirOf(summary);
+      const sample = evaluationDir ? await recommendationSampleOf(evaluationDir) : [];
+      emit(cmd, { ...summary, recommendationSample: sample }, () =>
+        [
+          summaryText(summary, evaluationDir),
+          ...(sample.length ? ['', 'top recommendations (ids of the source):'] : []),
+          ...sample.map(({ user, items }) => `  ${user}: ${items.join(', ')}`),
+        ].join('\n'),
+      );
     });
   });
 }

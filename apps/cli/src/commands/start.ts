@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { RunConfigInput, RunSummary, SgfdMode, TrainPipelineInput } from '@sgfd/contracts';
+import type { DatasetSpec, RunConfigInput, RunSummary, SgfdMode, TrainPipelineInput } from '@sgfd/contracts';
 import { TRAIN_PIPELINE_WORKFLOW, WORKFLOW_TASK_QUEUE } from '@sgfd/contracts';
 import { emit, note } from '../output';
 import { connect, type Connected } from '../pipeline/connect';
@@ -9,7 +9,10 @@ import { followRuns, LiveLines } from '../pipeline/follow';
 import { comparisonTable, duration } from '../pipeline/progress-view';
 import { evaluationDirOf, webUiLink } from '../pipeline/links';
 import { startLocalStack, untilSignal, type LocalStack } from '../pipeline/local-stack';
-import { DEFAULT_DATA_SEED } from '../pipeline/run-input';
+import { existsSync } from 'node:fs';
+import { sgfdHome } from '../paths';
+import { DEFAULT_DATA_SEED, RAW_CATALOGUE_FILE, datasetSpecFor } from '../pipeline/run-input';
+import { recommendationSampleOf } from './results';
 
 /**
  * The demo `npm start` runs: plain VBPR, the control (SGFD's students, no distillation) and VBPR + SGFD
@@ -30,13 +33,29 @@ const ARMS: { mode: SgfdMode; label: string }[] = [
   { mode: 'two-stage', label: 'VBPR+SGFD' },
 ];
 
-async function startRuns(connected: Connected, stamp: string): Promise<{ input: TrainPipelineInput; label: string }[]> {
+/** The dataset of the demo: the synthetic office preset, or (--raw) the raw demo catalogue, written once. */
+async function demoDataset(raw: boolean, say: (line: string) => void): Promise<{ name: string; dataset: DatasetSpec }> {
+  if (!raw) return { name: 'office', dataset: { kind: 'synthetic', preset: 'office', seed: DEFAULT_DATA_SEED } };
+  const dir = join(sgfdHome(), 'demo-catalogue');
+  if (!existsSync(join(dir, RAW_CATALOGUE_FILE))) {
+    say(`  writing the raw demo catalogue (300 items with string ids, English titles, PNGs) into ${dir}`);
+    const { writeDemoCatalogue } = await import('@sgfd/extract');
+    await writeDemoCatalogue(dir, { size: 'tiny', seed: DEFAULT_DATA_SEED });
+  }
+  return { name: 'shop', dataset: await datasetSpecFor(dir) };
+}
+
+async function startRuns(
+  connected: Connected,
+  stamp: string,
+  demo: { name: string; dataset: DatasetSpec },
+): Promise<{ input: TrainPipelineInput; label: string }[]> {
   const { codeVersion, resolveRunConfig } = await import('@sgfd/training');
   const runs = ARMS.map(({ mode, label }) => {
     const config = resolveRunConfig({ ...OFFICE_DEMO, sgfd: { ...OFFICE_DEMO.sgfd, mode } }, 'npm start config');
     const input: TrainPipelineInput = {
-      runId: `start-vbpr-${mode}-office-${stamp}`,
-      dataset: { kind: 'synthetic', preset: 'office', seed: DEFAULT_DATA_SEED },
+      runId: `start-vbpr-${mode}-${demo.name}-${stamp}`,
+      dataset: demo.dataset,
       config,
       codeVersion: codeVersion(),
     };
@@ -91,13 +110,17 @@ export function register(program: Command): void {
   program
     .command('start')
     .description(
-      'the demo: local Temporal server + four workers, then VBPR and VBPR+SGFD on the synthetic office preset',
+      'the demo: local Temporal server + five workers, then plain VBPR, the control and VBPR+SGFD on the synthetic office preset (--raw: on the raw demo catalogue)',
     )
     .option(
       '--artifacts <dir|uri>',
       'artifact store of the workers (a folder, file:// or s3://bucket/prefix; default <repo>/.sgfd/artifacts)',
     )
-    .action(async (opts: { artifacts?: string }, cmd: Command) => {
+    .option(
+      '--raw',
+      'start from a raw catalogue instead (string ids, English titles, PNGs): extract -> ingest -> ... -> recommendations by its ids',
+    )
+    .action(async (opts: { artifacts?: string; raw?: boolean }, cmd: Command) => {
       const started = Date.now();
       const say = (line: string) => note(cmd, line);
       const signal = untilSignal();
@@ -112,11 +135,12 @@ export function register(program: Command): void {
           note: (l) => say(`  ${l}`),
         });
         connected = await connect({ address: stack.target.address, namespace: stack.target.namespace });
+        const demo = await demoDataset(opts.raw === true, say);
         say(
-          `[2/3] training on 'office': ${ARMS.map((a) => a.label).join(' and ')} (ingest -> teacher -> student -> evaluate)`,
+          `[2/3] training on '${demo.name}': ${ARMS.map((a) => a.label).join(' and ')} (${opts.raw ? 'extract -> ' : ''}ingest -> teacher -> student -> evaluate)`,
         );
         const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-        const runs = await startRuns(connected, stamp);
+        const runs = await startRuns(connected, stamp, demo);
         for (const { input } of runs) {
           const ui = await webUiLink(stack.target, input.runId);
           say(`  ${input.runId}${ui ? `  ${ui}` : ''}`);
@@ -154,6 +178,8 @@ export function register(program: Command): void {
           summaries,
           runs.map((r) => r.label),
         );
+        const lastDir = evaluationDirOf(summaries[summaries.length - 1]!);
+        const sample = lastDir ? await recommendationSampleOf(lastDir) : [];
         emit(cmd, { runs: summaries, seconds: (Date.now() - started) / 1000 }, () =>
           [
             '',
@@ -164,6 +190,10 @@ export function register(program: Command): void {
             ...summaries.map(
               (s, i) => `${runs[i]!.label} report: ${evaluationDirOf(s) ?? s.artifacts.evaluation.uri}/report.md`,
             ),
+            ...(opts.raw && sample.length
+              ? [`\n${runs[runs.length - 1]!.label} recommendations (ids of the catalogue):`]
+              : []),
+            ...(opts.raw ? sample.map(({ user, items }) => `  ${user}: ${items.join(', ')}`) : []),
           ].join('\n'),
         );
       } finally {

@@ -20,6 +20,7 @@ describe('progress line', () => {
       runId: 'r',
       stage: 'student',
       stages: {
+        extract: stage('skipped'),
         ingest: stage('reused'),
         teacher: stage('done', { epoch: 10, maxEpochs: 10, bestValid: 0.41 }),
         student: stage('running', { epoch: 5, maxEpochs: 20, bestValid: 0.23456, backend: 'tensorflow' }),
@@ -33,11 +34,36 @@ describe('progress line', () => {
     );
   });
 
+  it('shows extraction of a raw catalogue as a bar over its items with items/s and ETA', () => {
+    const p: PipelineProgress = {
+      runId: 'r',
+      stage: 'extract',
+      stages: {
+        extract: stage('running', { epoch: 64, maxEpochs: 256, bestValid: 12.34, backend: 'text encoder' }),
+        ingest: stage('pending'),
+        teacher: stage('pending'),
+        student: stage('pending'),
+        eval: stage('pending'),
+      },
+      etaSeconds: 16,
+      updatedAt: '',
+    };
+    expect(progressLine(p)).toBe(
+      '>extract  ingest  teacher  student  eval  extract [#####...............] 64/256 items  12.3 items/s  ETA 16s  (text encoder)',
+    );
+  });
+
   it('shows the outcome once nothing runs', () => {
     const p: PipelineProgress = {
       runId: 'r',
       stage: 'cancelled',
-      stages: { ingest: stage('done'), teacher: stage('skipped'), student: stage('cancelled'), eval: stage('pending') },
+      stages: {
+        extract: stage('skipped'),
+        ingest: stage('done'),
+        teacher: stage('skipped'),
+        student: stage('cancelled'),
+        eval: stage('pending'),
+      },
       etaSeconds: null,
       updatedAt: '',
     };

@@ -33,11 +33,19 @@ const VALID_NAME: Partial<Record<Stage, string>> = { teacher: 'category acc', st
  * the running training stage a bar over its epoch limit, the best validation metric and the ETA.
  */
 export function progressLine(p: PipelineProgress): string {
-  const stages = PIPELINE_STAGES.map((s) => `${MARK[p.stages[s].status]}${s}`).join(' ');
-  const running = PIPELINE_STAGES.find((s) => p.stages[s].status === 'running');
+  // Extraction runs only for raw catalogues: other runs do not show it.
+  const shown = PIPELINE_STAGES.filter((s) => s !== 'extract' || p.stages[s]?.status !== 'skipped');
+  const stages = shown.map((s) => `${MARK[p.stages[s]?.status ?? 'pending']}${s}`).join(' ');
+  const running = shown.find((s) => p.stages[s]?.status === 'running');
   if (!running) return `${stages}  ${p.stage}`;
   const s = p.stages[running];
   if (s.epoch === null || !s.maxEpochs) return `${stages}  ${running}…`;
+  if (running === 'extract') {
+    // Extraction reports items done / items, its rate as bestValid and the encoder as backend.
+    const rate = s.bestValid !== null ? `  ${s.bestValid.toFixed(1)} items/s` : '';
+    const eta = p.etaSeconds !== null ? `  ETA ${duration(p.etaSeconds)}` : '';
+    return `${stages}  extract ${bar(s.epoch / s.maxEpochs)} ${s.epoch}/${s.maxEpochs} items${rate}${eta}${s.backend ? `  (${s.backend})` : ''}`;
+  }
   const best = s.bestValid !== null ? `  best ${VALID_NAME[running] ?? 'valid'} ${s.bestValid.toFixed(4)}` : '';
   const eta = p.etaSeconds !== null ? `  ETA <= ${duration(p.etaSeconds)}` : '';
   const engine = s.backend ? `  on ${s.backend}` : '';

@@ -1,10 +1,12 @@
 // Turns `sgfd run` flags into the workflow's input: the dataset spec, the resolved config, an id.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mergeRunConfig, type RunConfigFlags } from '../config-input';
+import { mergeRunConfig, readConfigFile, type RunConfigFlags } from '../config-input';
 import {
   ConfigError,
+  DatasetSpecSchema,
   datasetLabel,
+  parseConfig,
   type DatasetSpec,
   type RunConfig,
   type RunConfigInput,
@@ -37,13 +39,31 @@ export async function datasetSpecFor(value: string, dataSeed = DEFAULT_DATA_SEED
   if (!statSync(dir).isDirectory())
     throw new ConfigError('A dataset is a folder', { field: '--dataset', found: `the file ${dir}` });
   if (existsSync(join(dir, 'manifest.json'))) return { kind: 'snapshot', path: dir };
+  if (existsSync(join(dir, RAW_CATALOGUE_FILE))) return rawCatalogueSpec(dir);
   if (readdirSync(dir).some((f) => f.endsWith('.inter'))) return { kind: 'mmrec', dir };
   if (existsSync(join(dir, 'interactions.parquet'))) return { kind: 'parquet', dir };
   throw new ConfigError(`Not a dataset folder: ${dir}`, {
     field: '--dataset',
-    expected: 'manifest.json (snapshot), <name>.inter (MMRec) or interactions.parquet',
+    expected: `manifest.json (snapshot), <name>.inter (MMRec), interactions.parquet or ${RAW_CATALOGUE_FILE} (raw catalogue)`,
     found: readdirSync(dir).slice(0, 8).join(', ') || 'an empty folder',
   });
+}
+
+/** A raw catalogue folder names its tables, columns and extraction settings in this file. */
+export const RAW_CATALOGUE_FILE = 'catalogue.json';
+
+/** The raw spec of a catalogue folder: catalogue.json with table paths relative to the folder. */
+async function rawCatalogueSpec(dir: string): Promise<DatasetSpec> {
+  const file = join(dir, RAW_CATALOGUE_FILE);
+  const json = (await readConfigFile(file)) as Record<string, unknown>;
+  const spec = parseConfig(DatasetSpecSchema, { kind: 'raw', ...json }, file);
+  if (spec.kind !== 'raw') throw new ConfigError('Not a raw catalogue', { file, field: 'kind', expected: 'raw' });
+  return {
+    ...spec,
+    interactions: resolve(dir, spec.interactions),
+    items: resolve(dir, spec.items),
+    ...(spec.image ? { image: { ...spec.image, model: resolve(dir, spec.image.model) } } : {}),
+  };
 }
 
 export interface RunFlags extends RunConfigFlags {

@@ -62,11 +62,13 @@ async function bundleOfRunFolder(runDir: string, options: ModelRefOptions): Prom
   const manifestPath = join(runDir, 'manifest.json');
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as RunManifest;
   await prepareTensorflowEngine({ log: options.log ?? (() => undefined) });
-  const { findSnapshot, loadSnapshot } = await import('@sgfd/data');
+  const { findSnapshot, loadSnapshot, originalIds } = await import('@sgfd/data');
   const { loadRunModel } = await import('@sgfd/training');
   const { initBackend } = await import('@sgfd/tensor');
   await initBackend();
-  const dataset = await loadSnapshot(await findSnapshot(manifest.datasetId, options.root));
+  const snapshotDir = await findSnapshot(manifest.datasetId, options.root);
+  const dataset = await loadSnapshot(snapshotDir);
+  const ids = await originalIds(snapshotDir);
   const metrics = JSON.parse(await readFile(join(runDir, 'metrics.json'), 'utf8')) as {
     backbone: string;
     mode: string;
@@ -75,14 +77,20 @@ async function bundleOfRunFolder(runDir: string, options: ModelRefOptions): Prom
   const model = await loadRunModel(runDir, dataset);
   try {
     options.log?.(`computing the scoring bundle of ${runDir} (once)`);
-    await writeScoringBundle(dir, model.backbone.representations(), dataset.splits, {
-      backbone: metrics.backbone,
-      sgfd: metrics.mode,
-      run: manifest.runId,
-      trainedAt: manifest.finishedAt ?? manifest.startedAt,
-      datasetId: manifest.datasetId,
-      test: metrics.test,
-    });
+    await writeScoringBundle(
+      dir,
+      model.backbone.representations(),
+      dataset.splits,
+      {
+        backbone: metrics.backbone,
+        sgfd: metrics.mode,
+        run: manifest.runId,
+        trainedAt: manifest.finishedAt ?? manifest.startedAt,
+        datasetId: manifest.datasetId,
+        test: metrics.test,
+      },
+      ids,
+    );
   } finally {
     model.dispose();
   }

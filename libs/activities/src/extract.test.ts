@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExtractHeartbeat, RawDatasetSpec, StageProgressUpdate } from '@sgfd/contracts';
+import { loadSnapshot, originalIds } from '@sgfd/data';
+import { createExtractActivities } from './extract';
+import { createIngestActivities } from './ingest';
+import { activityEnv, tempStore, type TempStore } from './test-support/fixtures';
+
+describe('extractFeatures', () => {
+  let t: TempStore;
+  beforeEach(async () => {
+    t = await tempStore();
+  });
+  afterEach(async () => {
+    await t.remove();
+  });
+
+  async function rawSpec(items: number): Promise<RawDatasetSpec> {
+    // Loaded as extract.ts loads it (lazily), so the module-boundary rule holds in the test too.
+    const { RAW_CATALOGUE_COLUMNS, writeRawCatalogue } = await import('@sgfd/extract');
+    const files = await writeRawCatalogue(join(t.root, 'shop'), { items, users: 30, interactionsPerUser: 8, seed: 9 });
+    return {
+      kind: 'raw',
+      interactions: files.interactions,
+      items: files.items,
+      columns: { ...RAW_CATALOGUE_COLUMNS, image: undefined },
+      categoryLevel: 2,
+      text: { maxTokens: 48 },
+      chunkSize: 16,
+    };
+  }
+
+  it('heartbeats per chunk, reports progress, and stores a snapshot that ingestion takes with the original ids', async () => {
+    const updates: StageProgressUpdate[] = [];
+    const { extractFeatures } = createExtractActivities({
+      store: t.store,
+      progress: async (_target, update) => void updates.push(update),
+    });
+    const env = activityEnv();
+    const beats: ExtractHeartbeat[] = [];
+    env.on('heartbeat', (d: unknown) => d && beats.push(d as ExtractHeartbeat));
+    const dataset = await rawSpec(40);
+    const first = await env.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' });
+    expect(first).toMatchObject({ encoded: { text: 40 }, cached: { text: 0 }, failed: { text: 0 }, reused: false });
+    expect(beats.map((b) => b.done)).toEqual([16, 32, 40]);
+    expect(updates.map((u) => [u.stage, u.epoch, u.maxEpochs])).toEqual([
+      ['extract', 16, 40],
+      ['extract', 32, 40],
+      ['extract', 40, 40],
+    ]);
+
+    const { ingestDataset } = createIngestActivities({ store: t.store });
+    const ingested = await activityEnv().run(ingestDataset, {
+      runId: 'r',
+      dataset: { kind: 'snapshot', path: first.snapshotPath },
+      codeVersion: 'test',
+    });
+    expect(ingested.datasetId).toBe(first.datasetId);
+    expect(ingested.modalities).toEqual(['text']);
+    const dir = join(await t.store.openPath(ingested.snapshot), 'dataset');
+    expect((await loadSnapshot(dir)).features.text?.dim).toBe(384);
+    expect((await originalIds(dir)).item(0)).toMatch(/^B0/);
+
+    // The same catalogue again: the stored snapshot, nothing encoded.
+    const again = await activityEnv().run(extractFeatures, { runId: 'r2', dataset, codeVersion: 'test' });
+    expect(again).toMatchObject({ reused: true, encoded: { text: 0 }, datasetId: first.datasetId });
+  }, 240_000);
+
+  it('a retry resumes after the chunks its previous attempt finished', async () => {
+    const { extractFeatures } = createExtractActivities({ store: t.store });
+    const dataset = await rawSpec(40);
+    // An attempt that dies after its second chunk (cancelled here; a killed worker leaves the same cache).
+    const env = activityEnv();
+    let chunks = 0;
+    env.on('heartbeat', (d: unknown) => {
+      if (d && ++chunks === 2) env.cancel();
+    });
+    const failed = await env.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' }).catch((e) => e);
+    expect(failed).toBeTruthy();
+    const retry = activityEnv({ attempt: 2, heartbeatDetails: { modality: 'text', chunk: 2, done: 32, total: 40 } });
+    const resumed = await retry.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' });
+    expect(resumed).toMatchObject({ encoded: { text: 8 }, cached: { text: 32 }, resumedAfterChunk: 2 });
+  }, 240_000);
+
+  it('fails at once, naming the row, on an item repeated with different content', async () => {
+    const { extractFeatures } = createExtractActivities({ store: t.store });
+    const dataset = await rawSpec(20);
+    const { appendFile } = await import('node:fs/promises');
+    const { readFile } = await import('node:fs/promises');
+    const firstItem = (await readFile(dataset.items, 'utf8')).split('\n')[1]!;
+    await appendFile(dataset.items, firstItem.replace(/, (\w+)"/, ', changed"') + '\n');
+    const err = await activityEnv()
+      .run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).nonRetryable).toBe(true);
+    expect((err as ApplicationFailure).message).toContain('appears twice with different content');
+    expect((err as ApplicationFailure).message).toContain('row 22');
+    expect(await t.store.list('snapshot/')).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,157 @@
+// extractFeatures: a raw catalogue to a snapshot with extracted features, on its own CPU-heavy worker.
+// Items are encoded in chunks through the feature cache (one file per finished chunk), with a heartbeat per
+// chunk; a retry finds the finished chunks in the cache and encodes only what is left. The snapshot is a
+// `snapshot` artifact keyed by the catalogue's files, its settings and the code version, so an unchanged
+// catalogue is not read again.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
+import {
+  DatasetError,
+  type ExtractActivities,
+  type ExtractFeaturesInput,
+  type ExtractFeaturesResult,
+  type ExtractHeartbeat,
+  type RawDatasetSpec,
+  type StageProgressUpdate,
+} from '@sgfd/contracts';
+import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
+import { failingClearly } from './failures';
+import type { ProgressSink } from './progress-sink';
+import { SNAPSHOT_FOLDER } from './snapshot-artifact';
+
+export interface ExtractDeps {
+  store: ArtifactStore;
+  /** Feature cache shared by the extract workers; `<artifact root>/feature-cache` by default. */
+  featureCacheRoot?: string;
+  progress?: ProgressSink;
+  /** Directory of the text model (default: the machine's cache or SGFD_TEXT_MODEL_DIR). */
+  textModelDir?: string;
+}
+
+interface ExtractMeta {
+  datasetId: string;
+  encoded: Record<string, number>;
+  cached: Record<string, number>;
+  failed: Record<string, number>;
+  problems: { modality: string; item: string; path: string; problem: string }[];
+}
+
+export function defaultFeatureCacheRoot(storeRootUri: string): string {
+  return join(fileURLToPath(storeRootUri), 'feature-cache');
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DatasetError('Unreadable raw catalogue table', {
+      file: path,
+      expected: 'a readable file',
+      found: code === 'ENOENT' ? 'no such file' : String(code ?? err),
+    });
+  }
+  return hash.digest('hex');
+}
+
+/** The catalogue's identity: its tables' content and every setting (image files are hashed by extraction). */
+async function catalogueIdentity(spec: RawDatasetSpec): Promise<unknown> {
+  const { interactions, items, ...settings } = spec;
+  return {
+    kind: 'raw',
+    interactions: await sha256Of(resolve(interactions)),
+    items: await sha256Of(resolve(items)),
+    // The image files are hashed by extraction itself: a changed image changes the snapshot, not this key.
+    imageModel: spec.image ? await sha256Of(resolve(spec.image.model)) : null,
+    settings,
+  };
+}
+
+export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
+  return {
+    async extractFeatures(input: ExtractFeaturesInput): Promise<ExtractFeaturesResult> {
+      return failingClearly(async () => {
+        const context = Context.current();
+        const previous = context.info.heartbeatDetails as ExtractHeartbeat | undefined;
+        context.heartbeat();
+        const spec = input.dataset;
+        const key = artifactKey({
+          inputs: await catalogueIdentity(spec),
+          config: null,
+          codeVersion: input.codeVersion,
+        });
+        const started = Date.now();
+        const target = context.info.workflowExecution;
+        const stored = await deps.store.withArtifact<ExtractMeta>({ kind: 'snapshot', key }, async (staging) => {
+          // Loaded here: ONNX Runtime and the tokenizer stay out of workers that never extract.
+          const { extractDataset } = await import('@sgfd/extract');
+          const result = await extractDataset({
+            interactions: resolve(spec.interactions),
+            items: resolve(spec.items),
+            columns: spec.columns,
+            categoryLevel: spec.categoryLevel,
+            categorySeparator: spec.categorySeparator,
+            unknownItems: spec.unknownItems,
+            splitSeed: spec.splitSeed,
+            extraction: {
+              text: spec.text ?? {},
+              ...(spec.image ? { image: { ...spec.image, model: resolve(spec.image.model) } } : {}),
+            },
+            textModelDir: deps.textModelDir,
+            cacheRoot: deps.featureCacheRoot ?? defaultFeatureCacheRoot(deps.store.rootUri),
+            chunkSize: spec.chunkSize,
+            root: staging.dir,
+            signal: context.cancellationSignal,
+            onChunk: (p) => {
+              const beat: ExtractHeartbeat = { modality: p.modality, chunk: p.chunk, done: p.done, total: p.total };
+              context.heartbeat(beat);
+              if (deps.progress && target) {
+                const update: StageProgressUpdate = {
+                  stage: 'extract',
+                  epoch: p.done,
+                  maxEpochs: p.total,
+                  bestValid: p.itemsPerSecond,
+                  checkpointUri: null,
+                  elapsedSeconds: (Date.now() - started) / 1000,
+                  backend: `${p.modality} encoder`,
+                };
+                deps
+                  .progress(target, update)
+                  .catch((e: unknown) => context.log.warn('progress report failed', { error: (e as Error).message }));
+              }
+            },
+          });
+          await rename(result.dir, join(staging.dir, SNAPSHOT_FOLDER));
+          const count = (pick: (s: { encoded: number; cached: number; failed: number }) => number) =>
+            Object.fromEntries(Object.entries(result.stats).map(([m, s]) => [m, pick(s)]));
+          return {
+            datasetId: result.id,
+            encoded: count((s) => s.encoded),
+            cached: count((s) => s.cached),
+            failed: count((s) => s.failed),
+            problems: result.problems.slice(0, 100),
+          };
+        });
+        const meta = stored.manifest.meta;
+        const dir = join(await deps.store.openPath(stored.ref), SNAPSHOT_FOLDER);
+        const none = Object.fromEntries(Object.keys(meta.encoded).map((m) => [m, 0]));
+        return {
+          extracted: stored.ref,
+          snapshotPath: dir,
+          datasetId: meta.datasetId,
+          // A reused snapshot encoded nothing in this run.
+          encoded: stored.reused ? none : meta.encoded,
+          cached: stored.reused ? none : meta.cached,
+          failed: meta.failed,
+          resumedAfterChunk: previous?.chunk ?? null,
+          reused: stored.reused,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,180 @@
+// Feature extraction of a catalogue: per modality, every item's content is hashed; items whose hash the
+// feature cache (per encoder and settings) already holds are taken from it, the others are encoded in
+// chunks, each finished chunk stored in the cache before the next starts. A retry after a crash therefore
+// resumes after the last finished chunk, and a re-run of the same catalogue encodes nothing.
+import { createHash } from 'node:crypto';
+import { DatasetError, type Modality } from '@sgfd/contracts';
+import type { CatalogueItems, FeatureMatrix } from '@sgfd/data';
+import { FeatureCache } from './feature-cache';
+import type { ModalityEncoder } from './modality-encoder';
+
+export interface ExtractProgress {
+  modality: Modality;
+  /** Items of this modality handled so far (from the cache or encoded), of `total`. */
+  done: number;
+  total: number;
+  /** Chunks finished by this call, of the chunks it has to encode. */
+  chunk: number;
+  chunks: number;
+  itemsPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export interface ModalityStats {
+  items: number;
+  /** Items encoded by this call (distinct contents). */
+  encoded: number;
+  /** Items whose features came from the cache. */
+  cached: number;
+  /** Items without a usable input (missing or undecodable image): they get the mean feature. */
+  failed: number;
+  dim: number;
+  /** The encoder and its settings, as keyed in the cache. */
+  settings: Record<string, unknown>;
+}
+
+/** An item whose input could not be used, by its id and file. */
+export interface ItemProblem {
+  modality: Modality;
+  item: string;
+  path: string;
+  problem: string;
+}
+
+export interface ExtractOptions {
+  /** Root of the feature cache (one folder per encoder key). */
+  cacheRoot: string;
+  /** Items encoded per chunk (one cache file, one progress report, one heartbeat). */
+  chunkSize?: number;
+  onChunk?: (progress: ExtractProgress) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface ExtractResult {
+  features: Partial<Record<Modality, FeatureMatrix>>;
+  stats: Partial<Record<Modality, ModalityStats>>;
+  problems: ItemProblem[];
+}
+
+export const DEFAULT_CHUNK_SIZE = 256;
+
+export function encoderKey(encoder: ModalityEncoder): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ modality: encoder.modality, ...encoder.identity }))
+    .digest('hex');
+}
+
+export async function extractFeatures(
+  items: CatalogueItems,
+  encoders: ModalityEncoder[],
+  options: ExtractOptions,
+): Promise<ExtractResult> {
+  const result: ExtractResult = { features: {}, stats: {}, problems: [] };
+  for (const encoder of encoders) {
+    const { matrix, stats, problems } = await extractModality(items, encoder, options);
+    result.features[encoder.modality] = matrix;
+    result.stats[encoder.modality] = stats;
+    result.problems.push(...problems);
+  }
+  return result;
+}
+
+async function extractModality(
+  items: CatalogueItems,
+  encoder: ModalityEncoder,
+  options: ExtractOptions,
+): Promise<{ matrix: FeatureMatrix; stats: ModalityStats; problems: ItemProblem[] }> {
+  const n = items.ids.length;
+  const { modality, dim } = encoder;
+  const cache = await FeatureCache.open(options.cacheRoot, encoderKey(encoder), dim);
+  const hashes: (string | null)[] = new Array(n).fill(null);
+  const problems: ItemProblem[] = [];
+  const pending = new Map<string, unknown>();
+  let cachedItems = 0;
+  for (let i = 0; i < n; i++) {
+    options.signal?.throwIfAborted();
+    const prepared = await encoder.prepare(items, i);
+    if ('problem' in prepared) {
+      problems.push({ modality, item: items.ids[i]!, path: prepared.path, problem: prepared.problem });
+      continue;
+    }
+    hashes[i] = prepared.hash;
+    if (cache.has(prepared.hash)) cachedItems++;
+    else if (!pending.has(prepared.hash)) pending.set(prepared.hash, prepared.input);
+  }
+  const todo = [...pending.entries()];
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const chunks = Math.ceil(todo.length / chunkSize);
+  const failedHashes = new Map<string, string>();
+  const started = Date.now();
+  const fromCache = n - todo.length;
+  for (let c = 0; c < chunks; c++) {
+    options.signal?.throwIfAborted();
+    const part = todo.slice(c * chunkSize, (c + 1) * chunkSize);
+    const { features, failed } = await encoder.encode(part.map(([, input]) => input));
+    const bad = new Set(failed.map((f) => f.index));
+    for (const f of failed) failedHashes.set(part[f.index]![0], f.problem);
+    const keep = part.map((_, r) => r).filter((r) => !bad.has(r));
+    const kept = new Float32Array(keep.length * dim);
+    keep.forEach((r, k) => kept.set(features.subarray(r * dim, (r + 1) * dim), k * dim));
+    await cache.putChunk(
+      keep.map((r) => part[r]![0]),
+      kept,
+    );
+    const encodedSoFar = Math.min((c + 1) * chunkSize, todo.length);
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0 ? encodedSoFar / seconds : null;
+    await options.onChunk?.({
+      modality,
+      done: fromCache + encodedSoFar,
+      total: n,
+      chunk: c + 1,
+      chunks,
+      itemsPerSecond: rate,
+      etaSeconds: rate ? (todo.length - encodedSoFar) / rate : null,
+    });
+  }
+  for (let i = 0; i < n; i++) {
+    const problem = hashes[i] ? failedHashes.get(hashes[i]!) : undefined;
+    if (problem) {
+      problems.push({ modality, item: items.ids[i]!, path: itemPath(items, i), problem });
+      hashes[i] = null;
+    }
+  }
+  const data = new Float32Array(n * dim);
+  const mean = new Float64Array(dim);
+  let good = 0;
+  for (let i = 0; i < n; i++) {
+    const row = hashes[i] ? cache.get(hashes[i]!) : undefined;
+    if (!row) continue;
+    data.set(row, i * dim);
+    for (let d = 0; d < dim; d++) mean[d] += row[d]!;
+    good++;
+  }
+  if (good === 0) {
+    throw new DatasetError(`No item has a usable ${modality} input`, {
+      file: items.file,
+      expected: `at least one readable ${modality} input`,
+      found: `${problems.length} problems, the first: ${problems[0]?.path ?? '?'}: ${problems[0]?.problem ?? '?'}`,
+    });
+  }
+  // Items without a usable input get the mean feature of the others, as MMRec does.
+  const meanRow = Float32Array.from(mean, (v) => v / good);
+  for (let i = 0; i < n; i++) if (!hashes[i]) data.set(meanRow, i * dim);
+  return {
+    matrix: { rows: n, dim, data },
+    stats: {
+      items: n,
+      encoded: todo.length - failedHashes.size,
+      cached: cachedItems,
+      failed: problems.length,
+      dim,
+      settings: encoder.identity,
+    },
+    problems,
+  };
+}
+
+function itemPath(items: CatalogueItems, i: number): string {
+  return items.images?.[i] ?? items.file;
+}
