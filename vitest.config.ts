@@ -8,6 +8,9 @@ export default defineConfig({
     // real dev server for the projects that need it; its address reaches tests through inject().
     globalSetup: ['tools/temporal/vitest-global-setup.ts'],
     pool: 'forks',
+    // Vitest's default is one fork fewer than the cores, which is a single fork on 2 cores; most test
+    // files wait on a server or a child process, so one fork per core halves the wall time.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 600_000,
     reporters: ['default'],
