@@ -70,5 +70,8 @@ describe('per-user split (MMRec rule)', () => {
     expect(kept.users.length).toBe(15);
     expect(new Set(kept.users)).toEqual(new Set([0, 3]));
     expect(Array.from(kept.splits).filter((s) => s === SplitCode.train).length).toBe(10 + 1);
+    // In place: the kept rows are views of the caller's columns, so a large import holds one table.
+    expect(kept.users.buffer).toBe(cols.users.buffer);
+    expect(kept.splits.buffer).toBe(cols.splits.buffer);
   });
 });

@@ -29,11 +29,17 @@ export function splitSizes(n: number): SplitSizes {
  * Seeded per-user random split. Each user's rows are put in item order before shuffling, so the result
  * depends on the data and the seed, not on the row order of the source. Users left without training rows
  * (fewer than 3 interactions) have their valid/test rows marked DROPPED, as MMRec drops cold-start users.
+ * Writes into `out` when given (one byte a row, so a large import holds no second split column).
  */
-export function assignSplits(users: Int32Array, items: Int32Array, nUsers: number, seed: number): Int8Array {
+export function assignSplits(
+  users: Int32Array,
+  items: Int32Array,
+  nUsers: number,
+  seed: number,
+  out: Int8Array = new Int8Array(users.length),
+): Int8Array {
   const rng = new Rng(seed);
   const { indptr, rows } = groupRowsByUser(users, nUsers);
-  const splits = new Int8Array(users.length);
   for (let u = 0; u < nUsers; u++) {
     const own = rows.subarray(indptr[u], indptr[u + 1]);
     own.sort((a, b) => items[a] - items[b]);
@@ -42,49 +48,44 @@ export function assignSplits(users: Int32Array, items: Int32Array, nUsers: numbe
     const noTraining = sizes.train === 0;
     for (let p = 0; p < own.length; p++) {
       const code = p < sizes.train ? SplitCode.train : p < sizes.train + sizes.valid ? SplitCode.valid : SplitCode.test;
-      splits[own[p]] = noTraining ? DROPPED : code;
+      out[own[p]] = noTraining ? DROPPED : code;
     }
-  }
-  return splits;
-}
-
-/** Rows whose mask entry is non-zero, as new columns. */
-export function selectRows(cols: InteractionColumns, keep: Uint8Array): InteractionColumns {
-  let n = 0;
-  for (let k = 0; k < keep.length; k++) if (keep[k]) n++;
-  const out: InteractionColumns = {
-    users: new Int32Array(n),
-    items: new Int32Array(n),
-    splits: new Int8Array(n),
-    ratings: new Float32Array(n),
-    timestamps: new BigInt64Array(n),
-  };
-  let p = 0;
-  for (let k = 0; k < keep.length; k++) {
-    if (!keep[k]) continue;
-    out.users[p] = cols.users[k];
-    out.items[p] = cols.items[k];
-    out.splits[p] = cols.splits[k];
-    out.ratings[p] = cols.ratings[k];
-    out.timestamps[p] = cols.timestamps[k];
-    p++;
   }
   return out;
 }
 
-/** Splits `cols` in place of its split column and removes the dropped rows. */
+/**
+ * Splits `cols` in place: its split column is overwritten and the dropped rows are compacted away, so the
+ * result shares (views of) the caller's arrays and costs no second copy of the table.
+ */
 export function splitInteractions(
   cols: InteractionColumns,
   nUsers: number,
   seed: number,
 ): { cols: InteractionColumns; dropped: number } {
-  const splits = assignSplits(cols.users, cols.items, nUsers, seed);
-  const keep = new Uint8Array(splits.length);
-  let dropped = 0;
+  const splits = assignSplits(cols.users, cols.items, nUsers, seed, cols.splits);
+  let kept = 0;
   for (let k = 0; k < splits.length; k++) {
-    if (splits[k] === DROPPED) dropped++;
-    else keep[k] = 1;
+    if (splits[k] === DROPPED) continue;
+    if (kept !== k) {
+      cols.users[kept] = cols.users[k];
+      cols.items[kept] = cols.items[k];
+      splits[kept] = splits[k];
+      cols.ratings[kept] = cols.ratings[k];
+      cols.timestamps[kept] = cols.timestamps[k];
+    }
+    kept++;
   }
-  const withSplits = { ...cols, splits };
-  return { cols: dropped === 0 ? withSplits : selectRows(withSplits, keep), dropped };
+  const dropped = splits.length - kept;
+  if (dropped === 0) return { cols, dropped };
+  return {
+    cols: {
+      users: cols.users.subarray(0, kept),
+      items: cols.items.subarray(0, kept),
+      splits: splits.subarray(0, kept),
+      ratings: cols.ratings.subarray(0, kept),
+      timestamps: cols.timestamps.subarray(0, kept),
+    },
+    dropped,
+  };
 }
