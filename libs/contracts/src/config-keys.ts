@@ -10,6 +10,7 @@ interface Def {
   options?: z.ZodType[];
   left?: z.ZodType;
   right?: z.ZodType;
+  values?: unknown[];
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -36,25 +37,43 @@ function childrenAt(schema: z.ZodType, key: PropertyKey): z.ZodType[] {
   });
 }
 
-/** Every key an object at `path` of `schema` may have (empty when the path leads to no object). */
-export function validKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let level = [schema];
-  for (const key of path) level = level.flatMap((s) => childrenAt(s, key));
-  return [...new Set(level.flatMap(objectsOf).flatMap((o) => Object.keys(o.shape ?? {})))].sort();
+/** False when a literal field of the object (a union's discriminator, e.g. `kind`) rules out `value`. */
+function admits(object: Def, value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  return Object.entries(object.shape ?? {}).every(([key, field]) => {
+    const def = defOf(field);
+    return def.type !== 'literal' || !(key in value) || def.values!.includes((value as Record<string, unknown>)[key]);
+  });
 }
 
+/**
+ * Every key an object at `path` of `schema` may have (empty when the path leads to no object). Given the
+ * value there, the variants of a union that its discriminator rules out are left out.
+ */
+export function validKeysAt(schema: z.ZodType, path: readonly PropertyKey[], value?: unknown): string[] {
+  let level = [schema];
+  for (const key of path) level = level.flatMap((s) => childrenAt(s, key));
+  const objects = level.flatMap(objectsOf);
+  const admitted = objects.filter((o) => admits(o, value));
+  const keys = (admitted.length > 0 ? admitted : objects).flatMap((o) => Object.keys(o.shape ?? {}));
+  return [...new Set(keys)].sort();
+}
+
+/** Edit distance where swapping two neighbouring letters counts once (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      }
     }
   }
-  return row[b.length];
+  return d[a.length]![b.length]!;
 }
 
 /** The candidate closest to `key` (case-insensitive edit distance), or undefined when none is close. */

@@ -61,6 +61,16 @@ describe('unknown config keys', () => {
     expect(() => parseConfig(DatasetSpecSchema, { kind: 'mmrec', dir: '/d', nmae: 'baby' }, 'dataset')).toThrow(
       /unknown key 'nmae' \(did you mean 'name'\?\)/,
     );
+    // Only the keys of the variant that `kind` names, not those of every kind of dataset.
+    const error = (() => {
+      try {
+        parseConfig(DatasetSpecSchema, { kind: 'mmrec', dir: '/d', nmae: 'baby' }, 'dataset');
+      } catch (err) {
+        return err as ConfigError;
+      }
+    })()!;
+    expect(error.location.expected).not.toContain('preset');
+    expect(error.location.expected).toContain('dir');
     const suite = {
       name: 's',
       datasets: [{ kind: 'synthetic', preset: 'tiny', seed: 1, label: 't', sed: 2 }],

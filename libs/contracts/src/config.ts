@@ -125,6 +125,13 @@ export const RunConfigSchema = z.strictObject({
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (v, key) => (typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined),
+    value,
+  );
+}
+
 /**
  * Parses with zod and turns the first issue into a ConfigError naming the field. Unknown keys come first
  * (a typo there is usually why a field looks missing) and name the nearest valid key.
@@ -136,7 +143,7 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, sour
   const unknown = issues.find((i) => i.code === 'unrecognized_keys');
   if (unknown) {
     const key = unknown.keys[0]!;
-    const valid = validKeysAt(schema, unknown.path);
+    const valid = validKeysAt(schema, unknown.path, valueAt(value, unknown.path));
     const suggestion = nearestKey(key, valid);
     const field = [...unknown.path.map(String), key].join('.');
     const prefix = unknown.path.length > 0 ? `${unknown.path.map(String).join('.')}.` : '';
