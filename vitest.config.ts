@@ -11,6 +11,8 @@ export default defineConfig({
     // Vitest's default is one fork fewer than the cores, which is a single fork on 2 cores; most test
     // files wait on a server or a child process, so one fork per core halves the wall time.
     maxWorkers: 2,
+    // Projects of pure functions over files (artifacts, contracts, data, experiments, metrics, tensor) set
+    // isolate: false: their files share one fork and its loaded modules instead of paying ~3 s each to start one.
     testTimeout: 60_000,
     hookTimeout: 600_000,
     reporters: ['default'],

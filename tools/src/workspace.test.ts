@@ -9,7 +9,8 @@ const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
 
 // The workspace's own rules, checked on every npm test: module boundaries (workflows import only
 // contracts) and types across project references.
-describe('workspace', () => {
+// eslint and tsc over the whole tree are CPU-bound: on a busy 2-core machine they take minutes.
+describe('workspace', { timeout: 600_000 }, () => {
   beforeAll(() => {
     // @nx/enforce-module-boundaries reads the cached project graph; without it the rule is skipped.
     execFileSync(bin('nx'), ['show', 'projects'], { cwd: root, env, stdio: 'pipe' });
