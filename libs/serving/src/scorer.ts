@@ -1,4 +1,5 @@
 import type { Matrix, MamlRepresentations, ScoringRepresentations } from '@sgfd/contracts';
+import { dotRows } from './kernels/dot-rows';
 
 /** Scores from precomputed representations only: one user against every item, into a caller's buffer. */
 export interface Scorer {
@@ -8,33 +9,15 @@ export interface Scorer {
   scoreUser(user: number, out: Float32Array): void;
 }
 
-/** <u, i> for every item: items row-major [nItems, d]. */
-function dotScorer(users: Matrix, items: Matrix): Scorer {
+/** <u, i> for every item: items row-major [nItems, d], multiplied in WebAssembly SIMD (kernels/dot-rows). */
+async function dotScorer(users: Matrix, items: Matrix): Promise<Scorer> {
   const d = users.cols;
-  const u = users.data;
-  const v = items.data;
+  const kernel = await dotRows(items.data, items.rows, d);
   return {
     nUsers: users.rows,
     nItems: items.rows,
     scoreUser(user, out) {
-      const base = user * d;
-      const d4 = d - (d % 4);
-      for (let i = 0, row = 0; i < items.rows; i++, row += d) {
-        // Four independent sums: V8 does not vectorise, but it overlaps the four multiply-add chains.
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let k = 0;
-        for (; k < d4; k += 4) {
-          s0 += u[base + k] * v[row + k];
-          s1 += u[base + k + 1] * v[row + k + 1];
-          s2 += u[base + k + 2] * v[row + k + 2];
-          s3 += u[base + k + 3] * v[row + k + 3];
-        }
-        for (; k < d; k++) s0 += u[base + k] * v[row + k];
-        out[i] = s0 + s1 + (s2 + s3);
-      }
+      kernel.scores(users.data.subarray(user * d, (user + 1) * d), out);
     },
   };
 }
@@ -97,7 +80,7 @@ function mamlScorer(r: MamlRepresentations): Scorer {
   };
 }
 
-export function createScorer(representations: ScoringRepresentations): Scorer {
+export async function createScorer(representations: ScoringRepresentations): Promise<Scorer> {
   return representations.form === 'dot'
     ? dotScorer(representations.users, representations.items)
     : mamlScorer(representations);

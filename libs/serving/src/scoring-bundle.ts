@@ -309,6 +309,6 @@ export async function readScoringBundle(dir: string): Promise<ScoringBundle> {
             users: stringColumn(users.table, 'user', users.file, spec.users),
             items: stringColumn(items.table, 'item', items.file, spec.items),
           }),
-    recommender: new Recommender(createScorer(representations), seenItemsBySplit),
+    recommender: new Recommender(await createScorer(representations), seenItemsBySplit),
   };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DotRepresentations, MamlRepresentations } from '@sgfd/contracts';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IdMap } from '@sgfd/data';
 import { idsHint, readScoringBundle, writeScoringBundle } from './scoring-bundle';
 import { userItemsOf } from './seen-items';
@@ -48,7 +48,10 @@ describe('Recommender', () => {
     train: userItemsOf(3, Int32Array.from([0, 2]), Int32Array.from([0, 3])),
     valid: userItemsOf(3, Int32Array.from([0]), Int32Array.from([1])),
   };
-  const recommender = new Recommender(createScorer(representations), seen);
+  let recommender: Recommender;
+  beforeAll(async () => {
+    recommender = new Recommender(await createScorer(representations), seen);
+  });
 
   it('ranks by the dot product and leaves out what the masking names', () => {
     // user 0 scores: 4, 3, 2, 0
@@ -136,7 +139,7 @@ describe('Recommender', () => {
       expect(bundle.spec.form).toBe('maml-attention');
       expect(bundle.spec.score).toContain('softmax');
       expect(bundle.spec.parameters!.w2).toHaveLength(6);
-      const direct = createScorer(maml);
+      const direct = await createScorer(maml);
       const a = new Float32Array(5);
       const b = new Float32Array(5);
       for (let u = 0; u < 3; u++) {

@@ -16,7 +16,7 @@ describe('representations', () => {
   // Every registered backbone: a new one must say how it scores from its representations.
   it.each(registeredBackbones())(
     '%s: scoring from the representations alone gives the backbone scorer scores, without leaking tensors',
-    (name: string) => {
+    async (name: string) => {
       const { data, features } = smallData(11, { nUsers: 7, nItems: 9, dims: { image: 6, text: 5 } });
       const model = createBackbone(name, { data, features, params: params[name] ?? {}, rng: createRng(3) });
       try {
@@ -27,7 +27,7 @@ describe('representations', () => {
         expect(representations.form).toBe(name === 'maml' ? 'maml-attention' : 'dot');
         expect(representations.users.rows).toBe(data.nUsers);
         expect(representations.items.rows).toBe(data.nItems);
-        const scorer = createScorer(representations);
+        const scorer = await createScorer(representations);
         const row = new Float32Array(data.nItems);
         for (let u = 0; u < data.nUsers; u++) {
           scorer.scoreUser(u, row);
