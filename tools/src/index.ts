@@ -10,6 +10,7 @@ export { TemporalServerError, startDevServer, stopProcess, waitForTemporal } fro
 export type { DevServer, DevServerOptions } from '../temporal/dev-server';
 export {
   REPO_ROOT,
+  sgfdHome,
   ensureLocalServer,
   localServerDir,
   readLocalServerState,
