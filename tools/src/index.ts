@@ -10,7 +10,7 @@ export { TemporalServerError, startDevServer, stopProcess, waitForTemporal } fro
 export type { DevServer, DevServerOptions } from '../temporal/dev-server';
 export {
   REPO_ROOT,
-  sgfdHome,
+  sgfdStateDir,
   ensureLocalServer,
   localServerDir,
   readLocalServerState,

@@ -7,23 +7,24 @@ import { portIsFree } from './free-port';
 
 /**
  * The repository root (tools/temporal/../..) when running from source. Tests, the bench and the docs use it;
- * what also runs from a bundle in dist/ (which has no checkout around it) uses `sgfdHome()` instead.
+ * what also runs from a bundle in dist/ (which has no checkout around it) uses `sgfdStateDir()` instead.
  */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The folder whose `.sgfd/` holds this machine's local state (the default `file://` artifact store, the
- * local server's record, the workflow bundle cache): SGFD_HOME, else the checkout when running from source,
- * else the current directory (the bundles of `npm run build`).
+ * This machine's local state folder (the default `file://` artifact store `artifacts/`, the local server's
+ * record, the workflow bundle cache `cache/`): SGFD_HOME (as for `sgfd data` and `sgfd train`), else
+ * `<checkout>/.sgfd` when running from source, else `.sgfd` in the current directory (the bundles of
+ * `npm run build`, which have no checkout around them).
  */
-export function sgfdHome(env: NodeJS.ProcessEnv = process.env): string {
+export function sgfdStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env['SGFD_HOME']) return resolve(env['SGFD_HOME']);
-  return BUILD_INFO ? process.cwd() : REPO_ROOT;
+  return join(BUILD_INFO ? process.cwd() : REPO_ROOT, '.sgfd');
 }
 
-/** Where the local server keeps its record, database and log: SGFD_LOCAL_SERVER_DIR, else `<home>/.sgfd`. */
+/** Where the local server keeps its record, database and log: SGFD_LOCAL_SERVER_DIR, else the state folder. */
 export function localServerDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['SGFD_LOCAL_SERVER_DIR'] ? resolve(env['SGFD_LOCAL_SERVER_DIR']) : join(sgfdHome(env), '.sgfd');
+  return env['SGFD_LOCAL_SERVER_DIR'] ? resolve(env['SGFD_LOCAL_SERVER_DIR']) : sgfdStateDir(env);
 }
 
 /** What `server.ts start` leaves behind so later commands find the running server. */

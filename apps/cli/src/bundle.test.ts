@@ -85,7 +85,7 @@ describe('the bundles of npm run build, outside the checkout', { timeout: 240_00
     expect(worker.stdout).toContain('usage: node dist/worker-student.mjs');
   });
 
-  it('the bundled workers poll their queues and run a two-stage run on tiny; artifacts land in <cwd>/.sgfd', async () => {
+  it('the bundled workers poll their queues and run a two-stage run on tiny; artifacts land in ./.sgfd of that folder', async () => {
     const { address } = temporalTestAddress();
     connection = await Connection.connect({ address });
     const namespace = await registerTestNamespace(connection, 'bundle');

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createIngestActivities } from '@sgfd/activities';
 import { runStageWorker } from '@sgfd/activities/hosting';
 import { BUILD_INFO } from '@sgfd/contracts';
-import { REPO_ROOT, readLocalServerState, sgfdHome } from '@sgfd/tools';
+import { REPO_ROOT, readLocalServerState, sgfdStateDir } from '@sgfd/tools';
 
 /** From source: the workflow sources, bundled on first start and cached. From dist/: the bundle built beside this file. */
 function workflowSources() {
@@ -25,7 +25,7 @@ process.exit(
     workflows: workflowSources(),
     defaultMaxActivities: 2,
     shutdownGraceMs: 30_000,
-    checkout: { root: sgfdHome(), localServer: readLocalServerState },
+    checkout: { stateDir: sgfdStateDir(), localServer: readLocalServerState },
     needsTensorBackend: false,
   }),
 );

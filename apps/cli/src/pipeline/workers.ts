@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BUILD_INFO, PIPELINE_STAGES, type Stage } from '@sgfd/contracts';
-import { REPO_ROOT, sgfdHome } from '@sgfd/tools';
+import { REPO_ROOT } from '@sgfd/tools';
 import type { TemporalTarget } from '@sgfd/activities/connection';
 
 export interface WorkerLogEvent {
@@ -32,7 +32,7 @@ export interface StartWorkerOptions {
   artifacts?: string;
   /** Extra worker flags, e.g. ['--max-activities', '2']. */
   args?: string[];
-  /** Working directory of the process (default: the local state's home, the checkout from source). */
+  /** Working directory of the process (default: the checkout from source, the current one from dist/). */
   cwd?: string;
   /**
    * A dist/ folder of `npm run build`: its bundled worker runs instead of the source. Default: the folder of
@@ -65,7 +65,7 @@ export async function startWorker(stage: Stage, options: StartWorkerOptions): Pr
   };
   if (options.artifacts) env['SGFD_ARTIFACTS'] = options.artifacts;
   const child = spawn(process.execPath, [...workerCommand(stage, options.bundleDir), ...(options.args ?? [])], {
-    cwd: options.cwd ?? sgfdHome(),
+    cwd: options.cwd ?? (BUILD_INFO ? process.cwd() : REPO_ROOT),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
