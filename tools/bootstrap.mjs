@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry for `npm start`, `npm test` and `npm run bench`: plain Node with no dependencies, so it runs on a
+// Entry for `npm start`, `npm test`, `npm run bench` and `npm run build`: plain Node with no dependencies, so it runs on a
 // fresh clone. It installs the workspace when node_modules is missing or older than the lock file, then
 // hands over to the real command.
 import { spawnSync } from 'node:child_process';
@@ -87,9 +87,11 @@ switch (command) {
     process.exit(tsx('apps/cli/src/main.ts', ['start', ...rest]));
   case 'bench':
     process.exit(tsx('tools/bench/main.ts', rest));
+  case 'build':
+    process.exit(tsx('tools/build/build.ts', rest));
   case 'lint':
     process.exit(run(join(root, 'node_modules', '.bin', 'eslint'), ['.', ...rest]));
   default:
-    console.error('usage: node tools/bootstrap.mjs test|start|bench|lint [args]');
+    console.error('usage: node tools/bootstrap.mjs test|start|bench|build|lint [args]');
     process.exit(2);
 }

@@ -10,6 +10,7 @@ export { TemporalServerError, startDevServer, stopProcess, waitForTemporal } fro
 export type { DevServer, DevServerOptions } from '../temporal/dev-server';
 export {
   REPO_ROOT,
+  sgfdStateDir,
   ensureLocalServer,
   localServerDir,
   readLocalServerState,

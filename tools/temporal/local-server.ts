@@ -1,15 +1,30 @@
 import { readFile, rm, writeFile, rename, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD_INFO } from '@sgfd/contracts';
 import { startDevServer, stopProcess, waitForTemporal, type DevServerOptions } from './dev-server';
 import { portIsFree } from './free-port';
 
-/** The repository root (tools/temporal/../..): where `.sgfd/` lives for the local server. */
+/**
+ * The repository root (tools/temporal/../..) when running from source. Tests, the bench and the docs use it;
+ * what also runs from a bundle in dist/ (which has no checkout around it) uses `sgfdStateDir()` instead.
+ */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where the local server keeps its record, database and log: SGFD_LOCAL_SERVER_DIR, else `<repo>/.sgfd`. */
+/**
+ * This machine's local state folder (the default `file://` artifact store `artifacts/`, the local server's
+ * record, the workflow bundle cache `cache/`): SGFD_HOME (as for `sgfd data` and `sgfd train`), else
+ * `<checkout>/.sgfd` when running from source, else `.sgfd` in the current directory (the bundles of
+ * `npm run build`, which have no checkout around them).
+ */
+export function sgfdStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['SGFD_HOME']) return resolve(env['SGFD_HOME']);
+  return join(BUILD_INFO ? process.cwd() : REPO_ROOT, '.sgfd');
+}
+
+/** Where the local server keeps its record, database and log: SGFD_LOCAL_SERVER_DIR, else the state folder. */
 export function localServerDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['SGFD_LOCAL_SERVER_DIR'] ? resolve(env['SGFD_LOCAL_SERVER_DIR']) : join(REPO_ROOT, '.sgfd');
+  return env['SGFD_LOCAL_SERVER_DIR'] ? resolve(env['SGFD_LOCAL_SERVER_DIR']) : sgfdStateDir(env);
 }
 
 /** What `server.ts start` leaves behind so later commands find the running server. */

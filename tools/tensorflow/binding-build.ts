@@ -3,10 +3,10 @@ import { copyFile, cp, mkdir, readFile, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { NAPI_VERSION, TFJS_NODE_VERSION, bindingPathIn } from '@sgfd/tensor/native';
-import { REPO_ROOT } from '../temporal/local-server';
 import { TensorflowEngineError, runLogged } from './wheel';
 
-const require = createRequire(join(REPO_ROOT, 'libs', 'tensor', 'package.json'));
+// Resolved from this module (tools/ in a checkout, dist/ in a bundle), as @sgfd/tensor loads it.
+const require = createRequire(import.meta.url);
 
 /** The installed @tensorflow/tfjs-node package (its binding source), checked against the pinned version. */
 export async function tfjsNodePackageDir(): Promise<string> {
@@ -47,7 +47,7 @@ export async function buildBinding(engineDir: string, env: NodeJS.ProcessEnv, lo
   await symlink('libtensorflow_framework.so.2', join(libDir, 'libtensorflow_framework.so'));
   const binding = bindingPathIn(engineDir);
   await mkdir(dirname(binding), { recursive: true });
-  const nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+  const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
   // cwd is the engine dir: node-gyp builds the binding.gyp it finds there.
   await runLogged(
     process.execPath,

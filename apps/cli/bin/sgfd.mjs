@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `sgfd` command. The CLI is TypeScript run through tsx (the workspace has no build step).
+// The `sgfd` command in a checkout: the CLI's TypeScript run through tsx. `npm run build` makes dist/sgfd.mjs,
+// the same CLI bundled for machines without a checkout.
 import { register } from 'tsx/esm/api';
 
 register();

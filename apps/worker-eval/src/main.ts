@@ -2,7 +2,7 @@
 // experiment-suite reports and the champion of scheduled retraining (re-scoring needs the tensor backend).
 import { createChampionActivities, createEvalActivities, createSuiteActivities } from '@sgfd/activities';
 import { runStageWorker } from '@sgfd/activities/hosting';
-import { REPO_ROOT, prepareTensorflowEngine, readLocalServerState } from '@sgfd/tools';
+import { sgfdStateDir, prepareTensorflowEngine, readLocalServerState } from '@sgfd/tools';
 
 process.exit(
   await runStageWorker({
@@ -14,7 +14,11 @@ process.exit(
     }),
     defaultMaxActivities: 1,
     shutdownGraceMs: 30_000,
-    checkout: { root: REPO_ROOT, localServer: readLocalServerState, prepareTensorEngine: prepareTensorflowEngine },
+    checkout: {
+      stateDir: sgfdStateDir(),
+      localServer: readLocalServerState,
+      prepareTensorEngine: prepareTensorflowEngine,
+    },
     needsTensorBackend: true,
   }),
 );

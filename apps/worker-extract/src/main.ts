@@ -3,7 +3,7 @@
 // workflows never wait behind it. The text model is fetched into the machine's cache before polling starts.
 import { createExtractActivities } from '@sgfd/activities';
 import { runStageWorker } from '@sgfd/activities/hosting';
-import { REPO_ROOT, ensureTextModel, readLocalServerState } from '@sgfd/tools';
+import { sgfdStateDir, ensureTextModel, readLocalServerState } from '@sgfd/tools';
 
 await ensureTextModel();
 process.exit(
@@ -12,7 +12,7 @@ process.exit(
     createActivities: ({ store, progress }) => createExtractActivities({ store, progress }),
     defaultMaxActivities: 1,
     shutdownGraceMs: 30_000,
-    checkout: { root: REPO_ROOT, localServer: readLocalServerState },
+    checkout: { stateDir: sgfdStateDir(), localServer: readLocalServerState },
     needsTensorBackend: false,
   }),
 );

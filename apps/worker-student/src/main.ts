@@ -1,7 +1,7 @@
 // Student distillation / backbone training worker (task queue sgfd-student): one training at a time.
 import { createStudentActivities } from '@sgfd/activities';
 import { runStageWorker } from '@sgfd/activities/hosting';
-import { REPO_ROOT, prepareTensorflowEngine, readLocalServerState } from '@sgfd/tools';
+import { sgfdStateDir, prepareTensorflowEngine, readLocalServerState } from '@sgfd/tools';
 
 process.exit(
   await runStageWorker({
@@ -10,7 +10,11 @@ process.exit(
     defaultMaxActivities: 1,
     // A stopped training keeps its checkpoint; its retry resumes on another worker.
     shutdownGraceMs: 2_000,
-    checkout: { root: REPO_ROOT, localServer: readLocalServerState, prepareTensorEngine: prepareTensorflowEngine },
+    checkout: {
+      stateDir: sgfdStateDir(),
+      localServer: readLocalServerState,
+      prepareTensorEngine: prepareTensorflowEngine,
+    },
     needsTensorBackend: true,
   }),
 );

@@ -8,3 +8,4 @@ export * from './pipeline';
 export * from './suite';
 export * from './retrain';
 export * from './scoring';
+export * from './build-info';

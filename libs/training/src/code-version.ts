@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD_INFO } from '@sgfd/contracts';
 
 const cache = new Map<string, string>();
 
@@ -35,12 +36,14 @@ function uncommittedHash(cwd: string): string {
 }
 
 /**
- * The code a run was made with: SGFD_CODE_VERSION when set (deployments), else the git commit of this
- * checkout, with -dirty-<hash of the uncommitted changes> for local edits, else 'unknown'.
+ * The code a run was made with: SGFD_CODE_VERSION when set (deployments), else the version stamped into a
+ * bundle by `npm run build` (dist/ has no checkout around it), else the git commit of this checkout, with
+ * -dirty-<hash of the uncommitted changes> for local edits, else 'unknown'.
  */
 export function codeVersion(cwd = dirname(fileURLToPath(import.meta.url))): string {
   const fromEnv = process.env['SGFD_CODE_VERSION'];
   if (fromEnv) return fromEnv;
+  if (BUILD_INFO) return BUILD_INFO.codeVersion;
   const known = cache.get(cwd);
   if (known) return known;
   const described = git(cwd, ['describe', '--always', '--dirty', '--abbrev=12'])?.trim();

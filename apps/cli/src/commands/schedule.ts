@@ -20,7 +20,7 @@ import {
 } from '@sgfd/contracts';
 import { listChampionHistory } from '@sgfd/activities/champion-history';
 import { absoluteStoreLocation, openArtifactStore } from '@sgfd/artifacts';
-import { REPO_ROOT } from '@sgfd/tools';
+import { sgfdStateDir } from '@sgfd/tools';
 import { emit, keyValues, note } from '../output';
 import { parseInteger } from '../program';
 import { withClient, withConnectionOptions, type ConnectionFlags } from '../pipeline/connect';
@@ -107,7 +107,7 @@ interface CreateFlags extends ConnectionFlags {
 }
 
 function artifactRoot(flag: string | undefined): string {
-  return absoluteStoreLocation(flag ?? process.env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, '.sgfd', 'artifacts'));
+  return absoluteStoreLocation(flag ?? process.env['SGFD_ARTIFACTS'] ?? join(sgfdStateDir(), 'artifacts'));
 }
 
 async function championHistory(scheduleId: string, artifacts: string | undefined): Promise<ChampionDecision[]> {

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PIPELINE_STAGES, type Stage } from '@sgfd/contracts';
+import { fileURLToPath } from 'node:url';
+import { BUILD_INFO, PIPELINE_STAGES, type Stage } from '@sgfd/contracts';
 import { REPO_ROOT } from '@sgfd/tools';
 import type { TemporalTarget } from '@sgfd/activities/connection';
 
@@ -31,8 +32,13 @@ export interface StartWorkerOptions {
   artifacts?: string;
   /** Extra worker flags, e.g. ['--max-activities', '2']. */
   args?: string[];
-  /** Working directory of the process (default: the checkout). */
+  /** Working directory of the process (default: the checkout from source, the current one from dist/). */
   cwd?: string;
+  /**
+   * A dist/ folder of `npm run build`: its bundled worker runs instead of the source. Default: the folder of
+   * the running bundle when the CLI itself runs from dist/, else none (the source through tsx).
+   */
+  bundleDir?: string;
   /** Variables added to the inherited environment (e.g. AWS_* for an s3:// store, SGFD_S3_CACHE_DIR). */
   env?: NodeJS.ProcessEnv;
   /** Every log line of the worker, parsed (workers log JSON lines to the supervisor). */
@@ -40,10 +46,12 @@ export interface StartWorkerOptions {
   readyTimeoutMs?: number;
 }
 
-const tsxLoader = () => import.meta.resolve('tsx');
+const runningBundleDir = () => (BUILD_INFO ? fileURLToPath(new URL('.', import.meta.url)) : undefined);
 
-export function workerEntry(stage: Stage): string {
-  return join(REPO_ROOT, 'apps', `worker-${stage}`, 'src', 'main.ts');
+/** Node's arguments that start a stage's worker: the bundle in `bundleDir`, else its source through tsx. */
+export function workerCommand(stage: Stage, bundleDir = runningBundleDir()): string[] {
+  if (bundleDir) return [join(bundleDir, `worker-${stage}.mjs`)];
+  return ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'apps', `worker-${stage}`, 'src', 'main.ts')];
 }
 
 /** Starts one worker app and resolves once it reports `ready` (rejects, naming its last output, if it exits first). */
@@ -56,8 +64,8 @@ export async function startWorker(stage: Stage, options: StartWorkerOptions): Pr
     ...options.env,
   };
   if (options.artifacts) env['SGFD_ARTIFACTS'] = options.artifacts;
-  const child = spawn(process.execPath, ['--import', tsxLoader(), workerEntry(stage), ...(options.args ?? [])], {
-    cwd: options.cwd ?? REPO_ROOT,
+  const child = spawn(process.execPath, [...workerCommand(stage, options.bundleDir), ...(options.args ?? [])], {
+    cwd: options.cwd ?? (BUILD_INFO ? process.cwd() : REPO_ROOT),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
-import { REPO_ROOT } from '@sgfd/tools';
+import { sgfdStateDir } from '@sgfd/tools';
 
-/** The artifact store the workers use: --artifacts, else SGFD_ARTIFACTS, else <repo>/.sgfd/artifacts. */
+/** The artifact store the workers use: --artifacts, else SGFD_ARTIFACTS, else <state folder>/artifacts (sgfdStateDir). */
 export function artifactRoot(flag: string | undefined): string {
-  const location = flag ?? process.env['SGFD_ARTIFACTS'] ?? join(REPO_ROOT, '.sgfd', 'artifacts');
+  const location = flag ?? process.env['SGFD_ARTIFACTS'] ?? join(sgfdStateDir(), 'artifacts');
   return location.startsWith('file:') ? location : resolve(location);
 }

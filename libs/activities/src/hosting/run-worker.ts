@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
-import { TASK_QUEUES, WORKFLOW_TASK_QUEUE, type Stage } from '@sgfd/contracts';
-import { DEFAULT_ARTIFACT_ROOT, absoluteStoreLocation, openArtifactStore, type ArtifactStore } from '@sgfd/artifacts';
+import { BUILD_INFO, TASK_QUEUES, WORKFLOW_TASK_QUEUE, type Stage } from '@sgfd/contracts';
+import { absoluteStoreLocation, openArtifactStore, type ArtifactStore } from '@sgfd/artifacts';
 import { initBackend } from '@sgfd/tensor';
 import { signalWorkflowProgress, type ProgressSink } from '../progress-sink';
 import { prebuiltWorkflowBundle, type WorkflowBundleSource } from './bundle-cache';
@@ -20,8 +20,11 @@ export interface StageWorkerDeps {
 export interface StageWorkerSpec {
   stage: Stage;
   createActivities(deps: StageWorkerDeps): object;
-  /** Set on the one worker app that hosts the workflows (WORKFLOW_TASK_QUEUE). */
-  workflows?: WorkflowBundleSource;
+  /**
+   * Set on the one worker app that hosts the workflows (WORKFLOW_TASK_QUEUE): their sources (bundled on
+   * first start, then cached), or the bundle `npm run build` made beside a worker in dist/.
+   */
+  workflows?: WorkflowBundleSource | { codePath: string };
   /** Concurrent activities by default: 1 for CPU-bound training (one core each), more for I/O-bound stages. */
   defaultMaxActivities: number;
   /** How long in-flight activities may finish after SIGINT/SIGTERM before they are cancelled (a cancelled
@@ -30,18 +33,24 @@ export interface StageWorkerSpec {
   /** Training and evaluation need the tensor backend; ingestion does not. */
   needsTensorBackend: boolean;
   /**
-   * The checkout: default artifact root (<repo>/.sgfd/artifacts), bundle cache, its local dev server, and
-   * how it builds the native tensor engine on first use (before the backend is chosen).
+   * This machine's local state: `stateDir` holds the default artifact root (<stateDir>/artifacts) and the
+   * workflow bundle cache (`sgfdStateDir()`: SGFD_HOME, else <checkout>/.sgfd, else ./.sgfd for a bundle),
+   * its local dev server, and how it builds the native tensor engine on first use (before the backend is
+   * chosen).
    */
-  checkout: { root: string; localServer?: LocalServerLookup; prepareTensorEngine?: () => Promise<void> };
+  checkout: { stateDir: string; localServer?: LocalServerLookup; prepareTensorEngine?: () => Promise<void> };
 }
 
-const usage = (spec: StageWorkerSpec) => `usage: node --import tsx apps/worker-${spec.stage}/src/main.ts [options]
+const command = (stage: Stage) =>
+  BUILD_INFO ? `node dist/worker-${stage}.mjs` : `node --import tsx apps/worker-${stage}/src/main.ts`;
+
+const usage = (spec: StageWorkerSpec) => `usage: ${command(spec.stage)} [options]
 Runs the ${spec.stage} activities on task queue ${TASK_QUEUES[spec.stage]}${spec.workflows ? ` and hosts the workflows on ${WORKFLOW_TASK_QUEUE}` : ''}.
-  --address HOST:PORT        Temporal front end (env TEMPORAL_ADDRESS; default: the local dev server of this checkout, else 127.0.0.1:7233)
+  --address HOST:PORT        Temporal front end (env TEMPORAL_ADDRESS; default: the local dev server recorded in $SGFD_HOME, else 127.0.0.1:7233)
   --namespace NS             (env TEMPORAL_NAMESPACE; default: default)
   --artifacts DIR|file://DIR|s3://BUCKET/PREFIX
-                             artifact store shared by all workers (env SGFD_ARTIFACTS; default <repo>/.sgfd/artifacts;
+                             artifact store shared by all workers (env SGFD_ARTIFACTS; default $SGFD_HOME/artifacts,
+                             SGFD_HOME default ${BUILD_INFO ? './.sgfd' : '<checkout>/.sgfd'};
                              s3: endpoint, region, credentials from the standard AWS variables and config files)
   --max-activities N         activities run at once (default ${spec.defaultMaxActivities})${spec.workflows ? '\n  --max-workflow-tasks N     workflow tasks run at once (default 10)' : ''}
   -h, --help
@@ -96,7 +105,7 @@ export async function runStageWorker(
   const logger = new DefaultLogger('WARN', logFunction);
   Runtime.install({ logger, shutdownSignals: [] });
   const target = await resolveTemporalTarget(values, spec.checkout.localServer, env);
-  const artifacts = values.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(spec.checkout.root, DEFAULT_ARTIFACT_ROOT);
+  const artifacts = values.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(spec.checkout.stateDir, 'artifacts');
   const store = openArtifactStore(absoluteStoreLocation(artifacts), env);
 
   let nativeConnection: NativeConnection;
@@ -131,7 +140,10 @@ export async function runStageWorker(
       }),
     );
     if (spec.workflows) {
-      const codePath = await prebuiltWorkflowBundle(spec.workflows, join(spec.checkout.root, '.sgfd', 'cache'), logger);
+      const codePath =
+        'codePath' in spec.workflows
+          ? spec.workflows.codePath
+          : await prebuiltWorkflowBundle(spec.workflows, join(spec.checkout.stateDir, 'cache'), logger);
       workers.push(
         await Worker.create({
           connection: nativeConnection,
