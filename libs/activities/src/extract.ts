@@ -1,13 +1,13 @@
 // extractFeatures: a raw catalogue to a snapshot with extracted features, on its own CPU-heavy worker.
-// Items are encoded in chunks through the feature cache (one file per finished chunk), with a heartbeat per
-// chunk; a retry finds the finished chunks in the cache and encodes only what is left. The snapshot is a
-// `snapshot` artifact keyed by the catalogue's files, its settings and the code version, so an unchanged
-// catalogue is not read again.
+// Items are encoded in chunks through the feature cache (one `features` artifact per finished chunk, in the
+// run's store, so every extract worker of an s3:// store shares it), with a heartbeat per chunk; a retry
+// finds the finished chunks in the cache and encodes only what is left. The snapshot is a `snapshot`
+// artifact keyed by the catalogue's files, its settings and the code version, so an unchanged catalogue is
+// not read again.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import {
   DatasetError,
@@ -24,9 +24,8 @@ import type { ProgressSink } from './progress-sink';
 import { SNAPSHOT_FOLDER } from './snapshot-artifact';
 
 export interface ExtractDeps {
+  /** Where the snapshot and the feature cache (`features` artifacts, one per finished chunk) are stored. */
   store: ArtifactStore;
-  /** Feature cache shared by the extract workers; `<artifact root>/feature-cache` by default. */
-  featureCacheRoot?: string;
   progress?: ProgressSink;
   /** Directory of the text model (default: the machine's cache or SGFD_TEXT_MODEL_DIR). */
   textModelDir?: string;
@@ -38,10 +37,6 @@ interface ExtractMeta {
   cached: Record<string, number>;
   failed: Record<string, number>;
   problems: { modality: string; item: string; path: string; problem: string }[];
-}
-
-export function defaultFeatureCacheRoot(storeRootUri: string): string {
-  return join(fileURLToPath(storeRootUri), 'feature-cache');
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -103,7 +98,7 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
               ...(spec.image ? { image: { ...spec.image, model: resolve(spec.image.model) } } : {}),
             },
             textModelDir: deps.textModelDir,
-            cacheRoot: deps.featureCacheRoot ?? defaultFeatureCacheRoot(deps.store.rootUri),
+            featureStore: deps.store,
             chunkSize: spec.chunkSize,
             root: staging.dir,
             signal: context.cancellationSignal,

@@ -1,4 +1,4 @@
-export { createExtractActivities, defaultFeatureCacheRoot, type ExtractDeps } from './extract';
+export { createExtractActivities, type ExtractDeps } from './extract';
 export { createIngestActivities, type IngestDeps, type SnapshotMeta } from './ingest';
 export { createTeacherActivities, teacherKey, TEACHER_OUTPUTS_FOLDER, type TeacherMeta } from './teacher';
 export {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileArtifactStore } from '@sgfd/artifacts';
 import { loadSnapshot, originalIds } from '@sgfd/data';
 import { RAW_CATALOGUE_COLUMNS, writeRawCatalogue } from './catalogue/raw-catalogue-writer';
 import { extractDataset, type ExtractDatasetOptions } from './extract-dataset';
@@ -24,7 +25,7 @@ function options(files: { items: string; interactions: string }, extra: Partial<
     columns: { ...RAW_CATALOGUE_COLUMNS, image: undefined },
     categoryLevel: 2,
     extraction: { text: { separator: ' | ', maxTokens: 64 } },
-    cacheRoot: join(work, 'cache'),
+    featureStore: new FileArtifactStore(join(work, 'cache')),
     root: join(work, 'snapshots'),
     chunkSize: 32,
     ...extra,

@@ -1,8 +1,10 @@
 // Feature extraction of a catalogue: per modality, every item's content is hashed; items whose hash the
-// feature cache (per encoder and settings) already holds are taken from it, the others are encoded in
-// chunks, each finished chunk stored in the cache before the next starts. A retry after a crash therefore
-// resumes after the last finished chunk, and a re-run of the same catalogue encodes nothing.
+// feature cache (per encoder and settings, in the artifact store) already holds are taken from it, the
+// others are encoded in chunks, each finished chunk published to the cache before the next starts. A retry
+// after a crash therefore resumes after the last finished chunk, and a re-run of the same catalogue encodes
+// nothing.
 import { createHash } from 'node:crypto';
+import type { ArtifactStore } from '@sgfd/artifacts';
 import { DatasetError, type Modality } from '@sgfd/contracts';
 import type { CatalogueItems, FeatureMatrix } from '@sgfd/data';
 import { FeatureCache } from './feature-cache';
@@ -42,9 +44,9 @@ export interface ItemProblem {
 }
 
 export interface ExtractOptions {
-  /** Root of the feature cache (one folder per encoder key). */
-  cacheRoot: string;
-  /** Items encoded per chunk (one cache file, one progress report, one heartbeat). */
+  /** Where the feature cache lives: one `features` artifact per finished chunk (see FeatureCache). */
+  featureStore: ArtifactStore;
+  /** Items encoded per chunk (one cache artifact, one progress report, one heartbeat). */
   chunkSize?: number;
   onChunk?: (progress: ExtractProgress) => void | Promise<void>;
   signal?: AbortSignal;
@@ -86,7 +88,7 @@ async function extractModality(
 ): Promise<{ matrix: FeatureMatrix; stats: ModalityStats; problems: ItemProblem[] }> {
   const n = items.ids.length;
   const { modality, dim } = encoder;
-  const cache = await FeatureCache.open(options.cacheRoot, encoderKey(encoder), dim);
+  const cache = await FeatureCache.open(options.featureStore, encoderKey(encoder));
   const hashes: (string | null)[] = new Array(n).fill(null);
   const problems: ItemProblem[] = [];
   const pending = new Map<string, unknown>();
@@ -120,6 +122,7 @@ async function extractModality(
     await cache.putChunk(
       keep.map((r) => part[r]![0]),
       kept,
+      dim,
     );
     const encodedSoFar = Math.min((c + 1) * chunkSize, todo.length);
     const seconds = (Date.now() - started) / 1000;

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ExtractDatasetResult, ExtractProgress } from '@sgfd/extract';
+import { FileArtifactStore } from '@sgfd/artifacts';
 import { ensureTextModel } from '@sgfd/tools';
 import { snapshotText } from '../dataset-format';
 import { emit, note } from '../output';
@@ -81,7 +82,8 @@ export function registerExtract(data: Command): void {
           interactions: opts.interactions,
           items: opts.items,
           root: opts.out,
-          cacheRoot: opts.cache,
+          // The feature cache is an artifact store of its own here (the pipeline's is the run's store).
+          featureStore: new FileArtifactStore(opts.cache),
           columns: {
             user: opts.userCol,
             item: opts.itemCol,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '@sgfd/contracts';
+import { FileArtifactStore } from '@sgfd/artifacts';
 import { loadSnapshot, originalIds, Rng } from '@sgfd/data';
 import { drawProductImage } from '../catalogue/product-images';
 import { PRODUCT_CATEGORIES } from '../catalogue/product-titles';
@@ -119,7 +120,7 @@ describe('extractDataset with images', () => {
       ...files,
       columns: RAW_CATALOGUE_COLUMNS,
       extraction: { image: settings(model) },
-      cacheRoot: join(work, 'cache'),
+      featureStore: new FileArtifactStore(join(work, 'cache')),
       root: join(work, 'snapshots'),
       chunkSize: 8,
     };
