@@ -37,7 +37,14 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
     const files = await catalogue(100);
     const chunks: number[] = [];
     const first = await extractDataset(options(files, { onChunk: (p) => void chunks.push(p.done) }));
-    expect(first.stats.text).toMatchObject({ items: 100, encoded: 100, cached: 0, failed: 0, dim: 384 });
+    expect(first.stats.text).toMatchObject({
+      items: 100,
+      encoded: 100,
+      cached: 0,
+      failed: 0,
+      dim: 384,
+      modelLoaded: true,
+    });
     expect(chunks).toEqual([32, 64, 96, 100]);
     const dataset = await loadSnapshot(first.dir);
     expect(dataset.features.text).toMatchObject({ rows: 100, dim: 384 });
@@ -53,7 +60,8 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
     });
 
     const again = await extractDataset(options(files));
-    expect(again.stats.text).toMatchObject({ encoded: 0, cached: 100 });
+    // Nothing to encode: the sentence encoder is not even loaded.
+    expect(again.stats.text).toMatchObject({ encoded: 0, cached: 100, modelLoaded: false, dim: 384 });
     expect(again.id).toBe(first.id);
     expect(again.created).toBe(false);
 

@@ -31,6 +31,8 @@ export interface ModalityStats {
   /** Items without a usable input (missing or undecodable image): they get the mean feature. */
   failed: number;
   dim: number;
+  /** Whether the model was loaded: only when at least one item had to be encoded. */
+  modelLoaded: boolean;
   /** The encoder and its settings, as keyed in the cache. */
   settings: Record<string, unknown>;
 }
@@ -87,7 +89,7 @@ async function extractModality(
   options: ExtractOptions,
 ): Promise<{ matrix: FeatureMatrix; stats: ModalityStats; problems: ItemProblem[] }> {
   const n = items.ids.length;
-  const { modality, dim } = encoder;
+  const { modality } = encoder;
   const cache = await FeatureCache.open(options.featureStore, encoderKey(encoder));
   const hashes: (string | null)[] = new Array(n).fill(null);
   const problems: ItemProblem[] = [];
@@ -105,6 +107,16 @@ async function extractModality(
     else if (!pending.has(prepared.hash)) pending.set(prepared.hash, prepared.input);
   }
   const todo = [...pending.entries()];
+  // The model is loaded only when something must be encoded; a fully cached run takes the width from the cache.
+  const model = todo.length > 0 ? await encoder.load() : null;
+  if (model && cache.dim !== null && model.dim !== cache.dim) {
+    throw new DatasetError(`The ${modality} model gives features of another width than its cache`, {
+      file: items.file,
+      expected: `${cache.dim}-d features (the feature cache of this encoder and settings)`,
+      found: `${model.dim}-d`,
+    });
+  }
+  const dim = model?.dim ?? cache.dim;
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const chunks = Math.ceil(todo.length / chunkSize);
   const failedHashes = new Map<string, string>();
@@ -113,16 +125,17 @@ async function extractModality(
   for (let c = 0; c < chunks; c++) {
     options.signal?.throwIfAborted();
     const part = todo.slice(c * chunkSize, (c + 1) * chunkSize);
-    const { features, failed } = await encoder.encode(part.map(([, input]) => input));
+    const { features, failed } = await model!.encode(part.map(([, input]) => input));
+    const w = model!.dim;
     const bad = new Set(failed.map((f) => f.index));
     for (const f of failed) failedHashes.set(part[f.index]![0], f.problem);
     const keep = part.map((_, r) => r).filter((r) => !bad.has(r));
-    const kept = new Float32Array(keep.length * dim);
-    keep.forEach((r, k) => kept.set(features.subarray(r * dim, (r + 1) * dim), k * dim));
+    const kept = new Float32Array(keep.length * w);
+    keep.forEach((r, k) => kept.set(features.subarray(r * w, (r + 1) * w), k * w));
     await cache.putChunk(
       keep.map((r) => part[r]![0]),
       kept,
-      dim,
+      w,
     );
     const encodedSoFar = Math.min((c + 1) * chunkSize, todo.length);
     const seconds = (Date.now() - started) / 1000;
@@ -144,17 +157,18 @@ async function extractModality(
       hashes[i] = null;
     }
   }
-  const data = new Float32Array(n * dim);
-  const mean = new Float64Array(dim);
+  const width = dim ?? 0;
+  const data = new Float32Array(n * width);
+  const mean = new Float64Array(width);
   let good = 0;
   for (let i = 0; i < n; i++) {
     const row = hashes[i] ? cache.get(hashes[i]!) : undefined;
     if (!row) continue;
-    data.set(row, i * dim);
-    for (let d = 0; d < dim; d++) mean[d] += row[d]!;
+    data.set(row, i * width);
+    for (let d = 0; d < width; d++) mean[d] += row[d]!;
     good++;
   }
-  if (good === 0) {
+  if (good === 0 || dim === null) {
     throw new DatasetError(`No item has a usable ${modality} input`, {
       file: items.file,
       expected: `at least one readable ${modality} input`,
@@ -172,6 +186,7 @@ async function extractModality(
       cached: cachedItems,
       failed: problems.length,
       dim,
+      modelLoaded: model !== null,
       settings: encoder.identity,
     },
     problems,

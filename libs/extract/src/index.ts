@@ -3,7 +3,7 @@ export { SentenceEncoder, meanPoolNormalized, type SentenceEncoderOptions } from
 export { createTextEncoder, itemText, DEFAULT_TEXT_SETTINGS, type TextSettings } from './text/text-modality';
 export { openOnnxSession, type ExpectedSignature } from './onnx-session';
 export { FeatureCache, FEATURE_CHUNK_FILE, featureChunkKey, type FeatureChunkMeta } from './feature-cache';
-export type { ModalityEncoder, EncodedBatch, PreparedItem } from './modality-encoder';
+export type { ModalityEncoder, EncodedBatch, LoadedEncoder, PreparedItem } from './modality-encoder';
 export {
   extractFeatures,
   encoderKey,
