@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '@sgfd/artifacts';
-import type { RawDatasetSpec } from '@sgfd/contracts';
+import type { ExtractHeartbeat, RawDatasetSpec } from '@sgfd/contracts';
 import { loadSnapshot, originalIds } from '@sgfd/data';
 import { createTestBucket, useTestS3 } from '@sgfd/tools/testing';
 import { createExtractActivities } from './extract';
@@ -47,8 +47,8 @@ describe('extractFeatures on an s3:// store', () => {
     const a = await machine();
     const first = activityEnv();
     let chunks = 0;
-    first.on('heartbeat', (d?: { phase?: string }) => {
-      if (d?.phase !== 'hashing' && d && ++chunks === 2) first.cancel();
+    first.on('heartbeat', (d?: ExtractHeartbeat) => {
+      if (d?.phase === 'encoding' && ++chunks === 2) first.cancel();
     });
     const stopped = await first
       .run(createExtractActivities({ store: a }).extractFeatures, { runId: 'r', dataset, codeVersion: 'v1' })
@@ -60,7 +60,10 @@ describe('extractFeatures on an s3:// store', () => {
 
     // Another machine, another local cache folder: it takes the two chunks from the bucket.
     const b = await machine();
-    const retry = activityEnv({ attempt: 2, heartbeatDetails: { modality: 'text', chunk: 2, done: 32, total: 40 } });
+    const retry = activityEnv({
+      attempt: 2,
+      heartbeatDetails: { modality: 'text', phase: 'encoding', chunk: 2, done: 32, total: 40 },
+    });
     const resumed = await retry.run(createExtractActivities({ store: b }).extractFeatures, {
       runId: 'r',
       dataset,

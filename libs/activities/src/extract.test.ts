@@ -31,7 +31,7 @@ describe('extractFeatures', () => {
     };
   }
 
-  it('heartbeats per chunk, reports progress, and stores a snapshot that ingestion takes with the original ids', async () => {
+  it('heartbeats while hashing and per chunk, reports progress, and stores a snapshot that ingestion takes with the original ids', async () => {
     const updates: StageProgressUpdate[] = [];
     const { extractFeatures } = createExtractActivities({
       store: t.store,
@@ -43,7 +43,16 @@ describe('extractFeatures', () => {
     const dataset = await rawSpec(40);
     const first = await env.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' });
     expect(first).toMatchObject({ encoded: { text: 40 }, cached: { text: 0 }, failed: { text: 0 }, reused: false });
-    expect(beats.map((b) => b.done)).toEqual([16, 32, 40]);
+    // First the hashing pass (every chunk's worth of items: a long pass over image files is not silence),
+    // then one beat per encoded chunk.
+    expect(beats.map((b) => [b.phase, b.done])).toEqual([
+      ['hashing', 16],
+      ['hashing', 32],
+      ['hashing', 40],
+      ['encoding', 16],
+      ['encoding', 32],
+      ['encoding', 40],
+    ]);
     expect(updates.map((u) => [u.stage, u.epoch, u.maxEpochs])).toEqual([
       ['extract', 16, 40],
       ['extract', 32, 40],
@@ -73,12 +82,15 @@ describe('extractFeatures', () => {
     // An attempt that dies after its second chunk (cancelled here; a killed worker leaves the same cache).
     const env = activityEnv();
     let chunks = 0;
-    env.on('heartbeat', (d: unknown) => {
-      if (d && ++chunks === 2) env.cancel();
+    env.on('heartbeat', (d?: ExtractHeartbeat) => {
+      if (d?.phase === 'encoding' && ++chunks === 2) env.cancel();
     });
     const failed = await env.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' }).catch((e) => e);
     expect(failed).toBeTruthy();
-    const retry = activityEnv({ attempt: 2, heartbeatDetails: { modality: 'text', chunk: 2, done: 32, total: 40 } });
+    const retry = activityEnv({
+      attempt: 2,
+      heartbeatDetails: { modality: 'text', phase: 'encoding', chunk: 2, done: 32, total: 40 },
+    });
     const resumed = await retry.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' });
     expect(resumed).toMatchObject({ encoded: { text: 8 }, cached: { text: 32 }, resumedAfterChunk: 2 });
   }, 240_000);

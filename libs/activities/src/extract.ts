@@ -102,10 +102,17 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
             chunkSize: spec.chunkSize,
             root: staging.dir,
             signal: context.cancellationSignal,
-            onChunk: (p) => {
-              const beat: ExtractHeartbeat = { modality: p.modality, chunk: p.chunk, done: p.done, total: p.total };
+            onProgress: (p) => {
+              const beat: ExtractHeartbeat = {
+                modality: p.modality,
+                phase: p.phase,
+                chunk: p.chunk,
+                done: p.done,
+                total: p.total,
+              };
               context.heartbeat(beat);
-              if (deps.progress && target) {
+              // The workflow's progress (a signal, one history event each) follows the chunks only.
+              if (deps.progress && target && p.phase === 'encoding') {
                 const update: StageProgressUpdate = {
                   stage: 'extract',
                   epoch: p.done,
@@ -143,7 +150,7 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
           encoded: stored.reused ? none : meta.encoded,
           cached: stored.reused ? none : meta.cached,
           failed: meta.failed,
-          resumedAfterChunk: previous?.chunk ?? null,
+          resumedAfterChunk: previous && previous.phase !== 'hashing' ? previous.chunk : null,
           reused: stored.reused,
         };
       });

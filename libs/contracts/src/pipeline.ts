@@ -141,9 +141,12 @@ export interface ExtractFeaturesResult {
   reused: boolean;
 }
 
-/** Heartbeat details of extractFeatures: once per finished chunk. */
+/** Heartbeat details of extractFeatures: while hashing the items' contents, then once per finished chunk. */
 export interface ExtractHeartbeat {
   modality: string;
+  /** Absent in heartbeats of attempts before hashing beat (they were all `encoding`). */
+  phase?: 'hashing' | 'encoding';
+  /** Chunks of this modality finished (0 while hashing). */
   chunk: number;
   done: number;
   total: number;

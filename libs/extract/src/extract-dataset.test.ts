@@ -36,7 +36,10 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
   it('encodes every item once; a re-run encodes 0 items; 10 more items encode 10', async () => {
     const files = await catalogue(100);
     const chunks: number[] = [];
-    const first = await extractDataset(options(files, { onChunk: (p) => void chunks.push(p.done) }));
+    const hashed: number[] = [];
+    const first = await extractDataset(
+      options(files, { onProgress: (p) => void (p.phase === 'hashing' ? hashed : chunks).push(p.done) }),
+    );
     expect(first.stats.text).toMatchObject({
       items: 100,
       encoded: 100,
@@ -46,6 +49,8 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
       modelLoaded: true,
     });
     expect(chunks).toEqual([32, 64, 96, 100]);
+    // The hashing pass reports too (every chunk's worth of items), so a long one still heartbeats.
+    expect(hashed).toEqual(expect.arrayContaining([32, 64, 96, 100]));
     const dataset = await loadSnapshot(first.dir);
     expect(dataset.features.text).toMatchObject({ rows: 100, dim: 384 });
     const ids = await originalIds(first.dir);
@@ -84,8 +89,8 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
     const stopped = await extractDataset(
       options(files, {
         signal: controller.signal,
-        onChunk: (p) => {
-          if (p.chunk === 2) controller.abort(new Error('stopped by the test'));
+        onProgress: (p) => {
+          if (p.phase === 'encoding' && p.chunk === 2) controller.abort(new Error('stopped by the test'));
         },
       }),
     ).catch((e: unknown) => e);

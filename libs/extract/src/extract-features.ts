@@ -12,10 +12,15 @@ import type { ModalityEncoder } from './modality-encoder';
 
 export interface ExtractProgress {
   modality: Modality;
-  /** Items of this modality handled so far (from the cache or encoded), of `total`. */
+  /**
+   * `hashing`: the pass over every item's content (reading every image file) that finds what the cache
+   * lacks, reported every `chunkSize` items and at least every few seconds; `encoding`: once per chunk.
+   */
+  phase: 'hashing' | 'encoding';
+  /** Items of this modality hashed so far, or handled so far (from the cache or encoded), of `total`. */
   done: number;
   total: number;
-  /** Chunks finished by this call, of the chunks it has to encode. */
+  /** Chunks finished by this call, of the chunks it has to encode (both 0 while hashing). */
   chunk: number;
   chunks: number;
   itemsPerSecond: number | null;
@@ -50,7 +55,8 @@ export interface ExtractOptions {
   featureStore: ArtifactStore;
   /** Items encoded per chunk (one cache artifact, one progress report, one heartbeat). */
   chunkSize?: number;
-  onChunk?: (progress: ExtractProgress) => void | Promise<void>;
+  /** Progress while hashing and per finished chunk: where an activity heartbeats. */
+  onProgress?: (progress: ExtractProgress) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -61,6 +67,8 @@ export interface ExtractResult {
 }
 
 export const DEFAULT_CHUNK_SIZE = 256;
+/** The hashing pass reports progress at least this often (hashing large image files can take long). */
+export const HASHING_PROGRESS_MS = 5_000;
 
 export function encoderKey(encoder: ModalityEncoder): string {
   return createHash('sha256')
@@ -94,17 +102,37 @@ async function extractModality(
   const hashes: (string | null)[] = new Array(n).fill(null);
   const problems: ItemProblem[] = [];
   const pending = new Map<string, unknown>();
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   let cachedItems = 0;
+  const hashingStarted = Date.now();
+  let reported = hashingStarted;
   for (let i = 0; i < n; i++) {
     options.signal?.throwIfAborted();
     const prepared = await encoder.prepare(items, i);
     if ('problem' in prepared) {
       problems.push({ modality, item: items.ids[i]!, path: prepared.path, problem: prepared.problem });
-      continue;
+    } else {
+      hashes[i] = prepared.hash;
+      if (cache.has(prepared.hash)) cachedItems++;
+      else if (!pending.has(prepared.hash)) pending.set(prepared.hash, prepared.input);
     }
-    hashes[i] = prepared.hash;
-    if (cache.has(prepared.hash)) cachedItems++;
-    else if (!pending.has(prepared.hash)) pending.set(prepared.hash, prepared.input);
+    // The same progress as the chunks' (an activity heartbeats on it): a long hashing pass is not silence.
+    const now = Date.now();
+    if ((i + 1) % chunkSize === 0 || i + 1 === n || now - reported >= HASHING_PROGRESS_MS) {
+      reported = now;
+      const seconds = (now - hashingStarted) / 1000;
+      const rate = seconds > 0 ? (i + 1) / seconds : null;
+      await options.onProgress?.({
+        modality,
+        phase: 'hashing',
+        done: i + 1,
+        total: n,
+        chunk: 0,
+        chunks: 0,
+        itemsPerSecond: rate,
+        etaSeconds: rate ? (n - i - 1) / rate : null,
+      });
+    }
   }
   const todo = [...pending.entries()];
   // The model is loaded only when something must be encoded; a fully cached run takes the width from the cache.
@@ -117,7 +145,6 @@ async function extractModality(
     });
   }
   const dim = model?.dim ?? cache.dim;
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const chunks = Math.ceil(todo.length / chunkSize);
   const failedHashes = new Map<string, string>();
   const started = Date.now();
@@ -140,8 +167,9 @@ async function extractModality(
     const encodedSoFar = Math.min((c + 1) * chunkSize, todo.length);
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? encodedSoFar / seconds : null;
-    await options.onChunk?.({
+    await options.onProgress?.({
       modality,
+      phase: 'encoding',
       done: fromCache + encodedSoFar,
       total: n,
       chunk: c + 1,
