@@ -71,7 +71,7 @@ describe('extractFeatures on an s3:// store', () => {
     });
     expect(resumed).toMatchObject({ encoded: { text: 8 }, cached: { text: 32 }, reused: false });
     expect(await b.list('features/')).toHaveLength(3);
-    const dir = await snapshotDir(b, resumed.extracted);
+    const dir = await snapshotDir(b, resumed.snapshot);
     expect((await loadSnapshot(dir)).features.text).toMatchObject({ rows: 40, dim: 384 });
     expect((await originalIds(dir)).item(0)).toMatch(/^B0/);
 

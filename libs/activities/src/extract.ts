@@ -1,9 +1,10 @@
 // extractFeatures: a raw catalogue to a snapshot with extracted features, on its own CPU-heavy worker.
 // Items are encoded in chunks through the feature cache (one `features` artifact per finished chunk, in the
 // run's store, so every extract worker of an s3:// store shares it), with a heartbeat per chunk; a retry
-// finds the finished chunks in the cache and encodes only what is left. The snapshot is a `snapshot`
-// artifact keyed by the catalogue's files, its settings and the code version, so an unchanged catalogue is
-// not read again.
+// finds the finished chunks in the cache and encodes only what is left. The snapshot is stored once: as the
+// `snapshot` artifact ingestion stores for other sources (same layout and meta), keyed by the catalogue's
+// files, its settings and the code version, so an unchanged catalogue is not read again; it is the run's
+// snapshot, and the workflow does not ingest it again.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
@@ -21,7 +22,7 @@ import {
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { failingClearly } from './failures';
 import type { ProgressSink } from './progress-sink';
-import { SNAPSHOT_FOLDER } from './snapshot-artifact';
+import { SNAPSHOT_FOLDER, snapshotMeta, snapshotResult, type SnapshotMeta } from './snapshot-artifact';
 
 export interface ExtractDeps {
   /** Where the snapshot and the feature cache (`features` artifacts, one per finished chunk) are stored. */
@@ -31,8 +32,7 @@ export interface ExtractDeps {
   textModelDir?: string;
 }
 
-interface ExtractMeta {
-  datasetId: string;
+interface ExtractMeta extends SnapshotMeta {
   encoded: Record<string, number>;
   cached: Record<string, number>;
   failed: Record<string, number>;
@@ -132,7 +132,7 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
           const count = (pick: (s: { encoded: number; cached: number; failed: number }) => number) =>
             Object.fromEntries(Object.entries(result.stats).map(([m, s]) => [m, pick(s)]));
           return {
-            datasetId: result.id,
+            ...snapshotMeta(result.manifest, input.codeVersion, input.runId),
             encoded: count((s) => s.encoded),
             cached: count((s) => s.cached),
             failed: count((s) => s.failed),
@@ -140,18 +140,14 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
           };
         });
         const meta = stored.manifest.meta;
-        const dir = join(await deps.store.openPath(stored.ref), SNAPSHOT_FOLDER);
         const none = Object.fromEntries(Object.keys(meta.encoded).map((m) => [m, 0]));
         return {
-          extracted: stored.ref,
-          snapshotPath: dir,
-          datasetId: meta.datasetId,
+          ...snapshotResult(stored),
           // A reused snapshot encoded nothing in this run.
           encoded: stored.reused ? none : meta.encoded,
           cached: stored.reused ? none : meta.cached,
           failed: meta.failed,
           resumedAfterChunk: previous && previous.phase !== 'hashing' ? previous.chunk : null,
-          reused: stored.reused,
         };
       });
     },
