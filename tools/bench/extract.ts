@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FileArtifactStore } from '@sgfd/artifacts';
 import { readRawCatalogue, writeSnapshot } from '@sgfd/data';
 import {
   extractDataset,
@@ -48,7 +49,7 @@ export async function run(args: string[]): Promise<void> {
       columns: RAW_CATALOGUE_COLUMNS,
       categoryLevel: 2,
       extraction: {},
-      cacheRoot: join(work, root, 'cache'),
+      featureStore: new FileArtifactStore(join(work, root, 'cache')),
       root: join(work, root, 'snapshots'),
       chunkSize,
     });

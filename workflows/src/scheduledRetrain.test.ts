@@ -7,6 +7,7 @@ import {
   RETRAIN_PROGRESS_QUERY,
   RunConfigSchema,
   SCHEDULED_RETRAIN_WORKFLOW,
+  TASK_QUEUES,
   WORKFLOW_TASK_QUEUE,
   parseConfig,
   type RetrainProgress,
@@ -89,6 +90,26 @@ describe('scheduledRetrain on the real Temporal server', () => {
       expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
       expect((await handle.query<RetrainProgress>(RETRAIN_PROGRESS_QUERY)).step).toBe('cancelled');
       await recordHistoryIfAsked(handle, 'retrain-cancelled-during-ingest');
+    });
+  });
+
+  it('takes a raw catalogue through feature extraction (its queue) rather than ingestion', async () => {
+    const dataset = { kind: 'raw' as const, interactions: '/shop/interactions.csv', items: '/shop/items.csv' };
+    await temporal.withWorker(async () => {
+      const handle = await start(input({ dataset }));
+      const firstScheduled = async () => {
+        for (let i = 0; i < 100; i++) {
+          const event = (await handle.fetchHistory()).events!.find((e) => e.activityTaskScheduledEventAttributes);
+          if (event) return event.activityTaskScheduledEventAttributes!;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return undefined;
+      };
+      const scheduled = await firstScheduled();
+      expect(scheduled?.activityType?.name).toBe('extractFeatures');
+      expect(scheduled?.taskQueue?.name).toBe(TASK_QUEUES.extract);
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
     });
   });
 });

@@ -23,6 +23,7 @@ import {
   type ChampionActivities,
   type ChampionDecision,
   type ChampionRecord,
+  type ExtractActivities,
   type IngestActivities,
   type RetrainProgress,
   type ScheduledRetrainInput,
@@ -58,11 +59,20 @@ export async function scheduledRetrain(rawInput: ScheduledRetrainInput): Promise
     const { scheduleId, config, codeVersion } = input;
     const metric = input.metric ?? DEFAULT_RETRAIN_METRIC;
     const { ingestDataset } = proxyActivities<IngestActivities>(stageActivityOptions('ingest', input.timeouts?.ingest));
+    const { extractFeatures } = proxyActivities<ExtractActivities>(
+      stageActivityOptions('extract', input.timeouts?.extract),
+    );
     const { readChampion, scoreChampion, recordDecision } = proxyActivities<ChampionActivities>(
       stageActivityOptions('eval', input.timeouts?.eval),
     );
 
-    const ingest = await ingestDataset({ runId: workflowId, dataset: input.dataset, codeVersion });
+    // A raw catalogue's snapshot is stored by extraction (which encodes only new or changed items); the
+    // training child then finds it stored.
+    const { dataset } = input;
+    const ingest =
+      dataset.kind === 'raw'
+        ? await extractFeatures({ runId: workflowId, dataset, codeVersion })
+        : await ingestDataset({ runId: workflowId, dataset, codeVersion });
     progress.step = 'compare';
     const { latest, configKey } = await readChampion({ scheduleId, config, codeVersion });
     const champion = latest?.champion ?? null;

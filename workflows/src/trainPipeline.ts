@@ -1,4 +1,5 @@
-// trainPipeline: extract (raw catalogues only) -> ingest -> teacher (two-stage SGFD only) -> student -> evaluate -> RunSummary.
+// trainPipeline: extract (raw catalogues only; it stores their snapshot) -> ingest (other sources) -> teacher
+// (two-stage SGFD only) -> student -> evaluate -> RunSummary.
 // Deterministic workflow code: imports only @sgfd/contracts and @temporalio/workflow.
 import {
   ActivityCancellationType,
@@ -24,6 +25,7 @@ import {
   type ExtractActivities,
   type ExtractFeaturesResult,
   type IngestActivities,
+  type IngestDatasetResult,
   type PipelineProgress,
   type PretrainTeacherResult,
   type RunSummary,
@@ -160,19 +162,22 @@ export async function trainPipeline(rawInput: TrainPipelineInput): Promise<RunSu
   const { evaluateModel } = proxyActivities<EvalActivities>(activityOptions('eval', input));
 
   try {
-    // A raw catalogue is first turned into a snapshot with extracted features, which ingestion then stores.
+    // A raw catalogue is turned into a snapshot with extracted features, which extraction stores as the
+    // snapshot artifact ingestion stores for other sources: its ingestion is done with it (stored once).
     let extract: ExtractFeaturesResult | null = null;
-    let dataset = input.dataset;
+    let ingest: IngestDatasetResult;
+    const { dataset } = input;
     if (dataset.kind === 'raw') {
       progress.begin('extract');
       extract = await extractFeatures({ runId, dataset, codeVersion });
       progress.end('extract', extract.reused ? 'reused' : 'done');
-      dataset = { kind: 'snapshot', path: extract.snapshotPath };
+      progress.begin('ingest');
+      ingest = extract;
     } else {
       progress.end('extract', 'skipped');
+      progress.begin('ingest');
+      ingest = await ingestDataset({ runId, dataset, codeVersion });
     }
-    progress.begin('ingest');
-    const ingest = await ingestDataset({ runId, dataset, codeVersion });
     progress.end('ingest', ingest.reused ? 'reused' : 'done');
     const { snapshot, datasetId } = ingest;
 

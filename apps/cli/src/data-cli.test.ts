@@ -97,6 +97,36 @@ describe('sgfd data (spawned CLI)', () => {
     expect(human.stdout).toMatch(/categories: 10/);
   });
 
+  it('extracts a raw catalogue in-process with the feature cache under --cache: a re-run encodes 0 items', async () => {
+    const { RAW_CATALOGUE_COLUMNS: c, writeRawCatalogue } = await import('@sgfd/extract');
+    const files = await writeRawCatalogue(join(work, 'shop'), {
+      items: 24,
+      users: 20,
+      interactionsPerUser: 6,
+      seed: 3,
+    });
+    const cache = join(work, 'feature-cache');
+    const args = [
+      ...['data', 'extract', '--interactions', files.interactions, '--items', files.items, '--cache', cache],
+      ...['--user-col', c.user, '--item-col', c.item, '--item-id-col', c.itemId, '--rating-col', c.rating],
+      ...['--text-col', 'title', '--text-col', 'description', '--category-col', c.category, '--category-level', '2'],
+      ...['--max-tokens', '32', '--chunk-size', '10'],
+    ];
+    type Extracted = { id: string; created: boolean; stats: { text: { encoded: number; cached: number } } };
+    const first = await sgfd(...args, '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout) as Extracted).toMatchObject({ stats: { text: { encoded: 24, cached: 0 } } });
+    // The cache is a file:// artifact store: one 'features' artifact per finished chunk.
+    expect(await readdir(join(cache, 'features'))).toHaveLength(3);
+
+    const again = await sgfd(...args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('text: 24 items, 0 encoded, 24 from the cache, 0 failed (384-d)');
+    expect(again.stdout).toContain((JSON.parse(first.stdout) as Extracted).id);
+    expect(again.stderr).toContain('text: 24/24 items hashed');
+    expect(again.stderr).not.toContain('chunk');
+  }, 180_000);
+
   it('exits 1 with the validation message and no stack trace on bad input; --debug adds the stack, --json makes it JSON', async () => {
     const dir = join(work, 'bad');
     await mkdir(dir);

@@ -309,9 +309,20 @@ describe('the pipeline through four worker processes on the real server', { time
       const dataset = await datasetSpecFor(dir);
       expect(dataset).toMatchObject({ kind: 'raw', items: files.items, image: { model: files.imageModel } });
       const input = await pipelineInput(twoStage, dataset);
+      const snapshotsBefore = await store.list('snapshot/');
       const handle = await start(input);
       const summary: RunSummary = await handle.result();
       expect(summary.reused).toMatchObject({ extract: false, ingest: false });
+      // Extraction stores the run's snapshot, once: no ingest activity copies it into a second artifact.
+      const snapshots = await store.list('snapshot/');
+      expect(snapshots.filter((r) => !snapshotsBefore.some((b) => b.uri === r.uri))).toEqual([
+        summary.artifacts.snapshot,
+      ]);
+      const scheduled = (await handle.fetchHistory()).events!.flatMap(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+      );
+      expect(scheduled).toEqual(['extractFeatures', 'pretrainTeacher', 'distillStudent', 'evaluateModel']);
+      expect(await store.list('features/')).not.toEqual([]);
       const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
       expect(progress.stages.extract.status).toBe('done');
       expect(progress.stages.extract.maxEpochs).toBe(300);

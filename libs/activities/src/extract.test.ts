@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExtractHeartbeat, RawDatasetSpec, StageProgressUpdate } from '@sgfd/contracts';
-import { loadSnapshot, originalIds } from '@sgfd/data';
+import { originalIds } from '@sgfd/data';
 import { createExtractActivities } from './extract';
-import { createIngestActivities } from './ingest';
+import { loadSnapshotArtifact, snapshotDir } from './snapshot-artifact';
 import { activityEnv, tempStore, type TempStore } from './test-support/fixtures';
 
 describe('extractFeatures', () => {
@@ -31,7 +31,7 @@ describe('extractFeatures', () => {
     };
   }
 
-  it('heartbeats per chunk, reports progress, and stores a snapshot that ingestion takes with the original ids', async () => {
+  it('heartbeats while hashing and per chunk, reports progress, and stores the run snapshot once, with the original ids', async () => {
     const updates: StageProgressUpdate[] = [];
     const { extractFeatures } = createExtractActivities({
       store: t.store,
@@ -43,28 +43,48 @@ describe('extractFeatures', () => {
     const dataset = await rawSpec(40);
     const first = await env.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' });
     expect(first).toMatchObject({ encoded: { text: 40 }, cached: { text: 0 }, failed: { text: 0 }, reused: false });
-    expect(beats.map((b) => b.done)).toEqual([16, 32, 40]);
+    // First the hashing pass (every chunk's worth of items: a long pass over image files is not silence),
+    // then one beat per encoded chunk.
+    expect(beats.map((b) => [b.phase, b.done])).toEqual([
+      ['hashing', 16],
+      ['hashing', 32],
+      ['hashing', 40],
+      ['encoding', 16],
+      ['encoding', 32],
+      ['encoding', 40],
+    ]);
     expect(updates.map((u) => [u.stage, u.epoch, u.maxEpochs])).toEqual([
       ['extract', 16, 40],
       ['extract', 32, 40],
       ['extract', 40, 40],
     ]);
 
-    const { ingestDataset } = createIngestActivities({ store: t.store });
-    const ingested = await activityEnv().run(ingestDataset, {
-      runId: 'r',
-      dataset: { kind: 'snapshot', path: first.snapshotPath },
-      codeVersion: 'test',
+    // The result is what ingestion gives for other sources, and the snapshot artifact it names is the only
+    // one: what ingestion stores, with the same meta, and what the training stages load.
+    expect(first).toMatchObject({
+      counts: { users: 30, items: 40 },
+      categories: expect.any(Number),
+      modalities: ['text'],
     });
-    expect(ingested.datasetId).toBe(first.datasetId);
-    expect(ingested.modalities).toEqual(['text']);
-    const dir = join(await t.store.openPath(ingested.snapshot), 'dataset');
-    expect((await loadSnapshot(dir)).features.text?.dim).toBe(384);
-    expect((await originalIds(dir)).item(0)).toMatch(/^B0/);
+    expect(await t.store.list('snapshot/')).toEqual([first.snapshot]);
+    const { manifest } = (await t.store.find({ kind: 'snapshot', key: first.snapshot.uri.split('/').pop()! }))!;
+    expect(manifest.meta).toMatchObject({
+      datasetId: first.datasetId,
+      counts: first.counts,
+      modalities: ['text'],
+      codeVersion: 'test',
+      createdBy: 'r',
+      source: expect.any(String),
+    });
+    const loaded = await loadSnapshotArtifact(t.store, first.snapshot);
+    expect(loaded.features.text?.dim).toBe(384);
+    expect(loaded.manifest.id).toBe(first.datasetId);
+    expect((await originalIds(await snapshotDir(t.store, first.snapshot))).item(0)).toMatch(/^B0/);
 
     // The same catalogue again: the stored snapshot, nothing encoded.
     const again = await activityEnv().run(extractFeatures, { runId: 'r2', dataset, codeVersion: 'test' });
     expect(again).toMatchObject({ reused: true, encoded: { text: 0 }, datasetId: first.datasetId });
+    expect(again.snapshot).toEqual(first.snapshot);
   }, 240_000);
 
   it('a retry resumes after the chunks its previous attempt finished', async () => {
@@ -73,12 +93,15 @@ describe('extractFeatures', () => {
     // An attempt that dies after its second chunk (cancelled here; a killed worker leaves the same cache).
     const env = activityEnv();
     let chunks = 0;
-    env.on('heartbeat', (d: unknown) => {
-      if (d && ++chunks === 2) env.cancel();
+    env.on('heartbeat', (d?: ExtractHeartbeat) => {
+      if (d?.phase === 'encoding' && ++chunks === 2) env.cancel();
     });
     const failed = await env.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' }).catch((e) => e);
     expect(failed).toBeTruthy();
-    const retry = activityEnv({ attempt: 2, heartbeatDetails: { modality: 'text', chunk: 2, done: 32, total: 40 } });
+    const retry = activityEnv({
+      attempt: 2,
+      heartbeatDetails: { modality: 'text', phase: 'encoding', chunk: 2, done: 32, total: 40 },
+    });
     const resumed = await retry.run(extractFeatures, { runId: 'r', dataset, codeVersion: 'test' });
     expect(resumed).toMatchObject({ encoded: { text: 8 }, cached: { text: 32 }, resumedAfterChunk: 2 });
   }, 240_000);

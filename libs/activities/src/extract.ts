@@ -1,13 +1,14 @@
 // extractFeatures: a raw catalogue to a snapshot with extracted features, on its own CPU-heavy worker.
-// Items are encoded in chunks through the feature cache (one file per finished chunk), with a heartbeat per
-// chunk; a retry finds the finished chunks in the cache and encodes only what is left. The snapshot is a
-// `snapshot` artifact keyed by the catalogue's files, its settings and the code version, so an unchanged
-// catalogue is not read again.
+// Items are encoded in chunks through the feature cache (one `features` artifact per finished chunk, in the
+// run's store, so every extract worker of an s3:// store shares it), with a heartbeat per chunk; a retry
+// finds the finished chunks in the cache and encodes only what is left. The snapshot is stored once: as the
+// `snapshot` artifact ingestion stores for other sources (same layout and meta), keyed by the catalogue's
+// files, its settings and the code version, so an unchanged catalogue is not read again; it is the run's
+// snapshot, and the workflow does not ingest it again.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import {
   DatasetError,
@@ -21,27 +22,21 @@ import {
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { failingClearly } from './failures';
 import type { ProgressSink } from './progress-sink';
-import { SNAPSHOT_FOLDER } from './snapshot-artifact';
+import { SNAPSHOT_FOLDER, snapshotMeta, snapshotResult, type SnapshotMeta } from './snapshot-artifact';
 
 export interface ExtractDeps {
+  /** Where the snapshot and the feature cache (`features` artifacts, one per finished chunk) are stored. */
   store: ArtifactStore;
-  /** Feature cache shared by the extract workers; `<artifact root>/feature-cache` by default. */
-  featureCacheRoot?: string;
   progress?: ProgressSink;
   /** Directory of the text model (default: the machine's cache or SGFD_TEXT_MODEL_DIR). */
   textModelDir?: string;
 }
 
-interface ExtractMeta {
-  datasetId: string;
+interface ExtractMeta extends SnapshotMeta {
   encoded: Record<string, number>;
   cached: Record<string, number>;
   failed: Record<string, number>;
   problems: { modality: string; item: string; path: string; problem: string }[];
-}
-
-export function defaultFeatureCacheRoot(storeRootUri: string): string {
-  return join(fileURLToPath(storeRootUri), 'feature-cache');
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -103,14 +98,21 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
               ...(spec.image ? { image: { ...spec.image, model: resolve(spec.image.model) } } : {}),
             },
             textModelDir: deps.textModelDir,
-            cacheRoot: deps.featureCacheRoot ?? defaultFeatureCacheRoot(deps.store.rootUri),
+            featureStore: deps.store,
             chunkSize: spec.chunkSize,
             root: staging.dir,
             signal: context.cancellationSignal,
-            onChunk: (p) => {
-              const beat: ExtractHeartbeat = { modality: p.modality, chunk: p.chunk, done: p.done, total: p.total };
+            onProgress: (p) => {
+              const beat: ExtractHeartbeat = {
+                modality: p.modality,
+                phase: p.phase,
+                chunk: p.chunk,
+                done: p.done,
+                total: p.total,
+              };
               context.heartbeat(beat);
-              if (deps.progress && target) {
+              // The workflow's progress (a signal, one history event each) follows the chunks only.
+              if (deps.progress && target && p.phase === 'encoding') {
                 const update: StageProgressUpdate = {
                   stage: 'extract',
                   epoch: p.done,
@@ -130,7 +132,7 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
           const count = (pick: (s: { encoded: number; cached: number; failed: number }) => number) =>
             Object.fromEntries(Object.entries(result.stats).map(([m, s]) => [m, pick(s)]));
           return {
-            datasetId: result.id,
+            ...snapshotMeta(result.manifest, input.codeVersion, input.runId),
             encoded: count((s) => s.encoded),
             cached: count((s) => s.cached),
             failed: count((s) => s.failed),
@@ -138,18 +140,14 @@ export function createExtractActivities(deps: ExtractDeps): ExtractActivities {
           };
         });
         const meta = stored.manifest.meta;
-        const dir = join(await deps.store.openPath(stored.ref), SNAPSHOT_FOLDER);
         const none = Object.fromEntries(Object.keys(meta.encoded).map((m) => [m, 0]));
         return {
-          extracted: stored.ref,
-          snapshotPath: dir,
-          datasetId: meta.datasetId,
+          ...snapshotResult(stored),
           // A reused snapshot encoded nothing in this run.
           encoded: stored.reused ? none : meta.encoded,
           cached: stored.reused ? none : meta.cached,
           failed: meta.failed,
-          resumedAfterChunk: previous?.chunk ?? null,
-          reused: stored.reused,
+          resumedAfterChunk: previous && previous.phase !== 'hashing' ? previous.chunk : null,
         };
       });
     },

@@ -1,5 +1,6 @@
-export { createExtractActivities, defaultFeatureCacheRoot, type ExtractDeps } from './extract';
-export { createIngestActivities, type IngestDeps, type SnapshotMeta } from './ingest';
+export { createExtractActivities, type ExtractDeps } from './extract';
+export { createIngestActivities, type IngestDeps } from './ingest';
+export type { SnapshotMeta } from './snapshot-artifact';
 export { createTeacherActivities, teacherKey, TEACHER_OUTPUTS_FOLDER, type TeacherMeta } from './teacher';
 export {
   createStudentActivities,

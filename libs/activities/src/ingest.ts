@@ -6,21 +6,10 @@ import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
 import { writeSnapshot } from '@sgfd/data';
 import { readDatasetSource, sourceIdentity } from './dataset-source';
 import { failingClearly } from './failures';
-import { SNAPSHOT_FOLDER } from './snapshot-artifact';
+import { SNAPSHOT_FOLDER, snapshotMeta, snapshotResult, type SnapshotMeta } from './snapshot-artifact';
 
 export interface IngestDeps {
   store: ArtifactStore;
-}
-
-/** What a snapshot artifact's manifest carries besides its files. */
-export interface SnapshotMeta {
-  datasetId: string;
-  counts: IngestDatasetResult['counts'];
-  categories: number | null;
-  modalities: string[];
-  source: string;
-  codeVersion: string;
-  createdBy: string;
 }
 
 /**
@@ -41,26 +30,9 @@ export function createIngestActivities(deps: IngestDeps): IngestActivities {
           context.heartbeat();
           const written = await writeSnapshot(data, { root: staging.dir });
           await rename(written.dir, join(staging.dir, SNAPSHOT_FOLDER));
-          const { manifest } = written;
-          return {
-            datasetId: manifest.id,
-            counts: manifest.counts,
-            categories: manifest.categories,
-            modalities: manifest.modalities.map((m) => m.name),
-            source: manifest.source.description,
-            codeVersion: input.codeVersion,
-            createdBy: input.runId,
-          };
+          return snapshotMeta(written.manifest, input.codeVersion, input.runId);
         });
-        const meta = stored.manifest.meta;
-        return {
-          snapshot: stored.ref,
-          datasetId: meta.datasetId,
-          counts: meta.counts,
-          categories: meta.categories,
-          modalities: meta.modalities,
-          reused: stored.reused,
-        };
+        return snapshotResult(stored);
       });
     },
   };

@@ -54,6 +54,8 @@ export interface S3ArtifactStoreOptions {
 const DEFAULT_CACHE_BYTES = 10 * 1024 ** 3;
 const DEFAULT_PART_BYTES = 8 * 1024 ** 2;
 const BLOBS = 'blobs';
+/** Manifests `list` reads at once. */
+const LIST_READS = 8;
 
 /** Splits `s3://bucket/some/prefix` into options. */
 export function parseS3Uri(uri: string): Pick<S3ArtifactStoreOptions, 'bucket' | 'prefix'> {
@@ -247,13 +249,15 @@ export class S3ArtifactStore implements ArtifactStore {
     for (const kind of [...ARTIFACT_KINDS].sort()) {
       if (!`${kind}/`.startsWith(prefix) && !prefix.startsWith(`${kind}/`)) continue;
       const keys: string[] = [];
+      // A prefix that names part of a key ('features/<encoder key>') lists only the keys that start with it.
+      const keyStart = prefix.startsWith(`${kind}/`) ? prefix.slice(kind.length + 1) : '';
       let token: string | undefined;
       do {
         const page = await this.call('listing artifacts', () =>
           this.client.send(
             new ListObjectsV2Command({
               Bucket: this.bucket,
-              Prefix: `${this.objectKey(kind)}/`,
+              Prefix: `${this.objectKey(kind)}/${keyStart}`,
               Delimiter: '/',
               ContinuationToken: token,
             }),
@@ -262,10 +266,11 @@ export class S3ArtifactStore implements ArtifactStore {
         for (const p of page.CommonPrefixes ?? []) keys.push(p.Prefix!.slice(0, -1).split('/').pop()!);
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
-      for (const key of keys.sort()) {
-        if (!ARTIFACT_KEY.test(key) || !`${kind}/${key}`.startsWith(prefix)) continue;
-        const found = await this.find({ kind, key });
-        if (found) refs.push(found.ref);
+      const wanted = keys.sort().filter((key) => ARTIFACT_KEY.test(key) && `${kind}/${key}`.startsWith(prefix));
+      // Manifests are read a few at a time: a kind with hundreds of artifacts (feature chunks) lists quickly.
+      for (let i = 0; i < wanted.length; i += LIST_READS) {
+        const found = await Promise.all(wanted.slice(i, i + LIST_READS).map((key) => this.find({ kind, key })));
+        for (const f of found) if (f) refs.push(f.ref);
       }
     }
     return refs;

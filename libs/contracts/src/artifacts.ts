@@ -10,6 +10,8 @@ export const ARTIFACT_KINDS = [
   'report',
   'knn-graph',
   'champion',
+  /** One finished chunk of encoded item features (feature extraction's cache), see libs/extract. */
+  'features',
 ] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 

@@ -126,24 +126,25 @@ export interface ExtractFeaturesInput {
   codeVersion: string;
 }
 
-export interface ExtractFeaturesResult {
-  /** The snapshot with the extracted features (inside a snapshot artifact); ingestion reads it from there. */
-  extracted: ArtifactRef;
-  /** Local path of that snapshot directory, as a `snapshot` DatasetSpec for ingestion. */
-  snapshotPath: string;
-  datasetId: string;
+/**
+ * The snapshot with the extracted features, stored as the `snapshot` artifact ingestion stores for other
+ * sources (same layout and meta): it is the run's snapshot, and ingestion has nothing left to do.
+ */
+export interface ExtractFeaturesResult extends IngestDatasetResult {
   /** Per modality: items encoded by this run, items taken from the feature cache, items without usable input. */
   encoded: Record<string, number>;
   cached: Record<string, number>;
   failed: Record<string, number>;
   /** The chunk a retried attempt found finished before it (from its last heartbeat), else null. */
   resumedAfterChunk: number | null;
-  reused: boolean;
 }
 
-/** Heartbeat details of extractFeatures: once per finished chunk. */
+/** Heartbeat details of extractFeatures: while hashing the items' contents, then once per finished chunk. */
 export interface ExtractHeartbeat {
   modality: string;
+  /** Absent in heartbeats of attempts before hashing beat (they were all `encoding`). */
+  phase?: 'hashing' | 'encoding';
+  /** Chunks of this modality finished (0 while hashing). */
   chunk: number;
   done: number;
   total: number;

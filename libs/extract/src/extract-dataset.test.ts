@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileArtifactStore } from '@sgfd/artifacts';
 import { loadSnapshot, originalIds } from '@sgfd/data';
 import { RAW_CATALOGUE_COLUMNS, writeRawCatalogue } from './catalogue/raw-catalogue-writer';
 import { extractDataset, type ExtractDatasetOptions } from './extract-dataset';
@@ -24,7 +25,7 @@ function options(files: { items: string; interactions: string }, extra: Partial<
     columns: { ...RAW_CATALOGUE_COLUMNS, image: undefined },
     categoryLevel: 2,
     extraction: { text: { separator: ' | ', maxTokens: 64 } },
-    cacheRoot: join(work, 'cache'),
+    featureStore: new FileArtifactStore(join(work, 'cache')),
     root: join(work, 'snapshots'),
     chunkSize: 32,
     ...extra,
@@ -35,9 +36,21 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
   it('encodes every item once; a re-run encodes 0 items; 10 more items encode 10', async () => {
     const files = await catalogue(100);
     const chunks: number[] = [];
-    const first = await extractDataset(options(files, { onChunk: (p) => void chunks.push(p.done) }));
-    expect(first.stats.text).toMatchObject({ items: 100, encoded: 100, cached: 0, failed: 0, dim: 384 });
+    const hashed: number[] = [];
+    const first = await extractDataset(
+      options(files, { onProgress: (p) => void (p.phase === 'hashing' ? hashed : chunks).push(p.done) }),
+    );
+    expect(first.stats.text).toMatchObject({
+      items: 100,
+      encoded: 100,
+      cached: 0,
+      failed: 0,
+      dim: 384,
+      modelLoaded: true,
+    });
     expect(chunks).toEqual([32, 64, 96, 100]);
+    // The hashing pass reports too (every chunk's worth of items), so a long one still heartbeats.
+    expect(hashed).toEqual(expect.arrayContaining([32, 64, 96, 100]));
     const dataset = await loadSnapshot(first.dir);
     expect(dataset.features.text).toMatchObject({ rows: 100, dim: 384 });
     const ids = await originalIds(first.dir);
@@ -52,7 +65,8 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
     });
 
     const again = await extractDataset(options(files));
-    expect(again.stats.text).toMatchObject({ encoded: 0, cached: 100 });
+    // Nothing to encode: the sentence encoder is not even loaded.
+    expect(again.stats.text).toMatchObject({ encoded: 0, cached: 100, modelLoaded: false, dim: 384 });
     expect(again.id).toBe(first.id);
     expect(again.created).toBe(false);
 
@@ -75,8 +89,8 @@ describe('extractDataset: a raw catalogue to a snapshot with text features', () 
     const stopped = await extractDataset(
       options(files, {
         signal: controller.signal,
-        onChunk: (p) => {
-          if (p.chunk === 2) controller.abort(new Error('stopped by the test'));
+        onProgress: (p) => {
+          if (p.phase === 'encoding' && p.chunk === 2) controller.abort(new Error('stopped by the test'));
         },
       }),
     ).catch((e: unknown) => e);

@@ -1,60 +1,92 @@
-// Encoded features, kept per encoder and settings and looked up by item content hash, so an item already
-// encoded with the same encoder and settings is never encoded again (a re-run encodes nothing; a grown
-// catalogue encodes only its new or changed items). One Arrow IPC file per finished chunk, written under a
-// temp name and renamed: a chunk is either wholly there or absent, which is also what a retried extraction
-// resumes from.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+// Encoded features, kept per encoder key (the encoder and every setting that changes its output) and looked
+// up by item content hash, so an item already encoded with the same encoder and settings is never encoded
+// again: a re-run encodes nothing, a grown catalogue only its new or changed items. They live in the
+// artifact store (file:// or s3://, whatever the workers share): each finished chunk is one immutable
+// `features` artifact holding one Arrow IPC file of (content hash, feature). A chunk is published whole or
+// not at all, which is also what a retried extraction resumes from.
+//
+// Artifact keys are 64 hex characters, so a chunk's key is the first half of its encoder key followed by
+// the first half of the hash of the chunk's item hashes: `list('features/<first half>')` finds every chunk
+// of one encoder key on any backend, and two workers that encode the same chunk publish the same artifact.
+// The full encoder key is in each file's schema metadata and is checked when a chunk is read.
 import {
   Field,
   FixedSizeList,
   Float32,
   makeData,
   RecordBatch,
-  RecordBatchFileWriter,
   Schema,
   Struct,
   tableFromIPC,
+  tableToIPC,
+  Table,
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
-import { EnvironmentError } from '@sgfd/contracts';
+import { sha256Hex, type ArtifactStore } from '@sgfd/artifacts';
+import { DatasetError, type ArtifactRef } from '@sgfd/contracts';
 
-const CHUNK_SUFFIX = '.arrow';
+/** The file of a `features` artifact. */
+export const FEATURE_CHUNK_FILE = 'features.arrow';
+const ENCODER_KEY_METADATA = 'sgfd.encoderKey';
+/** Hex characters of the encoder key that start a chunk's artifact key. */
+const ENCODER_PREFIX = 32;
+/** Chunks read at once when a cache is opened (each is a small download from an s3:// store). */
+const PARALLEL_READS = 8;
+
+/** What a `features` artifact's manifest carries besides its file. */
+export interface FeatureChunkMeta {
+  encoderKey: string;
+  items: number;
+  dim: number;
+}
+
+/** The artifact key of the chunk of `encoderKey` that holds the features of `hashes`. */
+export function featureChunkKey(encoderKey: string, hashes: readonly string[]): string {
+  return encoderKey.slice(0, ENCODER_PREFIX) + sha256Hex(hashes.join('\n')).slice(0, 64 - ENCODER_PREFIX);
+}
 
 export class FeatureCache {
   private constructor(
-    /** `<root>/<encoder key>`: every chunk of one encoder with one set of settings. */
-    readonly dir: string,
-    readonly dim: number,
+    private readonly store: ArtifactStore,
+    readonly encoderKey: string,
+    private width: number | null,
     private readonly byHash: Map<string, Float32Array>,
+    /** The chunks read when the cache was opened. */
+    readonly chunks: number,
   ) {}
 
-  /** Opens (creating if needed) the cache of one encoder key and reads every finished chunk. */
-  static async open(root: string, encoderKey: string, dim: number): Promise<FeatureCache> {
-    const dir = join(root, encoderKey);
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw new EnvironmentError('Cannot create the feature cache', {
-        file: dir,
-        expected: 'a writable directory (set --cache or SGFD_ARTIFACTS)',
-        found: (err as Error).message,
-      });
-    }
+  /** Reads every published chunk of one encoder key from the store. */
+  static async open(store: ArtifactStore, encoderKey: string): Promise<FeatureCache> {
+    if (!/^[0-9a-f]{64}$/.test(encoderKey)) throw new TypeError(`encoder key ${encoderKey} is not a hex sha256`);
+    const refs = await store.list(`features/${encoderKey.slice(0, ENCODER_PREFIX)}`);
     const byHash = new Map<string, Float32Array>();
-    for (const name of (await readdir(dir)).sort()) {
-      if (!name.endsWith(CHUNK_SUFFIX) || name.startsWith('.')) continue;
-      const table = tableFromIPC(await readFile(join(dir, name)));
-      const hashes = table.getChild('hash')!;
-      const features = table.getChild('feature')!;
-      for (let r = 0; r < table.numRows; r++) {
-        const row = features.get(r) as { toArray(): Float32Array } | null;
-        if (row) byHash.set(String(hashes.get(r)), Float32Array.from(row.toArray()));
+    let dim: number | null = null;
+    let chunks = 0;
+    for (let i = 0; i < refs.length; i += PARALLEL_READS) {
+      const read = await Promise.all(refs.slice(i, i + PARALLEL_READS).map((ref) => readChunk(store, ref, encoderKey)));
+      for (const chunk of read) {
+        if (!chunk) continue;
+        if (dim !== null && chunk.dim !== dim) {
+          throw new DatasetError('Feature cache chunks of one encoder differ in width', {
+            file: chunk.uri,
+            expected: `${dim}-d features`,
+            found: `${chunk.dim}-d`,
+          });
+        }
+        dim = chunk.dim;
+        chunks++;
+        chunk.hashes.forEach((hash, r) =>
+          byHash.set(hash, chunk.features.subarray(r * chunk.dim, (r + 1) * chunk.dim)),
+        );
       }
     }
-    return new FeatureCache(dir, dim, byHash);
+    return new FeatureCache(store, encoderKey, dim, byHash, chunks);
+  }
+
+  /** The features' width: known once a chunk is stored; null for an empty cache. */
+  get dim(): number | null {
+    return this.width;
   }
 
   get(hash: string): Float32Array | undefined {
@@ -69,12 +101,16 @@ export class FeatureCache {
     return this.byHash.size;
   }
 
-  /** Stores one finished chunk (row-major features of `hashes`) as one file, atomically. */
-  async putChunk(hashes: string[], features: Float32Array): Promise<void> {
+  /** Publishes one finished chunk (row-major `dim`-wide features of `hashes`) as one immutable artifact. */
+  async putChunk(hashes: string[], features: Float32Array, dim: number): Promise<void> {
     if (hashes.length === 0) return;
-    const dim = this.dim;
+    if (this.width !== null && dim !== this.width)
+      throw new TypeError(`feature cache: a ${dim}-d chunk for ${this.width}-d features`);
     const listType = new FixedSizeList(dim, new Field('value', new Float32(), false));
-    const schema = new Schema([new Field('hash', new Utf8(), false), new Field('feature', listType, false)]);
+    const schema = new Schema(
+      [new Field('hash', new Utf8(), false), new Field('feature', listType, false)],
+      new Map([[ENCODER_KEY_METADATA, this.encoderKey]]),
+    );
     const values = makeData({ type: new Float32(), length: hashes.length * dim, data: features });
     const batch = new RecordBatch(
       schema,
@@ -88,25 +124,47 @@ export class FeatureCache {
         ],
       }),
     );
-    const name = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
-    const tmp = join(this.dir, `.${name}.tmp`);
-    try {
-      const file = await open(tmp, 'wx');
-      try {
-        for await (const chunk of RecordBatchFileWriter.writeAll([batch])) await file.write(chunk);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(tmp, join(this.dir, `${name}${CHUNK_SUFFIX}`));
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw new EnvironmentError('Cannot write to the feature cache', {
-        file: this.dir,
-        expected: 'a writable directory with free space',
-        found: (err as Error).message,
-      });
-    }
+    const meta: FeatureChunkMeta = { encoderKey: this.encoderKey, items: hashes.length, dim };
+    await this.store.put(
+      { kind: 'features', key: featureChunkKey(this.encoderKey, hashes) },
+      { [FEATURE_CHUNK_FILE]: tableToIPC(new Table(batch), 'file') },
+      meta,
+    );
+    this.width = dim;
     hashes.forEach((hash, r) => this.byHash.set(hash, features.slice(r * dim, (r + 1) * dim)));
   }
+}
+
+interface Chunk {
+  uri: string;
+  dim: number;
+  hashes: string[];
+  features: Float32Array;
+}
+
+/** One chunk's rows, or null when it belongs to another encoder key that shares the first half of this one. */
+async function readChunk(store: ArtifactStore, ref: ArtifactRef, encoderKey: string): Promise<Chunk | null> {
+  const table = tableFromIPC(await store.get(ref, FEATURE_CHUNK_FILE));
+  if (table.schema.metadata.get(ENCODER_KEY_METADATA) !== encoderKey) return null;
+  const hashes = table.getChild('hash');
+  const feature = table.getChild('feature');
+  const type = feature?.type as FixedSizeList | undefined;
+  if (!hashes || !feature || !(type instanceof FixedSizeList)) {
+    throw new DatasetError('Not a feature cache chunk', {
+      file: `${ref.uri}/${FEATURE_CHUNK_FILE}`,
+      expected: 'columns hash (utf8) and feature (fixed-size list of float32)',
+      found: table.schema.fields.map((f) => `${f.name} (${f.type})`).join(', '),
+    });
+  }
+  const dim = type.listSize;
+  const features = new Float32Array(table.numRows * dim);
+  let offset = 0;
+  for (const data of feature.data) {
+    const values = data.children[0]!;
+    const rows = values.values as Float32Array;
+    const start = (values.offset + data.offset * dim) | 0;
+    features.set(rows.subarray(start, start + data.length * dim), offset);
+    offset += data.length * dim;
+  }
+  return { uri: ref.uri, dim, hashes: Array.from(hashes, (h) => String(h)), features };
 }

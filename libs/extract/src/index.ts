@@ -2,8 +2,8 @@ export { TEXT_MODEL, TEXT_MODEL_FILES, textModelDir } from './text/text-model';
 export { SentenceEncoder, meanPoolNormalized, type SentenceEncoderOptions } from './text/sentence-encoder';
 export { createTextEncoder, itemText, DEFAULT_TEXT_SETTINGS, type TextSettings } from './text/text-modality';
 export { openOnnxSession, type ExpectedSignature } from './onnx-session';
-export { FeatureCache } from './feature-cache';
-export type { ModalityEncoder, EncodedBatch, PreparedItem } from './modality-encoder';
+export { FeatureCache, FEATURE_CHUNK_FILE, featureChunkKey, type FeatureChunkMeta } from './feature-cache';
+export type { ModalityEncoder, EncodedBatch, LoadedEncoder, PreparedItem } from './modality-encoder';
 export {
   extractFeatures,
   encoderKey,

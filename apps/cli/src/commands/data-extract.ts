@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ExtractDatasetResult, ExtractProgress } from '@sgfd/extract';
+import { FileArtifactStore } from '@sgfd/artifacts';
 import { ensureTextModel } from '@sgfd/tools';
 import { snapshotText } from '../dataset-format';
 import { emit, note } from '../output';
@@ -76,12 +77,14 @@ export function registerExtract(data: Command): void {
       if (opts.textCol?.length) {
         await ensureTextModel({ log: (line) => note(cmd, line) });
       }
+      let lastHashingLine = 0;
       const result = await cleaningUpOnSignals(cmd, () =>
         extractDataset({
           interactions: opts.interactions,
           items: opts.items,
           root: opts.out,
-          cacheRoot: opts.cache,
+          // The feature cache is an artifact store of its own here (the pipeline's is the run's store).
+          featureStore: new FileArtifactStore(opts.cache),
           columns: {
             user: opts.userCol,
             item: opts.itemCol,
@@ -109,7 +112,12 @@ export function registerExtract(data: Command): void {
               : {}),
           },
           chunkSize: opts.chunkSize,
-          onChunk: (p) => note(cmd, progressLine(p)),
+          onProgress: (p) => {
+            // Hashing reports often (every chunk's worth of items); a line every few seconds is enough.
+            if (p.phase === 'hashing' && p.done < p.total && Date.now() - lastHashingLine < 3_000) return;
+            if (p.phase === 'hashing') lastHashingLine = Date.now();
+            note(cmd, progressLine(p));
+          },
         }),
       );
       emit(cmd, result, () => snapshotText(result) + extractionText(result));
@@ -117,6 +125,7 @@ export function registerExtract(data: Command): void {
 }
 
 function progressLine(p: ExtractProgress): string {
+  if (p.phase === 'hashing') return `${p.modality}: ${p.done}/${p.total} items hashed`;
   const rate = p.itemsPerSecond === null ? '' : `, ${p.itemsPerSecond.toFixed(1)} items/s`;
   const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
   return `${p.modality}: ${p.done}/${p.total} items (chunk ${p.chunk}/${p.chunks}${rate}${eta})`;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '@sgfd/contracts';
+import { FileArtifactStore } from '@sgfd/artifacts';
 import { loadSnapshot, originalIds, Rng } from '@sgfd/data';
 import { drawProductImage } from '../catalogue/product-images';
 import { PRODUCT_CATEGORIES } from '../catalogue/product-titles';
@@ -63,7 +64,11 @@ describe('ONNX image encoder (a small CNN written by the test)', () => {
   it('gives features of drawn product images that a linear probe tells apart by category', async () => {
     const encoder = await createImageEncoder(settings(await cnn()));
     try {
-      expect(encoder.dim).toBe(16);
+      // Made without loading the model: it is loaded when the first image must be encoded.
+      expect(encoder.loaded).toBe(false);
+      const model = await encoder.load();
+      expect(encoder.loaded).toBe(true);
+      expect(model.dim).toBe(16);
       const rng = new Rng(4);
       const n = 160;
       const labels = Int32Array.from({ length: n }, (_, k) => k % PRODUCT_CATEGORIES.length);
@@ -73,7 +78,7 @@ describe('ONNX image encoder (a small CNN written by the test)', () => {
         await writeFile(path, await drawProductImage(labels[k]!, rng));
         paths.push(path);
       }
-      const { features, failed } = await encoder.encode(paths);
+      const { features, failed } = await model.encode(paths);
       expect(failed).toEqual([]);
       const isTrain = (r: number) => Math.floor(r / PRODUCT_CATEGORIES.length) % 4 !== 0;
       const accuracy = ridgeProbeAccuracy(features, 16, labels, PRODUCT_CATEGORIES.length, isTrain, 0.01);
@@ -86,7 +91,9 @@ describe('ONNX image encoder (a small CNN written by the test)', () => {
 
   it('names the model file and its outputs when the declared output is not there', async () => {
     const model = await cnn(8, 'embedding');
-    const err = await createImageEncoder(settings(model)).catch((e: unknown) => e);
+    const err = await createImageEncoder(settings(model))
+      .then((encoder) => encoder.load())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toContain('wrong output');
     expect((err as ConfigError).location).toMatchObject({ file: model, found: expect.stringContaining('embedding') });
@@ -95,7 +102,9 @@ describe('ONNX image encoder (a small CNN written by the test)', () => {
   it('names a model file that is not ONNX', async () => {
     const model = join(work, 'model.onnx');
     await writeFile(model, await drawProductImage(0, new Rng(1)));
-    const err = await createImageEncoder(settings(model)).catch((e: unknown) => e);
+    const err = await createImageEncoder(settings(model))
+      .then((encoder) => encoder.load())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toContain('Not an ONNX model');
   });
@@ -119,7 +128,7 @@ describe('extractDataset with images', () => {
       ...files,
       columns: RAW_CATALOGUE_COLUMNS,
       extraction: { image: settings(model) },
-      cacheRoot: join(work, 'cache'),
+      featureStore: new FileArtifactStore(join(work, 'cache')),
       root: join(work, 'snapshots'),
       chunkSize: 8,
     };
@@ -146,5 +155,38 @@ describe('extractDataset with images', () => {
 
     const again = await extractDataset(options);
     expect(again.stats.image).toMatchObject({ encoded: 0, cached: 28, failed: 2 });
+  }, 120_000);
+
+  it('loads a model only when an item of its modality must be encoded', async () => {
+    const files = await writeRawCatalogue(join(work, 'shop'), {
+      items: 24,
+      users: 20,
+      interactionsPerUser: 6,
+      seed: 6,
+      images: (category, rng) => drawProductImage(category, rng),
+    });
+    const options = {
+      ...files,
+      columns: RAW_CATALOGUE_COLUMNS,
+      extraction: { text: { maxTokens: 32 }, image: settings(await cnn()) },
+      featureStore: new FileArtifactStore(join(work, 'cache')),
+      root: join(work, 'snapshots'),
+      chunkSize: 8,
+    };
+    const first = await extractDataset(options);
+    expect(first.stats.text).toMatchObject({ encoded: 24, modelLoaded: true, dim: 384 });
+    expect(first.stats.image).toMatchObject({ encoded: 24, modelLoaded: true, dim: 16 });
+
+    // Everything cached: neither the sentence encoder nor the image model is loaded, widths from the cache.
+    const again = await extractDataset(options);
+    expect(again.stats.text).toMatchObject({ encoded: 0, cached: 24, modelLoaded: false, dim: 384 });
+    expect(again.stats.image).toMatchObject({ encoded: 0, cached: 24, modelLoaded: false, dim: 16 });
+    expect(again.id).toBe(first.id);
+
+    // One new picture: the image model is loaded for it, the text model still not.
+    await writeFile(join(files.dir, 'images', `${files.itemIds[5]}.png`), await drawProductImage(0, new Rng(99)));
+    const repainted = await extractDataset(options);
+    expect(repainted.stats.text).toMatchObject({ encoded: 0, modelLoaded: false });
+    expect(repainted.stats.image).toMatchObject({ encoded: 1, cached: 23, modelLoaded: true });
   }, 120_000);
 });

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { ConfigError } from '@sgfd/contracts';
 import { sha256OfFile } from '../file-hash';
-import type { EncodedBatch, ModalityEncoder, PreparedItem } from '../modality-encoder';
+import {
+  lazyModel,
+  type EncodedBatch,
+  type LoadedEncoder,
+  type ModalityEncoder,
+  type PreparedItem,
+} from '../modality-encoder';
 import { openOnnxSession } from '../onnx-session';
 import { preprocessImage } from './image-preprocess';
 import { checkImageSettings, type ImageSettings } from './image-settings';
@@ -11,18 +17,61 @@ import { checkImageSettings, type ImageSettings } from './image-settings';
 /**
  * An ONNX image encoder over the catalogue's image files. An item's content hash is its file's sha256; a
  * missing file is a problem of that item (it gets the mean feature), and so is a file that does not decode.
+ * The model is identified by its file's sha256 and loaded (and checked) only when an image must be encoded.
  */
 export async function createImageEncoder(
   settings: ImageSettings,
   options: { threads?: number } = {},
 ): Promise<ModalityEncoder<string>> {
   checkImageSettings(settings);
+  let modelSha256: string;
+  try {
+    modelSha256 = await sha256OfFile(settings.model);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? 'Missing ONNX model' : 'Unreadable ONNX model', {
+      file: settings.model,
+      expected: 'an ONNX model file',
+      found: code === 'ENOENT' ? 'no such file' : String(code ?? err),
+    });
+  }
+  const model = lazyModel(() => openImageModel(settings, options));
+  const { model: modelPath, ...preprocessing } = settings;
+  return {
+    modality: 'image',
+    identity: { modelSha256, model: modelPath, ...preprocessing },
+    async prepare(items, i): Promise<PreparedItem<string>> {
+      const path = items.images?.[i] ?? null;
+      if (path === null) return { problem: 'no image path', path: items.file };
+      try {
+        const bytes = await readFile(path);
+        return { hash: createHash('sha256').update(bytes).digest('hex'), input: path };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        return { problem: code === 'ENOENT' ? 'missing image file' : `unreadable image (${code ?? err})`, path };
+      }
+    },
+    load: model.load,
+    get loaded() {
+      return model.loaded;
+    },
+    dispose: model.dispose,
+  };
+}
+
+/**
+ * Opens the model (a ConfigError naming the file if it is not ONNX or lacks the input or the output) and
+ * probes its output width.
+ */
+async function openImageModel(
+  settings: ImageSettings,
+  options: { threads?: number },
+): Promise<LoadedEncoder<string> & { release(): Promise<void> }> {
   const session = await openOnnxSession(settings.model, {
     inputs: [settings.input],
     output: settings.output,
     threads: options.threads,
   });
-  const modelSha256 = await sha256OfFile(settings.model);
   const plane = settings.crop * settings.crop;
   const run = async (pixels: Float32Array, n: number): Promise<{ data: Float32Array; dim: number }> => {
     const feeds = { [settings.input]: new ort.Tensor('float32', pixels, [n, 3, settings.crop, settings.crop]) };
@@ -43,23 +92,15 @@ export async function createImageEncoder(
       for (const t of Object.values(result)) t.dispose();
     }
   };
-  const { dim } = await run(new Float32Array(3 * plane), 1);
-  const { model, ...preprocessing } = settings;
+  let dim: number;
+  try {
+    ({ dim } = await run(new Float32Array(3 * plane), 1));
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
   return {
-    modality: 'image',
     dim,
-    identity: { modelSha256, model, ...preprocessing },
-    async prepare(items, i): Promise<PreparedItem<string>> {
-      const path = items.images?.[i] ?? null;
-      if (path === null) return { problem: 'no image path', path: items.file };
-      try {
-        const bytes = await readFile(path);
-        return { hash: createHash('sha256').update(bytes).digest('hex'), input: path };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        return { problem: code === 'ENOENT' ? 'missing image file' : `unreadable image (${code ?? err})`, path };
-      }
-    },
     async encode(paths): Promise<EncodedBatch> {
       const failed: EncodedBatch['failed'] = [];
       const pixels = new Float32Array(paths.length * 3 * plane);
@@ -73,6 +114,6 @@ export async function createImageEncoder(
       const { data } = await run(pixels, paths.length);
       return { features: data, failed };
     },
-    dispose: () => session.release(),
+    release: () => session.release(),
   };
 }

@@ -28,6 +28,17 @@ export interface SentenceEncoderOptions {
   threads?: number;
 }
 
+/** A ConfigError unless `maxTokens` is a truncation the model takes. */
+export function checkMaxTokens(maxTokens: number): void {
+  if (!(Number.isInteger(maxTokens) && maxTokens >= 3 && maxTokens <= 512)) {
+    throw new ConfigError('Invalid text truncation', {
+      field: 'text.maxTokens',
+      expected: 'an integer in [3, 512] (tokens, [CLS] and [SEP] included)',
+      found: String(maxTokens),
+    });
+  }
+}
+
 /**
  * A BERT-style sentence encoder on ONNX Runtime: token embeddings averaged over the attention mask, then
  * L2-normalised (what sentence-transformers does for all-MiniLM-L6-v2).
@@ -44,13 +55,7 @@ export class SentenceEncoder {
   static async load(options: SentenceEncoderOptions): Promise<SentenceEncoder> {
     const modelPath = join(options.dir, TEXT_MODEL_FILES.model);
     const tokenizerPath = join(options.dir, TEXT_MODEL_FILES.tokenizer);
-    if (!(Number.isInteger(options.maxTokens) && options.maxTokens >= 3 && options.maxTokens <= 512)) {
-      throw new ConfigError('Invalid text truncation', {
-        field: 'text.maxTokens',
-        expected: 'an integer in [3, 512] (tokens, [CLS] and [SEP] included)',
-        found: String(options.maxTokens),
-      });
-    }
+    checkMaxTokens(options.maxTokens);
     let json: object;
     try {
       json = JSON.parse(await readFile(tokenizerPath, 'utf8')) as object;
