@@ -7,8 +7,8 @@
 // snapshot, and the workflow does not ingest it again.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rename, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import {
   DatasetError,
@@ -20,6 +20,7 @@ import {
   type StageProgressUpdate,
 } from '@sgfd/contracts';
 import { artifactKey, type ArtifactStore } from '@sgfd/artifacts';
+import { readRawTable } from '@sgfd/data';
 import { failingClearly } from './failures';
 import type { ProgressSink } from './progress-sink';
 import { SNAPSHOT_FOLDER, snapshotMeta, snapshotResult, type SnapshotMeta } from './snapshot-artifact';
@@ -55,13 +56,36 @@ async function sha256Of(path: string): Promise<string> {
 }
 
 /** The catalogue's identity: its tables' content and every setting (image files are hashed by extraction). */
+/**
+ * Path, size and modification time of every image the items table names (`missing` for an absent one), as
+ * one hash: the check make and rsync use, so an image rewritten under the same path gives a new snapshot key
+ * without reading every image before the key is known (extraction then hashes contents for its cache).
+ */
+export async function imageFilesFingerprint(spec: RawDatasetSpec): Promise<string | null> {
+  const column = spec.columns?.image;
+  if (!spec.image || !column) return null;
+  const itemsPath = resolve(spec.items);
+  const table = await readRawTable(itemsPath, 'items table');
+  const hash = createHash('sha256');
+  for (const value of table.column(column)) {
+    if (value === null || value === '') {
+      hash.update('\0none\n');
+      continue;
+    }
+    const path = isAbsolute(String(value)) ? String(value) : resolve(dirname(itemsPath), String(value));
+    const info = await stat(path).catch(() => null);
+    hash.update(`${path}\0${info ? `${info.size}\0${info.mtimeMs}` : 'missing'}\n`);
+  }
+  return hash.digest('hex');
+}
+
 async function catalogueIdentity(spec: RawDatasetSpec): Promise<unknown> {
   const { interactions, items, ...settings } = spec;
   return {
     kind: 'raw',
     interactions: await sha256Of(resolve(interactions)),
     items: await sha256Of(resolve(items)),
-    // The image files are hashed by extraction itself: a changed image changes the snapshot, not this key.
+    images: await imageFilesFingerprint(spec),
     imageModel: spec.image ? await sha256Of(resolve(spec.image.model)) : null,
     settings,
   };
