@@ -31,5 +31,5 @@ export {
   transposeStructure,
 } from './sparse';
 export type { Csr, CsrProblem, CsrStructure } from './sparse';
-export { loadSparseKernels, sparseKernels } from './wasm/sparse-kernels';
+export { loadSparseKernels, setSparseKernelsEnabled, sparseKernels } from './wasm/sparse-kernels';
 export type { SparseKernels } from './wasm/sparse-kernels';

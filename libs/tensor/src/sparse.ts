@@ -295,7 +295,7 @@ function nativeSpmm(a: SparseMatrix, x: tf.Tensor2D, adjoint: boolean): tf.Tenso
  * A x for a CSR A and a row-major x [nCols, dim], on the wasm and cpu backends: the WebAssembly SIMD kernel
  * (wasm/sparse-kernels.wat.ts) once `initBackend` has loaded it, else `csrTimesDense`, the JavaScript loop
  * that is the kernel's tested reference. The one place that picks the CSR product's kernel off the native
- * engine (the learned-weight ops of the graph backbones).
+ * engine (the fixed graphs' `spmm` here, the learned-weight ops of the graph backbones).
  */
 export function csrProduct(a: Csr, x: Float32Array, dim: number): Float32Array {
   const simd = sparseKernels();
@@ -340,18 +340,16 @@ export function sampledDots(
   return out;
 }
 
-/** The JavaScript product on the other backends: x comes to JavaScript memory and the result goes back. */
+/** The product off the native engine: x comes to JavaScript memory and the result goes back. */
 function jsSpmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
   const dim = x.shape[1];
-  const out = new Float32Array(a.nRows * dim);
-  csrTimesDense(a, x.dataSync() as Float32Array, dim, out);
-  return tf.tensor2d(out, [a.nRows, dim]);
+  return tf.tensor2d(csrProduct(a, x.dataSync() as Float32Array, dim), [a.nRows, dim]);
 }
 
 /**
  * A x for a sparse A [n, m] and dense x [m, d], differentiable in x: the gradient is A^T dy. One fused op
  * in place of gather + multiply + segment sum: TensorFlow's sparse product on the native backend (the
- * kernels bench compares it with the gather chain forward and backward), the CSR loop elsewhere, whose
+ * kernels bench compares it with the gather chain forward and backward), `csrProduct` elsewhere, whose
  * gradient uses the transpose precomputed with the matrix.
  */
 export function spmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {

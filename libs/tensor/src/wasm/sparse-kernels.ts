@@ -23,6 +23,7 @@ export interface SparseKernels {
 
 let loading: Promise<SparseKernels> | undefined;
 let loaded: SparseKernels | null = null;
+let enabled = true;
 
 /** Compiles and instantiates the kernels once per process; later calls return the same promise. */
 export function loadSparseKernels(): Promise<SparseKernels> {
@@ -34,9 +35,17 @@ export function loadSparseKernels(): Promise<SparseKernels> {
   return loading;
 }
 
-/** The kernels once `loadSparseKernels` has finished, else null. */
+/** The kernels once `loadSparseKernels` has finished (and unless turned off), else null. */
 export function sparseKernels(): SparseKernels | null {
-  return loaded;
+  return enabled ? loaded : null;
+}
+
+/**
+ * Whether the ops use the kernels once loaded (default true). The kernels bench and the tests turn them off
+ * to time and check the JavaScript loops they replace; nothing else should.
+ */
+export function setSparseKernelsEnabled(on: boolean): void {
+  enabled = on;
 }
 
 function bind(memory: WasmMemory, spmm: Kernel, sddmm: Kernel): SparseKernels {
