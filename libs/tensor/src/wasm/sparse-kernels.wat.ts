@@ -12,7 +12,7 @@ export const SPARSE_KERNELS_WAT = `
   (func (export "spmm")
     (param $indptr i32) (param $cols i32) (param $vals i32) (param $x i32) (param $out i32)
     (param $nRows i32) (param $dim i32)
-    (local $r i32) (local $q i32) (local $qEnd i32) (local $j i32) (local $xs i32) (local $o i32)
+    (local $r i32) (local $q i32) (local $qStart i32) (local $qEnd i32) (local $j i32) (local $xs i32) (local $o i32)
     (local $rowBytes i32) (local $end16 i32) (local $end4 i32)
     (local $v v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $w f32) (local $s f32)
@@ -23,6 +23,9 @@ export const SPARSE_KERNELS_WAT = `
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $nRows)))
+        ;; the row's entries are [qStart, qEnd)
+        (local.set $qStart (i32.load (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $qEnd (i32.load offset=4 (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
         (local.set $j (i32.const 0))
         ;; 16 columns a pass
         (block $strips16_done
@@ -32,8 +35,7 @@ export const SPARSE_KERNELS_WAT = `
             (local.set $a1 (v128.const f32x4 0 0 0 0))
             (local.set $a2 (v128.const f32x4 0 0 0 0))
             (local.set $a3 (v128.const f32x4 0 0 0 0))
-            (local.set $q (i32.load (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
-            (local.set $qEnd (i32.load offset=4 (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
+            (local.set $q (local.get $qStart))
             (block $entries_done
               (loop $entries
                 (br_if $entries_done (i32.ge_u (local.get $q) (local.get $qEnd)))
@@ -60,8 +62,7 @@ export const SPARSE_KERNELS_WAT = `
           (loop $strips4
             (br_if $strips4_done (i32.ge_u (local.get $j) (local.get $end4)))
             (local.set $a0 (v128.const f32x4 0 0 0 0))
-            (local.set $q (i32.load (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
-            (local.set $qEnd (i32.load offset=4 (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
+            (local.set $q (local.get $qStart))
             (block $entries_done
               (loop $entries
                 (br_if $entries_done (i32.ge_u (local.get $q) (local.get $qEnd)))
@@ -81,8 +82,7 @@ export const SPARSE_KERNELS_WAT = `
           (loop $columns
             (br_if $columns_done (i32.ge_u (local.get $j) (local.get $rowBytes)))
             (local.set $s (f32.const 0))
-            (local.set $q (i32.load (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
-            (local.set $qEnd (i32.load offset=4 (i32.add (local.get $indptr) (i32.shl (local.get $r) (i32.const 2)))))
+            (local.set $q (local.get $qStart))
             (block $entries_done
               (loop $entries
                 (br_if $entries_done (i32.ge_u (local.get $q) (local.get $qEnd)))
