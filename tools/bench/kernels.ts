@@ -1,4 +1,4 @@
-// `npm run bench -- kernels [--slow]`: the custom kernels of @sgfd/tensor against the stock tfjs path,
+// `npm run bench -- kernels [--slow] [--only spmm,topK]`: the custom kernels of @sgfd/tensor against the stock tfjs path,
 // both measured in this run (best of a few repetitions after a warm-up, milliseconds: on a shared
 // machine the minimum is the stable estimate of a kernel's own cost).
 // --slow also runs the stock cpu segment sum on a 20k-row table (O(segments x rows), minutes).
@@ -9,6 +9,8 @@ import {
   registerCustomKernels,
   releaseTranspose,
   restoreStockKernel,
+  sampledDots,
+  setSparseKernelsEnabled,
   sparseFromCoo,
   spmm,
   tf,
@@ -235,17 +237,32 @@ async function stepBenches(rows: Row[]): Promise<void> {
   tf.dispose([features, dy, activations]);
 }
 
+/** Runs `fn` with the sparse ops on their JavaScript loops instead of the WebAssembly SIMD kernels. */
+function withJsLoops<T>(fn: () => T): T {
+  setSparseKernelsEnabled(false);
+  try {
+    return fn();
+  } finally {
+    setSparseKernelsEnabled(true);
+  }
+}
+
 /**
- * LightGCN-like propagation: bipartite graph, symmetric normalisation, both edge directions. On wasm the
- * fused op is the JS CSR loop; on tensorflow, TensorFlow's SparseTensorDenseMatMul.
+ * LightGCN-like propagation: bipartite graph, symmetric normalisation, both edge directions (the fixed-graph
+ * product of BM3, FREEDOM and LATTICE). On wasm and cpu the fused op is the WebAssembly SIMD CSR kernel
+ * (baseline: the JavaScript CSR loop it replaced, and the gather chain); on tensorflow, TensorFlow's
+ * SparseTensorDenseMatMul.
  */
 async function spmmBench(rows: Row[]): Promise<void> {
   await use('wasm');
-  await spmmOn('wasm', rows);
-  if (await useNative(rows, 'spmm')) await spmmOn('tensorflow', rows);
+  await spmmOn('wasm', rows, true);
+  await use('cpu');
+  // The stock cpu gather chain is not timed here: its segment sum is the custom one either way.
+  await spmmOn('cpu', rows, false);
+  if (await useNative(rows, 'spmm')) await spmmOn('tensorflow', rows, true);
 }
 
-async function spmmOn(backend: string, rows: Row[]): Promise<void> {
+async function spmmOn(backend: string, rows: Row[], opsBaselines: boolean): Promise<void> {
   const nUsers = 20_000;
   const nItems = 7_000;
   const nInteractions = 160_000;
@@ -273,38 +290,60 @@ async function spmmOn(backend: string, rows: Row[]): Promise<void> {
       const { grads } = tf.variableGrads(() => tf.sum(tf.square(spmm(adjacency, embedding))), [embedding]);
       grads[embedding.name].dataSync();
     });
-  // The same product from tfjs ops: gather the neighbours, weight them, sum them per row.
-  const edgeRows = tf.tensor1d(
-    Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(adjacency.indptr, p)),
-    'int32',
-  );
-  const edgeCols = tf.tensor1d(adjacency.indices, 'int32');
-  const edgeWeights = tf.tensor2d(adjacency.values, [adjacency.nnz, 1]);
-  const ops = () =>
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(
-        () =>
-          tf.sum(tf.square(tf.unsortedSegmentSum(tf.mul(tf.gather(embedding, edgeCols), edgeWeights), edgeRows, n))),
-        [embedding],
-      );
-      grads[embedding.name].dataSync();
-    });
   const label = `spmm fwd+bwd, ${adjacency.nnz} edges x ${dim}`;
-  // Stock kernels where wasm has them; it has no UnsortedSegmentSum, so that one stays custom.
-  const stock = withStockKernels(() => measure(ops, 2), ['UnsortedSegmentSum']);
-  rows.push({
-    bench: `${label} (gather+mul+segment-sum ops, stock gather)`,
-    backend,
-    baselineMs: stock,
-    customMs: measure(fused, 5),
-  });
-  rows.push({
-    bench: `${label} (same ops, custom kernels)`,
-    backend,
-    baselineMs: measure(ops, 2),
-    customMs: measure(fused, 5),
-  });
-  tf.dispose([embedding, edgeRows, edgeCols, edgeWeights]);
+  if (backend !== 'tensorflow') {
+    rows.push({
+      bench: `${label} (JavaScript CSR loop)`,
+      backend,
+      baselineMs: withJsLoops(() => measure(fused, 7)),
+      customMs: measure(fused, 7),
+    });
+    // The sampled dense-dense product of the learned-weight ops (GRCN's attention, LATTICE's item graph).
+    const { indptr, indices } = adjacency;
+    const entryRows = Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(indptr, p));
+    const x = embedding.dataSync() as Float32Array;
+    const dots = () => void sampledDots(entryRows, indices, x, x, dim);
+    rows.push({
+      bench: `sddmm, ${adjacency.nnz} edges x ${dim} (JavaScript loop)`,
+      backend,
+      baselineMs: withJsLoops(() => measure(dots, 7)),
+      customMs: measure(dots, 7),
+    });
+  }
+  if (opsBaselines) {
+    // The same product from tfjs ops: gather the neighbours, weight them, sum them per row.
+    const edgeRows = tf.tensor1d(
+      Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(adjacency.indptr, p)),
+      'int32',
+    );
+    const edgeCols = tf.tensor1d(adjacency.indices, 'int32');
+    const edgeWeights = tf.tensor2d(adjacency.values, [adjacency.nnz, 1]);
+    const ops = () =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(
+          () =>
+            tf.sum(tf.square(tf.unsortedSegmentSum(tf.mul(tf.gather(embedding, edgeCols), edgeWeights), edgeRows, n))),
+          [embedding],
+        );
+        grads[embedding.name].dataSync();
+      });
+    // Stock kernels where wasm has them; it has no UnsortedSegmentSum, so that one stays custom.
+    const stock = withStockKernels(() => measure(ops, 2), ['UnsortedSegmentSum']);
+    rows.push({
+      bench: `${label} (gather+mul+segment-sum ops, stock gather)`,
+      backend,
+      baselineMs: stock,
+      customMs: measure(fused, 5),
+    });
+    rows.push({
+      bench: `${label} (same ops, custom kernels)`,
+      backend,
+      baselineMs: measure(ops, 2),
+      customMs: measure(fused, 5),
+    });
+    tf.dispose([edgeRows, edgeCols, edgeWeights]);
+  }
+  embedding.dispose();
 }
 
 function rowOf(indptr: Int32Array, p: number): number {
@@ -357,7 +396,10 @@ export async function run(args: string[]): Promise<void> {
     ['spmm', spmmBench],
     ['topK', topKBench],
   ];
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : undefined;
   for (const [name, bench] of sections) {
+    if (only && !only.includes(name)) continue;
     process.stderr.write(`[bench kernels] ${name}...\n`);
     await bench(rows);
   }

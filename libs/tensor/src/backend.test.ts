@@ -8,6 +8,7 @@ import { currentBackend, initBackend, type NativeLoader } from './backend';
 import { cudaDeviceVisible } from './native/cuda';
 import { nativeThreadCount } from './native/load-engine';
 import { tf } from './tf';
+import { sparseKernels } from './wasm/sparse-kernels';
 
 const nativeMissing: NativeLoader = async () => {
   throw new Error('the cpu engine is not built yet');
@@ -52,6 +53,8 @@ describe('initBackend', () => {
     const second = await initBackend({ prefer: 'cpu', env: {}, log });
     expect([first, second]).toEqual(['cpu', 'cpu']);
     expect(lines).toEqual(['[sgfd/tensor] backend: cpu']);
+    // Activating cpu (or wasm) compiled the sparse products' SIMD kernels, so those ops need no await.
+    expect(sparseKernels()).not.toBeNull();
   });
 
   it('lets SGFD_BACKEND override the preference', async () => {

@@ -4,6 +4,7 @@ import { cudaDeviceVisible } from './native/cuda';
 import type { EngineVariant } from './native/engine-paths';
 import { nativeUsesGpu, registerNativeEngine } from './native/load-engine';
 import { tf } from './tf';
+import { loadSparseKernels } from './wasm/sparse-kernels';
 
 /**
  * The engines, best first. `tensorflow-gpu` and `tensorflow` are both tfjs's `tensorflow` backend (native
@@ -65,7 +66,11 @@ async function activateNative(
 async function activate(name: BackendName, env: NodeJS.ProcessEnv, loadNative: NativeLoader): Promise<BackendName> {
   let active = name;
   if (name === 'tensorflow-gpu' || name === 'tensorflow') active = await activateNative(name, env, loadNative);
-  else if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+  else {
+    if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+    // The sparse products' WebAssembly SIMD kernels: compiled here, once, so the ops themselves stay synchronous.
+    await loadSparseKernels();
+  }
   if (name === 'cpu') {
     // The cpu backend prints a banner recommending tfjs-node on first use; the choice is logged already.
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;

@@ -24,8 +24,12 @@ export {
   sparseFromCoo,
   spmm,
   csrTimesDense,
+  csrProduct,
+  sampledDots,
   countingOrder,
   csrProblem,
   transposeStructure,
 } from './sparse';
 export type { Csr, CsrProblem, CsrStructure } from './sparse';
+export { loadSparseKernels, setSparseKernelsEnabled, sparseKernels } from './wasm/sparse-kernels';
+export type { SparseKernels } from './wasm/sparse-kernels';

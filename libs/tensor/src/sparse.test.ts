@@ -4,6 +4,7 @@ import { createRng } from './rng';
 import { SparseMatrix, sparseFromCoo, spmm } from './sparse';
 import { liveCounts, maxRelativeError, randomTensor, useBackend } from './testing';
 import { tf } from './tf';
+import { setSparseKernelsEnabled, sparseKernels } from './wasm/sparse-kernels';
 
 /** A random sparse matrix with some empty rows and columns and a few duplicate coordinates. */
 function randomSparse(nRows: number, nCols: number, nnz: number, seed: number): SparseMatrix {
@@ -65,6 +66,25 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
     expect(sparse.shape).toEqual([30, 8]);
     expect(maxRelativeError(sparse.dataSync(), dense.dataSync())).toBeLessThan(1e-5);
     tf.dispose([x, sparse, dense]);
+  });
+
+  // Off the native engine the product is the SIMD kernel; the JavaScript loop it replaced is the reference.
+  it.skipIf(backend === 'tensorflow')('runs the SIMD kernel, which the JavaScript CSR loop agrees with', () => {
+    expect(sparseKernels()).not.toBeNull();
+    const a = randomSparse(40, 25, 200, 5);
+    for (const width of [3, 16, 21]) {
+      const x = randomTensor([25, width], width) as tf.Tensor2D;
+      const simd = spmm(a, x);
+      setSparseKernelsEnabled(false);
+      try {
+        const js = spmm(a, x);
+        expect(maxRelativeError(simd.dataSync(), js.dataSync())).toBeLessThan(1e-5);
+        js.dispose();
+      } finally {
+        setSparseKernelsEnabled(true);
+      }
+      tf.dispose([x, simd]);
+    }
   });
 
   it('has the gradient of the dense product through two propagation layers', () => {

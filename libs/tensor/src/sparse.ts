@@ -1,5 +1,6 @@
 import { coordinatePairs, isNativeBackend, sparseDenseMatMul } from './native/native-ops';
 import { tf } from './tf';
+import { sparseKernels } from './wasm/sparse-kernels';
 
 /** The structure of compressed sparse rows: the entries of row i are indices[indptr[i] .. indptr[i + 1]). */
 export interface CsrStructure {
@@ -290,18 +291,65 @@ function nativeSpmm(a: SparseMatrix, x: tf.Tensor2D, adjoint: boolean): tf.Tenso
   );
 }
 
-/** The JavaScript product on the other backends: x comes to JavaScript memory and the result goes back. */
+/**
+ * A x for a CSR A and a row-major x [nCols, dim], on the wasm and cpu backends: the WebAssembly SIMD kernel
+ * (wasm/sparse-kernels.wat.ts) once `initBackend` has loaded it, else `csrTimesDense`, the JavaScript loop
+ * that is the kernel's tested reference. The one place that picks the CSR product's kernel off the native
+ * engine (the fixed graphs' `spmm` here, the learned-weight ops of the graph backbones).
+ */
+export function csrProduct(a: Csr, x: Float32Array, dim: number): Float32Array {
+  const simd = sparseKernels();
+  if (simd) return simd.spmm(a.indptr, a.indices, a.values, x, dim, a.nRows);
+  const out = new Float32Array(a.nRows * dim);
+  csrTimesDense(a, x, dim, out);
+  return out;
+}
+
+/**
+ * out[p] = <a[rows[p]], b[cols[p]]> for row-major a and b of `dim` columns (a sampled dense-dense product):
+ * the WebAssembly SIMD kernel once loaded, else four JavaScript accumulators.
+ */
+export function sampledDots(
+  rows: Int32Array,
+  cols: Int32Array,
+  a: Float32Array,
+  b: Float32Array,
+  dim: number,
+): Float32Array {
+  const simd = sparseKernels();
+  if (simd) return simd.sddmm(rows, cols, a, b, dim);
+  const out = new Float32Array(rows.length);
+  const tail = dim - (dim % 4);
+  for (let p = 0; p < out.length; p++) {
+    const ao = rows[p] * dim;
+    const bo = cols[p] * dim;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    for (; j < tail; j += 4) {
+      s0 += a[ao + j] * b[bo + j];
+      s1 += a[ao + j + 1] * b[bo + j + 1];
+      s2 += a[ao + j + 2] * b[bo + j + 2];
+      s3 += a[ao + j + 3] * b[bo + j + 3];
+    }
+    for (; j < dim; j++) s0 += a[ao + j] * b[bo + j];
+    out[p] = s0 + s1 + s2 + s3;
+  }
+  return out;
+}
+
+/** The product off the native engine: x comes to JavaScript memory and the result goes back. */
 function jsSpmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
   const dim = x.shape[1];
-  const out = new Float32Array(a.nRows * dim);
-  csrTimesDense(a, x.dataSync() as Float32Array, dim, out);
-  return tf.tensor2d(out, [a.nRows, dim]);
+  return tf.tensor2d(csrProduct(a, x.dataSync() as Float32Array, dim), [a.nRows, dim]);
 }
 
 /**
  * A x for a sparse A [n, m] and dense x [m, d], differentiable in x: the gradient is A^T dy. One fused op
- * in place of gather + multiply + segment sum: TensorFlow's sparse product on the native backend (about
- * 6.6x faster there than the gather chain forward and backward, kernels bench), the CSR loop elsewhere, whose
+ * in place of gather + multiply + segment sum: TensorFlow's sparse product on the native backend (the
+ * kernels bench compares it with the gather chain forward and backward), `csrProduct` elsewhere, whose
  * gradient uses the transpose precomputed with the matrix.
  */
 export function spmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {

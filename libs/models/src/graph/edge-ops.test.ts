@@ -72,7 +72,7 @@ describe('edge ops', () => {
     tf.dispose([vv, xv, w]);
   });
 
-  // 8 and 16 run the WebAssembly SIMD kernels (4- and 16-column blocks), 11 the JavaScript loops.
+  // Off the native engine: the SIMD kernels' 4-column strips (8), 16-column strips (16) and scalar columns (11).
   it.each([8, 11, 16])('weightedSpmm and edgeDots match the dense products at width %i', (width) => {
     const v = [0.5, -1, 2, 0.25, 1.5, -0.75];
     const x = randomMatrix(5, width, 7);

@@ -1,12 +1,12 @@
-import { csrTimesDense, isNativeBackend, tf } from '@sgfd/tensor';
+import { csrProduct, isNativeBackend, sampledDots, tf } from '@sgfd/tensor';
 import { nativeEdgeDots, nativeSegmentSoftmax, nativeWeightedSpmm } from './edge-ops-native';
 import type { SparsePattern } from './pattern';
-import { simdAvailable, simdSddmm, simdSpmm } from './wasm/kernels';
 
 // Differentiable ops on a fixed sparsity pattern whose values are tensors: the message passing of graph
 // backbones with learned edge weights (GRCN's attention, LATTICE's learned item graph). On the tensorflow
-// backend they run TensorFlow's kernels (edge-ops-native.ts); elsewhere each is one fused loop over the
-// entries, forward and backward, in place of gather + multiply + segment-sum chains.
+// backend they run TensorFlow's kernels (edge-ops-native.ts); elsewhere each is one fused pass over the
+// entries, forward and backward, in place of gather + multiply + segment-sum chains: the tensor lib's
+// `csrProduct` and `sampledDots` (WebAssembly SIMD once initBackend loaded it, else JavaScript loops).
 
 type GradInputs = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -23,10 +23,7 @@ function checkValues(what: string, v: tf.Tensor, pattern: SparsePattern): void {
     throw new RangeError(`${what}: expected ${pattern.nnz} values, got [${v.shape}]`);
 }
 
-/**
- * out[r] = sum over entries q of row r of w[q] * x[cols[q]]: the WebAssembly SIMD kernel for widths that
- * are multiples of 4, else the tensor lib's CSR product loop.
- */
+/** out[r] = sum over entries q of row r of w[q] * x[cols[q]] (the tensor lib's CSR product). */
 function rowGather(
   indptr: Int32Array,
   cols: Int32Array,
@@ -35,10 +32,7 @@ function rowGather(
   dim: number,
   rows: number,
 ): Float32Array {
-  if (simdAvailable(dim)) return simdSpmm(indptr, cols, w, x, dim, rows);
-  const out = new Float32Array(rows * dim);
-  csrTimesDense({ indptr, indices: cols, values: w, nRows: rows, nCols: x.length / dim }, x, dim, out);
-  return out;
+  return csrProduct({ indptr, indices: cols, values: w, nRows: rows, nCols: x.length / dim }, x, dim);
 }
 
 /** The same product with the transposed pattern: entry q of the transpose carries w[tPerm[q]]. */
@@ -48,30 +42,9 @@ function transposedRowGather(pattern: SparsePattern, w: Float32Array, x: Float32
   return rowGather(pattern.tIndptr, pattern.tCols, permuted, x, dim, pattern.nCols);
 }
 
-/** s[p] = <a[rows[p]], b[cols[p]]> (WebAssembly SIMD for widths that are multiples of 4). */
+/** s[p] = <a[rows[p]], b[cols[p]]> (the tensor lib's sampled product). */
 function dotsOf(pattern: SparsePattern, a: Float32Array, b: Float32Array, dim: number): Float32Array {
-  const { rows, cols } = pattern;
-  if (simdAvailable(dim)) return simdSddmm(rows, cols, a, b, dim);
-  const out = new Float32Array(pattern.nnz);
-  const tail = dim - (dim % 4);
-  for (let p = 0; p < out.length; p++) {
-    const ao = rows[p] * dim;
-    const bo = cols[p] * dim;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let j = 0;
-    for (; j < tail; j += 4) {
-      s0 += a[ao + j] * b[bo + j];
-      s1 += a[ao + j + 1] * b[bo + j + 1];
-      s2 += a[ao + j + 2] * b[bo + j + 2];
-      s3 += a[ao + j + 3] * b[bo + j + 3];
-    }
-    for (; j < dim; j++) s0 += a[ao + j] * b[bo + j];
-    out[p] = s0 + s1 + s2 + s3;
-  }
-  return out;
+  return sampledDots(pattern.rows, pattern.cols, a, b, dim);
 }
 
 /**

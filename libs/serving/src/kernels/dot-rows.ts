@@ -1,33 +1,11 @@
-import wabtInit from 'wabt';
+import { compileWat, ensureMemory, instantiate, type WasmMemory, type WasmModule } from '@sgfd/tensor/wasm';
 import { DOT_ROWS_WAT } from './dot-rows.wat';
 
-const PAGE_BYTES = 65536;
+let compiled: Promise<WasmModule> | undefined;
 
-// The few WebAssembly globals used, typed here (the workspace's TypeScript libs do not declare them).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-let compiled: Promise<object> | undefined;
-
-/** The kernel's module, compiled from its text once per process (wabt: the WebAssembly toolkit's own parser). */
-function dotRowsModule(): Promise<object> {
-  compiled ??= (async () => {
-    const wabt = await wabtInit();
-    const parsed = wabt.parseWat('dot-rows.wat', DOT_ROWS_WAT, { simd: true });
-    try {
-      parsed.validate();
-      return new wasm.Module(parsed.toBinary({}).buffer);
-    } finally {
-      parsed.destroy();
-    }
-  })();
+/** The kernel's module, compiled from its text once per process. */
+function dotRowsModule(): Promise<WasmModule> {
+  compiled ??= compileWat('dot-rows.wat', DOT_ROWS_WAT);
   return compiled;
 }
 
@@ -41,14 +19,9 @@ export interface DotRows {
 }
 
 export async function dotRows(matrix: Float32Array, rows: number, width: number): Promise<DotRows> {
-  const bytes = (rows * width + width + rows) * 4;
-  if (bytes > 2 ** 32 - PAGE_BYTES) {
-    throw new RangeError(`dot scorer: ${rows} x ${width} floats exceed WebAssembly's 4 GiB memory`);
-  }
-  const exports = new wasm.Instance(await dotRowsModule()).exports;
+  const exports = instantiate(await dotRowsModule());
   const wasmMemory = exports.memory as WasmMemory;
-  const missing = Math.ceil(bytes / PAGE_BYTES) - wasmMemory.buffer.byteLength / PAGE_BYTES;
-  if (missing > 0) wasmMemory.grow(missing);
+  ensureMemory(wasmMemory, (rows * width + width + rows) * 4, `dot scorer (${rows} x ${width} floats)`);
   const kernel = exports.dotRows as (items: number, n: number, d: number, user: number, out: number) => void;
   const itemsAt = 0;
   const queryAt = rows * width * 4;
