@@ -46,3 +46,4 @@ export async function registerTestNamespace(connection: Connection, label: strin
 }
 export { createTestBucket, s3Env, s3TestServer, useTestS3 } from '../s3/test-s3';
 export type { S3TestServer } from '../s3/test-s3';
+export { runWorkerApp, type WorkerAppResult } from '../src/worker-app';
