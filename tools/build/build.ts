@@ -28,7 +28,8 @@ export const ENTRY_POINTS = {
  * Loaded from node_modules at run time, never bundled: native bindings (tfjs-node's, onnxruntime, sharp,
  * Temporal's core bridge), packages that find wasm or data files beside their own module (parquet-wasm, the
  * tfjs wasm backend, the tokenizers), and large packages with their own module layout (Temporal, the AWS
- * SDK, apache-arrow). `node-gyp` and `tsx` are only resolved by path (engine build, source runs).
+ * SDK, apache-arrow), and wabt (an Emscripten build that requires Node's modules at run time). `node-gyp`
+ * and `tsx` are only resolved by path (engine build, source runs).
  */
 export const EXTERNAL = [
   '@tensorflow/*',
@@ -39,6 +40,7 @@ export const EXTERNAL = [
   'apache-arrow',
   'parquet-wasm',
   '@huggingface/tokenizers',
+  'wabt',
   'node-gyp',
   'tsx',
 ];
