@@ -170,3 +170,16 @@ function solveSpd(a: Float64Array, b: Float64Array, n: number, m: number): Float
   }
   return x;
 }
+
+/** Share of the most frequent label among the held-out rows: what guessing one class gets. */
+export function majorityAccuracy(labels: Int32Array, nClasses: number, isTest: (row: number) => boolean): number {
+  const counts = new Int32Array(nClasses);
+  let total = 0;
+  labels.forEach((c, r) => {
+    if (isTest(r)) {
+      counts[c]++;
+      total++;
+    }
+  });
+  return Math.max(...counts) / total;
+}

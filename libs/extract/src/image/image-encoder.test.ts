@@ -10,7 +10,7 @@ import { drawProductImage } from '../catalogue/product-images';
 import { PRODUCT_CATEGORIES } from '../catalogue/product-titles';
 import { RAW_CATALOGUE_COLUMNS, writeRawCatalogue } from '../catalogue/raw-catalogue-writer';
 import { extractDataset } from '../extract-dataset';
-import { majorityAccuracy, ridgeProbeAccuracy } from '../test-support/linear-probe';
+import { linearProbeAccuracy, majorityAccuracy } from '@sgfd/data/testing';
 import { createImageEncoder } from './image-modality';
 import { preprocessImage } from './image-preprocess';
 import type { ImageSettings } from './image-settings';
@@ -81,7 +81,7 @@ describe('ONNX image encoder (a small CNN written by the test)', () => {
       const { features, failed } = await model.encode(paths);
       expect(failed).toEqual([]);
       const isTrain = (r: number) => Math.floor(r / PRODUCT_CATEGORIES.length) % 4 !== 0;
-      const accuracy = ridgeProbeAccuracy(features, 16, labels, PRODUCT_CATEGORIES.length, isTrain, 0.01);
+      const accuracy = linearProbeAccuracy(features, 16, labels, PRODUCT_CATEGORIES.length, isTrain, 0.01);
       const majority = majorityAccuracy(labels, PRODUCT_CATEGORIES.length, (r) => !isTrain(r));
       expect(accuracy).toBeGreaterThan(majority + 0.5);
     } finally {

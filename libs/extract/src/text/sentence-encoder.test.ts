@@ -6,7 +6,7 @@ import { ConfigError } from '@sgfd/contracts';
 import { Rng } from '@sgfd/data';
 import { PRODUCT_CATEGORIES, productText } from '../catalogue/product-titles';
 import { openOnnxSession } from '../onnx-session';
-import { majorityAccuracy, ridgeProbeAccuracy } from '../test-support/linear-probe';
+import { linearProbeAccuracy, majorityAccuracy } from '@sgfd/data/testing';
 import { meanPoolNormalized, SentenceEncoder } from './sentence-encoder';
 import { TEXT_MODEL_FILES, textModelDir } from './text-model';
 
@@ -70,7 +70,7 @@ describe('the sentence encoder (all-MiniLM-L6-v2 on ONNX Runtime)', () => {
     const labels = Int32Array.from(products, (p) => p.category);
     // Held out: every fourth block of one product per category, so every category is in both parts.
     const isTrain = (r: number) => Math.floor(r / PRODUCT_CATEGORIES.length) % 4 !== 0;
-    const accuracy = ridgeProbeAccuracy(features, 384, labels, PRODUCT_CATEGORIES.length, isTrain, 0.1);
+    const accuracy = linearProbeAccuracy(features, 384, labels, PRODUCT_CATEGORIES.length, isTrain, 0.1);
     const majority = majorityAccuracy(labels, PRODUCT_CATEGORIES.length, (r) => !isTrain(r));
     expect(majority).toBeLessThan(0.2);
     console.error(`[probe] held-out accuracy ${accuracy.toFixed(3)}, majority class ${majority.toFixed(3)}`);
