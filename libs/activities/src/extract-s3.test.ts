@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '@sgfd/artifacts';
-import type { ExtractHeartbeat, RawDatasetSpec } from '@sgfd/contracts';
+import type { ExtractHeartbeat } from '@sgfd/contracts';
 import { loadSnapshot, originalIds } from '@sgfd/data';
 import { createTestBucket, useTestS3 } from '@sgfd/tools/testing';
 import { createExtractActivities } from './extract';
 import { snapshotDir } from './snapshot-artifact';
-import { activityEnv } from './test-support/fixtures';
+import { activityEnv, rawCatalogueSpec } from './test-support/fixtures';
 
 describe('extractFeatures on an s3:// store', () => {
   let bucket: string;
@@ -27,20 +27,7 @@ describe('extractFeatures on an s3:// store', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  async function catalogue(items: number): Promise<RawDatasetSpec> {
-    // Loaded as extract.ts loads it (lazily), so the module-boundary rule holds in the test too.
-    const { RAW_CATALOGUE_COLUMNS, writeRawCatalogue } = await import('@sgfd/extract');
-    const files = await writeRawCatalogue(join(work, 'shop'), { items, users: 30, interactionsPerUser: 8, seed: 4 });
-    return {
-      kind: 'raw',
-      interactions: files.interactions,
-      items: files.items,
-      columns: { ...RAW_CATALOGUE_COLUMNS, image: undefined },
-      categoryLevel: 2,
-      text: { maxTokens: 32 },
-      chunkSize: 16,
-    };
-  }
+  const catalogue = (items: number) => rawCatalogueSpec(join(work, 'shop'), { items, seed: 4, maxTokens: 32 });
 
   it('keeps the feature cache in the bucket: a retry elsewhere resumes, a re-run encodes 0, 10 more items encode 10', async () => {
     const dataset = await catalogue(40);

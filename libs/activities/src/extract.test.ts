@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExtractHeartbeat, RawDatasetSpec, StageProgressUpdate } from '@sgfd/contracts';
+import type { ExtractHeartbeat, StageProgressUpdate } from '@sgfd/contracts';
 import { originalIds } from '@sgfd/data';
 import { createExtractActivities } from './extract';
 import { loadSnapshotArtifact, snapshotDir } from './snapshot-artifact';
-import { activityEnv, tempStore, type TempStore } from './test-support/fixtures';
+import { activityEnv, rawCatalogueSpec, tempStore, type TempStore } from './test-support/fixtures';
 
 describe('extractFeatures', () => {
   let t: TempStore;
@@ -16,20 +16,7 @@ describe('extractFeatures', () => {
     await t.remove();
   });
 
-  async function rawSpec(items: number): Promise<RawDatasetSpec> {
-    // Loaded as extract.ts loads it (lazily), so the module-boundary rule holds in the test too.
-    const { RAW_CATALOGUE_COLUMNS, writeRawCatalogue } = await import('@sgfd/extract');
-    const files = await writeRawCatalogue(join(t.root, 'shop'), { items, users: 30, interactionsPerUser: 8, seed: 9 });
-    return {
-      kind: 'raw',
-      interactions: files.interactions,
-      items: files.items,
-      columns: { ...RAW_CATALOGUE_COLUMNS, image: undefined },
-      categoryLevel: 2,
-      text: { maxTokens: 48 },
-      chunkSize: 16,
-    };
-  }
+  const rawSpec = (items: number) => rawCatalogueSpec(join(t.root, 'shop'), { items, seed: 9, maxTokens: 48 });
 
   it('heartbeats while hashing and per chunk, reports progress, and stores the run snapshot once, with the original ids', async () => {
     const updates: StageProgressUpdate[] = [];

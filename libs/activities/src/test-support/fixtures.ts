@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import type { Logger } from '@temporalio/common';
-import { RunConfigSchema, parseConfig, type DatasetSpec, type RunConfig, type RunConfigInput } from '@sgfd/contracts';
+import {
+  RunConfigSchema,
+  parseConfig,
+  type DatasetSpec,
+  type RawDatasetSpec,
+  type RunConfig,
+  type RunConfigInput,
+} from '@sgfd/contracts';
 import { FileArtifactStore } from '@sgfd/artifacts';
 
 /** ~100 users: trains in well under a second per epoch, still with learnable structure. */
@@ -82,4 +89,28 @@ export function activityEnv(info: Partial<Info> = {}): ActivityEnv {
     { activityId: '1', workflowExecution: { workflowId: 'wf-test', runId: 'run-test' }, ...info },
     { logger: quietLogger },
   ) as unknown as ActivityEnv;
+}
+
+/** A generated raw catalogue (text only: 30 users, 8 interactions each) under `dir`, as a dataset spec. */
+export async function rawCatalogueSpec(
+  dir: string,
+  options: { items: number; seed: number; maxTokens: number },
+): Promise<RawDatasetSpec> {
+  // Loaded as extract.ts loads it (lazily), so the module-boundary rule holds in the tests too.
+  const { RAW_CATALOGUE_COLUMNS, writeRawCatalogue } = await import('@sgfd/extract');
+  const files = await writeRawCatalogue(dir, {
+    items: options.items,
+    users: 30,
+    interactionsPerUser: 8,
+    seed: options.seed,
+  });
+  return {
+    kind: 'raw',
+    interactions: files.interactions,
+    items: files.items,
+    columns: { ...RAW_CATALOGUE_COLUMNS, image: undefined },
+    categoryLevel: 2,
+    text: { maxTokens: options.maxTokens },
+    chunkSize: 16,
+  };
 }
