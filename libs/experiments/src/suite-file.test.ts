@@ -11,6 +11,7 @@ const BACKBONES = ['vbpr', 'bm3', 'freedom', 'grcn', 'lattice', 'maml'];
 
 const CI_SUITE = fileURLToPath(new URL('../../../suites/ci.yaml', import.meta.url));
 const ATTRIBUTION_SUITE = fileURLToPath(new URL('../../../suites/office-attribution.yaml', import.meta.url));
+const SIGNAL_SUITE = fileURLToPath(new URL('../../../suites/category-signal.yaml', import.meta.url));
 
 const good = `name: demo
 datasets:
@@ -125,5 +126,16 @@ describe('suite files', () => {
     expect(new Set(cells.map((c) => c.backbone))).toEqual(new Set(['vbpr', 'bm3']));
     expect(spec.seeds).toEqual([1, 2, 3, 4, 5]);
     expect(cells.every((c) => c.datasetSpec.kind === 'synthetic' && c.datasetSpec.preset === 'office')).toBe(true);
+  });
+
+  it('suites/category-signal.yaml: VBPR on office at category signal 0.5 and 1.0, control vs two-stage (12 cells)', async () => {
+    const spec = await loadSuiteFile(SIGNAL_SUITE, BACKBONES);
+    const cells = expandSuite(spec);
+    expect(cells).toHaveLength(12);
+    expect(spec.report.baseline).toBe('control');
+    const signals = cells.map((c) =>
+      c.datasetSpec.kind === 'synthetic' ? c.datasetSpec.overrides?.categorySignal : null,
+    );
+    expect(new Set(signals)).toEqual(new Set([0.5, 1]));
   });
 });
