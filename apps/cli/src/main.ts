@@ -13,6 +13,7 @@ import * as schedule from './commands/schedule';
 import * as recommend from './commands/recommend';
 import * as serve from './commands/serve';
 import * as model from './commands/model';
+import * as server from './commands/server';
 import { reportError } from './error-report';
 import { runCli, type CommandModule } from './program';
 
@@ -30,6 +31,7 @@ const modules: CommandModule[] = [
   recommend,
   serve,
   model,
+  server,
 ];
 const argv = process.argv.slice(2);
 

@@ -202,9 +202,7 @@ export function register(program: Command): void {
         if (stack) {
           await stack.stop();
           if (stack.uiUrl) {
-            say(
-              `\nTemporal Web UI: ${stack.uiUrl} (the server keeps running; stop it with \`node --import tsx tools/temporal/server.ts stop\`)`,
-            );
+            say(`\nTemporal Web UI: ${stack.uiUrl} (the server keeps running; stop it with \`sgfd server stop\`)`);
           }
         }
       }
