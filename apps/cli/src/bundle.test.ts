@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  PIPELINE_PROGRESS_QUERY,
   TRAIN_PIPELINE_WORKFLOW,
   WORKFLOW_TASK_QUEUE,
+  type PipelineProgress,
   type RunSummary,
   type TrainPipelineInput,
 } from '@sgfd/contracts';
@@ -80,6 +82,7 @@ describe('the bundles of npm run build, outside the checkout', { timeout: 240_00
     const help = await node(machine, join(dist, 'sgfd.mjs'), '--help');
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: sgfd/);
+    expect(help.stdout).toMatch(/^ {2}server\b/m);
     const worker = await node(machine, join(dist, 'worker-student.mjs'), '--help');
     expect(worker.code, worker.stderr).toBe(0);
     expect(worker.stdout).toContain('usage: node dist/worker-student.mjs');
@@ -138,5 +141,11 @@ describe('the bundles of npm run build, outside the checkout', { timeout: 240_00
     expect(summary.artifacts.teacher).not.toBeNull();
     // No --artifacts, SGFD_ARTIFACTS or SGFD_HOME: the store is <cwd>/.sgfd/artifacts of the other folder.
     expect(fileURLToPath(summary.artifacts.model.uri).startsWith(join(machine, '.sgfd', 'artifacts'))).toBe(true);
+    // The bundled training workers load the native engine as the source does (a silent wasm fallback fails here).
+    const progress = await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
+    const expected = process.env['SGFD_BACKEND']
+      ? new RegExp(`^${process.env['SGFD_BACKEND']}$`)
+      : /^tensorflow(-gpu)?$/;
+    for (const stage of ['teacher', 'student'] as const) expect(progress.stages[stage].backend).toMatch(expected);
   });
 });
