@@ -11,6 +11,8 @@ const INSERTION_SORT_MAX = 24;
  * order, which is why a snapshot rejects duplicate pairs. Every user id must be in [0, nUsers).
  */
 export function sortCanonically(cols: InteractionColumns, nUsers: number): void {
+  // The importers sort before the writer does: the second call is then one read of the ids.
+  if (isCanonicallySorted(cols)) return;
   const rows = new RowSwapper(cols);
   const users = cols.users;
   const n = users.length;
@@ -31,6 +33,15 @@ export function sortCanonically(cols: InteractionColumns, nUsers: number): void 
     while (start < n && users[start] === u) start++;
     sortByItem(rows, cols.items, from, start);
   }
+}
+
+/** Whether the rows are already in canonical order (by user, then item; equal pairs may be neighbours). */
+export function isCanonicallySorted(cols: InteractionColumns): boolean {
+  const { users, items } = cols;
+  for (let k = 1; k < users.length; k++) {
+    if (users[k] < users[k - 1] || (users[k] === users[k - 1] && items[k] < items[k - 1])) return false;
+  }
+  return true;
 }
 
 /** Sorts rows [from, to) by item, in place. */

@@ -17,7 +17,14 @@ export {
   type SyntheticParams,
   type SyntheticPresetName,
 } from './synthetic';
-export { assignSplits, splitInteractions, splitSizes, DROPPED } from './split';
+export {
+  assignSortedSplits,
+  assignSplits,
+  splitInteractions,
+  splitSortedInteractions,
+  splitSizes,
+  DROPPED,
+} from './split';
 export {
   importMmrec,
   readMmrecFolder,

@@ -16,6 +16,7 @@ export interface ParsedInter {
 }
 
 const INT = /^-?\d+$/;
+const WHAT = 'MMRec interaction file (.inter)';
 
 interface Layout {
   width: number;
@@ -62,7 +63,7 @@ export async function readInterFile(path: string): Promise<ParsedInter> {
   let chars = 0;
   await forEachLine(
     path,
-    'MMRec interaction file (.inter)',
+    WHAT,
     (text, line) => {
       if (layout === null) {
         layout = parseHeader(text, path);
@@ -85,6 +86,28 @@ export async function readInterFile(path: string): Promise<ParsedInter> {
     });
   }
   return { cols: eachColumn(cols, (c) => trimmed(c, rows)), hasSplit: (layout as Layout).split >= 0, rowBase: 2 };
+}
+
+/**
+ * Reads the rows of an `.inter` file again, in order, passing each one's (user, item) pair and data row
+ * index (0 = the line after the header): for a check that needs the input order back after the columns
+ * were sorted. Streams and parses exactly as readInterFile, one row at a time.
+ */
+export async function forEachInterPair(
+  path: string,
+  onPair: (user: number, item: number, row: number) => void,
+): Promise<void> {
+  let layout: Layout | null = null;
+  const one = emptyColumns(1);
+  let row = 0;
+  await forEachLine(path, WHAT, (text, line) => {
+    if (layout === null) {
+      layout = parseHeader(text, path);
+      return;
+    }
+    parseRow(text, line, layout, one, 0, path);
+    onPair(one.users[0], one.items[0], row++);
+  });
 }
 
 function parseHeader(line: string, path: string): Layout {

@@ -2,20 +2,15 @@ import { basename, join, resolve } from 'node:path';
 import { DatasetError, type Modality } from '@sgfd/contracts';
 import { readCategoryFile } from './categories-file';
 import type { DatasetInput, RowOrigin } from './dataset-input';
-import { readInterFile } from './inter-file';
+import { sortCanonically } from './canonical-order';
+import { forEachInterPair, readInterFile } from './inter-file';
 import { readNpyMatrix } from './npy';
 import { writeSnapshot, type WriteSnapshotResult } from './snapshot-write';
 import { entryExists, listDirectory, requireDirectory } from './source-files';
-import { splitInteractions } from './split';
+import { checkSortedPairsNamingRows } from './sorted-pairs';
+import { splitSortedInteractions } from './split';
 import type { FeatureMatrix } from './types';
-import {
-  checkIdsContiguous,
-  maxId,
-  checkNotEmpty,
-  checkNoDuplicatePairs,
-  checkSplitLabels,
-  checkUsersHaveTraining,
-} from './validate';
+import { checkIdsContiguous, maxId, checkNotEmpty, checkSplitLabels, checkUsersHaveTraining } from './validate';
 
 export const MMREC_FEATURE_FILES: Record<Modality, string> = { image: 'image_feat.npy', text: 'text_feat.npy' };
 export const MMREC_CATEGORY_CANDIDATES = ['item_category.npy', 'item_category.csv', 'item_category.parquet'];
@@ -39,7 +34,10 @@ export interface ImportResult extends WriteSnapshotResult {
   droppedRows: number;
 }
 
-/** Reads an MMRec folder into memory, validated, without writing anything. */
+/**
+ * Reads an MMRec folder into memory, validated, without writing anything. The interactions come back in
+ * canonical order (by user, then item), not in the file's.
+ */
 export async function readMmrecFolder(
   options: Omit<MmrecImportOptions, 'root'>,
 ): Promise<{ input: DatasetInput; droppedRows: number }> {
@@ -54,13 +52,18 @@ export async function readMmrecFolder(
   const nItems = maxId(cols.items) + 1;
   checkIdsContiguous(cols.users, nUsers, 'userID', origin);
   checkIdsContiguous(cols.items, nItems, 'itemID', origin);
-  checkNoDuplicatePairs(cols.users, cols.items, nUsers, nItems, origin);
-  let droppedRows = 0;
   if (parsed.hasSplit) {
     checkSplitLabels(cols.splits, origin);
     checkUsersHaveTraining(cols, nUsers, origin);
-  } else {
-    ({ cols, dropped: droppedRows } = splitInteractions(cols, nUsers, options.splitSeed ?? DEFAULT_SPLIT_SEED));
+  }
+  // In place, into the order the snapshot writer wants anyway: repeated pairs become neighbours and each
+  // user's rows one run, so the duplicate check and the split need no per-row index.
+  sortCanonically(cols, nUsers);
+  await checkSortedPairsNamingRows(cols, origin, (onPair) => forEachInterPair(interPath, onPair));
+  let droppedRows = 0;
+  if (!parsed.hasSplit) {
+    const seed = options.splitSeed ?? DEFAULT_SPLIT_SEED;
+    ({ cols, dropped: droppedRows } = splitSortedInteractions(cols, nUsers, seed));
   }
 
   const features: Partial<Record<Modality, FeatureMatrix>> = {};

@@ -3,15 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tableFromArrays } from 'apache-arrow';
-import { SplitCode } from '@sgfd/contracts';
+import { DatasetError, SplitCode } from '@sgfd/contracts';
 import { exportMmrec, exportSnapshotToMmrec } from './mmrec-export';
-import { importMmrec } from './mmrec-import';
+import { importMmrec, readMmrecFolder } from './mmrec-import';
 import { readNpyMatrix } from './npy';
 import { encodeParquet } from './parquet-io';
 import { loadSnapshot } from './snapshot-load';
 import { writeSnapshot } from './snapshot-write';
 import { splitSizes } from './split';
 import { generateSynthetic } from './synthetic';
+import { writeMmrecFolder } from './test-support/mmrec-folder';
 import { npyBytes } from './test-support/npy-bytes';
 
 let work: string;
@@ -151,5 +152,15 @@ describe('MMRec export and import', () => {
     expect(loaded.splits.train.users.length).toBe(
       Array.from(data.interactions.splits).filter((s) => s === SplitCode.train).length,
     );
+  });
+
+  it('names the input rows of the first repeated pair in file order, though it finds repeats sorted', async () => {
+    // (2, 4) repeats first (line 5, first on line 3); (0, 1), earlier in sorted order, repeats only later.
+    const rows = ['0\t1', '2\t4', '1\t2', '2\t4', '0\t1', '2\t4', '1\t3', '0\t0'];
+    const dir = await writeMmrecFolder(join(work, 'repeats'), { header: 'userID\titemID', rows });
+    const error = await readMmrecFolder({ dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatasetError);
+    expect((error as DatasetError).message).toMatch(/^Duplicate \(user, item\) pair \(2, 4\), first seen at row 3 /);
+    expect((error as DatasetError).location).toMatchObject({ file: join(dir, 'ds.inter'), row: 5 });
   });
 });

@@ -78,24 +78,33 @@ export function checkNoDuplicatePairs(
       markRow[item] = k;
     }
   }
-  if (worst !== null) {
-    const { row, first } = worst;
-    throw new DatasetError(
-      `Duplicate (user, item) pair (${users[row]}, ${items[row]}), first seen at row ${first + origin.rowBase}`,
-      {
-        file: origin.file,
-        row: row + origin.rowBase,
-        field: 'userID,itemID',
-        expected: 'each (user, item) pair once',
-        found: 'a repeat',
-      },
-    );
-  }
+  if (worst !== null) throw repeatedPairError(users[worst.row], items[worst.row], worst.row, worst.first, origin);
+}
+
+/** A repeated (user, item) pair at data row `row`, first seen at data row `firstRow`. */
+export function repeatedPairError(
+  user: number,
+  item: number,
+  row: number,
+  firstRow: number,
+  origin: RowOrigin,
+): DatasetError {
+  return new DatasetError(
+    `Duplicate (user, item) pair (${user}, ${item}), first seen at row ${firstRow + origin.rowBase}`,
+    {
+      file: origin.file,
+      row: row + origin.rowBase,
+      field: 'userID,itemID',
+      expected: 'each (user, item) pair once',
+      found: 'a repeat',
+    },
+  );
 }
 
 /**
  * Rejects a repeated (user, item) pair in columns already sorted by user then item, where repeats are
- * neighbours: no memory, but no input row to name either (the importers name it, see checkNoDuplicatePairs).
+ * neighbours: no memory, but no input row to name either (the importers name it: checkNoDuplicatePairs,
+ * checkSortedPairsNamingRows).
  */
 export function checkSortedPairsDistinct(cols: InteractionColumns, origin: RowOrigin): void {
   const { users, items } = cols;
