@@ -1,7 +1,10 @@
-// Plain-loop references and helpers for the tests of this lib (not exported from index.ts).
+// Plain-loop references and helpers for tests (`@sgfd/tensor/testing`, not exported from index.ts).
 import { initBackend, tfjsBackendOf, type BackendName } from './backend';
 import { createRng } from './rng';
 import { tf } from './tf';
+
+export { checkGradients } from './finite-differences';
+export type { GradientCheck } from './finite-differences';
 
 /** Switches the tests of a file to `backend`, quietly. */
 export async function useBackend(backend: BackendName): Promise<void> {

@@ -4,7 +4,7 @@ import type { BackboneData, FeatureTensors } from '../backbone';
 import { assignVariables } from '../io/variables-file';
 import { cosineSimilarityRows } from '../ops';
 import { createBackbone } from '../registry';
-import { checkGradients } from '../test-support/finite-differences';
+import { checkGradients } from '@sgfd/tensor/testing';
 import { normalizedAdjacency } from './bm3';
 import './index';
 

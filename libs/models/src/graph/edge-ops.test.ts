@@ -1,7 +1,7 @@
 import { createRng, initBackend, tf } from '@sgfd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createVariable } from '../params';
-import { checkGradients } from '../test-support/finite-differences';
+import { checkGradients } from '@sgfd/tensor/testing';
 import { edgeDots, segmentSoftmax, symmetricNormalize, weightedSpmm } from './edge-ops';
 import { SparsePattern } from './pattern';
 
