@@ -1,9 +1,6 @@
 import { DatasetError } from '@sgfd/contracts';
 import { csrProblem, type CsrStructure } from '@sgfd/tensor';
 
-/** Items of each user in the one CSR structure of @sgfd/tensor: items of user u are indices[indptr[u] .. indptr[u + 1]). */
-export type UserItemsCsr = CsrStructure;
-
 export interface UserItemPairs {
   users: Int32Array;
   items: Int32Array;
@@ -13,7 +10,7 @@ export interface UserItemPairs {
  * Groups (user, item) pairs by user, items sorted and deduplicated. Checks every id is in range and
  * names the pair (`what`, row) that is not.
  */
-export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number, what: string): UserItemsCsr {
+export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number, what: string): CsrStructure {
   const { users, items } = pairs;
   if (users.length !== items.length) {
     throw new DatasetError(`${what}: users and items differ in length`, {
@@ -63,7 +60,7 @@ export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number
 }
 
 /** Checks a CSR given by a caller covers nUsers rows with item ids in range. */
-export function checkCsr(csr: UserItemsCsr, nUsers: number, nItems: number, what: string): void {
+export function checkCsr(csr: CsrStructure, nUsers: number, nItems: number, what: string): void {
   const problem = csrProblem(csr.indptr, csr.indices, nUsers, nItems);
   if (!problem) return;
   const { message, field, row, expected, found } = problem;
