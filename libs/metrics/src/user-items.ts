@@ -1,5 +1,5 @@
 import { DatasetError } from '@sgfd/contracts';
-import { csrProblem, type CsrStructure } from '@sgfd/tensor';
+import { csrFromCoo, csrProblem, type CsrStructure } from '@sgfd/tensor';
 
 export interface UserItemPairs {
   users: Int32Array;
@@ -19,7 +19,6 @@ export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number
       found: `${items.length}`,
     });
   }
-  const counts = new Int32Array(nUsers + 1);
   for (let i = 0; i < users.length; i++) {
     const u = users[i];
     const it = items[i];
@@ -39,24 +38,9 @@ export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number
         found: `${it}`,
       });
     }
-    counts[u + 1]++;
   }
-  for (let u = 0; u < nUsers; u++) counts[u + 1] += counts[u];
-  const cursor = counts.slice(0, nUsers);
-  const grouped = new Int32Array(users.length);
-  for (let i = 0; i < users.length; i++) grouped[cursor[users[i]]++] = items[i];
-
-  // Sort and deduplicate each user's items, compacting in place.
-  const indptr = new Int32Array(nUsers + 1);
-  let write = 0;
-  for (let u = 0; u < nUsers; u++) {
-    const row = grouped.subarray(counts[u], counts[u + 1]).sort();
-    for (let j = 0; j < row.length; j++) {
-      if (j === 0 || row[j] !== row[j - 1]) grouped[write++] = row[j];
-    }
-    indptr[u + 1] = write;
-  }
-  return { indptr, indices: grouped.slice(0, write) };
+  const { indptr, indices } = csrFromCoo(users, items, nUsers, nItems);
+  return { indptr, indices };
 }
 
 /** Checks a CSR given by a caller covers nUsers rows with item ids in range. */

@@ -22,7 +22,7 @@ export { topK } from './topk';
 export type { TopK } from './topk';
 export { SparseMatrix, sparseFromCoo, sparsePatternFromCoo } from './sparse/sparse-matrix';
 export type { SparseMatrixArrays } from './sparse/sparse-matrix';
-export { csrProblem, entryRows } from './sparse/csr';
+export { csrFromCoo, csrProblem, entryRows } from './sparse/csr';
 export type { CsrProblem, CsrStructure } from './sparse/csr';
 export { spmm, weightedSpmm, edgeDots, segmentSoftmax, rowSums, symmetricNormalize } from './sparse/ops';
 export { loadSparseKernels, setSparseKernelsEnabled, sparseKernels } from './wasm/sparse-kernels';
