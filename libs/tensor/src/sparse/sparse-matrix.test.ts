@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../backend';
 import { createRng } from '../rng';
-import { liveCounts, maxRelativeError, randomTensor, useBackend } from '../testing';
+import { compareValueAndGradient, liveCountsAcross, maxRelativeError, randomTensor, useBackend } from '../testing';
 import { tf } from '../tf';
 import { setSparseKernelsEnabled, sparseKernels } from '../wasm/sparse-kernels';
 import { spmm } from './ops';
@@ -107,11 +107,10 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
     const sparseLoss = (e: tf.Tensor) => tf.sum(tf.mul(tf.tanh(spmm(a, spmm(a, e as tf.Tensor2D))), r));
     const denseLoss = (e: tf.Tensor) =>
       tf.sum(tf.mul(tf.tanh(tf.matMul(aDense, tf.matMul(aDense, e as tf.Tensor2D))), r));
-    const s = tf.valueAndGrad(sparseLoss)(x);
-    const d = tf.valueAndGrad(denseLoss)(x);
-    expect(s.value.dataSync()[0]).toBeCloseTo(d.value.dataSync()[0], 4);
-    expect(maxRelativeError(s.grad.dataSync(), d.grad.dataSync())).toBeLessThan(1e-5);
-    tf.dispose([x, r, aDense, s.value, s.grad, d.value, d.grad]);
+    const compared = compareValueAndGradient(sparseLoss, denseLoss, x);
+    expect(compared.actual).toBeCloseTo(compared.expected, 4);
+    expect(compared.gradientError).toBeLessThan(1e-5);
+    tf.dispose([x, r, aDense]);
   });
 
   it('has a gradient that matches central finite differences', () => {
@@ -160,10 +159,8 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
           return tf.add(value, tf.sum(grads[e.name]));
         })
         .dispose();
-    step();
-    const before = liveCounts();
-    for (let i = 0; i < 5; i++) step();
-    expect(liveCounts()).toEqual(before);
+    const { before, after } = liveCountsAcross(step);
+    expect(after).toEqual(before);
     e.dispose();
   });
 });
