@@ -14,10 +14,23 @@ const nativeMissing: NativeLoader = async () => {
   throw new Error('the cpu engine is not built yet');
 };
 
-// The tensor project runs its files in one process (isolate: false), and the native engine loads once per
-// process: when a file that ran earlier in it has loaded the engine, a failing loader is never asked and
-// the fallbacks cannot be shown (vitest orders files by size and past durations, so that varies by run).
-const nativeLoadedEarlier = tf.findBackendFactory('tensorflow') !== null;
+/**
+ * Runs `fn` as in a process that has not loaded the native engine. The tensor project's files share one
+ * process (isolate: false) and the engine loads once per process, so once an earlier file has loaded it,
+ * it would answer before the loader under test is asked: its factory is hidden meanwhile, then restored.
+ */
+async function withoutLoadedEngine(fn: () => Promise<void>): Promise<void> {
+  const factories = (tf.engine() as unknown as { registryFactory: Record<string, unknown> }).registryFactory;
+  const loaded = factories['tensorflow'];
+  delete factories['tensorflow'];
+  try {
+    // Another request first, so that initBackend does not answer the one under test from its last choice.
+    await initBackend({ prefer: 'cpu', env: {}, log: () => undefined });
+    await fn();
+  } finally {
+    if (loaded) factories['tensorflow'] = loaded;
+  }
+}
 
 function recorder(): { lines: string[]; log: (line: string) => void } {
   const lines: string[] = [];
@@ -25,21 +38,18 @@ function recorder(): { lines: string[]; log: (line: string) => void } {
 }
 
 describe('initBackend', () => {
-  it.skipIf(nativeLoadedEarlier)(
-    'falls back from native TensorFlow to wasm when the engine cannot load, and says why in one line',
-    async () => {
+  it('falls back from native TensorFlow to wasm when the engine cannot load, and says why in one line', () =>
+    withoutLoadedEngine(async () => {
       const { lines, log } = recorder();
       const name = await initBackend({ prefer: 'tensorflow', env: {}, loadNative: nativeMissing, log });
       expect(name).toBe('wasm');
       expect(tf.getBackend()).toBe('wasm');
       expect(currentBackend()).toBe('wasm');
       expect(lines).toEqual(['[sgfd/tensor] backend: wasm (skipped tensorflow: the cpu engine is not built yet)']);
-    },
-  );
+    }));
 
-  it.skipIf(nativeLoadedEarlier)(
-    'skips tensorflow-gpu where no CUDA device is visible, without loading anything for it',
-    async () => {
+  it('skips tensorflow-gpu where no CUDA device is visible, without loading anything for it', () =>
+    withoutLoadedEngine(async () => {
       const asked: string[] = [];
       const { lines, log } = recorder();
       const name = await initBackend({
@@ -55,8 +65,7 @@ describe('initBackend', () => {
       expect(lines).toEqual([
         '[sgfd/tensor] backend: wasm (skipped tensorflow-gpu: no CUDA device visible; tensorflow: no cpu engine)',
       ]);
-    },
-  );
+    }));
 
   it('is idempotent: a repeated request neither switches nor logs again', async () => {
     const { lines, log } = recorder();
