@@ -9,8 +9,8 @@ import {
   registerCustomKernels,
   releaseTranspose,
   restoreStockKernel,
-  sampledDots,
   setSparseKernelsEnabled,
+  sparseArrayKernels,
   sparseFromCoo,
   spmm,
   tf,
@@ -299,10 +299,8 @@ async function spmmOn(backend: string, rows: Row[], opsBaselines: boolean): Prom
       customMs: measure(fused, 7),
     });
     // The sampled dense-dense product of the learned-weight ops (GRCN's attention, LATTICE's item graph).
-    const { indptr, indices } = adjacency;
-    const entryRows = Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(indptr, p));
     const x = embedding.dataSync() as Float32Array;
-    const dots = () => void sampledDots(entryRows, indices, x, x, dim);
+    const dots = () => void sparseArrayKernels().sddmm(adjacency.rows, adjacency.indices, x, x, dim);
     rows.push({
       bench: `sddmm, ${adjacency.nnz} edges x ${dim} (JavaScript loop)`,
       backend,
@@ -312,12 +310,9 @@ async function spmmOn(backend: string, rows: Row[], opsBaselines: boolean): Prom
   }
   if (opsBaselines) {
     // The same product from tfjs ops: gather the neighbours, weight them, sum them per row.
-    const edgeRows = tf.tensor1d(
-      Int32Array.from({ length: adjacency.nnz }, (_, p) => rowOf(adjacency.indptr, p)),
-      'int32',
-    );
+    const edgeRows = tf.tensor1d(adjacency.rows, 'int32');
     const edgeCols = tf.tensor1d(adjacency.indices, 'int32');
-    const edgeWeights = tf.tensor2d(adjacency.values, [adjacency.nnz, 1]);
+    const edgeWeights = tf.tensor2d(adjacency.requireValues('bench'), [adjacency.nnz, 1]);
     const ops = () =>
       tf.tidy(() => {
         const { grads } = tf.variableGrads(
@@ -344,17 +339,6 @@ async function spmmOn(backend: string, rows: Row[], opsBaselines: boolean): Prom
     tf.dispose([edgeRows, edgeCols, edgeWeights]);
   }
   embedding.dispose();
-}
-
-function rowOf(indptr: Int32Array, p: number): number {
-  let lo = 0;
-  let hi = indptr.length - 2;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (indptr[mid] <= p) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 async function topKBench(rows: Row[]): Promise<void> {

@@ -1,7 +1,8 @@
-import type { Csr, InteractionPairs } from './types';
+import type { CsrStructure } from '@sgfd/tensor';
+import type { InteractionPairs } from './types';
 
 /** CSR of user -> items with each user's item ids sorted ascending. */
-export function buildCsr(pairs: InteractionPairs, nUsers: number): Csr {
+export function buildCsr(pairs: InteractionPairs, nUsers: number): CsrStructure {
   const indptr = new Int32Array(nUsers + 1);
   for (let k = 0; k < pairs.users.length; k++) indptr[pairs.users[k] + 1]++;
   for (let u = 0; u < nUsers; u++) indptr[u + 1] += indptr[u];

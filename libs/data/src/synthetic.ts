@@ -344,115 +344,173 @@ interface World {
   weights: number[][];
 }
 
-function drawInteractions(p: SyntheticParams, rng: Rng, world: World): InteractionColumns {
-  const { categories, itemLatent, popularity, taste, preferred, weights } = world;
-  const L = p.latentDim;
-  const K = p.categories;
-  const itemsOf: Int32Array[] = Array.from({ length: K }, () => new Int32Array(0));
-  {
-    const lists: number[][] = Array.from({ length: K }, () => []);
-    for (let i = 0; i < p.items; i++) lists[categories[i]].push(i);
-    lists.forEach((l, k) => (itemsOf[k] = Int32Array.from(l)));
-  }
-  const sizeCdf = categorySizeCdf(categories, K);
-  const logPop = Float64Array.from(popularity, Math.log);
-  const affinity = (u: number, i: number): number => {
-    let s = 0;
-    for (let l = 0; l < L; l++) s += taste[u * L + l] * itemLatent[i * L + l];
-    return s;
-  };
+/** The interactions drawn so far, in order; `chosen` holds u * nItems + i of every (user, item) pair. */
+interface Draws {
+  users: number[];
+  items: number[];
+  chosen: Set<number>;
+}
 
-  const users: number[] = [];
-  const items: number[] = [];
-  const chosen = new Set<number>();
+/**
+ * Each user's items drawn by taste within preferred (or any) categories, then every item topped up to CORE
+ * interactions, then ratings and timestamps. The random streams are drawn in this order; the output is a
+ * pure function of the seed.
+ */
+function drawInteractions(p: SyntheticParams, rng: Rng, world: World): InteractionColumns {
+  const draws = drawUserItems(p, rng, world);
+  completeItemCores(p, rng.fork('core'), world, draws);
+  return rateAndTimestamp(p, rng.fork('ratings'), world, draws);
+}
+
+/** <taste of u, latent of i>. */
+function affinity(world: World, L: number, u: number, i: number): number {
+  let s = 0;
+  for (let l = 0; l < L; l++) s += world.taste[u * L + l] * world.itemLatent[i * L + l];
+  return s;
+}
+
+function itemsByCategory(categories: Int32Array, K: number): Int32Array[] {
+  const lists: number[][] = Array.from({ length: K }, () => []);
+  for (let i = 0; i < categories.length; i++) lists[categories[i]].push(i);
+  return lists.map((l) => Int32Array.from(l));
+}
+
+/** CORE plus a gamma-distributed extra with mean interactionsPerUser - CORE, at most half the items. */
+function interactionCount(p: SyntheticParams, rng: Rng): number {
   const extraMean = p.interactionsPerUser - CORE;
   const shape = 1.5;
   const maxPerUser = Math.floor(p.items / 2);
+  return Math.min(maxPerUser, CORE + Math.round(extraMean > 0 ? rng.gamma(shape) * (extraMean / shape) : 0));
+}
+
+/** Cumulative weights exp(sharpness <taste, latent> + log popularity) of a category's members for user u. */
+function tasteCdf(
+  p: SyntheticParams,
+  world: World,
+  logPop: Float64Array,
+  u: number,
+  members: Int32Array,
+): Float64Array {
+  const L = p.latentDim;
+  const cdf = new Float64Array(members.length);
+  let acc = 0;
+  const ub = u * L;
+  for (let j = 0; j < members.length; j++) {
+    const ib = members[j] * L;
+    let dot = 0;
+    for (let l = 0; l < L; l++) dot += world.taste[ub + l] * world.itemLatent[ib + l];
+    acc += Math.exp(p.tasteSharpness * dot + logPop[members[j]]);
+    cdf[j] = acc;
+  }
+  return cdf;
+}
+
+/**
+ * Every user's items: each draw picks a category (a preferred one with probability categorySignal, else
+ * one by size) and an item in it by taste and popularity, retrying on repeats; after 30 repeats the best
+ * unchosen item by the same score.
+ */
+function drawUserItems(p: SyntheticParams, rng: Rng, world: World): Draws {
+  const itemsOf = itemsByCategory(world.categories, p.categories);
+  const sizeCdf = categorySizeCdf(world.categories, p.categories);
+  const logPop = Float64Array.from(world.popularity, Math.log);
+  const draws: Draws = { users: [], items: [], chosen: new Set<number>() };
   for (let u = 0; u < p.users; u++) {
-    const n = Math.min(maxPerUser, CORE + Math.round(extraMean > 0 ? rng.gamma(shape) * (extraMean / shape) : 0));
-    const prefCdf = new Float64Array(preferred[u].length);
-    weights[u].forEach((w, j) => (prefCdf[j] = (j > 0 ? prefCdf[j - 1] : 0) + w));
+    const n = interactionCount(p, rng);
+    const prefCdf = new Float64Array(world.preferred[u].length);
+    world.weights[u].forEach((w, j) => (prefCdf[j] = (j > 0 ? prefCdf[j - 1] : 0) + w));
     const cdfs = new Map<number, Float64Array>();
+    const drawCategory = () =>
+      rng.float() < p.categorySignal ? world.preferred[u][sampleCdf(prefCdf, rng)] : sampleCdf(sizeCdf, rng);
     const mine: number[] = [];
     for (let draw = 0; draw < n; draw++) {
       let item = -1;
       for (let attempt = 0; attempt < 30 && item < 0; attempt++) {
-        const k = rng.float() < p.categorySignal ? preferred[u][sampleCdf(prefCdf, rng)] : sampleCdf(sizeCdf, rng);
+        const k = drawCategory();
         let cdf = cdfs.get(k);
         if (!cdf) {
-          const members = itemsOf[k];
-          cdf = new Float64Array(members.length);
-          let acc = 0;
-          const ub = u * L;
-          for (let j = 0; j < members.length; j++) {
-            const ib = members[j] * L;
-            let dot = 0;
-            for (let l = 0; l < L; l++) dot += taste[ub + l] * itemLatent[ib + l];
-            acc += Math.exp(p.tasteSharpness * dot + logPop[members[j]]);
-            cdf[j] = acc;
-          }
+          cdf = tasteCdf(p, world, logPop, u, itemsOf[k]);
           cdfs.set(k, cdf);
         }
         const candidate = itemsOf[k][sampleCdf(cdf, rng)];
-        if (!chosen.has(u * p.items + candidate)) item = candidate;
+        if (!draws.chosen.has(u * p.items + candidate)) item = candidate;
       }
-      if (item < 0) item = bestUnchosen(u, p.items, chosen, (i) => affinity(u, i) + logPop[i] / p.tasteSharpness);
-      chosen.add(u * p.items + item);
+      if (item < 0) {
+        const score = (i: number) => affinity(world, p.latentDim, u, i) + logPop[i] / p.tasteSharpness;
+        item = bestUnchosen(u, p.items, draws.chosen, score);
+      }
+      draws.chosen.add(u * p.items + item);
       mine.push(item);
     }
     for (const item of mine) {
-      users.push(u);
-      items.push(item);
+      draws.users.push(u);
+      draws.items.push(item);
     }
   }
+  return draws;
+}
 
-  // 5-core on items: the users who like a rare item most get it, until it has CORE interactions.
+/** 5-core on items: the users who like a rare item most get it, until it has CORE interactions. */
+function completeItemCores(p: SyntheticParams, gumbel: Rng, world: World, draws: Draws): void {
   const itemCount = new Int32Array(p.items);
-  for (const i of items) itemCount[i]++;
-  const gumbel = rng.fork('core');
+  for (const i of draws.items) itemCount[i]++;
   for (let i = 0; i < p.items; i++) {
     const needed = CORE - itemCount[i];
     if (needed <= 0) continue;
-    // The `needed` best (Gumbel-perturbed) matches among users who do not have the item yet.
-    const bestScore = new Float64Array(needed).fill(-Infinity);
-    const bestUser = new Int32Array(needed).fill(-1);
-    const ib = i * L;
-    for (let u = 0; u < p.users; u++) {
-      let dot = 0;
-      for (let l = 0; l < L; l++) dot += taste[u * L + l] * itemLatent[ib + l];
-      const s = p.tasteSharpness * dot - Math.log(-Math.log(gumbel.float() || 1e-12));
-      if (s <= bestScore[needed - 1] || chosen.has(u * p.items + i)) continue;
-      let at = needed - 1;
-      while (at > 0 && bestScore[at - 1] < s) {
-        bestScore[at] = bestScore[at - 1];
-        bestUser[at] = bestUser[at - 1];
-        at--;
-      }
-      bestScore[at] = s;
-      bestUser[at] = u;
-    }
-    for (const u of bestUser) {
+    for (const u of bestMatchingUsers(p, gumbel, world, draws.chosen, i, needed)) {
       if (u < 0) continue;
-      chosen.add(u * p.items + i);
-      users.push(u);
-      items.push(i);
+      draws.chosen.add(u * p.items + i);
+      draws.users.push(u);
+      draws.items.push(i);
     }
   }
+}
 
-  const n = users.length;
+/** The `needed` best (Gumbel-perturbed) matches for item i among users who do not have it yet (-1: none). */
+function bestMatchingUsers(
+  p: SyntheticParams,
+  gumbel: Rng,
+  world: World,
+  chosen: Set<number>,
+  i: number,
+  needed: number,
+): Int32Array {
+  const L = p.latentDim;
+  const bestScore = new Float64Array(needed).fill(-Infinity);
+  const bestUser = new Int32Array(needed).fill(-1);
+  const ib = i * L;
+  for (let u = 0; u < p.users; u++) {
+    let dot = 0;
+    for (let l = 0; l < L; l++) dot += world.taste[u * L + l] * world.itemLatent[ib + l];
+    const s = p.tasteSharpness * dot - Math.log(-Math.log(gumbel.float() || 1e-12));
+    if (s <= bestScore[needed - 1] || chosen.has(u * p.items + i)) continue;
+    let at = needed - 1;
+    while (at > 0 && bestScore[at - 1] < s) {
+      bestScore[at] = bestScore[at - 1];
+      bestUser[at] = bestUser[at - 1];
+      at--;
+    }
+    bestScore[at] = s;
+    bestUser[at] = u;
+  }
+  return bestUser;
+}
+
+/** The drawn pairs as columns, with a rating from the affinity and each user's timestamps moving forward. */
+function rateAndTimestamp(p: SyntheticParams, rrng: Rng, world: World, draws: Draws): InteractionColumns {
+  const n = draws.users.length;
   const cols: InteractionColumns = {
-    users: Int32Array.from(users),
-    items: Int32Array.from(items),
+    users: Int32Array.from(draws.users),
+    items: Int32Array.from(draws.items),
     splits: new Int8Array(n),
     ratings: new Float32Array(n),
     timestamps: new BigInt64Array(n),
   };
-  const rrng = rng.fork('ratings');
   const clock = new Float64Array(p.users);
   for (let u = 0; u < p.users; u++) clock[u] = BASE_TIMESTAMP + rrng.float() * 3 * 365 * 86_400;
   for (let k = 0; k < n; k++) {
     const u = cols.users[k];
-    const match = affinity(u, cols.items[k]);
+    const match = affinity(world, p.latentDim, u, cols.items[k]);
     cols.ratings[k] = Math.min(5, Math.max(1, Math.round(3.5 + 2 * match + 0.8 * rrng.normal())));
     clock[u] += 3600 + rrng.gamma(1) * 20 * 86_400;
     cols.timestamps[k] = BigInt(Math.floor(clock[u]));

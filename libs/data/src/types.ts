@@ -7,9 +7,6 @@ export interface InteractionPairs {
   items: Int32Array;
 }
 
-/** A user-item list in the one CSR structure of @sgfd/tensor: the items of user u are indices[indptr[u] .. indptr[u+1]). */
-export type Csr = CsrStructure;
-
 export interface FeatureMatrix {
   rows: number;
   dim: number;
@@ -30,5 +27,6 @@ export interface LoadedDataset {
   features: Partial<Record<Modality, FeatureMatrix>>;
   splits: { train: InteractionPairs; valid: InteractionPairs; test: InteractionPairs };
   /** Training interactions per user (sorted item ids), for masking and negative sampling. */
-  trainCsr: Csr;
+  /** The items of user u are indices[indptr[u] .. indptr[u + 1]). */
+  trainCsr: CsrStructure;
 }

@@ -1,6 +1,6 @@
 import { DatasetError } from '@sgfd/contracts';
-import { topK } from '@sgfd/tensor';
-import { checkCsr, groupByUser, type UserItemPairs, type UserItemsCsr } from './user-items';
+import { topK, type CsrStructure } from '@sgfd/tensor';
+import { checkCsr, groupByUser, type UserItemPairs } from './user-items';
 
 export const DEFAULT_KS: readonly number[] = [5, 10, 20, 50];
 
@@ -13,7 +13,7 @@ export interface EvaluateRankingOptions {
   /** Row-major [users.length, nItems] scores for the given users. */
   score: ScoreUsers;
   /** Each user's training items: masked from the ranking. */
-  trainCsr: UserItemsCsr;
+  trainCsr: CsrStructure;
   /** The split being evaluated (e.g. valid or test pairs). Users without any are skipped. */
   truth: UserItemPairs;
   /**
@@ -167,7 +167,7 @@ export function evaluateRanking(options: EvaluateRankingOptions): RankingResult 
   return { mean, perUser: { users: evalUsers, metrics: perUser } };
 }
 
-function usersWithItems(csr: UserItemsCsr): Int32Array {
+function usersWithItems(csr: CsrStructure): Int32Array {
   const users: number[] = [];
   for (let u = 0; u + 1 < csr.indptr.length; u++) if (csr.indptr[u + 1] > csr.indptr[u]) users.push(u);
   return Int32Array.from(users);

@@ -1,8 +1,5 @@
 import { DatasetError } from '@sgfd/contracts';
-import { csrProblem, type CsrStructure } from '@sgfd/tensor';
-
-/** Items of each user in the one CSR structure of @sgfd/tensor: items of user u are indices[indptr[u] .. indptr[u + 1]). */
-export type UserItemsCsr = CsrStructure;
+import { csrFromCoo, csrProblem, type CsrStructure } from '@sgfd/tensor';
 
 export interface UserItemPairs {
   users: Int32Array;
@@ -13,7 +10,7 @@ export interface UserItemPairs {
  * Groups (user, item) pairs by user, items sorted and deduplicated. Checks every id is in range and
  * names the pair (`what`, row) that is not.
  */
-export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number, what: string): UserItemsCsr {
+export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number, what: string): CsrStructure {
   const { users, items } = pairs;
   if (users.length !== items.length) {
     throw new DatasetError(`${what}: users and items differ in length`, {
@@ -22,7 +19,6 @@ export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number
       found: `${items.length}`,
     });
   }
-  const counts = new Int32Array(nUsers + 1);
   for (let i = 0; i < users.length; i++) {
     const u = users[i];
     const it = items[i];
@@ -42,28 +38,13 @@ export function groupByUser(pairs: UserItemPairs, nUsers: number, nItems: number
         found: `${it}`,
       });
     }
-    counts[u + 1]++;
   }
-  for (let u = 0; u < nUsers; u++) counts[u + 1] += counts[u];
-  const cursor = counts.slice(0, nUsers);
-  const grouped = new Int32Array(users.length);
-  for (let i = 0; i < users.length; i++) grouped[cursor[users[i]]++] = items[i];
-
-  // Sort and deduplicate each user's items, compacting in place.
-  const indptr = new Int32Array(nUsers + 1);
-  let write = 0;
-  for (let u = 0; u < nUsers; u++) {
-    const row = grouped.subarray(counts[u], counts[u + 1]).sort();
-    for (let j = 0; j < row.length; j++) {
-      if (j === 0 || row[j] !== row[j - 1]) grouped[write++] = row[j];
-    }
-    indptr[u + 1] = write;
-  }
-  return { indptr, indices: grouped.slice(0, write) };
+  const { indptr, indices } = csrFromCoo(users, items, nUsers, nItems);
+  return { indptr, indices };
 }
 
 /** Checks a CSR given by a caller covers nUsers rows with item ids in range. */
-export function checkCsr(csr: UserItemsCsr, nUsers: number, nItems: number, what: string): void {
+export function checkCsr(csr: CsrStructure, nUsers: number, nItems: number, what: string): void {
   const problem = csrProblem(csr.indptr, csr.indices, nUsers, nItems);
   if (!problem) return;
   const { message, field, row, expected, found } = problem;

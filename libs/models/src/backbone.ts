@@ -1,6 +1,5 @@
 import type { Modality, ScoringRepresentations } from '@sgfd/contracts';
-import type { Csr } from '@sgfd/data';
-import type { Rng, tf } from '@sgfd/tensor';
+import type { CsrStructure, Rng, tf } from '@sgfd/tensor';
 import type { KnnGraphSource } from './graph/knn-source';
 import type { NamedVariables } from './params';
 import type { Projection } from './projection';
@@ -13,7 +12,7 @@ export interface BackboneData {
   /** Width of each modality present. */
   featureDims: PerModality<number>;
   /** Training items of each user (graph backbones build their adjacency from it). */
-  trainCsr: Csr;
+  trainCsr: CsrStructure;
 }
 
 export type { FeatureTensors };

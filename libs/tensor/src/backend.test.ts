@@ -14,38 +14,58 @@ const nativeMissing: NativeLoader = async () => {
   throw new Error('the cpu engine is not built yet');
 };
 
+/**
+ * Runs `fn` as in a process that has not loaded the native engine. The tensor project's files share one
+ * process (isolate: false) and the engine loads once per process, so once an earlier file has loaded it,
+ * it would answer before the loader under test is asked: its factory is hidden meanwhile, then restored.
+ */
+async function withoutLoadedEngine(fn: () => Promise<void>): Promise<void> {
+  const factories = (tf.engine() as unknown as { registryFactory: Record<string, unknown> }).registryFactory;
+  const loaded = factories['tensorflow'];
+  delete factories['tensorflow'];
+  try {
+    // Another request first, so that initBackend does not answer the one under test from its last choice.
+    await initBackend({ prefer: 'cpu', env: {}, log: () => undefined });
+    await fn();
+  } finally {
+    if (loaded) factories['tensorflow'] = loaded;
+  }
+}
+
 function recorder(): { lines: string[]; log: (line: string) => void } {
   const lines: string[] = [];
   return { lines, log: (line) => lines.push(line) };
 }
 
 describe('initBackend', () => {
-  it('falls back from native TensorFlow to wasm when the engine cannot load, and says why in one line', async () => {
-    const { lines, log } = recorder();
-    const name = await initBackend({ prefer: 'tensorflow', env: {}, loadNative: nativeMissing, log });
-    expect(name).toBe('wasm');
-    expect(tf.getBackend()).toBe('wasm');
-    expect(currentBackend()).toBe('wasm');
-    expect(lines).toEqual(['[sgfd/tensor] backend: wasm (skipped tensorflow: the cpu engine is not built yet)']);
-  });
+  it('falls back from native TensorFlow to wasm when the engine cannot load, and says why in one line', () =>
+    withoutLoadedEngine(async () => {
+      const { lines, log } = recorder();
+      const name = await initBackend({ prefer: 'tensorflow', env: {}, loadNative: nativeMissing, log });
+      expect(name).toBe('wasm');
+      expect(tf.getBackend()).toBe('wasm');
+      expect(currentBackend()).toBe('wasm');
+      expect(lines).toEqual(['[sgfd/tensor] backend: wasm (skipped tensorflow: the cpu engine is not built yet)']);
+    }));
 
-  it('skips tensorflow-gpu where no CUDA device is visible, without loading anything for it', async () => {
-    const asked: string[] = [];
-    const { lines, log } = recorder();
-    const name = await initBackend({
-      env: { CUDA_VISIBLE_DEVICES: '' },
-      loadNative: async (variant) => {
-        asked.push(variant);
-        throw new Error(`no ${variant} engine`);
-      },
-      log,
-    });
-    expect(name).toBe('wasm');
-    expect(asked).toEqual(['cpu']);
-    expect(lines).toEqual([
-      '[sgfd/tensor] backend: wasm (skipped tensorflow-gpu: no CUDA device visible; tensorflow: no cpu engine)',
-    ]);
-  });
+  it('skips tensorflow-gpu where no CUDA device is visible, without loading anything for it', () =>
+    withoutLoadedEngine(async () => {
+      const asked: string[] = [];
+      const { lines, log } = recorder();
+      const name = await initBackend({
+        env: { CUDA_VISIBLE_DEVICES: '' },
+        loadNative: async (variant) => {
+          asked.push(variant);
+          throw new Error(`no ${variant} engine`);
+        },
+        log,
+      });
+      expect(name).toBe('wasm');
+      expect(asked).toEqual(['cpu']);
+      expect(lines).toEqual([
+        '[sgfd/tensor] backend: wasm (skipped tensorflow-gpu: no CUDA device visible; tensorflow: no cpu engine)',
+      ]);
+    }));
 
   it('is idempotent: a repeated request neither switches nor logs again', async () => {
     const { lines, log } = recorder();

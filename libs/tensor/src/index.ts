@@ -1,6 +1,6 @@
 export { tf } from './tf';
 export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKEND_NAMES } from './backend';
-export { coordinatePairs, isNativeBackend, sparseDenseMatMul, unsortedSegmentMax } from './native/native-ops';
+export { isNativeBackend } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
 export { FusedAdamSlot } from './native/fused-adam';
 export type { AdamHyper } from './native/fused-adam';
@@ -12,6 +12,7 @@ export {
   cacheTranspose,
   releaseTranspose,
   cachedTransposeCount,
+  sparseArrayKernels,
 } from './kernels';
 export { createRng } from './rng';
 export type { Rng, RngState } from './rng';
@@ -19,17 +20,10 @@ export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } fr
 export { solveSpd } from './linalg';
 export { topK } from './topk';
 export type { TopK } from './topk';
-export {
-  SparseMatrix,
-  sparseFromCoo,
-  spmm,
-  csrTimesDense,
-  csrProduct,
-  sampledDots,
-  countingOrder,
-  csrProblem,
-  transposeStructure,
-} from './sparse';
-export type { Csr, CsrProblem, CsrStructure } from './sparse';
+export { SparseMatrix, sparseFromCoo, sparsePatternFromCoo } from './sparse/sparse-matrix';
+export type { SparseMatrixArrays } from './sparse/sparse-matrix';
+export { csrFromCoo, csrProblem, entryRows } from './sparse/csr';
+export type { CsrProblem, CsrStructure } from './sparse/csr';
+export { spmm, weightedSpmm, edgeDots, segmentSoftmax, rowSums, symmetricNormalize } from './sparse/ops';
 export { loadSparseKernels, setSparseKernelsEnabled, sparseKernels } from './wasm/sparse-kernels';
 export type { SparseKernels } from './wasm/sparse-kernels';

@@ -1,7 +1,10 @@
-// Plain-loop references and helpers for the tests of this lib (not exported from index.ts).
+// Plain-loop references and helpers for tests (`@sgfd/tensor/testing`, not exported from index.ts).
 import { initBackend, tfjsBackendOf, type BackendName } from './backend';
 import { createRng } from './rng';
 import { tf } from './tf';
+
+export { checkGradients } from './finite-differences';
+export type { GradientCheck } from './finite-differences';
 
 /** Switches the tests of a file to `backend`, quietly. */
 export async function useBackend(backend: BackendName): Promise<void> {
@@ -65,8 +68,41 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
   return worst;
 }
 
+/**
+ * The values of two losses at x and the largest relative error between their gradients, with the tensors
+ * freed: a fused op against the dense ops it stands for.
+ */
+export function compareValueAndGradient(
+  actual: (x: tf.Tensor) => tf.Tensor,
+  expected: (x: tf.Tensor) => tf.Tensor,
+  x: tf.Tensor,
+): { actual: number; expected: number; gradientError: number } {
+  const a = tf.valueAndGrad(actual)(x);
+  const e = tf.valueAndGrad(expected)(x);
+  try {
+    return {
+      actual: a.value.dataSync()[0],
+      expected: e.value.dataSync()[0],
+      gradientError: maxRelativeError(a.grad.dataSync(), e.grad.dataSync()),
+    };
+  } finally {
+    tf.dispose([a.value, a.grad, e.value, e.grad]);
+  }
+}
+
 /** Engine tensors, backend buffers and (on tensorflow) TensorFlow's own tensor handles, to check an operation leaves nothing behind. */
 export function liveCounts(): { tensors: number; dataIds: number; native: number } {
   const backend = tf.engine().backend as tf.KernelBackend & { getNumOfTFTensors?: () => number };
   return { tensors: tf.memory().numTensors, dataIds: backend.numDataIds(), native: backend.getNumOfTFTensors?.() ?? 0 };
+}
+
+/** Live counts after one warm-up `step` and after `times` more: equal when the step leaves nothing behind. */
+export function liveCountsAcross(
+  step: () => void,
+  times = 5,
+): { before: ReturnType<typeof liveCounts>; after: ReturnType<typeof liveCounts> } {
+  step();
+  const before = liveCounts();
+  for (let i = 0; i < times; i++) step();
+  return { before, after: liveCounts() };
 }

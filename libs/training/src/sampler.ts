@@ -1,5 +1,6 @@
 import { DatasetError } from '@sgfd/contracts';
-import type { Csr, InteractionPairs } from '@sgfd/data';
+import type { InteractionPairs } from '@sgfd/data';
+import type { CsrStructure } from '@sgfd/tensor';
 import type { TrainBatch } from '@sgfd/models';
 import type { Rng } from '@sgfd/tensor';
 
@@ -25,7 +26,7 @@ function containsSorted(indices: Int32Array, start: number, end: number, item: n
 export class BprSampler {
   constructor(
     private readonly train: InteractionPairs,
-    private readonly trainCsr: Csr,
+    private readonly trainCsr: CsrStructure,
     private readonly nItems: number,
   ) {
     const { indptr } = trainCsr;

@@ -9,8 +9,8 @@ import { absoluteStoreLocation, openArtifactStore, type ArtifactStore } from '@s
 import { initBackend } from '@sgfd/tensor';
 import { signalWorkflowProgress, type ProgressSink } from '../progress-sink';
 import { prebuiltWorkflowBundle, type WorkflowBundleSource } from './bundle-cache';
-import { resolveTemporalTarget, unreachableMessage, type LocalServerLookup } from './connection';
-import { createLogLine } from './log';
+import { resolveTemporalTarget, unreachableMessage, type LocalServerLookup, type TemporalTarget } from './connection';
+import { createLogLine, type LogLine } from './log';
 
 export interface StageWorkerDeps {
   store: ArtifactStore;
@@ -65,6 +65,14 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 
 class UsageError extends Error {}
 
+type WorkerFlags = ReturnType<typeof parseFlags>;
+
+/** The two connections a worker holds: the SDK's native one for polling, a client one for signals. */
+interface TemporalConnections {
+  native: NativeConnection;
+  client: Connection;
+}
+
 /** Runs the worker until SIGINT/SIGTERM; resolves to the process exit code. */
 export async function runStageWorker(
   spec: StageWorkerSpec,
@@ -73,94 +81,152 @@ export async function runStageWorker(
 ): Promise<number> {
   const name = `worker-${spec.stage}`;
   const log = createLogLine(name);
-  let values;
+  const flags = readFlags(spec, argv);
+  if ('exitCode' in flags) return flags.exitCode;
+  const logger = installSdkLogger(log);
+  const target = await resolveTemporalTarget(flags, spec.checkout.localServer, env);
+  const artifacts = flags.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(spec.checkout.stateDir, 'artifacts');
+  const store = openArtifactStore(absoluteStoreLocation(artifacts), env);
+  const connections = await connect(target, log);
+  if (!connections) return 1;
+  let workers: Worker[];
   try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        address: { type: 'string' },
-        namespace: { type: 'string' },
-        artifacts: { type: 'string' },
-        'max-activities': { type: 'string' },
-        'max-workflow-tasks': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-    if (values.help) {
+    workers = await startWorkers(spec, flags, target, store, connections, logger);
+  } catch (e) {
+    log('ERROR', `${name} could not start: ${(e as Error).message.split('\n')[0]}`);
+    await closeConnections(connections);
+    return 1;
+  }
+  const stopHandler = shutDownOnSignals(spec, workers, log);
+  log('INFO', 'ready', {
+    taskQueues: workers.map((w) => w.options.taskQueue),
+    address: target.address,
+    namespace: target.namespace,
+    artifacts: store.rootUri,
+    pid: process.pid,
+  });
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    process.off('SIGINT', stopHandler);
+    process.off('SIGTERM', stopHandler);
+    await closeConnections(connections);
+  }
+  log('INFO', 'stopped');
+  return 0;
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      address: { type: 'string' },
+      namespace: { type: 'string' },
+      artifacts: { type: 'string' },
+      'max-activities': { type: 'string' },
+      'max-workflow-tasks': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
+/** The command line's flags, checked; or the exit code when it asked for help (0) or was wrong (2). */
+function readFlags(spec: StageWorkerSpec, argv: string[]): WorkerFlags | { exitCode: number } {
+  try {
+    const flags = parseFlags(argv);
+    if (flags.help) {
       console.log(usage(spec));
-      return 0;
+      return { exitCode: 0 };
     }
-    positiveInt(values['max-activities'], 'max-activities', 1);
-    positiveInt(values['max-workflow-tasks'], 'max-workflow-tasks', 1);
+    positiveInt(flags['max-activities'], 'max-activities', 1);
+    positiveInt(flags['max-workflow-tasks'], 'max-workflow-tasks', 1);
+    return flags;
   } catch (e) {
     console.error(`${(e as Error).message}\n${usage(spec)}`);
-    return 2;
+    return { exitCode: 2 };
   }
+}
 
-  const logFunction = (entry: LogEntry) => {
+/** Routes the Temporal SDK's warnings and errors into this worker's structured log. */
+function installSdkLogger(log: LogLine): DefaultLogger {
+  const logger = new DefaultLogger('WARN', (entry: LogEntry) => {
     // By design each Worker serves one kind of task queue; the SDK warns about the other kind.
     if (/^No (workflows|activities) registered/.test(entry.message)) return;
     log(entry.level, entry.message, entry.meta);
-  };
-  const logger = new DefaultLogger('WARN', logFunction);
+  });
   Runtime.install({ logger, shutdownSignals: [] });
-  const target = await resolveTemporalTarget(values, spec.checkout.localServer, env);
-  const artifacts = values.artifacts ?? env['SGFD_ARTIFACTS'] ?? join(spec.checkout.stateDir, 'artifacts');
-  const store = openArtifactStore(absoluteStoreLocation(artifacts), env);
+  return logger;
+}
 
-  let nativeConnection: NativeConnection;
-  let connection: Connection;
+/** Both connections to the Temporal front end, or null (logged) when it cannot be reached. */
+async function connect(target: TemporalTarget, log: LogLine): Promise<TemporalConnections | null> {
   try {
-    nativeConnection = await NativeConnection.connect({ address: target.address });
-    connection = await Connection.connect({ address: target.address, connectTimeout: 5_000 });
+    const native = await NativeConnection.connect({ address: target.address });
+    const client = await Connection.connect({ address: target.address, connectTimeout: 5_000 });
+    return { native, client };
   } catch (e) {
     log('ERROR', unreachableMessage(target, e));
-    return 1;
+    return null;
   }
-  const workers: Worker[] = [];
-  try {
-    if (spec.needsTensorBackend) {
-      await spec.checkout.prepareTensorEngine?.();
-      await initBackend();
-    }
-    const client = new Client({ connection, namespace: target.namespace });
-    const activities = spec.createActivities({ store, progress: signalWorkflowProgress(client) });
+}
+
+async function closeConnections(connections: TemporalConnections): Promise<void> {
+  await connections.client.close();
+  await connections.native.close();
+}
+
+/** The tensor backend where the stage needs one, the activity worker, and the workflow worker where hosted. */
+async function startWorkers(
+  spec: StageWorkerSpec,
+  flags: WorkerFlags,
+  target: TemporalTarget,
+  store: ArtifactStore,
+  connections: TemporalConnections,
+  logger: DefaultLogger,
+): Promise<Worker[]> {
+  if (spec.needsTensorBackend) {
+    await spec.checkout.prepareTensorEngine?.();
+    await initBackend();
+  }
+  const client = new Client({ connection: connections.client, namespace: target.namespace });
+  const activities = spec.createActivities({ store, progress: signalWorkflowProgress(client) });
+  const workers = [
+    await Worker.create({
+      connection: connections.native,
+      namespace: target.namespace,
+      taskQueue: TASK_QUEUES[spec.stage],
+      activities,
+      maxConcurrentActivityTaskExecutions: positiveInt(
+        flags['max-activities'],
+        'max-activities',
+        spec.defaultMaxActivities,
+      ),
+      shutdownGraceTime: spec.shutdownGraceMs,
+    }),
+  ];
+  if (spec.workflows) {
+    const codePath =
+      'codePath' in spec.workflows
+        ? spec.workflows.codePath
+        : await prebuiltWorkflowBundle(spec.workflows, join(spec.checkout.stateDir, 'cache'), logger);
     workers.push(
       await Worker.create({
-        connection: nativeConnection,
+        connection: connections.native,
         namespace: target.namespace,
-        taskQueue: TASK_QUEUES[spec.stage],
-        activities,
-        maxConcurrentActivityTaskExecutions: positiveInt(
-          values['max-activities'],
-          'max-activities',
-          spec.defaultMaxActivities,
-        ),
-        shutdownGraceTime: spec.shutdownGraceMs,
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        workflowBundle: { codePath },
+        maxConcurrentWorkflowTaskExecutions: positiveInt(flags['max-workflow-tasks'], 'max-workflow-tasks', 10),
       }),
     );
-    if (spec.workflows) {
-      const codePath =
-        'codePath' in spec.workflows
-          ? spec.workflows.codePath
-          : await prebuiltWorkflowBundle(spec.workflows, join(spec.checkout.stateDir, 'cache'), logger);
-      workers.push(
-        await Worker.create({
-          connection: nativeConnection,
-          namespace: target.namespace,
-          taskQueue: WORKFLOW_TASK_QUEUE,
-          workflowBundle: { codePath },
-          maxConcurrentWorkflowTaskExecutions: positiveInt(values['max-workflow-tasks'], 'max-workflow-tasks', 10),
-        }),
-      );
-    }
-  } catch (e) {
-    log('ERROR', `${name} could not start: ${(e as Error).message.split('\n')[0]}`);
-    await connection.close();
-    await nativeConnection.close();
-    return 1;
   }
+  return workers;
+}
 
+/**
+ * Graceful shutdown on SIGINT/SIGTERM (running activities get the grace time); a second signal exits at
+ * once. Returns the handler, to remove when the workers have stopped.
+ */
+function shutDownOnSignals(spec: StageWorkerSpec, workers: Worker[], log: LogLine): (signal: NodeJS.Signals) => void {
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     signals++;
@@ -176,22 +242,5 @@ export async function runStageWorker(
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-
-  log('INFO', 'ready', {
-    taskQueues: workers.map((w) => w.options.taskQueue),
-    address: target.address,
-    namespace: target.namespace,
-    artifacts: store.rootUri,
-    pid: process.pid,
-  });
-  try {
-    await Promise.all(workers.map((w) => w.run()));
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    await connection.close();
-    await nativeConnection.close();
-  }
-  log('INFO', 'stopped');
-  return 0;
+  return stop;
 }

@@ -3,14 +3,15 @@
  * full-ranking Recall@K of popularity, item-kNN and random scorers, and a ridge (least-squares) linear
  * classifier of categories from features. Plain TypeScript, no tensor library.
  */
-import type { Csr, InteractionPairs } from '../types';
+import type { CsrStructure } from '@sgfd/tensor';
+import type { InteractionPairs } from '../types';
 import { buildCsr } from '../csr';
 import { Rng } from '../random';
 
 /** Mean over users with test items of |top-K ∩ test| / min(K, |test|), training items masked. */
 export function recallAtK(
   score: (user: number, out: Float64Array) => void,
-  train: Csr,
+  train: CsrStructure,
   test: InteractionPairs,
   nUsers: number,
   nItems: number,
@@ -40,7 +41,7 @@ function topK(scores: Float64Array, k: number): Set<number> {
   return new Set(idx.slice(0, k));
 }
 
-export function popularityScorer(train: Csr, nItems: number): (u: number, out: Float64Array) => void {
+export function popularityScorer(train: CsrStructure, nItems: number): (u: number, out: Float64Array) => void {
   const count = new Float64Array(nItems);
   for (const i of train.indices) count[i]++;
   return (_u, out) => out.set(count);
@@ -54,7 +55,11 @@ export function randomScorer(seed: number): (u: number, out: Float64Array) => vo
 }
 
 /** Item-based kNN: cosine similarity of item columns of the training matrix, summed over the user's items. */
-export function itemKnnScorer(train: Csr, nUsers: number, nItems: number): (u: number, out: Float64Array) => void {
+export function itemKnnScorer(
+  train: CsrStructure,
+  nUsers: number,
+  nItems: number,
+): (u: number, out: Float64Array) => void {
   const sim = new Float64Array(nItems * nItems);
   const degree = new Float64Array(nItems);
   for (let u = 0; u < nUsers; u++) {

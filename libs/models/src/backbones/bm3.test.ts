@@ -4,7 +4,7 @@ import type { BackboneData, FeatureTensors } from '../backbone';
 import { assignVariables } from '../io/variables-file';
 import { cosineSimilarityRows } from '../ops';
 import { createBackbone } from '../registry';
-import { checkGradients } from '../test-support/finite-differences';
+import { checkGradients } from '@sgfd/tensor/testing';
 import { normalizedAdjacency } from './bm3';
 import './index';
 
@@ -19,7 +19,7 @@ const batch = { users: Int32Array.from([0, 0, 1]), items: Int32Array.from([0, 1,
 
 function dense(n: number, a: ReturnType<typeof normalizedAdjacency>): number[][] {
   const out = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (let r = 0; r < n; r++) for (let p = a.indptr[r]; p < a.indptr[r + 1]; p++) out[r][a.indices[p]] = a.values[p];
+  for (let r = 0; r < n; r++) for (let p = a.indptr[r]; p < a.indptr[r + 1]; p++) out[r][a.indices[p]] = a.values![p];
   return out;
 }
 

@@ -1,6 +1,5 @@
 import { MODALITIES, type ScoringRepresentations } from '@sgfd/contracts';
-import type { Csr } from '@sgfd/data';
-import { dropoutMask, spmm, tf, xavierUniform, type Rng, type SparseMatrix } from '@sgfd/tensor';
+import { dropoutMask, spmm, tf, xavierUniform, type CsrStructure, type Rng, type SparseMatrix } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
@@ -33,7 +32,7 @@ export type Bm3Params = z.infer<typeof Bm3ParamsSchema>;
  * The symmetric normalised adjacency D^-1/2 A D^-1/2 of the user-item training graph (users first, then
  * items), degrees + 1e-7 as MMRec.
  */
-export function normalizedAdjacency(trainCsr: Csr, nUsers: number, nItems: number): SparseMatrix {
+export function normalizedAdjacency(trainCsr: CsrStructure, nUsers: number, nItems: number): SparseMatrix {
   const edges = userItemEdges(trainCsr, nUsers, nItems);
   return bipartiteAdjacency(edges, symmetricEdgeWeights(edges));
 }

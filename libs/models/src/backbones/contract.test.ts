@@ -15,7 +15,7 @@ import {
   smallData,
   type SmallData,
 } from '../test-support/backbone-fixtures';
-import { checkGradients } from '../test-support/finite-differences';
+import { checkGradients } from '@sgfd/tensor/testing';
 import './index';
 
 let dir: string;

@@ -1,11 +1,17 @@
 import type { ScoringRepresentations } from '@sgfd/contracts';
-import { tf, xavierNormal } from '@sgfd/tensor';
+import {
+  edgeDots,
+  segmentSoftmax,
+  SparseMatrix,
+  sparsePatternFromCoo,
+  tf,
+  weightedSpmm,
+  xavierNormal,
+} from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
 import { userItemEdges } from '../graph/adjacency';
-import { edgeDots, segmentSoftmax, weightedSpmm } from '../graph/edge-ops';
-import { SparsePattern } from '../graph/pattern';
 import { splitNodes } from '../graph/lightgcn';
 import { l2NormalizeRows, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
@@ -87,9 +93,9 @@ export class Grcn extends BaseBackbone {
   /** Per node and modality: the confidence that scales the node's outgoing attention weights. */
   private readonly confidence: tf.Variable;
   /** users x items: the training edges, for routing (a user's row holds its items). */
-  private readonly userItems: SparsePattern;
+  private readonly userItems: SparseMatrix;
   /** (users + items)^2, both directions: row = target node, column = source node. */
-  private readonly graph: SparsePattern;
+  private readonly graph: SparseMatrix;
   private readonly graphSources: tf.Tensor1D;
   /** The training edge (index in `userItems`) of each entry of `graph`. */
   private readonly graphEdges: tf.Tensor1D;
@@ -113,12 +119,12 @@ export class Grcn extends BaseBackbone {
     }
     this.confidence = createVariable(xavierNormal(rng, [nNodes, modalities.length]));
     const edges = userItemEdges(data.trainCsr, data.nUsers, data.nItems);
-    this.userItems = SparsePattern.fromCsr(
-      Int32Array.from(data.trainCsr.indptr),
-      edges.items,
-      data.nUsers,
-      data.nItems,
-    );
+    this.userItems = SparseMatrix.fromCsr({
+      indptr: Int32Array.from(data.trainCsr.indptr),
+      indices: edges.items,
+      nRows: data.nUsers,
+      nCols: data.nItems,
+    });
     const n = edges.users.length;
     const rows = new Int32Array(2 * n);
     const cols = new Int32Array(2 * n);
@@ -126,9 +132,9 @@ export class Grcn extends BaseBackbone {
       rows[e] = cols[n + e] = edges.users[e];
       cols[e] = rows[n + e] = data.nUsers + edges.items[e];
     }
-    const { pattern, slotOf } = SparsePattern.fromCoo(rows, cols, nNodes, nNodes);
+    const { pattern, slotOf } = sparsePatternFromCoo(rows, cols, nNodes, nNodes);
     this.graph = pattern;
-    this.graphSources = tf.tensor1d(pattern.cols, 'int32');
+    this.graphSources = tf.tensor1d(pattern.indices, 'int32');
     const edgeOf = new Int32Array(pattern.nnz);
     for (let k = 0; k < 2 * n; k++) edgeOf[slotOf[k]] = k % n;
     this.graphEdges = tf.tensor1d(edgeOf, 'int32');

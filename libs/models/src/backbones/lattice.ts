@@ -1,14 +1,21 @@
 import type { ScoringRepresentations } from '@sgfd/contracts';
-import { SparseMatrix, spmm, tf, xavierUniform } from '@sgfd/tensor';
+import {
+  edgeDots,
+  sparsePatternFromCoo,
+  spmm,
+  symmetricNormalize,
+  tf,
+  weightedSpmm,
+  xavierUniform,
+  type SparseMatrix,
+} from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneData, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
 import { randomWalkAdjacencyWithSelfLoops, userItemEdges } from '../graph/adjacency';
-import { edgeDots, symmetricNormalize, weightedSpmm } from '../graph/edge-ops';
 import { knnCoo, knnGraph, normalizedKnnAdjacency } from '../graph/knn';
 import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-source';
 import { lightGcnMean, splitNodes } from '../graph/lightgcn';
-import { SparsePattern } from '../graph/pattern';
 import { l2NormalizeRows, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
@@ -67,16 +74,9 @@ function knnSpecs(params: LatticeParams, data: BackboneData): KnnGraphSpec[] {
   return presentModalities(data, 'LATTICE').map((modality) => ({ modality, k: params.knnK, similarity: 'cosine' }));
 }
 
-/** COO entries of a sparse matrix (for merging graphs into one pattern). */
-function entriesOf(m: SparseMatrix): { rows: Int32Array; cols: Int32Array; values: Float32Array } {
-  const rows = new Int32Array(m.nnz);
-  for (let r = 0; r < m.nRows; r++) rows.fill(r, m.indptr[r], m.indptr[r + 1]);
-  return { rows, cols: m.indices, values: m.values };
-}
-
 /** The mixed item graph of one epoch: its pattern and (learnable) values. */
 interface ItemGraph {
-  pattern: SparsePattern;
+  pattern: SparseMatrix;
   values: tf.Tensor1D;
 }
 
@@ -126,10 +126,12 @@ export class Lattice extends BaseBackbone {
       );
     this.modalWeight = createVariable(tf.fill([modalities.length], 0.5));
     for (const spec of knnSpecs(params, data)) {
-      const { rows, cols, values } = entriesOf(
-        normalizedKnnAdjacency(resolveKnnGraph(context.knnGraphs, features, spec), 'similarity'),
-      );
-      this.original[spec.modality] = { rows, cols, values: tf.tensor1d(values) };
+      const graph = normalizedKnnAdjacency(resolveKnnGraph(context.knnGraphs, features, spec), 'similarity');
+      this.original[spec.modality] = {
+        rows: graph.rows,
+        cols: graph.indices,
+        values: tf.tensor1d(graph.requireValues('LATTICE')),
+      };
     }
     this.adjacency = randomWalkAdjacencyWithSelfLoops(userItemEdges(data.trainCsr, data.nUsers, data.nItems));
     this.distinct = new DistinctItems(data.nItems);
@@ -157,17 +159,17 @@ export class Lattice extends BaseBackbone {
    * modality weights. The kNN selection itself runs in blocks and carries no gradient.
    */
   private buildItemGraph(): ItemGraph {
-    const built: { pattern?: SparsePattern } = {};
+    const built: { pattern?: SparseMatrix } = {};
     const values = tf.tidy(() => {
       const weights = tf.unstack(tf.softmax(this.modalWeight)) as tf.Scalar[];
       // Learned graphs: cosine kNN of each modality's projections, weighted by those similarities.
       const learned = this.projectionSlots.map((m, k) => {
         const projected = l2NormalizeRows(this.slots[m]!.apply(this.features[m]!));
         const { rows, cols } = knnCoo(knnGraph(projected, this.p.knnK), 'ones');
-        const own = SparsePattern.fromCoo(rows, cols, this.nItems, this.nItems).pattern;
+        const own = sparsePatternFromCoo(rows, cols, this.nItems, this.nItems).pattern;
         return {
           rows: own.rows,
-          cols: own.cols,
+          cols: own.indices,
           values: tf.mul(edgeDots(own, projected, projected), weights[k]) as tf.Tensor1D,
         };
       });
@@ -176,7 +178,7 @@ export class Lattice extends BaseBackbone {
       const all = this.merge([
         {
           rows: mixed.pattern.rows,
-          cols: mixed.pattern.cols,
+          cols: mixed.pattern.indices,
           values: tf.mul(symmetricNormalize(mixed.pattern, mixed.values), 1 - lambda) as tf.Tensor1D,
         },
         ...this.projectionSlots.map((m, k) => {
@@ -201,7 +203,7 @@ export class Lattice extends BaseBackbone {
       cols.set(p.cols, at);
       at += p.rows.length;
     }
-    const { pattern, slotOf } = SparsePattern.fromCoo(rows, cols, this.nItems, this.nItems);
+    const { pattern, slotOf } = sparsePatternFromCoo(rows, cols, this.nItems, this.nItems);
     const values = tf.unsortedSegmentSum(
       tf.concat(parts.map((p) => p.values)),
       tf.tensor1d(slotOf, 'int32'),
@@ -228,13 +230,7 @@ export class Lattice extends BaseBackbone {
       return (x) => spmm(graph, x);
     }
     const { pattern, values } = this.buildItemGraph();
-    this.itemGraph = SparseMatrix.fromCsr({
-      indptr: pattern.indptr,
-      indices: pattern.cols,
-      values: Float32Array.from(values.dataSync()),
-      nRows: this.nItems,
-      nCols: this.nItems,
-    });
+    this.itemGraph = pattern.withValues(Float32Array.from(values.dataSync()));
     return (x) => weightedSpmm(pattern, values, x);
   }
 

@@ -8,7 +8,7 @@ import type { BackboneData, FeatureTensors } from '../backbone';
 import { assignVariables } from '../io/variables-file';
 import { createBackbone } from '../registry';
 import { Student } from '../sgfd/student';
-import { checkGradients } from '../test-support/finite-differences';
+import { checkGradients } from '@sgfd/tensor/testing';
 import './index';
 
 let dir: string;

@@ -45,7 +45,7 @@ describe('user-item graph', () => {
 
   it('rejects a CSR that does not fit the sizes', () => {
     expect(() => userItemEdges(csr, 3, 3)).toThrow(RangeError);
-    expect(() => userItemEdges(csr, 2, 2)).toThrow(/item 2/);
+    expect(() => userItemEdges(csr, 2, 2)).toThrow(/column 2 at entry \d+ is not in \[0, 2\)/);
   });
 });
 

@@ -1,5 +1,4 @@
-import type { Csr as UserItems } from '@sgfd/data';
-import { sparseFromCoo, type SparseMatrix } from '@sgfd/tensor';
+import { csrProblem, entryRows, sparseFromCoo, type CsrStructure, type SparseMatrix } from '@sgfd/tensor';
 
 /** The training interactions as parallel (user, item) arrays, in CSR order (by user, items sorted). */
 export interface UserItemEdges {
@@ -9,14 +8,11 @@ export interface UserItemEdges {
   nItems: number;
 }
 
-export function userItemEdges(trainCsr: UserItems, nUsers: number, nItems: number): UserItemEdges {
+export function userItemEdges(trainCsr: CsrStructure, nUsers: number, nItems: number): UserItemEdges {
   const { indptr, indices } = trainCsr;
-  if (indptr.length !== nUsers + 1)
-    throw new RangeError(`training CSR has ${indptr.length - 1} users, expected ${nUsers}`);
-  const users = new Int32Array(indices.length);
-  for (let u = 0; u < nUsers; u++) users.fill(u, indptr[u], indptr[u + 1]);
-  for (const i of indices)
-    if (!(i >= 0 && i < nItems)) throw new RangeError(`training CSR has item ${i}, not in [0, ${nItems})`);
+  const problem = csrProblem(indptr, indices, nUsers, nItems);
+  if (problem) throw new RangeError(`training CSR (users x items): ${problem.message}`);
+  const users = entryRows(indptr);
   return { users, items: Int32Array.from(indices), nUsers, nItems };
 }
 

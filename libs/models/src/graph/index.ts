@@ -1,5 +1,3 @@
-export { SparsePattern } from './pattern';
-export { weightedSpmm, edgeDots, segmentSoftmax, rowSums, symmetricNormalize } from './edge-ops';
 export {
   userItemEdges,
   degrees,

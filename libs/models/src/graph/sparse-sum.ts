@@ -12,13 +12,11 @@ export function weightedSparseSum(terms: ReadonlyArray<{ matrix: SparseMatrix; w
   for (const { matrix, weight } of terms) {
     if (matrix.nRows !== nRows || matrix.nCols !== nCols)
       throw new RangeError('weightedSparseSum: matrices differ in shape');
-    for (let r = 0; r < nRows; r++) {
-      for (let p = matrix.indptr[r]; p < matrix.indptr[r + 1]; p++) {
-        rows[at] = r;
-        cols[at] = matrix.indices[p];
-        values[at++] = weight * matrix.values[p];
-      }
-    }
+    const matrixValues = matrix.requireValues('weightedSparseSum');
+    rows.set(matrix.rows, at);
+    cols.set(matrix.indices, at);
+    for (let p = 0; p < matrix.nnz; p++) values[at + p] = weight * matrixValues[p];
+    at += matrix.nnz;
   }
   return sparseFromCoo(rows, cols, values, nRows, nCols);
 }

@@ -1,6 +1,6 @@
 import { createRng, initBackend, tf } from '@sgfd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkGradients } from '../test-support/finite-differences';
+import { checkGradients } from '@sgfd/tensor/testing';
 import { crossEntropy, featureDistillation, responseDistillation } from './losses';
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { SgfdConfigSchema } from '@sgfd/contracts';
 import { createRng, initBackend, tf } from '@sgfd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkGradients } from '../test-support/finite-differences';
+import { checkGradients } from '@sgfd/tensor/testing';
 import { crossEntropy, featureDistillation, responseDistillation } from './losses';
 import { distillationLoss, jointLoss, teacherPretrainLoss } from './objectives';
 import { SemanticTeacher } from './semantic-teacher';

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../backend';
 import {
+  compareValueAndGradient,
   liveCounts,
+  liveCountsAcross,
   maxRelativeError,
   randomTensor,
   randomValues,
@@ -328,11 +330,10 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
     const w = randomTensor([8, dim], 9);
     const gatherLoss = (x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, idx), w));
     const denseLoss = (x: tf.Tensor) => tf.sum(tf.mul(tf.matMul(tf.oneHot(idx, nRows).toFloat(), x as tf.Tensor2D), w));
-    const sparse = tf.valueAndGrad(gatherLoss)(e);
-    const dense = tf.valueAndGrad(denseLoss)(e);
-    expect(sparse.value.dataSync()[0]).toBeCloseTo(dense.value.dataSync()[0], 4);
-    expect(maxRelativeError(sparse.grad.dataSync(), dense.grad.dataSync())).toBeLessThan(1e-6);
-    tf.dispose([idx, e, w, sparse.value, sparse.grad, dense.value, dense.grad]);
+    const compared = compareValueAndGradient(gatherLoss, denseLoss, e);
+    expect(compared.actual).toBeCloseTo(compared.expected, 4);
+    expect(compared.gradientError).toBeLessThan(1e-6);
+    tf.dispose([idx, e, w]);
   });
 
   it('UnsortedSegmentSum equals the stock kernel where there is one', () => {
@@ -378,10 +379,8 @@ describe.each<BackendName>(['cpu', 'wasm'])('custom kernels on %s', (backend) =>
           return tf.add(value, tf.sum(grads[e.name]));
         })
         .dispose();
-    step();
-    const before = liveCounts();
-    for (let i = 0; i < 5; i++) step();
-    expect(liveCounts()).toEqual(before);
+    const { before, after } = liveCountsAcross(step);
+    expect(after).toEqual(before);
     tf.dispose([e, idx, w]);
   });
 

@@ -1,4 +1,4 @@
-import { csrTimesDense } from '../sparse';
+import { csrTimesDense } from '../sparse/loops';
 import { tf } from '../tf';
 import type { KernelArgs, KernelFunc } from './registry';
 import { computeOutput, readInt32, type NumericArray } from './storage';
@@ -51,5 +51,5 @@ export function sumRowsBySegment(
   const indices = new Int32Array(indptr[numSegments]);
   for (let i = 0; i < seg.length; i++) if (seg[i] >= 0) indices[next[seg[i]]++] = i;
   const ones = new Float32Array(indices.length).fill(1);
-  csrTimesDense({ indptr, indices, values: ones, nRows: numSegments, nCols: seg.length }, xs, dim, out);
+  csrTimesDense({ indptr, indices, values: ones, nRows: numSegments }, xs, dim, out);
 }

@@ -1,4 +1,4 @@
-import { csrTimesDense } from '../sparse';
+import { csrTimesDense } from '../sparse/loops';
 import { tf } from '../tf';
 import type { KernelArgs, KernelFunc } from './registry';
 import { computeOutput, type NumericArray } from './storage';
@@ -31,7 +31,7 @@ export function makeWasmSum(stock: KernelFunc | undefined): KernelFunc {
 export function sumRows(values: NumericArray, rows: number, width: number, out: NumericArray): void {
   const indices = Int32Array.from({ length: rows }, (_, r) => r);
   csrTimesDense(
-    { indptr: Int32Array.of(0, rows), indices, values: new Float32Array(rows).fill(1), nRows: 1, nCols: rows },
+    { indptr: Int32Array.of(0, rows), indices, values: new Float32Array(rows).fill(1), nRows: 1 },
     values,
     width,
     out,

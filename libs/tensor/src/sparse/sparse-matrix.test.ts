@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BackendName } from './backend';
-import { createRng } from './rng';
-import { SparseMatrix, sparseFromCoo, spmm } from './sparse';
-import { liveCounts, maxRelativeError, randomTensor, useBackend } from './testing';
-import { tf } from './tf';
-import { setSparseKernelsEnabled, sparseKernels } from './wasm/sparse-kernels';
+import type { BackendName } from '../backend';
+import { createRng } from '../rng';
+import { compareValueAndGradient, liveCountsAcross, maxRelativeError, randomTensor, useBackend } from '../testing';
+import { tf } from '../tf';
+import { setSparseKernelsEnabled, sparseKernels } from '../wasm/sparse-kernels';
+import { spmm } from './ops';
+import { SparseMatrix, sparseFromCoo } from './sparse-matrix';
 
 /** A random sparse matrix with some empty rows and columns and a few duplicate coordinates. */
 function randomSparse(nRows: number, nCols: number, nnz: number, seed: number): SparseMatrix {
@@ -20,7 +21,7 @@ describe('sparseFromCoo', () => {
     const a = sparseFromCoo([2, 0, 2, 0, 2], [1, 3, 0, 3, 1], [1, 2, 3, 4, 5], 4, 4);
     expect(Array.from(a.indptr)).toEqual([0, 1, 1, 3, 3]);
     expect(Array.from(a.indices)).toEqual([3, 0, 1]);
-    expect(Array.from(a.values)).toEqual([6, 3, 6]);
+    expect(Array.from(a.values!)).toEqual([6, 3, 6]);
     expect(a.nnz).toBe(3);
     expect(Array.from(a.toDense())).toEqual([0, 0, 0, 6, 0, 0, 0, 0, 3, 6, 0, 0, 0, 0, 0, 0]);
   });
@@ -52,6 +53,16 @@ describe('sparseFromCoo', () => {
         nCols: 2,
       }),
     ).toThrow(/do not describe/);
+  });
+
+  it('gives its structure other values, sharing what the structure derived', () => {
+    const a = randomSparse(9, 6, 30, 3);
+    const pattern = SparseMatrix.fromCsr({ indptr: a.indptr, indices: a.indices, nRows: 9, nCols: 6 });
+    const doubled = pattern.withValues(Float32Array.from(a.values!, (v) => 2 * v));
+    expect(Array.from(doubled.transpose().toDense())).toEqual(Array.from(a.transpose().toDense(), (v) => 2 * v));
+    expect(doubled.transposePermutation).toBe(pattern.transposePermutation);
+    expect(doubled.rows).toBe(pattern.rows);
+    expect(() => pattern.withValues(new Float32Array(3))).toThrow(/but 3 values/);
   });
 });
 
@@ -96,11 +107,10 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
     const sparseLoss = (e: tf.Tensor) => tf.sum(tf.mul(tf.tanh(spmm(a, spmm(a, e as tf.Tensor2D))), r));
     const denseLoss = (e: tf.Tensor) =>
       tf.sum(tf.mul(tf.tanh(tf.matMul(aDense, tf.matMul(aDense, e as tf.Tensor2D))), r));
-    const s = tf.valueAndGrad(sparseLoss)(x);
-    const d = tf.valueAndGrad(denseLoss)(x);
-    expect(s.value.dataSync()[0]).toBeCloseTo(d.value.dataSync()[0], 4);
-    expect(maxRelativeError(s.grad.dataSync(), d.grad.dataSync())).toBeLessThan(1e-5);
-    tf.dispose([x, r, aDense, s.value, s.grad, d.value, d.grad]);
+    const compared = compareValueAndGradient(sparseLoss, denseLoss, x);
+    expect(compared.actual).toBeCloseTo(compared.expected, 4);
+    expect(compared.gradientError).toBeLessThan(1e-5);
+    tf.dispose([x, r, aDense]);
   });
 
   it('has a gradient that matches central finite differences', () => {
@@ -124,6 +134,14 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
     tf.dispose([x0, r]);
   });
 
+  it('refuses a pattern without values', () => {
+    const a = randomSparse(5, 4, 8, 10);
+    const pattern = SparseMatrix.fromCsr({ indptr: a.indptr, indices: a.indices, nRows: 5, nCols: 4 });
+    const x = tf.zeros([4, 2]) as tf.Tensor2D;
+    expect(() => spmm(pattern, x)).toThrow(/has no values/);
+    x.dispose();
+  });
+
   it('rejects a dense operand of the wrong height', () => {
     const a = randomSparse(5, 4, 8, 10);
     const x = tf.zeros([5, 2]) as tf.Tensor2D;
@@ -141,10 +159,8 @@ describe.each<BackendName>(['cpu', 'wasm', 'tensorflow'])('spmm on %s', (backend
           return tf.add(value, tf.sum(grads[e.name]));
         })
         .dispose();
-    step();
-    const before = liveCounts();
-    for (let i = 0; i < 5; i++) step();
-    expect(liveCounts()).toEqual(before);
+    const { before, after } = liveCountsAcross(step);
+    expect(after).toEqual(before);
     e.dispose();
   });
 });

@@ -1,9 +1,10 @@
-import { createRng, initBackend, tf } from '@sgfd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createVariable } from '../params';
-import { checkGradients } from '../test-support/finite-differences';
-import { edgeDots, segmentSoftmax, symmetricNormalize, weightedSpmm } from './edge-ops';
-import { SparsePattern } from './pattern';
+import { initBackend } from '../backend';
+import { createRng } from '../rng';
+import { checkGradients } from '../testing';
+import { tf } from '../tf';
+import { edgeDots, segmentSoftmax, symmetricNormalize, weightedSpmm } from './ops';
+import { sparsePatternFromCoo } from './sparse-matrix';
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -12,12 +13,19 @@ beforeAll(async () => {
 // A 4 x 5 pattern given with a duplicate coordinate (0, 3) and rows out of order; row 2 is empty.
 const cooRows = [3, 0, 1, 0, 3, 0, 1];
 const cooCols = [4, 3, 0, 1, 0, 3, 2];
-const { pattern, slotOf } = SparsePattern.fromCoo(cooRows, cooCols, 4, 5);
+const { pattern, slotOf } = sparsePatternFromCoo(cooRows, cooCols, 4, 5);
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
+
+/** A variable holding `initial`, which is freed. */
+function variableOf(initial: tf.Tensor): tf.Variable {
+  const v = tf.variable(initial);
+  initial.dispose();
+  return v;
+}
 
 function dense(v: ArrayLike<number>): number[][] {
   const out = Array.from({ length: 4 }, () => new Array<number>(5).fill(0));
-  for (let p = 0; p < pattern.nnz; p++) out[pattern.rows[p]][pattern.cols[p]] += v[p];
+  for (let p = 0; p < pattern.nnz; p++) out[pattern.rows[p]][pattern.indices[p]] += v[p];
   return out;
 }
 
@@ -26,29 +34,31 @@ function randomMatrix(rows: number, cols: number, seed: number): number[][] {
   return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.normal()));
 }
 
-describe('SparsePattern', () => {
+describe('sparsePatternFromCoo', () => {
   it('sorts coordinates by (row, col), merges duplicates and maps each input to its entry', () => {
     expect(Array.from(pattern.indptr)).toEqual([0, 2, 4, 4, 6]);
-    expect(Array.from(pattern.cols)).toEqual([1, 3, 0, 2, 0, 4]);
+    expect(Array.from(pattern.indices)).toEqual([1, 3, 0, 2, 0, 4]);
     expect(Array.from(pattern.rows)).toEqual([0, 0, 1, 1, 3, 3]);
     expect(Array.from(slotOf)).toEqual([5, 1, 2, 0, 4, 1, 3]);
   });
 
   it('keeps the transpose with the permutation back to its entries', () => {
     // Column c of the pattern lists (row, entry) pairs in row order.
+    const t = pattern.transpose();
     for (let c = 0; c < 5; c++) {
       const viaTranspose = [];
-      for (let q = pattern.tIndptr[c]; q < pattern.tIndptr[c + 1]; q++)
-        viaTranspose.push([pattern.tCols[q], pattern.tPerm[q]]);
+      for (let q = t.indptr[c]; q < t.indptr[c + 1]; q++)
+        viaTranspose.push([t.indices[q], pattern.transposePermutation[q]]);
       const direct = [];
-      for (let p = 0; p < pattern.nnz; p++) if (pattern.cols[p] === c) direct.push([pattern.rows[p], p]);
+      for (let p = 0; p < pattern.nnz; p++) if (pattern.indices[p] === c) direct.push([pattern.rows[p], p]);
       expect(viaTranspose).toEqual(direct);
     }
+    expect(t.transpose()).toBe(pattern);
   });
 
   it('rejects coordinates outside the shape', () => {
-    expect(() => SparsePattern.fromCoo([0, 4], [0, 0], 4, 5)).toThrow(/row 4/);
-    expect(() => SparsePattern.fromCoo([0], [5], 4, 5)).toThrow(/col 5/);
+    expect(() => sparsePatternFromCoo([0, 4], [0, 0], 4, 5)).toThrow(/row 4/);
+    expect(() => sparsePatternFromCoo([0], [5], 4, 5)).toThrow(/col 5/);
   });
 });
 
@@ -61,8 +71,8 @@ describe('edge ops', () => {
     const out = tf.tidy(() => weightedSpmm(pattern, tf.tensor1d(v), tf.tensor2d(x)).arraySync());
     out.forEach((row, r) => row.forEach((y, j) => expect(y).toBeCloseTo(expected[r][j], 5)));
 
-    const vv = createVariable(tf.tensor1d(v));
-    const xv = createVariable(tf.tensor2d(x));
+    const vv = variableOf(tf.tensor1d(v));
+    const xv = variableOf(tf.tensor2d(x));
     const w = tf.tensor2d(randomMatrix(4, 3, 2));
     const loss = () =>
       tf.tidy(
@@ -90,15 +100,15 @@ describe('edge ops', () => {
     const dots = tf.tidy(() => values(edgeDots(pattern, tf.tensor2d(y), tf.tensor2d(x))));
     for (let p = 0; p < pattern.nnz; p++)
       expect(dots[p]).toBeCloseTo(
-        y[pattern.rows[p]].reduce((s, yk, k) => s + yk * x[pattern.cols[p]][k], 0),
+        y[pattern.rows[p]].reduce((s, yk, k) => s + yk * x[pattern.indices[p]][k], 0),
         5,
       );
   });
 
   it('has finite-difference gradients on the SIMD path (width 4) through spmm, dots and softmax', () => {
-    const vv = createVariable(tf.tensor1d([0.5, -1, 2, 0.25, 1.5, -0.75]));
-    const xv = createVariable(tf.tensor2d(randomMatrix(5, 4, 9)));
-    const av = createVariable(tf.tensor2d(randomMatrix(4, 4, 10)));
+    const vv = variableOf(tf.tensor1d([0.5, -1, 2, 0.25, 1.5, -0.75]));
+    const xv = variableOf(tf.tensor2d(randomMatrix(5, 4, 9)));
+    const av = variableOf(tf.tensor2d(randomMatrix(4, 4, 10)));
     const loss = () =>
       tf.tidy(() => {
         const h = weightedSpmm(pattern, vv as tf.Tensor1D, xv as tf.Tensor2D);
@@ -114,11 +124,11 @@ describe('edge ops', () => {
     const b = randomMatrix(5, 3, 4);
     const out = tf.tidy(() => values(edgeDots(pattern, tf.tensor2d(a), tf.tensor2d(b))));
     for (let p = 0; p < pattern.nnz; p++) {
-      const want = a[pattern.rows[p]].reduce((s, ak, k) => s + ak * b[pattern.cols[p]][k], 0);
+      const want = a[pattern.rows[p]].reduce((s, ak, k) => s + ak * b[pattern.indices[p]][k], 0);
       expect(out[p]).toBeCloseTo(want, 5);
     }
-    const av = createVariable(tf.tensor2d(a));
-    const bv = createVariable(tf.tensor2d(b));
+    const av = variableOf(tf.tensor2d(a));
+    const bv = variableOf(tf.tensor2d(b));
     const w = tf.tensor1d([1, -2, 0.5, 3, -1, 2]);
     const loss = () =>
       tf.tidy(() => tf.sum(tf.mul(tf.tanh(edgeDots(pattern, av as tf.Tensor2D, bv as tf.Tensor2D)), w)) as tf.Scalar);
@@ -134,7 +144,7 @@ describe('edge ops', () => {
     expect(out[1]).toBeCloseTo(e / (1 + e), 6);
     expect(out[2]).toBeCloseTo(e / (1 + e), 6);
     expect(out[4]).toBeCloseTo(1 / (1 + e), 6);
-    const sv = createVariable(tf.tensor1d([0.3, -0.2, 0.1, 0.7, -0.4, 0.9]));
+    const sv = variableOf(tf.tensor1d([0.3, -0.2, 0.1, 0.7, -0.4, 0.9]));
     const w = tf.tensor1d([1, -2, 0.5, 3, -1, 2]);
     const loss = () =>
       tf.tidy(() => tf.sum(tf.mul(tf.square(segmentSoftmax(pattern, sv as tf.Tensor1D)), w)) as tf.Scalar);
@@ -144,13 +154,13 @@ describe('edge ops', () => {
 
   it('symmetricNormalize gives D^-1/2 A D^-1/2 with zero for rows whose sum is not positive', () => {
     // 3 x 3: row sums 4, 1, -1 (the last row is cut off).
-    const { pattern: sq } = SparsePattern.fromCoo([0, 0, 1, 2, 2], [0, 1, 0, 1, 2], 3, 3);
+    const { pattern: sq } = sparsePatternFromCoo([0, 0, 1, 2, 2], [0, 1, 0, 1, 2], 3, 3);
     const out = tf.tidy(() => values(symmetricNormalize(sq, tf.tensor1d([1, 3, 1, 1, -2]))));
     expect(out[0]).toBeCloseTo(1 / 4, 6);
     expect(out[1]).toBeCloseTo(3 / 2, 6);
     expect(out[2]).toBeCloseTo(1 / 2, 6);
     expect(out.slice(3).map(Math.abs)).toEqual([0, 0]);
-    const vv = createVariable(tf.tensor1d([1, 3, 1, 1, 2]));
+    const vv = variableOf(tf.tensor1d([1, 3, 1, 1, 2]));
     const loss = () =>
       tf.tidy(
         () => tf.sum(tf.mul(symmetricNormalize(sq, vv as tf.Tensor1D), tf.tensor1d([1, 2, 3, 4, 5]))) as tf.Scalar,
@@ -161,8 +171,8 @@ describe('edge ops', () => {
 
   it('leaks no tensors', () => {
     const before = tf.memory().numTensors;
-    const v = createVariable(tf.tensor1d([0.5, -1, 2, 0.25, 1.5, -0.75]));
-    const x = createVariable(tf.tensor2d(randomMatrix(5, 3, 5)));
+    const v = variableOf(tf.tensor1d([0.5, -1, 2, 0.25, 1.5, -0.75]));
+    const x = variableOf(tf.tensor2d(randomMatrix(5, 3, 5)));
     for (let step = 0; step < 3; step++) {
       const { value, grads } = tf.variableGrads(() => {
         const s = segmentSoftmax(

@@ -1,4 +1,4 @@
-import { tf } from '@sgfd/tensor';
+import { tf } from './tf';
 
 export interface GradientCheck {
   /** Largest |analytic - numeric| / (abs + rel * |numeric|) over all checked entries; <= 1 passes. */

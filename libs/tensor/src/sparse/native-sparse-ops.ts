@@ -1,0 +1,110 @@
+import { sparseDenseMatMul, unsortedSegmentMax } from '../native/native-ops';
+import { tf } from '../tf';
+import type { GradInputs, SparseOps } from './op-set';
+import type { SparseMatrix } from './sparse-matrix';
+
+// The sparse ops on the tensorflow backend: TensorFlow kernels throughout, so nothing of size nnz or
+// n x d crosses into JavaScript. Index tensors are uploaded per call and freed with it (their arrays are
+// kept with the matrix), so no tensor outlives a step.
+
+const fixedSpmmOps = new WeakMap<SparseMatrix, (x: tf.Tensor2D) => tf.Tensor2D>();
+
+/** (row, col) of every entry, [nnz, 2], for TensorFlow's sparse ops. */
+function coordinatesTensor(pattern: SparseMatrix): tf.Tensor2D {
+  return tf.tensor2d(pattern.coordinatePairs, [pattern.nnz, 2], 'int32');
+}
+
+/** op(A) x for A with `pattern`'s entries at `coords` and the given values: TensorFlow's sparse-dense product. */
+function product(
+  pattern: SparseMatrix,
+  coords: tf.Tensor2D,
+  values: tf.Tensor1D,
+  x: tf.Tensor2D,
+  adjoint: boolean,
+): tf.Tensor2D {
+  return sparseDenseMatMul(coords, values, [pattern.nRows, pattern.nCols], x, adjoint);
+}
+
+/** s[p] = <a[rows[p]], b[cols[p]]>, differentiable through gather (whose gradient is a segment sum). */
+function gatheredDots(pattern: SparseMatrix, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const rows = tf.tensor1d(pattern.rows, 'int32');
+    const cols = tf.tensor1d(pattern.indices, 'int32');
+    return tf.sum(tf.mul(tf.gather(a, rows), tf.gather(b, cols)), 1) as tf.Tensor1D;
+  });
+}
+
+export const nativeSparseOps: SparseOps = {
+  /** The product with the matrix's values uploaded per call; the gradient is the adjoint product. */
+  spmm(a, x) {
+    let op = fixedSpmmOps.get(a);
+    if (!op) {
+      const values = a.requireValues('spmm');
+      const fixedProduct = (d: tf.Tensor2D, adjoint: boolean) =>
+        tf.tidy(() => product(a, coordinatesTensor(a), tf.tensor1d(values), d, adjoint));
+      op = tf.customGrad((...args: GradInputs) => {
+        const d = args[0] as tf.Tensor2D;
+        return { value: fixedProduct(d, false), gradFunc: (dy: tf.Tensor) => fixedProduct(dy as tf.Tensor2D, true) };
+      }) as (x: tf.Tensor2D) => tf.Tensor2D;
+      fixedSpmmOps.set(a, op);
+    }
+    return op(x);
+  },
+
+  /** TensorFlow's sparse product forward and (adjoint) backward; d/dv by sampled dots. */
+  weightedSpmm(pattern, values, x) {
+    const op = tf.customGrad((...args: GradInputs) => {
+      const [v, xt] = args as [tf.Tensor1D, tf.Tensor2D];
+      (args[2] as tf.GradSaveFunc)([v, xt]);
+      return {
+        value: tf.tidy(() => product(pattern, coordinatesTensor(pattern), v, xt, false)),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sv, sx] = saved as [tf.Tensor1D, tf.Tensor2D];
+          return [
+            gatheredDots(pattern, dy as tf.Tensor2D, sx),
+            tf.tidy(() => product(pattern, coordinatesTensor(pattern), sv, dy as tf.Tensor2D, true)),
+          ];
+        },
+      };
+    });
+    return op(values, x) as tf.Tensor2D;
+  },
+
+  /**
+   * Gathered dots forward, with the gradients as two sparse products (da = S b, db = S^T a for S the
+   * pattern with values dy) instead of the gather gradients' broadcast products and segment sums.
+   */
+  edgeDots(pattern, a, b) {
+    const op = tf.customGrad((...args: GradInputs) => {
+      const [at, bt] = args as [tf.Tensor2D, tf.Tensor2D];
+      (args[2] as tf.GradSaveFunc)([at, bt]);
+      return {
+        value: gatheredDots(pattern, at, bt),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+            const coords = coordinatesTensor(pattern);
+            return [
+              product(pattern, coords, dy as tf.Tensor1D, sb, false),
+              product(pattern, coords, dy as tf.Tensor1D, sa, true),
+            ];
+          }),
+      };
+    });
+    return op(a, b) as tf.Tensor1D;
+  },
+
+  /**
+   * The row maximum is subtracted for range only; softmax does not depend on it, so it is taken as a
+   * constant (TensorFlow's segment max, outside the tape) and the gradient is exact.
+   */
+  segmentSoftmax(pattern, scores) {
+    return tf.tidy(() => {
+      const rows = tf.tensor1d(pattern.rows, 'int32');
+      const rowMax = unsortedSegmentMax(scores, rows, pattern.nRows);
+      const e = tf.exp(tf.sub(scores, tf.gather(rowMax, rows)));
+      const sums = tf.unsortedSegmentSum(e, rows, pattern.nRows);
+      return tf.div(e, tf.gather(sums, rows)) as tf.Tensor1D;
+    });
+  },
+};
