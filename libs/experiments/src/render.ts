@@ -81,8 +81,8 @@ export function suiteMarkdown(report: SuiteReport): string {
     `- Cells: ${report.cells.done} done, ${report.cells.failed} failed, ${report.cells.total} in all.`,
     `- Hyperparameters and epochs chosen on **validation only** (${report.selectionMetric}; epochs by early stopping on validation); ` +
       `test metrics below are those of each arm's selected point, mean ± sample std over seeds.`,
-    `- *Improv. vs X*: relative gain of the mean against arm X (\`${report.baseline}\`, and \`control\` for the distilling arms when the suite has it: ` +
-      `the same students without distillation, which isolates what distillation adds); paired two-sided t-test over seeds; * marks p < ${report.alpha}.`,
+    `- *Improv. vs X*: relative gain of the mean against arm X (${comparedArms(report.baseline)}); ` +
+      `paired two-sided t-test over seeds; * marks p < ${report.alpha}.`,
     '',
   );
   for (const dataset of unique(report.arms.map((a) => a.dataset))) {
@@ -269,4 +269,12 @@ export function renderSuiteReport(report: SuiteReport): Record<string, string> {
     );
   }
   return files;
+}
+
+/** The arms the gains are taken against, as the report's legend names them. */
+function comparedArms(baseline: string): string {
+  const control = 'the same students without distillation, which isolates what distillation adds';
+  return baseline === 'control'
+    ? `\`control\`: ${control}`
+    : `\`${baseline}\`, and \`control\` for the distilling arms when the suite has it: ${control}`;
 }

@@ -357,5 +357,26 @@ describe('a suite with the control arm (off, control, two-stage)', () => {
     expect(XMLValidator.validate(plot)).toBe(true);
     expect(plot).toContain('two-stage vs control recall@20 (p = 0.038)');
     expect(md).toContain('](plots/gains-tiny-bm3.svg)');
+    expect(md).toContain('against arm X (`off`, and `control` for the distilling arms when the suite has it:');
+  });
+
+  it('with the control as the baseline, compares SGFD against it once and says so once', () => {
+    const againstControl = parseSuiteSpec({
+      ...attribution,
+      sgfd: ['control', 'two-stage'],
+      report: { baseline: 'control' },
+    });
+    const cells = expandSuite(againstControl);
+    const report = buildSuiteReport(
+      'attr-2',
+      againstControl,
+      cells.map((cell) => done(cell, 0.2, recall[cell.mode]![cell.seed - 1]!, recall[cell.mode]![cell.seed - 1]! / 2)),
+    );
+    expect(report.rows.filter((r) => r.metric === 'recall@20').map((r) => `${r.mode} vs ${r.baseline}`)).toEqual([
+      'two-stage vs control',
+    ]);
+    const md = renderSuiteReport(report)[SUITE_REPORT_FILES.markdown]!;
+    expect(md).toContain('against arm X (`control`: the same students without distillation');
+    expect(md.match(/\*Improv\. vs control\*/g)).toHaveLength(1);
   });
 });
