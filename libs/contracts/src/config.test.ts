@@ -9,6 +9,7 @@ describe('run config', () => {
     expect(config.training.batchSize).toBe(2048);
     expect(config.training.patience).toBe(20);
     expect(config.sgfd.teacher.holdoutFraction).toBe(0.1);
+    expect(config.sgfd.teacher.inputDropout).toBe(0.5);
   });
 
   it('rejects a malformed backbone name and a bad field with a ConfigError naming the field', () => {

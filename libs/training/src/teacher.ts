@@ -24,6 +24,11 @@ import type { StageOptions } from './stage-options';
 
 const OUTPUT_CHUNK = 1024;
 
+interface TeacherBatch {
+  items: Int32Array;
+  dropoutSeed: number;
+}
+
 function rowsOf(features: FeatureTensors, items: tf.Tensor1D): PerModality<tf.Tensor2D> {
   const out: PerModality<tf.Tensor2D> = {};
   for (const m of MODALITIES) if (features[m]) out[m] = tf.gather(features[m]!, items);
@@ -83,7 +88,8 @@ function collectOutputs(
 /**
  * Two-stage SGFD, step 1: trains the teacher towers, classifiers and fusion branch on the semantic and
  * fusion losses, early-stopped on the category accuracy of a held-out part of the items
- * (`sgfd.teacher.holdoutFraction`), and returns the best teacher's features and logits for every item.
+ * (`sgfd.teacher.holdoutFraction`), with dropout on its input rows (`sgfd.teacher.inputDropout`), and
+ * returns the best teacher's features and logits for every item.
  */
 export async function pretrainTeacher(
   rawDataset: LoadedDataset,
@@ -124,7 +130,7 @@ export async function pretrainTeacher(
   const labels = tf.tensor1d(categories, 'int32');
   const teacher = new SemanticTeacher(backboneData(dataset).featureDims, nCategories, sgfd, rng);
   try {
-    const result = await runLoop<Int32Array>({
+    const result = await runLoop<TeacherBatch>({
       stage: 'teacher',
       weights: teacher.weights,
       rng,
@@ -135,14 +141,20 @@ export async function pretrainTeacher(
       metric: 'accuracy',
       batches: (r) => {
         const shuffled = r.shuffle(trainItems.slice());
-        const out: Int32Array[] = [];
-        for (let s = 0; s < shuffled.length; s += tc.batchSize) out.push(shuffled.slice(s, s + tc.batchSize));
+        const out: TeacherBatch[] = [];
+        for (let s = 0; s < shuffled.length; s += tc.batchSize) {
+          // Drawn with the batch from the loop's generator, so a resumed run masks exactly as an unbroken one.
+          out.push({ items: shuffled.slice(s, s + tc.batchSize), dropoutSeed: (r.uint32() >>> 1) + 1 });
+        }
         return out;
       },
-      loss: (items) =>
+      loss: ({ items, dropoutSeed }) =>
         tidyObject(() => {
           const ids = tf.tensor1d(items, 'int32');
-          return teacherPretrainLoss(teacher, rowsOf(features, ids), tf.gather(labels, ids), sgfd);
+          return teacherPretrainLoss(teacher, rowsOf(features, ids), tf.gather(labels, ids), sgfd, {
+            rate: tc.inputDropout,
+            seed: dropoutSeed,
+          });
         }),
       validate: () => teacherAccuracy(teacher, features, labels, holdout),
       checkpoint: options.checkpointDir

@@ -6,6 +6,6 @@ export type { SgfdModuleOptions, TeacherForward } from './semantic-teacher';
 export { crossEntropy, responseDistillation, featureDistillation, accuracy } from './losses';
 export type { ResponseLossKind } from './losses';
 export { teacherPretrainLoss, jointLoss, distillationLoss } from './objectives';
-export type { LossOptions, Classify } from './objectives';
+export type { LossOptions, Classify, InputDropout } from './objectives';
 export { saveTeacherOutputs, loadTeacherOutputs, FrozenTeacher } from './teacher-outputs';
 export type { TeacherOutputs, TeacherModalityOutputs, TeacherReport } from './teacher-outputs';

@@ -83,6 +83,49 @@ describe('SGFD objectives', () => {
     teacher.dispose();
   });
 
+  it('teacher pretraining with input dropout = the loss on rows masked per modality and scaled by 1 / (1 - rate)', () => {
+    const teacher = new SemanticTeacher(dims, 3, config(), createRng(23));
+    const x = raw();
+    const y = labels();
+    const dropout = { rate: 0.5, seed: 41 };
+    tf.tidy(() => {
+      // The masks the loss draws: the same generator calls on rows of ones.
+      const maskOf = (k: number, cols: number) => tf.dropout(tf.ones([4, cols]), 0.5, undefined, dropout.seed + k);
+      const masks = { image: maskOf(0, 16), text: maskOf(1, 12) };
+      for (const mask of Object.values(masks)) {
+        const values = Array.from(mask.dataSync());
+        expect(new Set(values)).toEqual(new Set([0, 2]));
+        expect(values.filter((v) => v === 0).length / values.length).toBeGreaterThan(0.3);
+        expect(values.filter((v) => v === 0).length / values.length).toBeLessThan(0.7);
+      }
+      expect(Array.from(masks.image.dataSync()).slice(0, 12)).not.toEqual(Array.from(masks.text.dataSync()));
+      const masked = {
+        image: tf.mul(x.image, masks.image) as tf.Tensor2D,
+        text: tf.mul(x.text, masks.text) as tf.Tensor2D,
+      };
+      const dropped = scalar(teacherPretrainLoss(teacher, x, y, config(), dropout).total);
+      expect(dropped).toBeCloseTo(scalar(teacherPretrainLoss(teacher, masked, y, config()).total), 5);
+      expect(dropped).toBeCloseTo(scalar(teacherPretrainLoss(teacher, x, y, config(), dropout).total), 6);
+      expect(dropped).not.toBeCloseTo(scalar(teacherPretrainLoss(teacher, x, y, config()).total), 3);
+      expect(dropped).not.toBeCloseTo(
+        scalar(teacherPretrainLoss(teacher, x, y, config(), { rate: 0.5, seed: 42 }).total),
+        3,
+      );
+      expect(scalar(teacherPretrainLoss(teacher, x, y, config(), { rate: 0, seed: 41 }).total)).toBe(
+        scalar(teacherPretrainLoss(teacher, x, y, config()).total),
+      );
+    });
+    expect(() => teacherPretrainLoss(teacher, x, y, config(), { rate: 0.5, seed: 0 })).toThrow(/positive integer seed/);
+    const check = checkGradients(
+      () => teacherPretrainLoss(teacher, x, y, config(), dropout).total,
+      Object.values(teacher.weights),
+    );
+    expect(check.worst).toBeLessThanOrEqual(1);
+    expect(check.checked).toBeGreaterThan(150);
+    tf.dispose([x.image, x.text, y]);
+    teacher.dispose();
+  });
+
   it('joint = ce_weight (mean CE + fuse) + kd_weight (mean LD + mean FD), gradients into teacher and students', () => {
     for (const responseLoss of ['l1', 'kl'] as const) {
       const c = config({ responseLoss, teacherActivation: 'leaky_relu' });

@@ -14,18 +14,38 @@ function presentIn<T>(values: PerModality<T>): Modality[] {
   return (Object.keys(values) as Modality[]).filter((m) => values[m] !== undefined);
 }
 
+/** Inverted dropout of the teacher's input rows: a fresh mask per step, drawn from `seed`. */
+export interface InputDropout {
+  rate: number;
+  /** Seeds tfjs's own generator (so the same mask on every backend); 0 would mean "unseeded" to it. */
+  seed: number;
+}
+
+function dropInputs(raw: PerModality<tf.Tensor2D>, dropout: InputDropout | undefined): PerModality<tf.Tensor2D> {
+  if (!dropout || dropout.rate === 0) return raw;
+  if (!Number.isInteger(dropout.seed) || dropout.seed <= 0) {
+    throw new Error(`input dropout needs a positive integer seed, got ${dropout.seed}`);
+  }
+  const out: PerModality<tf.Tensor2D> = {};
+  presentIn(raw).forEach((m, k) => {
+    out[m] = tf.dropout(raw[m]!, dropout.rate, undefined, dropout.seed + k) as tf.Tensor2D;
+  });
+  return out;
+}
+
 /**
  * Teacher pretraining (two-stage, step 1): mean_m CE(C_m(f^T_m), y) + L_fuse. `raw` holds the feature
- * rows of the same items in every modality, `labels` their categories.
+ * rows of the same items in every modality, `labels` their categories; `dropout` masks those rows first.
  */
 export function teacherPretrainLoss(
   teacher: SemanticTeacher,
   raw: PerModality<tf.Tensor2D>,
   labels: tf.Tensor1D,
   options: Pick<SgfdConfig, 'authorsDoubleSoftmax'>,
+  dropout?: InputDropout,
 ): LossTerms {
   return tf.tidy(() => {
-    const out = teacher.forward(raw);
+    const out = teacher.forward(dropInputs(raw, dropout));
     const ce = meanOfScalars(
       teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)),
     );
