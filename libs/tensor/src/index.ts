@@ -13,10 +13,11 @@ export {
   releaseTranspose,
   cachedTransposeCount,
   sparseArrayKernels,
+  seededUniform,
 } from './kernels';
 export { createRng } from './rng';
 export type { Rng, RngState } from './rng';
-export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededValues } from './init';
+export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededDropoutMask, seededValues } from './init';
 export { solveSpd } from './linalg';
 export { topK } from './topk';
 export type { TopK } from './topk';

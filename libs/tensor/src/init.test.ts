@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend';
-import { dropoutMask, normalInit, xavierNormal, xavierUniform } from './init';
+import { dropoutMask, normalInit, seededDropoutMask, xavierNormal, xavierUniform } from './init';
+import { seededUniform } from './kernels';
 import { createRng } from './rng';
 import { tf } from './tf';
 
@@ -61,5 +62,36 @@ describe('seeded initialisers', () => {
     expect(dropoutMask(createRng(4), [100, 100], 0.2).dataSync()).toEqual(values);
     expect(() => dropoutMask(createRng(4), [2], 1)).toThrow(RangeError);
     mask.dispose();
+  });
+
+  it('seededUniform draws U[0, 1) values that depend only on (seed, stream)', () => {
+    const u = seededUniform([200, 100], 7, 0);
+    const values = Array.from(u.dataSync());
+    expect(u.shape).toEqual([200, 100]);
+    expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const below = values.filter((v) => v < 0.25).length / values.length;
+    expect(mean).toBeCloseTo(0.5, 2);
+    expect(below).toBeCloseTo(0.25, 1);
+    expect(Array.from(seededUniform([200, 100], 7, 0).dataSync())).toEqual(values);
+    expect(Array.from(seededUniform([200, 100], 8, 0).dataSync())).not.toEqual(values);
+    expect(Array.from(seededUniform([200, 100], 7, 1).dataSync())).not.toEqual(values);
+    u.dispose();
+  });
+
+  it('seededDropoutMask zeroes about `rate` of the entries, scales the rest by 1 / (1 - rate), and repeats per seed', () => {
+    const before = tf.memory().numTensors;
+    const mask = seededDropoutMask(11, 0, [100, 100], 0.3);
+    const values = mask.dataSync();
+    expect(values.filter((v) => v === 0).length / values.length).toBeCloseTo(0.3, 1);
+    expect(values.every((v) => v === 0 || v === Math.fround(1 / 0.7))).toBe(true);
+    tf.tidy(() => {
+      expect(seededDropoutMask(11, 0, [100, 100], 0.3).dataSync()).toEqual(values);
+      expect(seededDropoutMask(11, 1, [100, 100], 0.3).dataSync()).not.toEqual(values);
+      expect(Array.from(seededDropoutMask(11, 0, [10], 0).dataSync())).toEqual(new Array(10).fill(1));
+    });
+    expect(() => seededDropoutMask(11, 0, [2], 1)).toThrow(RangeError);
+    mask.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

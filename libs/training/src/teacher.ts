@@ -144,7 +144,7 @@ export async function pretrainTeacher(
         const out: TeacherBatch[] = [];
         for (let s = 0; s < shuffled.length; s += tc.batchSize) {
           // Drawn with the batch from the loop's generator, so a resumed run masks exactly as an unbroken one.
-          out.push({ items: shuffled.slice(s, s + tc.batchSize), dropoutSeed: (r.uint32() >>> 1) + 1 });
+          out.push({ items: shuffled.slice(s, s + tc.batchSize), dropoutSeed: r.uint32() | 0 });
         }
         return out;
       },

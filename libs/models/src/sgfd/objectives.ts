@@ -1,5 +1,5 @@
 import type { Modality, SgfdConfig } from '@sgfd/contracts';
-import { tf } from '@sgfd/tensor';
+import { seededDropoutMask, tf } from '@sgfd/tensor';
 import { meanOfScalars } from '../ops';
 import { crossEntropy, featureDistillation, responseDistillation } from './losses';
 import type { LossTerms, PerModality } from '../model-types';
@@ -14,21 +14,18 @@ function presentIn<T>(values: PerModality<T>): Modality[] {
   return (Object.keys(values) as Modality[]).filter((m) => values[m] !== undefined);
 }
 
-/** Inverted dropout of the teacher's input rows: a fresh mask per step, drawn from `seed`. */
+/** Inverted dropout of the teacher's input rows: a fresh mask per step, from `seed` (modality k: stream k). */
 export interface InputDropout {
   rate: number;
-  /** Seeds tfjs's own generator (so the same mask on every backend); 0 would mean "unseeded" to it. */
   seed: number;
 }
 
 function dropInputs(raw: PerModality<tf.Tensor2D>, dropout: InputDropout | undefined): PerModality<tf.Tensor2D> {
   if (!dropout || dropout.rate === 0) return raw;
-  if (!Number.isInteger(dropout.seed) || dropout.seed <= 0) {
-    throw new Error(`input dropout needs a positive integer seed, got ${dropout.seed}`);
-  }
   const out: PerModality<tf.Tensor2D> = {};
   presentIn(raw).forEach((m, k) => {
-    out[m] = tf.dropout(raw[m]!, dropout.rate, undefined, dropout.seed + k) as tf.Tensor2D;
+    const x = raw[m]!;
+    out[m] = tf.mul(x, seededDropoutMask(dropout.seed, k, x.shape, dropout.rate)) as tf.Tensor2D;
   });
   return out;
 }

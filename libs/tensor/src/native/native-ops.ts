@@ -153,3 +153,17 @@ export function unsortedSegmentMax(x: tf.Tensor1D, ids: tf.Tensor1D, numSegments
       ) as tf.Tensor1D,
   );
 }
+
+/**
+ * U[0, 1) float32 values of `shape` from TensorFlow's StatelessRandomUniform: counter-based (Philox), so the
+ * same (seed, stream) gives the same values whatever the thread count, and no JavaScript loop draws them.
+ */
+export function statelessRandomUniform(shape: readonly number[], seed: number, stream: number): tf.Tensor {
+  return tf.tidy(() =>
+    runNativeOp(
+      'StatelessRandomUniform',
+      { dtype: { type: 'float32' }, T: { type: 'int32' }, Tseed: { type: 'int32' } },
+      [tf.tensor1d([...shape], 'int32'), tf.tensor1d([seed | 0, stream | 0], 'int32')],
+    ),
+  );
+}
