@@ -166,7 +166,16 @@ describe('edge ops', () => {
         () => tf.sum(tf.mul(symmetricNormalize(sq, vv as tf.Tensor1D), tf.tensor1d([1, 2, 3, 4, 5]))) as tf.Scalar,
       );
     expect(checkGradients(loss, [vv]).worst).toBeLessThanOrEqual(1);
-    vv.dispose();
+    // With the last row cut off: its entries and their gradients are exactly 0.
+    const cut = variableOf(tf.tensor1d([1, 3, 1, 1, -2]));
+    const cutLoss = () =>
+      tf.tidy(
+        () => tf.sum(tf.mul(symmetricNormalize(sq, cut as tf.Tensor1D), tf.tensor1d([1, 2, 3, 4, 5]))) as tf.Scalar,
+      );
+    expect(checkGradients(cutLoss, [cut]).worst).toBeLessThanOrEqual(1);
+    const { grads } = tf.variableGrads(cutLoss, [cut]);
+    expect(Array.from(Object.values(grads)[0]!.dataSync()).slice(3)).toEqual([0, 0]);
+    tf.dispose([vv, cut, ...Object.values(grads)]);
   });
 
   it('leaks no tensors', () => {

@@ -17,11 +17,7 @@ function checkValues(what: string, v: tf.Tensor, pattern: SparseMatrix): void {
 
 /** A x for a sparse A [n, m] with values and dense x [m, d], differentiable in x (the gradient is A^T dy). */
 export function spmm(a: SparseMatrix, x: tf.Tensor2D): tf.Tensor2D {
-  if (x.rank !== 2 || x.shape[0] !== a.nCols) {
-    throw new RangeError(
-      `spmm: dense operand of shape [${x.shape}] does not match a ${a.nRows} x ${a.nCols} sparse matrix`,
-    );
-  }
+  checkRows('spmm', x, a.nCols);
   return sparseOps().spmm(a, x);
 }
 
@@ -60,8 +56,9 @@ export function symmetricNormalize(pattern: SparseMatrix, values: tf.Tensor1D): 
   if (pattern.nRows !== pattern.nCols) throw new RangeError('symmetricNormalize needs a square pattern');
   return tf.tidy(() => {
     const sums = rowSums(pattern, values);
-    // Which rows count is a constant of the step (no gradient through the comparison).
-    const positive = tf.tensor1d(Float32Array.from(sums.dataSync(), (s) => (s > 0 ? 1 : 0)));
+    // Which rows count: 1 where the sum is positive, on the device; step's gradient is zero, so the mask is a
+    // constant of the step.
+    const positive = tf.step(sums);
     const safe = tf.add(tf.mul(sums, positive), tf.sub(1, positive));
     const dInvSqrt = tf.mul(tf.rsqrt(safe), positive);
     const rows = tf.gather(dInvSqrt, tf.tensor1d(pattern.rows, 'int32'));
