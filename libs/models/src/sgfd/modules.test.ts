@@ -92,12 +92,7 @@ describe('SGFD objectives', () => {
       // The masks the loss draws: stream k for the k-th modality.
       const maskOf = (k: number, cols: number) => seededDropoutMask(dropout.seed, k, [4, cols], 0.5);
       const masks = { image: maskOf(0, 16), text: maskOf(1, 12) };
-      for (const mask of Object.values(masks)) {
-        const values = Array.from(mask.dataSync());
-        expect(new Set(values)).toEqual(new Set([0, 2]));
-        expect(values.filter((v) => v === 0).length / values.length).toBeGreaterThan(0.3);
-        expect(values.filter((v) => v === 0).length / values.length).toBeLessThan(0.7);
-      }
+      // The mask's rate and scale are seededDropoutMask's own tests (libs/tensor/src/init.test.ts).
       expect(Array.from(masks.image.dataSync()).slice(0, 12)).not.toEqual(Array.from(masks.text.dataSync()));
       const masked = {
         image: tf.mul(x.image, masks.image) as tf.Tensor2D,
