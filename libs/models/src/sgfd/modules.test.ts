@@ -84,7 +84,9 @@ describe('SGFD objectives', () => {
   });
 
   it('teacher pretraining with input dropout = the loss on rows masked per modality and scaled by 1 / (1 - rate)', () => {
-    const teacher = new SemanticTeacher(dims, 3, config(), createRng(23));
+    // Seed 22 as the test above: with 23, a fusion unit's LeakyReLU input sits within the finite-difference
+    // step of its kink on wasm (the check fails there even on fixed, pre-masked rows).
+    const teacher = new SemanticTeacher(dims, 3, config(), createRng(22));
     const x = raw();
     const y = labels();
     const dropout = { rate: 0.5, seed: 41 };
