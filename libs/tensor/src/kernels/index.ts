@@ -7,6 +7,7 @@ import type { SparseOps } from '../sparse/op-set';
 import { sparseKernels, type SparseKernels } from '../wasm/sparse-kernels';
 import { makeWasmBatchMatMul } from './batch-matmul';
 import { makeGatherV2 } from './gather';
+import { makeNativeBatchMatMul } from './native-batch-matmul';
 import { nativeGatherV2 } from './native-gather';
 import { makeSharingCast, makeSharingIdentity } from './share-data';
 import { overrideKernel } from './registry';
@@ -24,6 +25,7 @@ export { cacheTranspose, releaseTranspose, cachedTransposeCount } from './batch-
 export function registerCustomKernels(backendName: string): void {
   if (backendName === 'tensorflow') {
     overrideKernel('GatherV2', backendName, () => nativeGatherV2);
+    overrideKernel('BatchMatMul', backendName, makeNativeBatchMatMul);
     return;
   }
   if (backendName !== 'cpu' && backendName !== 'wasm') return;

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdamSlot } from '../native/fused-adam';
 import { runNativeOp, unsortedSegmentMax } from '../native/native-ops';
-import { liveCounts, maxRelativeError, randomTensor, randomValues, useBackend } from '../testing';
+import { liveCounts, liveCountsAcross, maxRelativeError, randomTensor, randomValues, useBackend } from '../testing';
 import { tf } from '../tf';
+import { MAX_SWAPPED_COLUMNS } from './native-batch-matmul';
 import { nativeGatherV2 } from './native-gather';
 import { isOverridden, restoreStockKernel } from './registry';
 import { registerCustomKernels } from '.';
@@ -10,9 +11,10 @@ import { registerCustomKernels } from '.';
 describe('kernels on the tensorflow backend', () => {
   beforeAll(() => useBackend('tensorflow'));
 
-  it('overrides only GatherV2: TensorFlow has the rest natively', () => {
+  it('overrides only GatherV2 and BatchMatMul: TensorFlow has the rest natively', () => {
     expect(isOverridden('GatherV2', 'tensorflow')).toBe(true);
-    for (const name of ['UnsortedSegmentSum', 'Transpose', 'BatchMatMul', 'Identity', 'Cast', 'Sum'])
+    expect(isOverridden('BatchMatMul', 'tensorflow')).toBe(true);
+    for (const name of ['UnsortedSegmentSum', 'Transpose', 'Identity', 'Cast', 'Sum'])
       expect(isOverridden(name, 'tensorflow')).toBe(false);
   });
 
@@ -62,6 +64,51 @@ describe('kernels on the tensorflow backend', () => {
     }
     expect(nativeGatherV2).toBeTypeOf('function');
     tf.dispose([...ours, ...cases.flatMap(([t, i]) => [t, i])]);
+  });
+
+  it('BatchMatMul equals the stock kernel for every transpose flag, swapped (a^T b, narrow b) or not', () => {
+    // [a shape, b shape, transposeA, transposeB]; the a^T b cases with b narrower than a take the swapped path.
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[37, 300], [37, 5], true, false],
+      [[2, 37, 300], [2, 37, 5], true, false],
+      [[37, 300], [37, MAX_SWAPPED_COLUMNS + 1], true, false],
+      [[37, 5], [37, 300], true, false],
+      [[30, 37], [37, 5], false, false],
+      [[30, 37], [5, 37], false, true],
+      [[37, 30], [5, 37], true, true],
+    ];
+    const inputs = cases.map(([sa, sb], k) => [randomTensor(sa, 10 + k), randomTensor(sb, 20 + k)] as const);
+    const ours = cases.map(([, , ta, tb], k) => tf.matMul(inputs[k][0], inputs[k][1], ta, tb));
+    restoreStockKernel('BatchMatMul', 'tensorflow');
+    try {
+      const stock = cases.map(([, , ta, tb], k) => tf.matMul(inputs[k][0], inputs[k][1], ta, tb));
+      ours.forEach((o, k) => {
+        expect(o.shape).toEqual(stock[k].shape);
+        expect(maxRelativeError(o.dataSync(), stock[k].dataSync())).toBeLessThan(1e-5);
+      });
+      tf.dispose(stock);
+    } finally {
+      registerCustomKernels('tensorflow');
+    }
+    tf.dispose([...ours, ...inputs.flat()]);
+  });
+
+  it('the weight gradient through the swapped product is the hand-computed one and leaks nothing', () => {
+    const x = randomTensor([23, 70], 31);
+    const w = tf.variable(randomTensor([70, 4], 32));
+    const target = randomTensor([23, 4], 33);
+    const loss = () => tf.sum(tf.square(tf.sub(tf.matMul(x, w), target))) as tf.Scalar;
+    const { value, grads } = tf.variableGrads(loss, [w]);
+    // d/dW sum((XW - T)^2) = 2 X^T (XW - T), with the transpose made explicitly (a plain product).
+    const expected = tf.tidy(() => tf.mul(2, tf.matMul(tf.transpose(x), tf.sub(tf.matMul(x, w), target))));
+    expect(maxRelativeError(grads[w.name].dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([value, expected, ...Object.values(grads)]);
+    const { before, after } = liveCountsAcross(() => {
+      const step = tf.variableGrads(loss, [w]);
+      tf.dispose([step.value, ...Object.values(step.grads)]);
+    });
+    expect(after).toEqual(before);
+    tf.dispose([x, w, target]);
   });
 
   it('GatherV2 rejects an out-of-range index through TensorFlow, naming it', () => {
