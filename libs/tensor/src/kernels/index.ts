@@ -7,6 +7,7 @@ import type { SparseOps } from '../sparse/op-set';
 import { sparseKernels, type SparseKernels } from '../wasm/sparse-kernels';
 import { makeWasmBatchMatMul } from './batch-matmul';
 import { makeGatherV2 } from './gather';
+import { registerGradientOverrides } from './gradients';
 import { makeNativeBatchMatMul } from './native-batch-matmul';
 import { nativeGatherV2 } from './native-gather';
 import { makeSharingCast, makeSharingIdentity } from './share-data';
@@ -23,6 +24,7 @@ export { cacheTranspose, releaseTranspose, cachedTransposeCount } from './batch-
 
 /** Registers the custom kernels for a tfjs backend. */
 export function registerCustomKernels(backendName: string): void {
+  registerGradientOverrides();
   if (backendName === 'tensorflow') {
     overrideKernel('GatherV2', backendName, () => nativeGatherV2);
     overrideKernel('BatchMatMul', backendName, makeNativeBatchMatMul);
