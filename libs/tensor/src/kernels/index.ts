@@ -10,7 +10,7 @@ import { makeGatherV2 } from './gather';
 import { registerGradientOverrides } from './gradients';
 import { makeNativeBatchMatMul } from './native-batch-matmul';
 import { nativeGatherV2 } from './native-gather';
-import { makeSharingCast, makeSharingIdentity } from './share-data';
+import { makeSameDtypeSharingCast, makeSharingCast, makeSharingIdentity } from './share-data';
 import { overrideKernel } from './registry';
 import { unsortedSegmentSum } from './segment-sum';
 import { makeWasmSum } from './sum';
@@ -28,6 +28,7 @@ export function registerCustomKernels(backendName: string): void {
   if (backendName === 'tensorflow') {
     overrideKernel('GatherV2', backendName, () => nativeGatherV2);
     overrideKernel('BatchMatMul', backendName, makeNativeBatchMatMul);
+    overrideKernel('Cast', backendName, makeSameDtypeSharingCast);
     return;
   }
   if (backendName !== 'cpu' && backendName !== 'wasm') return;

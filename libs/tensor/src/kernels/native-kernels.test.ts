@@ -11,10 +11,9 @@ import { registerCustomKernels } from '.';
 describe('kernels on the tensorflow backend', () => {
   beforeAll(() => useBackend('tensorflow'));
 
-  it('overrides only GatherV2 and BatchMatMul: TensorFlow has the rest natively', () => {
-    expect(isOverridden('GatherV2', 'tensorflow')).toBe(true);
-    expect(isOverridden('BatchMatMul', 'tensorflow')).toBe(true);
-    for (const name of ['UnsortedSegmentSum', 'Transpose', 'Identity', 'Cast', 'Sum'])
+  it('overrides only GatherV2, BatchMatMul and Cast: TensorFlow has the rest natively', () => {
+    for (const name of ['GatherV2', 'BatchMatMul', 'Cast']) expect(isOverridden(name, 'tensorflow')).toBe(true);
+    for (const name of ['UnsortedSegmentSum', 'Transpose', 'Identity', 'Sum'])
       expect(isOverridden(name, 'tensorflow')).toBe(false);
   });
 
@@ -109,6 +108,22 @@ describe('kernels on the tensorflow backend', () => {
     });
     expect(after).toEqual(before);
     tf.dispose([x, w, target]);
+  });
+
+  it('Cast to the same dtype shares the data; other casts convert', () => {
+    const x = tf.tensor1d([1.5, -2.25, 0]);
+    const same = tf.cast(x, 'float32');
+    const backend = tf.backend() as tf.KernelBackend & { refCount(dataId: object): number };
+    expect(same.dataId).toBe(x.dataId);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    const ints = tf.cast(x, 'int32');
+    const bools = tf.cast(x, 'bool');
+    expect([ints.dtype, Array.from(ints.dataSync())]).toEqual(['int32', [1, -2, 0]]);
+    expect([bools.dtype, Array.from(bools.dataSync())]).toEqual(['bool', [1, 1, 0]]);
+    same.dispose();
+    expect(backend.refCount(x.dataId)).toBe(1);
+    expect(Array.from(x.dataSync())).toEqual([1.5, -2.25, 0]);
+    tf.dispose([x, ints, bools]);
   });
 
   it('GatherV2 rejects an out-of-range index through TensorFlow, naming it', () => {
