@@ -189,9 +189,15 @@ describe('kernels on the tensorflow backend', () => {
     const h = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
     const step = (g: number[], t: number) =>
       tf.tidy(() => slot.update(w, tf.tensor1d(g), FusedAdamSlot.stepInputs({ ...h, step: t })));
-    step([0.5, -1], 1);
+    const firstGrad = tf.tensor1d([0.5, -1]);
+    tf.tidy(() => slot.update(w, firstGrad, FusedAdamSlot.stepInputs({ ...h, step: 1 })));
     // Step 1 moves each weight by lr sign(g).
     expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.9, 6), expect.closeTo(-1.9, 6)]);
+    // The update is in place on a buffer no one else holds: the tensor the variable was made from (which
+    // shared its buffer) and the gradient keep their values.
+    expect(Array.from(initial.dataSync())).toEqual([1, -2]);
+    expect(Array.from(firstGrad.dataSync())).toEqual([0.5, -1]);
+    firstGrad.dispose();
     step([0.5, 1], 2);
     const m = [0.9 * 0.05 + 0.1 * 0.5, 0.9 * -0.1 + 0.1 * 1];
     const v = [0.999 * 0.00025 + 0.001 * 0.25, 0.999 * 0.001 + 0.001 * 1];
