@@ -8,6 +8,7 @@ import {
   initBackend,
   registerCustomKernels,
   releaseTranspose,
+  restoreStockGradients,
   restoreStockKernel,
   setSparseKernelsEnabled,
   sparseArrayKernels,
@@ -40,10 +41,11 @@ function measure(fn: () => void, reps: number, warmup = true): number {
   return best;
 }
 
-/** Runs `fn` with the stock kernels of the active backend (but `keep`), then puts the custom ones back. */
+/** Runs `fn` with the stock kernels (but `keep`) and gradients of the active backend, then puts the custom ones back. */
 function withStockKernels<T>(fn: () => T, keep: string[] = []): T {
   const backend = tf.getBackend();
   for (const name of KERNELS) if (!keep.includes(name)) restoreStockKernel(name, backend);
+  restoreStockGradients();
   try {
     return fn();
   } finally {
@@ -195,6 +197,45 @@ async function matMulBenches(rows: Row[]): Promise<void> {
     customMs: measure(plain, 5),
   });
   tf.dispose([x, dy, w]);
+  if (await useNative(rows, 'matMul')) nativeStepBenches(rows);
+}
+
+/**
+ * The native engine's overrides on what a step of office does: the weight gradient F^T dY of the 2406 x
+ * 4096 image features (BatchMatMul with a transposed left operand), a bias-like Sum's gradient (tfjs fills
+ * a ones tensor in JavaScript; the override broadcasts) and a float32 -> float32 Cast (tfjs's Div and
+ * Maximum gradients). Changing operands are made fresh in every call, counted on both sides.
+ */
+function nativeStepBenches(rows: Row[]): void {
+  const f = randomNormal([2406, 4096], 8) as tf.Tensor2D;
+  const dy = randomNormal([2406, 64], 9) as tf.Tensor2D;
+  const rowsOf = randomNormal([2048, 128], 10);
+  const scores = randomNormal([2048], 11);
+  const weightGrad = () => tf.tidy(() => void tf.matMul(f, tf.mul(dy, 1.0001), true, false).dataSync());
+  const sumGrad = () =>
+    tf.tidy(
+      () =>
+        void tf
+          .grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sum(x, 1), 1.0001)))(rowsOf)
+          .dataSync(),
+    );
+  const casts = () =>
+    tf.tidy(() => {
+      let x = tf.mul(scores, 1.0001);
+      for (let i = 0; i < 100; i++) x = tf.cast(x, 'float32');
+      void x.dataSync();
+    });
+  const cases: Array<[string, () => void]> = [
+    ['matMul F^T dy, 2406x4096 features . 2406x64 (stock BatchMatMul, transposeA; custom: (dy^T F)^T)', weightGrad],
+    [
+      'gradient of a row Sum of 2048 x 128 (stock: dy times a ones tensor made in JavaScript; custom: BroadcastTo)',
+      sumGrad,
+    ],
+    ['100 float32 -> float32 Casts of 2048 values (stock: a TensorFlow Cast each; custom: shared data)', casts],
+  ];
+  for (const [bench, fn] of cases)
+    rows.push({ bench, backend: 'tensorflow', baselineMs: measureStock(fn, 7), customMs: measure(fn, 7) });
+  tf.dispose([f, dy, rowsOf, scores]);
 }
 
 /**

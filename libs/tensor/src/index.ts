@@ -8,6 +8,7 @@ export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
 export {
   registerCustomKernels,
   restoreStockKernel,
+  restoreStockGradients,
   isOverridden,
   cacheTranspose,
   releaseTranspose,

@@ -3,6 +3,8 @@ import type { BackendName } from '../backend';
 import { checkGradients } from '../finite-differences';
 import { liveCountsAcross, randomTensor, useBackend } from '../testing';
 import { tf } from '../tf';
+import { restoreStockGradients } from './gradients';
+import { registerCustomKernels } from '.';
 
 describe.each<BackendName>(['tensorflow', 'wasm'])('gradients of Sum and Mean on %s', (backend) => {
   beforeAll(() => useBackend(backend));
@@ -29,6 +31,24 @@ describe.each<BackendName>(['tensorflow', 'wasm'])('gradients of Sum and Mean on
     expect(grad.shape).toEqual(x.shape);
     expect(Array.from(grad.dataSync())).toEqual(Array.from(expected.dataSync()));
     tf.dispose([x, w, grad, expected]);
+  });
+
+  it('restoreStockGradients puts the tfjs gradients back, with the same values; registerCustomKernels re-registers ours', () => {
+    const ours = tf.getGradient('Sum');
+    const x = randomTensor([4, 6], 4);
+    const grad = () => tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.mean(v, 1))))(x);
+    const withOurs = grad();
+    restoreStockGradients();
+    try {
+      expect(tf.getGradient('Sum')).not.toBe(ours);
+      const stock = grad();
+      expect(Array.from(stock.dataSync())).toEqual(Array.from(withOurs.dataSync()));
+      stock.dispose();
+    } finally {
+      registerCustomKernels(tf.getBackend());
+    }
+    expect(tf.getGradient('Sum')).toBe(ours);
+    tf.dispose([x, withOurs]);
   });
 
   it('agrees with finite differences through a nonlinear loss, and leaks nothing', () => {

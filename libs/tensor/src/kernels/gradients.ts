@@ -48,11 +48,22 @@ const reductionGradients: tf.GradConfig[] = [
   },
 ];
 
+const stockGradients = new Map<string, tf.GradConfig>();
 let registered = false;
 
 /** Replaces tfjs's gradients of Sum and Mean (registered once for every backend; they choose per call). */
 export function registerGradientOverrides(): void {
   if (registered) return;
-  for (const config of reductionGradients) tf.registerGradient(config);
+  for (const config of reductionGradients) {
+    if (!stockGradients.has(config.kernelName))
+      stockGradients.set(config.kernelName, tf.getGradient(config.kernelName));
+    tf.registerGradient(config);
+  }
   registered = true;
+}
+
+/** Puts tfjs's own gradients back (benchmarks compare the two in one process). */
+export function restoreStockGradients(): void {
+  for (const stock of stockGradients.values()) tf.registerGradient(stock);
+  registered = false;
 }

@@ -17,6 +17,7 @@ import { makeWasmSum } from './sum';
 import { makeTranspose } from './transpose';
 
 export { restoreStockKernel, isOverridden } from './registry';
+export { restoreStockGradients } from './gradients';
 export { cacheTranspose, releaseTranspose, cachedTransposeCount } from './batch-matmul';
 
 // The one place that chooses kernels per backend: tfjs kernel overrides (`registerCustomKernels`), the
