@@ -41,7 +41,20 @@ export const PIP_WHEEL_OPTIONS = [
   'manylinux_2_17_x86_64',
 ];
 
-/** What the binding build needs from the wheel: the two libraries and the header trees its includes reach. */
+/**
+ * What the builds need from the wheel: the two libraries, and the header trees the binding's includes (the C
+ * API) and the custom ops' (TensorFlow's op framework, Eigen, Abseil, protobuf) reach.
+ */
 export const WHEEL_LIBRARIES = ['tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2'];
 export const WHEEL_HEADER_PREFIX = 'tensorflow/include/';
-export const WHEEL_HEADER_TREES = ['tensorflow/c/', 'tensorflow/core/platform/', 'tsl/', 'xla/'];
+export const WHEEL_HEADER_TREES = [
+  'tensorflow/c/',
+  'tensorflow/core/',
+  'tsl/',
+  'xla/',
+  'Eigen/',
+  'unsupported/',
+  'absl/',
+  'google/',
+  'ml_dtypes/',
+];

@@ -1,7 +1,15 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bindingPathIn, cachedEngineDir, engineInfoPathIn, readEngineInfo } from '@sgfd/tensor/native';
+import {
+  bindingPathIn,
+  cachedEngineDir,
+  customOpsPathIn,
+  customOpsSourceSha256,
+  engineInfoPathIn,
+  readEngineInfo,
+} from '@sgfd/tensor/native';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENGINE_SOURCES } from './engine-sources';
 import { ensureTensorflowEngine } from './install';
@@ -17,7 +25,7 @@ afterEach(async () => {
 });
 
 describe('the native engine installer', () => {
-  it('the engine npm test built is complete: binding, libraries, and what it was built from', () => {
+  it('the engine npm test built is complete: binding, custom ops, libraries, and what it was built from', () => {
     const dir = cachedEngineDir('cpu');
     const info = readEngineInfo(dir);
     const { requirement, file, sha256 } = ENGINE_SOURCES.cpu;
@@ -26,16 +34,20 @@ describe('the native engine installer', () => {
       tensorflowVersion: '2.18.0',
       tfjsNodeVersion: '4.22.0',
       source: { package: requirement, file, sha256 },
+      customOpsSha256: customOpsSourceSha256(),
     });
     expect(bindingPathIn(dir)).toMatch(/lib\/napi-v8\/tfjs_binding\.node$/);
+    expect(existsSync(customOpsPathIn(dir))).toBe(true);
   });
 
   it('returns a complete cached engine without building, and SGFD_TENSORFLOW_DIR without looking at the cache', async () => {
     const env = { XDG_CACHE_HOME: root, PATH: '' };
     const dir = cachedEngineDir('cpu', env);
     await mkdir(join(dir, 'lib', 'napi-v8'), { recursive: true });
+    await mkdir(join(dir, 'ops'), { recursive: true });
     await writeFile(bindingPathIn(dir), 'binding');
-    await writeFile(engineInfoPathIn(dir), '{}');
+    await writeFile(customOpsPathIn(dir), 'ops');
+    await writeFile(engineInfoPathIn(dir), JSON.stringify({ customOpsSha256: customOpsSourceSha256() }));
     expect(await ensureTensorflowEngine({ env, log: () => undefined })).toMatchObject({ dir, source: 'cache' });
     const own = join(root, 'own');
     await expect(ensureTensorflowEngine({ env: { ...env, SGFD_TENSORFLOW_DIR: own } })).rejects.toThrow(
@@ -47,6 +59,20 @@ describe('the native engine installer', () => {
       dir: own,
       source: 'env',
     });
+  });
+
+  it('rebuilds a cached engine whose custom ops were built from another source (or without them)', async () => {
+    // No python3 on PATH: a rebuild fails at its first step, which shows that one was attempted.
+    const env = { XDG_CACHE_HOME: root, PATH: '/nonexistent' };
+    const dir = cachedEngineDir('cpu', env);
+    for (const info of [{ customOpsSha256: '0'.repeat(64) }, {}]) {
+      await mkdir(join(dir, 'lib', 'napi-v8'), { recursive: true });
+      await mkdir(join(dir, 'ops'), { recursive: true });
+      await writeFile(bindingPathIn(dir), 'binding');
+      await writeFile(customOpsPathIn(dir), 'ops');
+      await writeFile(engineInfoPathIn(dir), JSON.stringify(info));
+      await expect(ensureTensorflowEngine({ env, log: () => undefined })).rejects.toThrow(/needs `python3`/);
+    }
   });
 
   it('rejects a wheel whose sha256 is not the pinned one, naming the file and both checksums', async () => {

@@ -7,12 +7,16 @@ import {
   TFJS_NODE_VERSION,
   bindingPathIn,
   cachedEngineDir,
+  customOpsPathIn,
+  customOpsSourceSha256,
   engineInfoPathIn,
+  readEngineInfo,
   type EngineInfo,
   type EngineVariant,
 } from '@sgfd/tensor/native';
 import { withFileLock } from '../src/file-lock';
 import { buildBinding } from './binding-build';
+import { buildCustomOps } from './custom-ops-build';
 import { ENGINE_SOURCES } from './engine-sources';
 import { TensorflowEngineError, downloadWheel, extractWheel } from './wheel';
 
@@ -31,11 +35,21 @@ export interface EngineInstallOptions {
   log?: (line: string) => void;
 }
 
-const isComplete = (dir: string) => existsSync(bindingPathIn(dir)) && existsSync(engineInfoPathIn(dir));
+/** Binding, engine.json, and the custom ops built from the current source (else the engine is rebuilt). */
+const isComplete = (dir: string) =>
+  existsSync(bindingPathIn(dir)) &&
+  existsSync(customOpsPathIn(dir)) &&
+  readEngineInfo(dir)?.customOpsSha256 === customOpsSourceSha256();
 
-/** Loads the binding in a child process (a broken library must not take the caller down) and asks TF its version. */
+/**
+ * Loads the binding and then the custom ops in a child process (a broken library must not take the caller
+ * down) and asks TF its version.
+ */
 function checkLoads(engineDir: string, env: NodeJS.ProcessEnv): void {
-  const probe = `const b = require(${JSON.stringify(bindingPathIn(engineDir))}); process.stdout.write(String(b.TF_Version));`;
+  const probe =
+    `const b = require(${JSON.stringify(bindingPathIn(engineDir))}); ` +
+    `process.dlopen({ exports: {} }, ${JSON.stringify(customOpsPathIn(engineDir))}); ` +
+    'process.stdout.write(String(b.TF_Version));';
   const result = spawnSync(process.execPath, ['-e', probe], {
     env: { ...env, TF_CPP_MIN_LOG_LEVEL: '2' },
     encoding: 'utf8',
@@ -75,9 +89,10 @@ async function build(
     await extractWheel(wheel, join(engineDir, 'deps', 'lib'), join(engineDir, 'deps', 'include'), env, logFile);
     await rm(join(tmp, 'download'), { recursive: true, force: true });
     await buildBinding(engineDir, env, logFile);
+    await buildCustomOps(engineDir, env, logFile);
     checkLoads(engineDir, env);
-    // Only the binding and the libraries are needed at run time.
-    for (const scratch of ['build', 'binding', 'binding.gyp', join('deps', 'include')])
+    // Only the binding, the custom ops and the libraries are needed at run time.
+    for (const scratch of ['build', 'binding', 'binding.gyp', join('deps', 'include'), join('ops', 'sgfd_ops.cc')])
       await rm(join(engineDir, scratch), { recursive: true, force: true });
     const buildSeconds = (Date.now() - started) / 1000;
     const info: EngineInfo = {
@@ -87,6 +102,7 @@ async function build(
       source: { package: source.requirement, file: source.file, sha256: source.sha256 },
       builtAt: new Date().toISOString(),
       buildSeconds,
+      customOpsSha256: customOpsSourceSha256(),
     };
     await writeFile(engineInfoPathIn(engineDir), `${JSON.stringify(info, null, 2)}\n`);
     await rename(engineDir, target);
@@ -122,7 +138,7 @@ export async function ensureTensorflowEngine(options: EngineInstallOptions = {})
     `${target}.lock`,
     async () => {
       if (isComplete(target)) return;
-      // A directory without engine.json is a rename that never happened or a hand edit: rebuild it.
+      // No engine.json (a rename that never happened, a hand edit) or custom ops built from another source: rebuild.
       await rm(target, { recursive: true, force: true });
       const took = await build(variant, target, env, log);
       log(`native TensorFlow (${variant}) ready in ${took.toFixed(0)} s: ${target}`);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@sgfd/contracts';
-import { createRng, initBackend, isNativeBackend, tf } from '@sgfd/tensor';
+import { createRng, customOpsAvailable, initBackend, isNativeBackend, setCustomOpsEnabled, tf } from '@sgfd/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backbone, FeatureTensors, TrainBatch } from '../backbone';
 import { createBackbone } from '../registry';
@@ -119,6 +119,37 @@ describe('maml', () => {
     model.dispose();
     tf.dispose(Object.values(features));
   });
+
+  // The wasm pass of npm test (SGFD_BACKEND=wasm) has no native engine to fuse on.
+  it.skipIf(['wasm', 'cpu'].includes(process.env['SGFD_BACKEND'] ?? ''))(
+    'on the native engine, scores through the fused SgfdMamlScores op as through the stock ops',
+    () => {
+      expect(isNativeBackend()).toBe(true);
+      const { data, features } = smallData(7, { nUsers: 40, nItems: 300, dims: { text: 3 } });
+      const model = createBackbone('maml', { data, features, params: {}, rng: createRng(8) });
+      const ids = Int32Array.from({ length: 40 }, (_, u) => u);
+      expect(customOpsAvailable()).toBe(true);
+      const scoreAll = () => {
+        const scorer = model.scorer();
+        try {
+          return scorer.scoreUsers(ids);
+        } finally {
+          scorer.dispose();
+        }
+      };
+      const fused = scoreAll();
+      setCustomOpsEnabled(false);
+      let stock: Float32Array;
+      try {
+        stock = scoreAll();
+      } finally {
+        setCustomOpsEnabled(true);
+      }
+      fused.forEach((v, i) => expect(Math.abs(v - stock[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(stock[i]))));
+      model.dispose();
+      tf.dispose(Object.values(features));
+    },
+  );
 
   it('keeps every embedding row within the clip norm after a step', () => {
     const { data, features } = smallData(5);

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { CUSTOM_OPS_SOURCE } from './ops/custom-ops-source';
 
 /**
  * Where the native engine lives. `tools/tensorflow` builds it there; `initBackend` loads it from there.
@@ -26,6 +28,8 @@ export interface EngineInfo {
   source: { package: string; file: string; sha256: string };
   builtAt: string;
   buildSeconds: number;
+  /** sha256 of the custom ops' source they were built from (absent: built without them). */
+  customOpsSha256?: string;
 }
 
 /** `${XDG_CACHE_HOME:-~/.cache}/sgfd`: the per-machine cache of built tools. */
@@ -44,6 +48,16 @@ export function cachedEngineDir(variant: EngineVariant, env: NodeJS.ProcessEnv =
 
 export function bindingPathIn(engineDir: string): string {
   return join(engineDir, 'lib', `napi-v${NAPI_VERSION}`, 'tfjs_binding.node');
+}
+
+/** The library of @sgfd/tensor's own TensorFlow ops (ops/custom-ops-source.ts), built with the engine. */
+export function customOpsPathIn(engineDir: string): string {
+  return join(engineDir, 'ops', 'sgfd_ops.node');
+}
+
+/** sha256 of the custom ops' source: a cached engine built from another source is rebuilt. */
+export function customOpsSourceSha256(): string {
+  return createHash('sha256').update(CUSTOM_OPS_SOURCE).digest('hex');
 }
 
 export function engineInfoPathIn(engineDir: string): string {

@@ -9,8 +9,11 @@ export {
   cachedEngineDir,
   bindingPathIn,
   engineInfoPathIn,
+  customOpsPathIn,
+  customOpsSourceSha256,
   engineDirFor,
   readEngineInfo,
 } from './engine-paths';
 export type { EngineVariant, EngineInfo } from './engine-paths';
 export { cudaDeviceVisible } from './cuda';
+export { CUSTOM_OPS_SOURCE } from './ops/custom-ops-source';

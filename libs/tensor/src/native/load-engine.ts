@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { tf } from '../tf';
+import { loadCustomOps } from './custom-ops';
 import { bindingPathIn, engineDirFor, type EngineVariant } from './engine-paths';
 
 const require = createRequire(import.meta.url);
@@ -48,6 +49,7 @@ export function registerNativeEngine(variant: EngineVariant, env: NodeJS.Process
   // TensorFlow's oneDNN and CPU-feature notices on stderr say nothing a user can act on.
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
   const binding = require(bindingPath) as unknown;
+  loadCustomOps(dir);
   require('@tensorflow/tfjs-node/dist/register_all_kernels');
   const { NodeJSKernelBackend } =
     require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend') as NodeKernelBackendModule;

@@ -19,6 +19,7 @@ interface OutputMetadata {
 interface NodeBackend extends tf.KernelBackend {
   binding: {
     TF_ATTR_BOOL: number;
+    TF_ATTR_FLOAT: number;
     TF_ATTR_INT: number;
     TF_ATTR_STRING: number;
     TF_ATTR_SHAPE: number;
@@ -47,9 +48,14 @@ export function isNativeBackend(): boolean {
   return tf.getBackend() === 'tensorflow';
 }
 
-/** An attribute of a TensorFlow op: a dtype (`type`), a bool, an int, a string or a shape. */
+/** An attribute of a TensorFlow op: a dtype (`type`), a bool, an int, a float, a string or a shape. */
 export type NativeAttr =
-  { type: string } | { bool: boolean } | { int: number } | { string: string } | { shape: readonly number[] };
+  | { type: string }
+  | { bool: boolean }
+  | { int: number }
+  | { float: number }
+  | { string: string }
+  | { shape: readonly number[] };
 
 /** A TensorFlow op input: a tfjs tensor of the tensorflow backend, or an int64 vector made for the call. */
 export type NativeInput = tf.TensorInfo | Int64Vector;
@@ -93,6 +99,7 @@ function execute(
     if ('type' in a) return createTensorsTypeOpAttr(name, a.type);
     if ('bool' in a) return { name, type: binding.TF_ATTR_BOOL, value: a.bool };
     if ('int' in a) return { name, type: binding.TF_ATTR_INT, value: a.int };
+    if ('float' in a) return { name, type: binding.TF_ATTR_FLOAT, value: a.float };
     if ('string' in a) return { name, type: binding.TF_ATTR_STRING, value: a.string };
     return { name, type: binding.TF_ATTR_SHAPE, value: a.shape };
   });

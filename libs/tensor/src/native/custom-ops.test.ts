@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveCountsAcross, randomTensor, useBackend } from '../testing';
+import { tf } from '../tf';
+import {
+  customOpsAvailable,
+  customOpsError,
+  mamlScores,
+  setCustomOpsEnabled,
+  type MamlScoreInputs,
+} from './custom-ops';
+
+/** MAML's score written out with tfjs ops, pair by pair (the definition the fused op must match). */
+function referenceScores(x: MamlScoreInputs): Float32Array {
+  return tf.tidy(() => {
+    const [c, hidden] = x.userPart.shape;
+    const n = x.itemPart.shape[0];
+    const norm = tf.sqrt(tf.maximum(tf.add(tf.expandDims(x.userSq, 1), tf.expandDims(x.itemSq, 0)), 1e-12));
+    // pre = (the doubled parts' sum) / 2 / norm + b1; the attention's hidden layer is tanh(pre).
+    const pre = tf.add(
+      tf.div(tf.add(tf.expandDims(x.userPart, 1), tf.expandDims(x.itemPart, 0)), tf.mul(tf.expandDims(norm, 2), 2)),
+      tf.div(x.bias2, 2),
+    );
+    const h = tf.reshape(tf.tanh(pre), [c * n, hidden]);
+    const hNorm = tf.sqrt(tf.maximum(tf.sum(tf.square(h), 1, true), 1e-24));
+    const out = tf.add(tf.matMul(tf.div(h, hNorm), x.w2), x.b2);
+    const a = tf.reshape(tf.mul(tf.softmax(tf.relu(out)), x.scale), [c, n, -1]);
+    const diff = tf.squaredDifference(tf.expandDims(x.userEmbedding, 1), tf.expandDims(x.itemEmbedding, 0));
+    return tf.neg(tf.sum(tf.mul(tf.square(a), diff), 2)).dataSync() as Float32Array;
+  });
+}
+
+function inputs(c: number, n: number, hidden: number, d: number): MamlScoreInputs {
+  const positive = (t: tf.Tensor) => tf.tidy(() => tf.add(tf.abs(t), 0.1)) as tf.Tensor1D;
+  return {
+    userPart: randomTensor([c, hidden], 1) as tf.Tensor2D,
+    itemPart: randomTensor([n, hidden], 2) as tf.Tensor2D,
+    userSq: positive(randomTensor([c], 3)),
+    itemSq: positive(randomTensor([n], 4)),
+    bias2: randomTensor([hidden], 5) as tf.Tensor1D,
+    w2: tf.tidy(() => tf.mul(randomTensor([hidden, d], 6), 2)) as tf.Tensor2D,
+    b2: randomTensor([d], 7) as tf.Tensor1D,
+    userEmbedding: randomTensor([c, d], 8) as tf.Tensor2D,
+    itemEmbedding: randomTensor([n, d], 9) as tf.Tensor2D,
+    scale: d,
+  };
+}
+
+const tensorsOf = (x: MamlScoreInputs) => Object.values(x).filter((v): v is tf.Tensor => v instanceof tf.Tensor);
+
+describe('the custom TensorFlow ops built with the engine', () => {
+  beforeAll(() => useBackend('tensorflow'));
+  afterAll(() => setCustomOpsEnabled(true));
+
+  it('are loaded on the tensorflow backend', () => {
+    expect(customOpsError()).toBeUndefined();
+    expect(customOpsAvailable()).toBe(true);
+  });
+
+  // 300 items span two tiles of the kernel (256 pairs), the second one partial.
+  it('SgfdMamlScores equals the attention written out with tfjs ops, over partial tiles', () => {
+    const x = inputs(3, 300, 24, 8);
+    const fused = mamlScores(x);
+    expect(fused.shape).toEqual([3, 300]);
+    const got = fused.dataSync();
+    const want = referenceScores(x);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++)
+      worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1e-3 + Math.abs(want[i])));
+    expect(worst).toBeLessThan(1e-4);
+    tf.dispose([fused, ...tensorsOf(x)]);
+  });
+
+  it('SgfdMamlScores rejects inconsistent shapes, naming them, and leaks nothing', () => {
+    const x = inputs(2, 5, 6, 4);
+    const bad = { ...x, itemEmbedding: randomTensor([4, 4], 10) as tf.Tensor2D };
+    expect(() => mamlScores(bad)).toThrow(/inconsistent shapes \(users 2, items 5, hidden 6, d 4\)/);
+    const { before, after } = liveCountsAcross(() => mamlScores(x).dispose());
+    expect(after).toEqual(before);
+    tf.dispose([bad.itemEmbedding, ...tensorsOf(x)]);
+  });
+
+  it('are unavailable when switched off or off the native engine', async () => {
+    setCustomOpsEnabled(false);
+    expect(customOpsAvailable()).toBe(false);
+    const x = inputs(1, 1, 2, 2);
+    expect(() => mamlScores(x)).toThrow(/SgfdMamlScores is not available/);
+    tf.dispose(tensorsOf(x));
+    setCustomOpsEnabled(true);
+    await useBackend('wasm');
+    expect(customOpsAvailable()).toBe(false);
+    await useBackend('tensorflow');
+    expect(customOpsAvailable()).toBe(true);
+  });
+});

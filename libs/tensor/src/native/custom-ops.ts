@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { customOpsPathIn } from './engine-paths';
+import { tf } from '../tf';
+import { isNativeBackend, runNativeOp } from './native-ops';
+
+let loaded = false;
+let loadError: string | undefined;
+let enabled = true;
+
+/**
+ * Loads the engine's custom-op library into this process (after the binding, whose TensorFlow it links
+ * against): its static initialisers register the ops with TensorFlow, which then runs them by name. A
+ * missing library (a user's own SGFD_TENSORFLOW_DIR) or one that fails to load leaves the ops unavailable,
+ * and their callers on TensorFlow's stock ops; `customOpsError` says why.
+ */
+export function loadCustomOps(engineDir: string): void {
+  const path = customOpsPathIn(engineDir);
+  if (!existsSync(path)) {
+    loadError = `no custom-op library at ${path}`;
+    return;
+  }
+  try {
+    process.dlopen({ exports: {} } as NodeJS.Module, path);
+    loaded = true;
+    loadError = undefined;
+  } catch (e) {
+    loadError = `${path} does not load: ${(e as Error).message}`;
+  }
+}
+
+/** Whether the native engine's custom ops can run now (loaded, the tensorflow backend active, not disabled). */
+export function customOpsAvailable(): boolean {
+  return loaded && enabled && isNativeBackend();
+}
+
+export function customOpsError(): string | undefined {
+  return loadError;
+}
+
+/** Switches the custom ops off (tests and benchmarks compare them with the stock-op path in one process). */
+export function setCustomOpsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The inputs of MAML's fused scoring (see SgfdMamlScores in ops/custom-ops-source.ts for the formula). */
+export interface MamlScoreInputs {
+  /** [C, H] and [N, H]: the users' and items' parts of the doubled first attention layer. */
+  userPart: tf.Tensor2D;
+  itemPart: tf.Tensor2D;
+  /** [C] and [N]: the squared norms of the users' and the items' parts of the attention input. */
+  userSq: tf.Tensor1D;
+  itemSq: tf.Tensor1D;
+  /** [H]: twice the first layer's bias. [H, D] and [D]: the second layer. */
+  bias2: tf.Tensor1D;
+  w2: tf.Tensor2D;
+  b2: tf.Tensor1D;
+  /** [C, D] and [N, D]: the user and item embeddings. */
+  userEmbedding: tf.Tensor2D;
+  itemEmbedding: tf.Tensor2D;
+  /** The attention's multiplier (MAML's embedding size). */
+  scale: number;
+}
+
+/** MAML's scores of every (user, item) pair, [C, N], in one pass per tile of pairs (SgfdMamlScores). */
+export function mamlScores(x: MamlScoreInputs): tf.Tensor2D {
+  if (!customOpsAvailable())
+    throw new Error(`SgfdMamlScores is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  return runNativeOp('SgfdMamlScores', { scale: { float: x.scale } }, [
+    x.userPart,
+    x.itemPart,
+    x.userSq,
+    x.itemSq,
+    x.bias2,
+    x.w2,
+    x.b2,
+    x.userEmbedding,
+    x.itemEmbedding,
+  ]) as tf.Tensor2D;
+}
