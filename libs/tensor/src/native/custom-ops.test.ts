@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkGradients } from '../finite-differences';
 import { liveCountsAcross, randomTensor, useBackend } from '../testing';
 import { tf } from '../tf';
 import {
   customOpsAvailable,
   customOpsError,
   mamlScores,
+  sampledDots,
+  segmentSoftmaxByRows,
   setCustomOpsEnabled,
   type MamlScoreInputs,
 } from './custom-ops';
@@ -77,6 +80,42 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => mamlScores(x).dispose());
     expect(after).toEqual(before);
     tf.dispose([bad.itemEmbedding, ...tensorsOf(x)]);
+  });
+
+  it('SgfdSampledDots gives <a[rows[e]], b[cols[e]]> and names an entry out of range', () => {
+    const a = randomTensor([5, 7], 11) as tf.Tensor2D;
+    const b = randomTensor([3, 7], 12) as tf.Tensor2D;
+    const rows = tf.tensor1d([0, 4, 4, 2, 1], 'int32');
+    const cols = tf.tensor1d([2, 0, 2, 1, 1], 'int32');
+    const got = sampledDots(a, b, rows, cols);
+    const want = tf.tidy(() => tf.sum(tf.mul(tf.gather(a, rows), tf.gather(b, cols)), 1));
+    const [g, w] = [got.dataSync(), want.dataSync()];
+    g.forEach((v, i) => expect(v).toBeCloseTo(w[i], 5));
+    const bad = tf.tensor1d([0, 1, 3, 2, 1], 'int32');
+    expect(() => sampledDots(a, b, rows, bad)).toThrow(/entry 2 is \(4, 3\), outside \[0, 5\) x \[0, 3\)/);
+    tf.dispose([a, b, rows, cols, got, want, bad]);
+  });
+
+  it('SgfdSegmentSoftmax normalises each row (an empty row included), with finite-difference gradients', () => {
+    // Rows [0, 3), [3, 3) (empty), [3, 4), [4, 7); the last row's scores are large, as after a sharp layer.
+    const indptr = Int32Array.of(0, 3, 3, 4, 7);
+    const scores = tf.variable(tf.tensor1d([0.5, -1, 2, 3, 80, 81, 79.5]));
+    const out = segmentSoftmaxByRows(scores, indptr).dataSync();
+    const softmax = (xs: number[]) => {
+      const m = Math.max(...xs);
+      const e = xs.map((x) => Math.exp(x - m));
+      return e.map((v) => v / e.reduce((p, q) => p + q, 0));
+    };
+    const want = [...softmax([0.5, -1, 2]), 1, ...softmax([80, 81, 79.5])];
+    out.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+    const weights = tf.tensor1d([0.3, -2, 1, 4, 0.7, -1.5, 2]);
+    const loss = () => tf.sum(tf.mul(segmentSoftmaxByRows(scores, indptr), weights)) as tf.Scalar;
+    expect(checkGradients(loss, [scores]).worst).toBeLessThanOrEqual(1);
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grad(() => loss())(scores)));
+    expect(after).toEqual(before);
+    expect(() => segmentSoftmaxByRows(scores, Int32Array.of(0, 3, 2, 7))).toThrow(/indptr decreases at row 1/);
+    expect(() => segmentSoftmaxByRows(scores, Int32Array.of(0, 3, 6))).toThrow(/from 0 to the 7 entries, found 0 to 6/);
+    tf.dispose([scores, weights]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

@@ -77,3 +77,32 @@ export function mamlScores(x: MamlScoreInputs): tf.Tensor2D {
     x.itemEmbedding,
   ]) as tf.Tensor2D;
 }
+
+/** s[e] = <a[rows[e]], b[cols[e]]> for int32 index vectors (SgfdSampledDots); not differentiable itself. */
+export function sampledDots(a: tf.Tensor2D, b: tf.Tensor2D, rows: tf.Tensor1D, cols: tf.Tensor1D): tf.Tensor1D {
+  if (!customOpsAvailable())
+    throw new Error(`SgfdSampledDots is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  return runNativeOp('SgfdSampledDots', {}, [a, b, rows, cols]) as tf.Tensor1D;
+}
+
+/**
+ * Softmax over each row's entries of a CSR pattern (`indptr`: R + 1 offsets), differentiable: forward and
+ * gradient are one custom op each (SgfdSegmentSoftmax, SgfdSegmentSoftmaxGrad). The offsets are uploaded
+ * per call, so no tensor outlives the step.
+ */
+export function segmentSoftmaxByRows(scores: tf.Tensor1D, indptr: Int32Array): tf.Tensor1D {
+  if (!customOpsAvailable())
+    throw new Error(`SgfdSegmentSoftmax is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  const offsets = () => tf.tensor1d(indptr, 'int32');
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor1D;
+    const out = tf.tidy(() => runNativeOp('SgfdSegmentSoftmax', {}, [x, offsets()])) as tf.Tensor1D;
+    (args[1] as tf.GradSaveFunc)([out]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => runNativeOp('SgfdSegmentSoftmaxGrad', {}, [saved[0], dy, offsets()])),
+    };
+  });
+  return op(scores) as tf.Tensor1D;
+}

@@ -133,6 +133,156 @@ class MamlScoresOp : public OpKernel {
 };
 
 REGISTER_KERNEL_BUILDER(Name("SgfdMamlScores").Device(tensorflow::DEVICE_CPU), MamlScoresOp);
+REGISTER_OP("SgfdSampledDots")
+    .Input("a: float")      // [R, D]
+    .Input("b: float")      // [C, D]
+    .Input("rows: int32")   // [E]
+    .Input("cols: int32")   // [E]
+    .Output("dots: float")  // [E]: <a[rows[e]], b[cols[e]]>
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->Vector(c->Dim(c->input(2), 0)));
+      return absl::OkStatus();
+    });
+
+// The sampled dot products of a sparse pattern (SDDMM without the values) in one pass over the edges:
+// TensorFlow's ops would gather both [E, D] row sets into memory, multiply them and sum.
+class SampledDotsOp : public OpKernel {
+ public:
+  explicit SampledDotsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& a = ctx->input(0);
+    const Tensor& b = ctx->input(1);
+    const Tensor& rows = ctx->input(2);
+    const Tensor& cols = ctx->input(3);
+    OP_REQUIRES(ctx, a.dims() == 2 && b.dims() == 2 && a.dim_size(1) == b.dim_size(1),
+                tensorflow::errors::InvalidArgument("SgfdSampledDots: a and b must be matrices of equal width"));
+    OP_REQUIRES(ctx, rows.dims() == 1 && cols.dims() == 1 && rows.dim_size(0) == cols.dim_size(0),
+                tensorflow::errors::InvalidArgument("SgfdSampledDots: rows and cols must be vectors of equal length"));
+    const int64_t n_a = a.dim_size(0), n_b = b.dim_size(0), d = a.dim_size(1), n = rows.dim_size(0);
+    const int32_t* r = rows.flat<int32_t>().data();
+    const int32_t* c = cols.flat<int32_t>().data();
+    for (int64_t e = 0; e < n; e++) {
+      OP_REQUIRES(ctx, r[e] >= 0 && r[e] < n_a && c[e] >= 0 && c[e] < n_b,
+                  tensorflow::errors::InvalidArgument("SgfdSampledDots: entry ", e, " is (", r[e], ", ", c[e],
+                                                      "), outside [0, ", n_a, ") x [0, ", n_b, ")"));
+    }
+    Tensor* out = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n}), &out));
+    const float* pa = a.flat<float>().data();
+    const float* pb = b.flat<float>().data();
+    float* dots = out->flat<float>().data();
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t e = begin; e < end; e++) {
+        const Eigen::Map<const Eigen::VectorXf> x(pa + r[e] * d, d), y(pb + c[e] * d, d);
+        dots[e] = x.dot(y);
+      }
+    };
+    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+    tensorflow::Shard(workers->num_threads, workers->workers, n, 3 * d, work);
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdSampledDots").Device(tensorflow::DEVICE_CPU), SampledDotsOp);
+// Softmax over each row's entries of a CSR pattern (indptr [R + 1]), and its gradient: one pass per row,
+// where TensorFlow's ops would gather each row's maximum and sum back to every entry.
+static tensorflow::Status CheckIndptr(const Tensor& indptr, int64_t n) {
+  if (indptr.dims() != 1 || indptr.dim_size(0) < 1)
+    return tensorflow::errors::InvalidArgument("indptr must be a vector of at least one offset");
+  const int32_t* p = indptr.flat<int32_t>().data();
+  const int64_t rows = indptr.dim_size(0) - 1;
+  if (p[0] != 0 || p[rows] != n)
+    return tensorflow::errors::InvalidArgument("indptr must run from 0 to the ", n, " entries, found ", p[0], " to ",
+                                               p[rows]);
+  for (int64_t r = 0; r < rows; r++)
+    if (p[r + 1] < p[r]) return tensorflow::errors::InvalidArgument("indptr decreases at row ", r);
+  return absl::OkStatus();
+}
+
+REGISTER_OP("SgfdSegmentSoftmax")
+    .Input("scores: float")  // [E]
+    .Input("indptr: int32")  // [R + 1]
+    .Output("out: float")    // [E]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("SgfdSegmentSoftmaxGrad")
+    .Input("out: float")     // [E]: the softmax's output
+    .Input("dy: float")      // [E]
+    .Input("indptr: int32")  // [R + 1]
+    .Output("dx: float")     // [E]: out * (dy - sum over the row of out * dy)
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      return absl::OkStatus();
+    });
+
+class SegmentSoftmaxOp : public OpKernel {
+ public:
+  explicit SegmentSoftmaxOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& scores = ctx->input(0);
+    const Tensor& indptr = ctx->input(1);
+    OP_REQUIRES(ctx, scores.dims() == 1, tensorflow::errors::InvalidArgument("SgfdSegmentSoftmax: scores must be a vector"));
+    OP_REQUIRES_OK(ctx, CheckIndptr(indptr, scores.dim_size(0)));
+    Tensor* out = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, scores.shape(), &out));
+    const float* x = scores.flat<float>().data();
+    const int32_t* p = indptr.flat<int32_t>().data();
+    float* y = out->flat<float>().data();
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        if (p[r] == p[r + 1]) continue;
+        float max_v = x[p[r]];
+        for (int32_t e = p[r] + 1; e < p[r + 1]; e++) max_v = std::max(max_v, x[e]);
+        float total = 0.0f;
+        for (int32_t e = p[r]; e < p[r + 1]; e++) total += (y[e] = std::exp(x[e] - max_v));
+        const float inv = 1.0f / total;
+        for (int32_t e = p[r]; e < p[r + 1]; e++) y[e] *= inv;
+      }
+    };
+    const int64_t rows = indptr.dim_size(0) - 1;
+    const int64_t per_row = 40 * std::max<int64_t>(1, scores.dim_size(0) / std::max<int64_t>(1, rows));
+    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+    tensorflow::Shard(workers->num_threads, workers->workers, rows, per_row, work);
+  }
+};
+
+class SegmentSoftmaxGradOp : public OpKernel {
+ public:
+  explicit SegmentSoftmaxGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& out = ctx->input(0);
+    const Tensor& dy = ctx->input(1);
+    const Tensor& indptr = ctx->input(2);
+    OP_REQUIRES(ctx, out.dims() == 1 && dy.dims() == 1 && out.dim_size(0) == dy.dim_size(0),
+                tensorflow::errors::InvalidArgument("SgfdSegmentSoftmaxGrad: out and dy must be vectors of equal length"));
+    OP_REQUIRES_OK(ctx, CheckIndptr(indptr, out.dim_size(0)));
+    Tensor* dx = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, out.shape(), &dx));
+    const float* y = out.flat<float>().data();
+    const float* g = dy.flat<float>().data();
+    const int32_t* p = indptr.flat<int32_t>().data();
+    float* d = dx->flat<float>().data();
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        float dot = 0.0f;
+        for (int32_t e = p[r]; e < p[r + 1]; e++) dot += y[e] * g[e];
+        for (int32_t e = p[r]; e < p[r + 1]; e++) d[e] = y[e] * (g[e] - dot);
+      }
+    };
+    const int64_t rows = indptr.dim_size(0) - 1;
+    const int64_t per_row = 10 * std::max<int64_t>(1, out.dim_size(0) / std::max<int64_t>(1, rows));
+    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+    tensorflow::Shard(workers->num_threads, workers->workers, rows, per_row, work);
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdSegmentSoftmax").Device(tensorflow::DEVICE_CPU), SegmentSoftmaxOp);
+REGISTER_KERNEL_BUILDER(Name("SgfdSegmentSoftmaxGrad").Device(tensorflow::DEVICE_CPU), SegmentSoftmaxGradOp);
 }  // namespace sgfd
 
 // Node loads this library with process.dlopen, which asks N-API for its exports: it has none, its ops are
