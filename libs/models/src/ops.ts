@@ -1,4 +1,4 @@
-import { tf } from '@sgfd/tensor';
+import { customOpsAvailable, rowCosine, tf } from '@sgfd/tensor';
 
 /** Identity whose gradient is zero: the value is treated as a constant target (BM3's detached views). */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
@@ -15,8 +15,12 @@ export function l2NormalizeRows(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D {
   return tf.tidy(() => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), 1, true), eps * eps))));
 }
 
-/** Row-wise cosine similarity as torch.nn.functional.cosine_similarity (each norm clamped at eps). */
+/**
+ * Row-wise cosine similarity as torch.nn.functional.cosine_similarity (each norm clamped at eps): the native
+ * engine's fused op where it is built (about forty small ops fewer per similarity, forward and backward).
+ */
 export function cosineSimilarityRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8): tf.Tensor1D {
+  if (customOpsAvailable()) return rowCosine(a, b, eps);
   return tf.tidy(() => {
     const dot = tf.sum(tf.mul(a, b), 1);
     const na = tf.maximum(tf.sqrt(tf.sum(tf.square(a), 1)), eps);

@@ -3,7 +3,7 @@ export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKE
 export { isNativeBackend } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
 export { FusedAdamSlot } from './native/fused-adam';
-export { customOpsAvailable, customOpsError, setCustomOpsEnabled, mamlScores } from './native/custom-ops';
+export { customOpsAvailable, customOpsError, setCustomOpsEnabled, mamlScores, rowCosine } from './native/custom-ops';
 export type { MamlScoreInputs } from './native/custom-ops';
 export type { AdamHyper } from './native/fused-adam';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';

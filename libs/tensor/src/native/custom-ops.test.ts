@@ -6,6 +6,7 @@ import {
   customOpsAvailable,
   customOpsError,
   mamlScores,
+  rowCosine,
   sampledDots,
   segmentSoftmaxByRows,
   setCustomOpsEnabled,
@@ -116,6 +117,32 @@ describe('the custom TensorFlow ops built with the engine', () => {
     expect(() => segmentSoftmaxByRows(scores, Int32Array.of(0, 3, 2, 7))).toThrow(/indptr decreases at row 1/);
     expect(() => segmentSoftmaxByRows(scores, Int32Array.of(0, 3, 6))).toThrow(/from 0 to the 7 entries, found 0 to 6/);
     tf.dispose([scores, weights]);
+  });
+
+  it('SgfdRowCosine is torch cosine_similarity (norms clamped at eps), with finite-difference gradients', () => {
+    const a = tf.variable(randomTensor([4, 5], 13) as tf.Tensor2D);
+    const b = tf.variable(randomTensor([4, 5], 14) as tf.Tensor2D);
+    const got = rowCosine(a, b, 1e-8).dataSync();
+    const [av, bv] = [a.arraySync(), b.arraySync()];
+    av.forEach((row, r) => {
+      const dot = row.reduce((acc, x, k) => acc + x * bv[r][k], 0);
+      expect(got[r]).toBeCloseTo(dot / (Math.hypot(...row) * Math.hypot(...bv[r])), 6);
+    });
+    const weights = tf.tensor1d([1, -2, 0.5, 3]);
+    const loss = () => tf.sum(tf.mul(rowCosine(a, b, 1e-8), weights)) as tf.Scalar;
+    expect(checkGradients(loss, [a, b]).worst).toBeLessThanOrEqual(1);
+    // A row under eps is clamped: its similarity is dot / (eps |b|), and its own gradient has no norm term.
+    const tiny = tf.tensor2d([[1e-3, 0, 0]]);
+    const other = tf.tensor2d([[2, 1, 0]]);
+    expect(rowCosine(tiny, other, 0.1).dataSync()[0]).toBeCloseTo(2e-3 / (0.1 * Math.sqrt(5)), 6);
+    const [gTiny] = tf.grads((x: tf.Tensor, y: tf.Tensor) => rowCosine(x as tf.Tensor2D, y as tf.Tensor2D, 0.1))([
+      tiny,
+      other,
+    ]);
+    Array.from(gTiny.dataSync()).forEach((v, k) => expect(v).toBeCloseTo([2, 1, 0][k] / (0.1 * Math.sqrt(5)), 5));
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([a, b])));
+    expect(after).toEqual(before);
+    tf.dispose([a, b, weights, tiny, other, gTiny]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { customOpsPathIn } from './engine-paths';
 import { tf } from '../tf';
-import { isNativeBackend, runNativeOp } from './native-ops';
+import { isNativeBackend, runNativeOp, runNativeOpOutputs } from './native-ops';
 
 let loaded = false;
 let loadError: string | undefined;
@@ -105,4 +105,23 @@ export function segmentSoftmaxByRows(scores: tf.Tensor1D, indptr: Int32Array): t
     };
   });
   return op(scores) as tf.Tensor1D;
+}
+
+/**
+ * Row-wise cosine similarity as torch.nn.functional.cosine_similarity (each norm clamped at `eps`),
+ * differentiable: forward and gradient are one custom op each (SgfdRowCosine, SgfdRowCosineGrad).
+ */
+export function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D, eps: number): tf.Tensor1D {
+  if (!customOpsAvailable())
+    throw new Error(`SgfdRowCosine is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, y] = args as [tf.Tensor2D, tf.Tensor2D];
+    (args[2] as tf.GradSaveFunc)([x, y]);
+    return {
+      value: runNativeOp('SgfdRowCosine', { eps: { float: eps } }, [x, y]) as tf.Tensor1D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        runNativeOpOutputs('SgfdRowCosineGrad', { eps: { float: eps } }, [saved[0], saved[1], dy], 2),
+    };
+  });
+  return op(a, b) as tf.Tensor1D;
 }

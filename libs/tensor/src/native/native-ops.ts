@@ -74,6 +74,16 @@ export function runNativeOp(
   return execute(opName, attrs, inputs, 1, backend)[0];
 }
 
+/** Runs one TensorFlow op with `numOutputs` outputs on the active tensorflow backend. */
+export function runNativeOpOutputs(
+  opName: string,
+  attrs: Record<string, NativeAttr>,
+  inputs: NativeInput[],
+  numOutputs: number,
+): tf.Tensor[] {
+  return execute(opName, attrs, inputs, numOutputs, tf.backend());
+}
+
 /** Runs a TensorFlow op that has no outputs (a variable assignment or an optimiser update). */
 export function runNativeOpForEffect(opName: string, attrs: Record<string, NativeAttr>, inputs: NativeInput[]): void {
   execute(opName, attrs, inputs, 0, tf.backend());
