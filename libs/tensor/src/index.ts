@@ -1,6 +1,6 @@
 export { tf } from './tf';
 export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKEND_NAMES } from './backend';
-export { isNativeBackend } from './native/native-ops';
+export { isNativeBackend, sparseSoftmaxCrossEntropy } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
 export { FusedAdamSlot } from './native/fused-adam';
 export { customOpsAvailable, customOpsError, setCustomOpsEnabled, mamlScores, rowCosine } from './native/custom-ops';

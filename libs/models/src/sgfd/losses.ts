@@ -1,13 +1,15 @@
-import { tf } from '@sgfd/tensor';
+import { isNativeBackend, sparseSoftmaxCrossEntropy, tf } from '@sgfd/tensor';
 
 /**
  * Cross-entropy of logits [n, C] against integer labels [n], averaged over rows.
  * `authorsDoubleSoftmax` feeds softmax(logits) into the cross-entropy (which applies softmax again),
- * reproducing the authors' code; for comparison runs only.
+ * reproducing the authors' code; for comparison runs only. On the native engine, TensorFlow's fused
+ * SparseSoftmaxCrossEntropyWithLogits.
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, authorsDoubleSoftmax = false): tf.Scalar {
   return tf.tidy(() => {
     const input = authorsDoubleSoftmax ? tf.softmax(logits) : logits;
+    if (isNativeBackend()) return tf.mean(sparseSoftmaxCrossEntropy(input as tf.Tensor2D, labels)) as tf.Scalar;
     const logProbs = tf.logSoftmax(input);
     const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels, logits.shape[1])), 1);
     return tf.neg(tf.mean(picked)) as tf.Scalar;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdamSlot } from '../native/fused-adam';
-import { runNativeOp, unsortedSegmentMax } from '../native/native-ops';
+import { runNativeOp, sparseSoftmaxCrossEntropy, unsortedSegmentMax } from '../native/native-ops';
+import { checkGradients } from '../finite-differences';
 import { liveCounts, liveCountsAcross, maxRelativeError, randomTensor, randomValues, useBackend } from '../testing';
 import { tf } from '../tf';
 import { MAX_SWAPPED_COLUMNS } from './native-batch-matmul';
@@ -124,6 +125,33 @@ describe('kernels on the tensorflow backend', () => {
     expect(backend.refCount(x.dataId)).toBe(1);
     expect(Array.from(x.dataSync())).toEqual([1.5, -2.25, 0]);
     tf.dispose([x, ints, bools]);
+  });
+
+  it('sparseSoftmaxCrossEntropy gives -log softmax at the label (hand-computed) and its gradient, and rejects a bad label', () => {
+    const logits = tf.variable(
+      tf.tensor2d([
+        [1, 2, 0.5],
+        [-1, 0, 3],
+      ]),
+    );
+    const labels = tf.tensor1d([1, 0], 'int32');
+    const lse = (row: number[]) => Math.log(row.reduce((acc, x) => acc + Math.exp(x), 0));
+    const rows = [
+      [1, 2, 0.5],
+      [-1, 0, 3],
+    ];
+    const loss = sparseSoftmaxCrossEntropy(logits, labels).dataSync();
+    expect(loss[0]).toBeCloseTo(lse(rows[0]) - 2, 6);
+    expect(loss[1]).toBeCloseTo(lse(rows[1]) + 1, 6);
+    const weights = tf.tensor1d([0.5, -2]);
+    const check = checkGradients(
+      () => tf.sum(tf.mul(sparseSoftmaxCrossEntropy(logits, labels), weights)) as tf.Scalar,
+      [logits],
+    );
+    expect(check.worst).toBeLessThanOrEqual(1);
+    const bad = tf.tensor1d([1, 3], 'int32');
+    expect(() => sparseSoftmaxCrossEntropy(logits, bad)).toThrow(/label value of 3 which is outside the valid range/);
+    tf.dispose([logits, labels, weights, bad]);
   });
 
   it('GatherV2 rejects an out-of-range index through TensorFlow, naming it', () => {

@@ -184,3 +184,27 @@ export function statelessRandomUniform(shape: readonly number[], seed: number, s
     ),
   );
 }
+
+/**
+ * Per-row cross-entropy of `logits` [B, C] against int32 `labels` [B], differentiable, from TensorFlow's
+ * SparseSoftmaxCrossEntropyWithLogits: one op gives the losses and their gradient (softmax - onehot), which
+ * the backward pass scales by dy, where tfjs's log-softmax, one-hot, product and sum take about twenty small
+ * ops forward and backward. TensorFlow rejects a label outside [0, C).
+ */
+export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor2D;
+    const [loss, backprop] = runNativeOpOutputs(
+      'SparseSoftmaxCrossEntropyWithLogits',
+      { T: { type: 'float32' }, Tlabels: { type: labels.dtype } },
+      [x, labels],
+      2,
+    );
+    (args[1] as tf.GradSaveFunc)([backprop]);
+    return {
+      value: loss as tf.Tensor1D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.expandDims(dy, 1), saved[0]),
+    };
+  });
+  return op(logits) as tf.Tensor1D;
+}
