@@ -42,6 +42,11 @@ export function setCustomOpsEnabled(on: boolean): void {
   enabled = on;
 }
 
+function requireCustomOps(op: string): void {
+  if (!customOpsAvailable())
+    throw new Error(`${op} is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+}
+
 /** The inputs of MAML's fused scoring (see SgfdMamlScores in ops/custom-ops-source.ts for the formula). */
 export interface MamlScoreInputs {
   /** [C, H] and [N, H]: the users' and items' parts of the doubled first attention layer. */
@@ -63,8 +68,7 @@ export interface MamlScoreInputs {
 
 /** MAML's scores of every (user, item) pair, [C, N], in one pass per tile of pairs (SgfdMamlScores). */
 export function mamlScores(x: MamlScoreInputs): tf.Tensor2D {
-  if (!customOpsAvailable())
-    throw new Error(`SgfdMamlScores is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  requireCustomOps('SgfdMamlScores');
   return runNativeOp('SgfdMamlScores', { scale: { float: x.scale } }, [
     x.userPart,
     x.itemPart,
@@ -80,8 +84,7 @@ export function mamlScores(x: MamlScoreInputs): tf.Tensor2D {
 
 /** s[e] = <a[rows[e]], b[cols[e]]> for int32 index vectors (SgfdSampledDots); not differentiable itself. */
 export function sampledDots(a: tf.Tensor2D, b: tf.Tensor2D, rows: tf.Tensor1D, cols: tf.Tensor1D): tf.Tensor1D {
-  if (!customOpsAvailable())
-    throw new Error(`SgfdSampledDots is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  requireCustomOps('SgfdSampledDots');
   return runNativeOp('SgfdSampledDots', {}, [a, b, rows, cols]) as tf.Tensor1D;
 }
 
@@ -91,8 +94,7 @@ export function sampledDots(a: tf.Tensor2D, b: tf.Tensor2D, rows: tf.Tensor1D, c
  * per call, so no tensor outlives the step.
  */
 export function segmentSoftmaxByRows(scores: tf.Tensor1D, indptr: Int32Array): tf.Tensor1D {
-  if (!customOpsAvailable())
-    throw new Error(`SgfdSegmentSoftmax is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  requireCustomOps('SgfdSegmentSoftmax');
   const offsets = () => tf.tensor1d(indptr, 'int32');
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = args[0] as tf.Tensor1D;
@@ -112,8 +114,7 @@ export function segmentSoftmaxByRows(scores: tf.Tensor1D, indptr: Int32Array): t
  * differentiable: forward and gradient are one custom op each (SgfdRowCosine, SgfdRowCosineGrad).
  */
 export function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D, eps: number): tf.Tensor1D {
-  if (!customOpsAvailable())
-    throw new Error(`SgfdRowCosine is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
+  requireCustomOps('SgfdRowCosine');
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [x, y] = args as [tf.Tensor2D, tf.Tensor2D];
     (args[2] as tf.GradSaveFunc)([x, y]);

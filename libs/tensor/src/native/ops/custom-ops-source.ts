@@ -22,6 +22,13 @@ using tensorflow::TensorShape;
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstRowMap = Eigen::Map<const RowMatrix>;
 
+// Runs work(begin, end) over [0, total) on the op's intra-op thread pool, at "cost" cycles a unit.
+template <typename Work>
+void ParallelFor(OpKernelContext* ctx, int64_t total, int64_t cost, Work&& work) {
+  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+  tensorflow::Shard(workers->num_threads, workers->workers, total, cost, work);
+}
+
 REGISTER_OP("SgfdMamlScores")
     .Input("user_part: float")   // [C, H]: the users' part of 2 W1 [u; i; f]
     .Input("item_part: float")   // [N, H]: the items' part (id and content)
@@ -123,8 +130,7 @@ class MamlScoresOp : public OpKernel {
         std::copy(tile_scores.data(), tile_scores.data() + rows, scores + c * n_items + first);
       }
     };
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, n_users * tiles_per_user, cost, work);
+    ParallelFor(ctx, n_users * tiles_per_user, cost, work);
   }
 
  private:
@@ -178,8 +184,7 @@ class SampledDotsOp : public OpKernel {
         dots[e] = x.dot(y);
       }
     };
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, n, 3 * d, work);
+    ParallelFor(ctx, n, 3 * d, work);
   }
 };
 
@@ -245,8 +250,7 @@ class SegmentSoftmaxOp : public OpKernel {
     };
     const int64_t rows = indptr.dim_size(0) - 1;
     const int64_t per_row = 40 * std::max<int64_t>(1, scores.dim_size(0) / std::max<int64_t>(1, rows));
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, rows, per_row, work);
+    ParallelFor(ctx, rows, per_row, work);
   }
 };
 
@@ -276,8 +280,7 @@ class SegmentSoftmaxGradOp : public OpKernel {
     };
     const int64_t rows = indptr.dim_size(0) - 1;
     const int64_t per_row = 10 * std::max<int64_t>(1, out.dim_size(0) / std::max<int64_t>(1, rows));
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, rows, per_row, work);
+    ParallelFor(ctx, rows, per_row, work);
   }
 };
 
@@ -335,8 +338,7 @@ class RowCosineOp : public OpKernel {
         cos[r] = am.row(r).dot(bm.row(r)) / (na * nb);
       }
     };
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, n, 6 * d, work);
+    ParallelFor(ctx, n, 6 * d, work);
   }
 
  private:
@@ -374,8 +376,7 @@ class RowCosineGradOp : public OpKernel {
         dbm.row(r) = g[r] * (am.row(r) * inv - bm.row(r) * cb);
       }
     };
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, n, 12 * d, work);
+    ParallelFor(ctx, n, 12 * d, work);
   }
 
  private:
