@@ -1,4 +1,4 @@
-import { customOpsAvailable, rowCosine, tf } from '@sgfd/tensor';
+import { customOpsAvailable, l2NormalizeRowsFused, rowCosine, tf } from '@sgfd/tensor';
 
 /** Identity whose gradient is zero: the value is treated as a constant target (BM3's detached views). */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
@@ -9,8 +9,9 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
   return op(x) as T;
 }
 
-/** F.normalize(x, dim=1): rows divided by max(||row||, eps). */
+/** F.normalize(x, dim=1): rows divided by max(||row||, eps); the native engine's fused op where it is built. */
 export function l2NormalizeRows(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D {
+  if (customOpsAvailable()) return l2NormalizeRowsFused(x, eps);
   // max(||x||, eps) computed as sqrt(max(||x||^2, eps^2)) so an all-zero row has a zero, not NaN, gradient.
   return tf.tidy(() => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), 1, true), eps * eps))));
 }

@@ -3,7 +3,14 @@ export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKE
 export { isNativeBackend, sparseSoftmaxCrossEntropy } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
 export { FusedAdamSlot } from './native/fused-adam';
-export { customOpsAvailable, customOpsError, setCustomOpsEnabled, mamlScores, rowCosine } from './native/custom-ops';
+export {
+  customOpsAvailable,
+  customOpsError,
+  setCustomOpsEnabled,
+  mamlScores,
+  rowCosine,
+  l2NormalizeRowsFused,
+} from './native/custom-ops';
 export type { MamlScoreInputs } from './native/custom-ops';
 export type { AdamHyper } from './native/fused-adam';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';
@@ -20,7 +27,15 @@ export {
 } from './kernels';
 export { createRng } from './rng';
 export type { Rng, RngState } from './rng';
-export { xavierUniform, xavierNormal, normalInit, dropoutMask, seededDropoutMask, seededValues } from './init';
+export {
+  xavierUniform,
+  xavierNormal,
+  normalInit,
+  dropoutMask,
+  seededDropoutMask,
+  seededDropout,
+  seededValues,
+} from './init';
 export { solveSpd } from './linalg';
 export { topK } from './topk';
 export type { TopK } from './topk';

@@ -1,4 +1,5 @@
 import { seededUniform } from './kernels';
+import { customOpsAvailable, statelessDropoutFused } from './native/custom-ops';
 import type { Rng } from './rng';
 import { tf } from './tf';
 
@@ -79,4 +80,14 @@ export function seededDropoutMask(seed: number, stream: number, shape: readonly 
   return tf.tidy(() =>
     tf.mul(tf.cast(tf.greaterEqual(seededUniform(shape, seed, stream), rate), 'float32'), 1 / (1 - rate)),
   );
+}
+
+/**
+ * x times `seededDropoutMask(seed, stream, x.shape, rate)`: on the native engine one custom op that draws the
+ * same mask to the bit (about six ops and a mask-sized temporary fewer per call).
+ */
+export function seededDropout<T extends tf.Tensor>(x: T, seed: number, stream: number, rate: number): T {
+  checkDropoutRate(rate);
+  if (customOpsAvailable()) return statelessDropoutFused(x, seed, stream, rate) as T;
+  return tf.tidy(() => tf.mul(x, seededDropoutMask(seed, stream, x.shape, rate))) as T;
 }

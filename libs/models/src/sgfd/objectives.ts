@@ -1,5 +1,5 @@
 import type { Modality, SgfdConfig } from '@sgfd/contracts';
-import { seededDropoutMask, tf } from '@sgfd/tensor';
+import { seededDropout, tf } from '@sgfd/tensor';
 import { meanOfScalars } from '../ops';
 import { crossEntropy, featureDistillation, responseDistillation } from './losses';
 import type { LossTerms, PerModality } from '../model-types';
@@ -25,7 +25,7 @@ function dropInputs(raw: PerModality<tf.Tensor2D>, dropout: InputDropout | undef
   const out: PerModality<tf.Tensor2D> = {};
   presentIn(raw).forEach((m, k) => {
     const x = raw[m]!;
-    out[m] = tf.mul(x, seededDropoutMask(dropout.seed, k, x.shape, dropout.rate)) as tf.Tensor2D;
+    out[m] = seededDropout(x, dropout.seed, k, dropout.rate);
   });
   return out;
 }

@@ -10,7 +10,12 @@ import { makeGatherV2 } from './gather';
 import { registerGradientOverrides } from './gradients';
 import { makeNativeBatchMatMul } from './native-batch-matmul';
 import { nativeGatherV2 } from './native-gather';
-import { makeSameDtypeSharingCast, makeSharingCast, makeSharingIdentity } from './share-data';
+import {
+  makeSameDtypeSharingCast,
+  makeSameShapeSharingReshape,
+  makeSharingCast,
+  makeSharingIdentity,
+} from './share-data';
 import { overrideKernel } from './registry';
 import { unsortedSegmentSum } from './segment-sum';
 import { makeWasmSum } from './sum';
@@ -30,6 +35,7 @@ export function registerCustomKernels(backendName: string): void {
     overrideKernel('GatherV2', backendName, () => nativeGatherV2);
     overrideKernel('BatchMatMul', backendName, makeNativeBatchMatMul);
     overrideKernel('Cast', backendName, makeSameDtypeSharingCast);
+    overrideKernel('Reshape', backendName, makeSameShapeSharingReshape);
     return;
   }
   if (backendName !== 'cpu' && backendName !== 'wasm') return;

@@ -12,8 +12,9 @@ import { registerCustomKernels } from '.';
 describe('kernels on the tensorflow backend', () => {
   beforeAll(() => useBackend('tensorflow'));
 
-  it('overrides only GatherV2, BatchMatMul and Cast: TensorFlow has the rest natively', () => {
-    for (const name of ['GatherV2', 'BatchMatMul', 'Cast']) expect(isOverridden(name, 'tensorflow')).toBe(true);
+  it('overrides only GatherV2, BatchMatMul, Cast and Reshape: TensorFlow has the rest natively', () => {
+    for (const name of ['GatherV2', 'BatchMatMul', 'Cast', 'Reshape'])
+      expect(isOverridden(name, 'tensorflow')).toBe(true);
     for (const name of ['UnsortedSegmentSum', 'Transpose', 'Identity', 'Sum'])
       expect(isOverridden(name, 'tensorflow')).toBe(false);
   });
@@ -125,6 +126,27 @@ describe('kernels on the tensorflow backend', () => {
     expect(backend.refCount(x.dataId)).toBe(1);
     expect(Array.from(x.dataSync())).toEqual([1.5, -2.25, 0]);
     tf.dispose([x, ints, bools]);
+  });
+
+  it('Reshape to the same shape shares the data; other reshapes reshape', () => {
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const backend = tf.backend() as tf.KernelBackend & { refCount(dataId: object): number };
+    const same = tf.reshape(x, [-1, 3]);
+    expect([same.dataId, same.shape]).toEqual([x.dataId, [2, 3]]);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    const other = tf.reshape(x, [3, 2]);
+    expect(other.dataId).not.toBe(x.dataId);
+    expect(other.arraySync()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    // TensorFlow sees the reshaped handle's own shape: a product with it has the new shape's result.
+    expect(tf.matMul(other, tf.ones([2, 1])).arraySync()).toEqual([[3], [7], [11]]);
+    same.dispose();
+    expect(backend.refCount(x.dataId)).toBe(1);
+    expect(() => tf.reshape(x, [4, 2])).toThrow(/Size\(6\) must match the product of shape 4,2/);
+    tf.dispose([x, other]);
   });
 
   it('sparseSoftmaxCrossEntropy gives -log softmax at the label (hand-computed) and its gradient, and rejects a bad label', () => {

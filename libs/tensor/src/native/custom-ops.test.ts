@@ -5,13 +5,16 @@ import { tf } from '../tf';
 import {
   customOpsAvailable,
   customOpsError,
+  l2NormalizeRowsFused,
   mamlScores,
   rowCosine,
   sampledDots,
   segmentSoftmaxByRows,
   setCustomOpsEnabled,
+  statelessDropoutFused,
   type MamlScoreInputs,
 } from './custom-ops';
+import { seededUniform } from '../kernels';
 
 /** MAML's score written out with tfjs ops, pair by pair (the definition the fused op must match). */
 function referenceScores(x: MamlScoreInputs): Float32Array {
@@ -47,6 +50,13 @@ function inputs(c: number, n: number, hidden: number, d: number): MamlScoreInput
     itemEmbedding: randomTensor([n, d], 9) as tf.Tensor2D,
     scale: d,
   };
+}
+
+/** The first index where two arrays differ (-1 if none): vitest's deep equality is slow on 10^5 values. */
+function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
 }
 
 const tensorsOf = (x: MamlScoreInputs) => Object.values(x).filter((v): v is tf.Tensor => v instanceof tf.Tensor);
@@ -143,6 +153,76 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([a, b])));
     expect(after).toEqual(before);
     tf.dispose([a, b, weights, tiny, other, gTiny]);
+  });
+
+  it('SgfdL2NormalizeRows is torch normalize (norm clamped at eps), with finite-difference gradients', () => {
+    const x = tf.variable(randomTensor([4, 6], 15) as tf.Tensor2D);
+    const got = l2NormalizeRowsFused(x, 1e-12).arraySync();
+    x.arraySync().forEach((row, r) => {
+      const norm = Math.hypot(...row);
+      row.forEach((v, k) => expect(got[r][k]).toBeCloseTo(v / norm, 6));
+    });
+    const weights = randomTensor([4, 6], 16);
+    const loss = () => tf.sum(tf.mul(l2NormalizeRowsFused(x, 1e-12), weights)) as tf.Scalar;
+    expect(checkGradients(loss, [x]).worst).toBeLessThanOrEqual(1);
+    // A row under eps is divided by eps, a constant: its gradient is dy / eps (and an all-zero row's is finite).
+    const small = tf.tensor2d([
+      [1e-3, -2e-3, 0],
+      [0, 0, 0],
+    ]);
+    expect(Array.from(l2NormalizeRowsFused(small, 0.1).dataSync())).toEqual(
+      [1e-2, -2e-2, 0, 0, 0, 0].map((v) => expect.closeTo(v, 7)),
+    );
+    const dy = tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0.5, 4],
+    ]);
+    const [gSmall] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(l2NormalizeRowsFused(t as tf.Tensor2D, 0.1), dy)))([
+      small,
+    ]);
+    Array.from(gSmall.dataSync()).forEach((v, k) => expect(v).toBeCloseTo([10, 20, 30, -10, 5, 40][k], 4));
+    expect(() => l2NormalizeRowsFused(tf.zeros([2, 2, 2]) as unknown as tf.Tensor2D, 1e-12)).toThrow(
+      /x must be a matrix, got \[2,2,2\]/,
+    );
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([x])));
+    expect(after).toEqual(before);
+    tf.dispose([x, weights, small, dy, gSmall]);
+  });
+
+  // 7 x 40,001 entries: the last Philox step is partial, and the op's thread shards and its eight-step vector
+  // blocks start mid-stream.
+  it('SgfdStatelessDropout draws the mask of StatelessRandomUniform to the bit; its gradient is the same mask', () => {
+    const x = tf.variable(tf.add(randomTensor([7, 40001], 17), 3) as tf.Tensor2D);
+    for (const [seed, stream, rate] of [
+      [12345, 0, 0.5],
+      [-7, 1, 0.2],
+      [2147483647, 3, 0.9],
+    ]) {
+      const got = statelessDropoutFused(x, seed, stream, rate).dataSync();
+      const want = tf.tidy(() =>
+        tf.mul(
+          x,
+          tf.mul(tf.cast(tf.greaterEqual(seededUniform(x.shape, seed, stream), rate), 'float32'), 1 / (1 - rate)),
+        ),
+      );
+      expect(firstDifference(got, want.dataSync())).toBe(-1);
+      const kept = got.filter((v) => v !== 0).length / got.length;
+      expect(Math.abs(kept - (1 - rate))).toBeLessThan(0.02);
+      want.dispose();
+    }
+    const dy = randomTensor([7, 40001], 18);
+    const [g] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(statelessDropoutFused(t, 9, 2, 0.5), dy)))([x]);
+    expect(
+      firstDifference(
+        g.dataSync(),
+        tf.tidy(() => statelessDropoutFused(dy, 9, 2, 0.5).dataSync()),
+      ),
+    ).toBe(-1);
+    const { before, after } = liveCountsAcross(() =>
+      tf.dispose(tf.grads((t: tf.Tensor) => tf.sum(statelessDropoutFused(t, 1, 0, 0.3)))([x])),
+    );
+    expect(after).toEqual(before);
+    tf.dispose([x, dy, g]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

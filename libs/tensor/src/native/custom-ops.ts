@@ -126,3 +126,38 @@ export function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D, eps: number): tf.Tenso
   });
   return op(a, b) as tf.Tensor1D;
 }
+
+/**
+ * Rows divided by max(|row|, eps) as torch.nn.functional.normalize(x, dim=1), differentiable: forward and
+ * gradient are one custom op each (SgfdL2NormalizeRows, SgfdL2NormalizeRowsGrad).
+ */
+export function l2NormalizeRowsFused(x: tf.Tensor2D, eps: number): tf.Tensor2D {
+  requireCustomOps('SgfdL2NormalizeRows');
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor2D;
+    (args[1] as tf.GradSaveFunc)([input]);
+    return {
+      value: runNativeOp('SgfdL2NormalizeRows', { eps: { float: eps } }, [input]) as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        runNativeOp('SgfdL2NormalizeRowsGrad', { eps: { float: eps } }, [saved[0], dy]),
+    };
+  });
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * x times the inverted-dropout mask that StatelessRandomUniform(shape(x), [seed, stream]) >= rate gives, in
+ * one pass (SgfdStatelessDropout draws the same Philox stream); differentiable, the gradient being the same
+ * mask applied to dy.
+ */
+export function statelessDropoutFused(x: tf.Tensor, seed: number, stream: number, rate: number): tf.Tensor {
+  requireCustomOps('SgfdStatelessDropout');
+  const attrs = { rate: { float: rate }, keep_scale: { float: Math.fround(1 / (1 - rate)) } };
+  const apply = (t: tf.Tensor) =>
+    tf.tidy(() => runNativeOp('SgfdStatelessDropout', attrs, [t, tf.tensor1d([seed | 0, stream | 0], 'int32')]));
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: apply(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => apply(dy),
+  }));
+  return op(x);
+}
