@@ -1,4 +1,4 @@
-import { sparseFromCoo, tf, topK, type SparseMatrix } from '@sgfd/tensor';
+import { isNativeBackend, sparseFromCoo, tf, topK, type SparseMatrix } from '@sgfd/tensor';
 import { l2NormalizeRows, readAndDispose } from '../ops';
 
 /** How neighbours are ranked. Cosine of the rows, as MMRec's `build_sim` (zero rows are similar to nothing). */
@@ -25,6 +25,31 @@ export interface KnnOptions {
 const DEFAULT_BLOCK_ENTRIES = 1 << 22;
 
 /**
+ * The k best columns of rows [start, start + rows) of the similarity matrix. On the native engine TensorFlow's
+ * TopKV2 selects them in place (ties to the lower index, as topK), so only [rows, k] is read back instead of
+ * [rows, nItems] (LATTICE rebuilds its learned graphs this way every epoch).
+ */
+function blockTopK(
+  normalized: tf.Tensor2D,
+  columns: tf.Tensor2D,
+  start: number,
+  rows: number,
+  k: number,
+): { indices: Int32Array; values: Float32Array } {
+  const block = () => tf.matMul(tf.slice(normalized, [start, 0], [rows, -1]), columns);
+  if (isNativeBackend()) {
+    const top = tf.tidy(() => tf.topk(block(), k, true));
+    const values = readAndDispose(top.values);
+    const indices = top.indices.dataSync() as Int32Array;
+    top.indices.dispose();
+    return { indices, values };
+  }
+  // Read outside tf.tidy: a typed array returned from tidy is walked element by element.
+  const sims = readAndDispose(tf.tidy(block));
+  return topK(sims, rows, normalized.shape[0], k);
+}
+
+/**
  * kNN of the rows of `features` [nItems, dim] by cosine similarity, computed in blocks of rows so that no
  * nItems^2 matrix is ever formed: each block's similarities (on the device) go through a top-k selection
  * and are dropped. Ties go to the lower item id.
@@ -42,9 +67,7 @@ export function knnGraph(features: tf.Tensor2D, k: number, options: KnnOptions =
   try {
     for (let start = 0; start < nItems; start += blockRows) {
       const rows = Math.min(blockRows, nItems - start);
-      // Read outside tf.tidy: a typed array returned from tidy is walked element by element.
-      const sims = readAndDispose(tf.tidy(() => tf.matMul(tf.slice(normalized, [start, 0], [rows, -1]), columns)));
-      const top = topK(sims, rows, nItems, kk);
+      const top = blockTopK(normalized, columns, start, rows, kk);
       indices.set(top.indices, start * kk);
       values.set(top.values, start * kk);
     }

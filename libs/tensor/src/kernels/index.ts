@@ -12,6 +12,7 @@ import { makeNativeBatchMatMul } from './native-batch-matmul';
 import { nativeGatherV2 } from './native-gather';
 import {
   makeSameDtypeSharingCast,
+  makeIdentitySharingTranspose,
   makeSameShapeSharingReshape,
   makeSharingCast,
   makeSharingIdentity,
@@ -36,6 +37,7 @@ export function registerCustomKernels(backendName: string): void {
     overrideKernel('BatchMatMul', backendName, makeNativeBatchMatMul);
     overrideKernel('Cast', backendName, makeSameDtypeSharingCast);
     overrideKernel('Reshape', backendName, makeSameShapeSharingReshape);
+    overrideKernel('Transpose', backendName, makeIdentitySharingTranspose);
     return;
   }
   if (backendName !== 'cpu' && backendName !== 'wasm') return;

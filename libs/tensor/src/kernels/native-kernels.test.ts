@@ -12,11 +12,10 @@ import { registerCustomKernels } from '.';
 describe('kernels on the tensorflow backend', () => {
   beforeAll(() => useBackend('tensorflow'));
 
-  it('overrides only GatherV2, BatchMatMul, Cast and Reshape: TensorFlow has the rest natively', () => {
-    for (const name of ['GatherV2', 'BatchMatMul', 'Cast', 'Reshape'])
+  it('overrides only GatherV2, BatchMatMul, Cast, Reshape and Transpose: TensorFlow has the rest natively', () => {
+    for (const name of ['GatherV2', 'BatchMatMul', 'Cast', 'Reshape', 'Transpose'])
       expect(isOverridden(name, 'tensorflow')).toBe(true);
-    for (const name of ['UnsortedSegmentSum', 'Transpose', 'Identity', 'Sum'])
-      expect(isOverridden(name, 'tensorflow')).toBe(false);
+    for (const name of ['UnsortedSegmentSum', 'Identity', 'Sum']) expect(isOverridden(name, 'tensorflow')).toBe(false);
   });
 
   it('GatherV2 equals the stock tfjs-node kernel on every axis, dtype and index shape', () => {
@@ -147,6 +146,25 @@ describe('kernels on the tensorflow backend', () => {
     expect(backend.refCount(x.dataId)).toBe(1);
     expect(() => tf.reshape(x, [4, 2])).toThrow(/Size\(6\) must match the product of shape 4,2/);
     tf.dispose([x, other]);
+  });
+
+  it('Transpose by the identity shares the data; other permutations transpose', () => {
+    const x = tf.tensor3d([1, 2, 3, 4, 5, 6], [1, 2, 3]);
+    const backend = tf.backend() as tf.KernelBackend & { refCount(dataId: object): number };
+    const same = tf.transpose(x, [0, 1, 2]);
+    expect([same.dataId, same.shape]).toEqual([x.dataId, [1, 2, 3]]);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    const swapped = tf.transpose(x, [0, 2, 1]);
+    expect(swapped.arraySync()).toEqual([
+      [
+        [1, 4],
+        [2, 5],
+        [3, 6],
+      ],
+    ]);
+    same.dispose();
+    expect(backend.refCount(x.dataId)).toBe(1);
+    tf.dispose([x, swapped]);
   });
 
   it('sparseSoftmaxCrossEntropy gives -log softmax at the label (hand-computed) and its gradient, and rejects a bad label', () => {

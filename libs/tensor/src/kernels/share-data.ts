@@ -51,6 +51,22 @@ export function makeSameShapeSharingReshape(stock: KernelFunc | undefined): Kern
   };
 }
 
+/**
+ * Transpose by the identity permutation as a shared reference; other transposes are the stock kernel's.
+ * tfjs's gather gradient transposes its values and its result by the identity for axis 0 (twice per
+ * gathered embedding table a step), each a full copy on TensorFlow.
+ */
+export function makeIdentitySharingTranspose(stock: KernelFunc | undefined): KernelFunc {
+  if (!stock) throw new Error('Transpose kernel missing');
+  return (args: KernelArgs) => {
+    const x = args.inputs['x'];
+    const perm = (args.attrs as { perm: number[] }).perm;
+    if (!perm.every((axis, i) => axis === i)) return stock(args);
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
 /** Also casts to bool as x != 0: the stock wasm kernel truncates (int32 -2 became 254). */
 export function makeSharingCast(stock: KernelFunc | undefined): KernelFunc {
   const sameDtype = makeSameDtypeSharingCast(stock);

@@ -4,6 +4,7 @@ import { liveCountsAcross, randomTensor, useBackend } from '../testing';
 import { tf } from '../tf';
 import {
   customOpsAvailable,
+  csrMatMul,
   customOpsError,
   l2NormalizeRowsFused,
   mamlScores,
@@ -223,6 +224,36 @@ describe('the custom TensorFlow ops built with the engine', () => {
     );
     expect(after).toEqual(before);
     tf.dispose([x, dy, g]);
+  });
+
+  it('SgfdCsrMatMul is the CSR matrix times x (an empty row included) and names a bad entry or offset', () => {
+    // A = [[1, 0, 2], [0, 0, 0], [0, -3, 0.5]] in CSR form, times x [3, 2].
+    const indptr = Int32Array.of(0, 2, 2, 4);
+    const indices = Int32Array.of(0, 2, 1, 2);
+    const values = tf.tensor1d([1, 2, -3, 0.5]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const y = csrMatMul(indptr, indices, values, x);
+    expect(y.arraySync()).toEqual([
+      [11, 14],
+      [0, 0],
+      [-6.5, -9],
+    ]);
+    expect(() => csrMatMul(indptr, Int32Array.of(0, 2, 3, 2), values, x)).toThrow(
+      /entry 2 has column 3, outside \[0, 3\)/,
+    );
+    expect(() => csrMatMul(Int32Array.of(0, 2, 1, 4), indices, values, x)).toThrow(/indptr decreases at row 1/);
+    expect(() => csrMatMul(Int32Array.of(0, 2, 2, 3), indices, values, x)).toThrow(
+      /indptr must run from 0 to the 4 entries, found 0 to 3/,
+    );
+    const short = tf.tensor1d([1, 2, 3]);
+    expect(() => csrMatMul(indptr, indices, short, x)).toThrow(/4 indices but 3 values/);
+    const { before, after } = liveCountsAcross(() => csrMatMul(indptr, indices, values, x).dispose());
+    expect(after).toEqual(before);
+    tf.dispose([values, short, x, y]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

@@ -161,3 +161,20 @@ export function statelessDropoutFused(x: tf.Tensor, seed: number, stream: number
   }));
   return op(x);
 }
+
+/**
+ * y = A x for A in CSR form with `values` (a tensor, [nnz]): SgfdCsrMatMul, one pass per output row. Not
+ * differentiable itself: the sparse ops' custom gradients call it on the transposed structure.
+ */
+export function csrMatMul(indptr: Int32Array, indices: Int32Array, values: tf.Tensor1D, x: tf.Tensor2D): tf.Tensor2D {
+  requireCustomOps('SgfdCsrMatMul');
+  return tf.tidy(
+    () =>
+      runNativeOp('SgfdCsrMatMul', {}, [
+        tf.tensor1d(indptr, 'int32'),
+        tf.tensor1d(indices, 'int32'),
+        values,
+        x,
+      ]) as tf.Tensor2D,
+  );
+}

@@ -1,4 +1,4 @@
-import { customOpsAvailable, sampledDots, segmentSoftmaxByRows } from '../native/custom-ops';
+import { csrMatMul, customOpsAvailable, sampledDots, segmentSoftmaxByRows } from '../native/custom-ops';
 import { sparseDenseMatMul, unsortedSegmentMax } from '../native/native-ops';
 import { tf } from '../tf';
 import type { GradInputs, SparseOps } from './op-set';
@@ -15,15 +15,29 @@ function coordinatesTensor(pattern: SparseMatrix): tf.Tensor2D {
   return tf.tensor2d(pattern.coordinatePairs, [pattern.nnz, 2], 'int32');
 }
 
-/** op(A) x for A with `pattern`'s entries at `coords` and the given values: TensorFlow's sparse-dense product. */
-function product(
-  pattern: SparseMatrix,
-  coords: tf.Tensor2D,
-  values: tf.Tensor1D,
-  x: tf.Tensor2D,
-  adjoint: boolean,
-): tf.Tensor2D {
-  return sparseDenseMatMul(coords, values, [pattern.nRows, pattern.nCols], x, adjoint);
+/**
+ * op(A) x for A with `pattern`'s structure and the given values: the custom op SgfdCsrMatMul on the CSR
+ * arrays (the adjoint on the transposed structure, its values permuted by a gather), else TensorFlow's
+ * sparse-dense product on COO coordinates. Call inside a tidy.
+ */
+function product(pattern: SparseMatrix, values: tf.Tensor1D, x: tf.Tensor2D, adjoint: boolean): tf.Tensor2D {
+  if (!customOpsAvailable()) {
+    return sparseDenseMatMul(coordinatesTensor(pattern), values, [pattern.nRows, pattern.nCols], x, adjoint);
+  }
+  if (!adjoint) return csrMatMul(pattern.indptr, pattern.indices, values, x);
+  const t = pattern.transpose();
+  return csrMatMul(t.indptr, t.indices, tf.gather(values, tf.tensor1d(pattern.transposePermutation, 'int32')), x);
+}
+
+/** A x for a matrix with fixed values; the adjoint uses the transpose's own values, so no gather. */
+function fixedProduct(a: SparseMatrix, x: tf.Tensor2D, adjoint: boolean): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (adjoint && customOpsAvailable()) {
+      const t = a.transpose();
+      return product(t, tf.tensor1d(t.requireValues('spmm')), x, false);
+    }
+    return product(a, tf.tensor1d(a.requireValues('spmm')), x, adjoint);
+  });
 }
 
 /**
@@ -45,30 +59,31 @@ export const nativeSparseOps: SparseOps = {
   spmm(a, x) {
     let op = fixedSpmmOps.get(a);
     if (!op) {
-      const values = a.requireValues('spmm');
-      const fixedProduct = (d: tf.Tensor2D, adjoint: boolean) =>
-        tf.tidy(() => product(a, coordinatesTensor(a), tf.tensor1d(values), d, adjoint));
+      a.requireValues('spmm');
       op = tf.customGrad((...args: GradInputs) => {
         const d = args[0] as tf.Tensor2D;
-        return { value: fixedProduct(d, false), gradFunc: (dy: tf.Tensor) => fixedProduct(dy as tf.Tensor2D, true) };
+        return {
+          value: fixedProduct(a, d, false),
+          gradFunc: (dy: tf.Tensor) => fixedProduct(a, dy as tf.Tensor2D, true),
+        };
       }) as (x: tf.Tensor2D) => tf.Tensor2D;
       fixedSpmmOps.set(a, op);
     }
     return op(x);
   },
 
-  /** TensorFlow's sparse product forward and (adjoint) backward; d/dv by sampled dots. */
+  /** The sparse product forward and (adjoint) backward; d/dv by sampled dots. */
   weightedSpmm(pattern, values, x) {
     const op = tf.customGrad((...args: GradInputs) => {
       const [v, xt] = args as [tf.Tensor1D, tf.Tensor2D];
       (args[2] as tf.GradSaveFunc)([v, xt]);
       return {
-        value: tf.tidy(() => product(pattern, coordinatesTensor(pattern), v, xt, false)),
+        value: tf.tidy(() => product(pattern, v, xt, false)),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [sv, sx] = saved as [tf.Tensor1D, tf.Tensor2D];
           return [
             gatheredDots(pattern, dy as tf.Tensor2D, sx),
-            tf.tidy(() => product(pattern, coordinatesTensor(pattern), sv, dy as tf.Tensor2D, true)),
+            tf.tidy(() => product(pattern, sv, dy as tf.Tensor2D, true)),
           ];
         },
       };
@@ -89,11 +104,7 @@ export const nativeSparseOps: SparseOps = {
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
           tf.tidy(() => {
             const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
-            const coords = coordinatesTensor(pattern);
-            return [
-              product(pattern, coords, dy as tf.Tensor1D, sb, false),
-              product(pattern, coords, dy as tf.Tensor1D, sa, true),
-            ];
+            return [product(pattern, dy as tf.Tensor1D, sb, false), product(pattern, dy as tf.Tensor1D, sa, true)];
           }),
       };
     });

@@ -643,6 +643,67 @@ class StatelessDropoutOp : public OpKernel {
 };
 
 REGISTER_KERNEL_BUILDER(Name("SgfdStatelessDropout").Device(tensorflow::DEVICE_CPU), StatelessDropoutOp);
+
+// y = A x for A in CSR form (row offsets, column indices, values) and a dense x: one pass per output row,
+// rows split over the thread pool. TensorFlow's SparseTensorDenseMatMul takes COO coordinates (twice the
+// index bytes to upload) and its adjoint product scatters into shared rows; here the adjoint is the same op on
+// the transposed structure, which the caller keeps.
+REGISTER_OP("SgfdCsrMatMul")
+    .Input("indptr: int32")   // [R + 1]
+    .Input("indices: int32")  // [nnz]
+    .Input("values: float")   // [nnz]
+    .Input("x: float")        // [C, D]
+    .Output("y: float")       // [R, D]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->UnknownShapeOfRank(2));
+      return absl::OkStatus();
+    });
+
+class CsrMatMulOp : public OpKernel {
+ public:
+  explicit CsrMatMulOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& indptr = ctx->input(0);
+    const Tensor& indices = ctx->input(1);
+    const Tensor& values = ctx->input(2);
+    const Tensor& x = ctx->input(3);
+    OP_REQUIRES(ctx, indptr.dims() == 1 && indptr.dim_size(0) >= 1 && indices.dims() == 1 && values.dims() == 1 && x.dims() == 2,
+                tensorflow::errors::InvalidArgument("SgfdCsrMatMul: indptr, indices and values must be vectors and x a matrix, got ",
+                                                    indptr.shape().DebugString(), ", ", indices.shape().DebugString(), ", ",
+                                                    values.shape().DebugString(), ", ", x.shape().DebugString()));
+    const int64_t n_rows = indptr.dim_size(0) - 1, nnz = indices.dim_size(0), n_cols = x.dim_size(0), d = x.dim_size(1);
+    OP_REQUIRES(ctx, values.dim_size(0) == nnz,
+                tensorflow::errors::InvalidArgument("SgfdCsrMatMul: ", nnz, " indices but ", values.dim_size(0), " values"));
+    const int32_t* ptr = indptr.flat<int32_t>().data();
+    const int32_t* col = indices.flat<int32_t>().data();
+    OP_REQUIRES(ctx, ptr[0] == 0 && ptr[n_rows] == nnz,
+                tensorflow::errors::InvalidArgument("SgfdCsrMatMul: indptr must run from 0 to the ", nnz, " entries, found ",
+                                                    ptr[0], " to ", ptr[n_rows]));
+    for (int64_t r = 0; r < n_rows; r++)
+      OP_REQUIRES(ctx, ptr[r] <= ptr[r + 1], tensorflow::errors::InvalidArgument("SgfdCsrMatMul: indptr decreases at row ", r));
+    for (int64_t e = 0; e < nnz; e++)
+      OP_REQUIRES(ctx, col[e] >= 0 && col[e] < n_cols,
+                  tensorflow::errors::InvalidArgument("SgfdCsrMatMul: entry ", e, " has column ", col[e], ", outside [0, ",
+                                                      n_cols, ")"));
+    Tensor* y = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n_rows, d}), &y));
+    const float* val = values.flat<float>().data();
+    const ConstRowMap xm(x.flat<float>().data(), n_cols, d);
+    Eigen::Map<RowMatrix> ym(y->flat<float>().data(), n_rows, d);
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        auto out = ym.row(r);
+        out.setZero();
+        for (int32_t e = ptr[r]; e < ptr[r + 1]; e++) out.noalias() += val[e] * xm.row(col[e]);
+      }
+    };
+    const int64_t per_row = n_rows > 0 ? (nnz + n_rows - 1) / n_rows : 0;
+    ParallelFor(ctx, n_rows, (2 * per_row + 1) * d, work);
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdCsrMatMul").Device(tensorflow::DEVICE_CPU), CsrMatMulOp);
 }  // namespace sgfd
 
 // Node loads this library with process.dlopen, which asks N-API for its exports: it has none, its ops are
