@@ -1,4 +1,4 @@
-import { customOpsAvailable, l2NormalizeRowsFused, rowCosine, tf } from '@sgfd/tensor';
+import { bprGapFused, customOpsAvailable, l2NormalizeRowsFused, rowCosine, tf } from '@sgfd/tensor';
 
 /** Identity whose gradient is zero: the value is treated as a constant target (BM3's detached views). */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
@@ -28,6 +28,15 @@ export function cosineSimilarityRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8)
     const nb = tf.maximum(tf.sqrt(tf.sum(tf.square(b), 1)), eps);
     return tf.div(dot, tf.mul(na, nb));
   });
+}
+
+/**
+ * BPR's score gap <u, neg> - <u, pos> of each row (the loss is a function of it): the native engine's fused
+ * op where it is built (about fifteen small ops on [B, d] fewer per step, forward and backward).
+ */
+export function bprScoreGap(users: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D): tf.Tensor1D {
+  if (customOpsAvailable()) return bprGapFused(users, pos, neg);
+  return tf.tidy(() => tf.sub(tf.sum(tf.mul(users, neg), 1), tf.sum(tf.mul(users, pos), 1)) as tf.Tensor1D);
 }
 
 /** Frobenius norm (torch.norm(x, p=2) of a matrix), as MMRec's EmbLoss uses it. */

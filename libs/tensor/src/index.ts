@@ -10,6 +10,7 @@ export {
   mamlScores,
   rowCosine,
   l2NormalizeRowsFused,
+  bprGapFused,
 } from './native/custom-ops';
 export type { MamlScoreInputs } from './native/custom-ops';
 export type { AdamHyper } from './native/fused-adam';

@@ -19,7 +19,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
+import { bprLoss, dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
 
 /**
  * MMRec's GRCN.yaml: embedding_size 64, latent_embedding 64, n_layers (routing iterations) 3, reg_weight
@@ -204,12 +204,8 @@ export class Grcn extends BaseBackbone {
         );
       const posIds = nodeIds(batch.items);
       const negIds = nodeIds(batch.negItems!);
-      const u = tf.gather(nodes, userIds);
-      const diff = tf.sub(
-        tf.sum(tf.mul(u, tf.gather(nodes, negIds)), 1),
-        tf.sum(tf.mul(u, tf.gather(nodes, posIds)), 1),
-      );
-      const bpr = tf.mean(tf.softplus(diff)) as tf.Scalar;
+      const u = tf.gather(nodes, userIds) as tf.Tensor2D;
+      const bpr = bprLoss(u, tf.gather(nodes, posIds) as tf.Tensor2D, tf.gather(nodes, negIds) as tf.Tensor2D);
       // MMRec: mean over [2B, d] of id[user]^2 + id[item]^2, each user counted once per item of its pair.
       const sq = (v: tf.Tensor, ids: tf.Tensor1D) => tf.sum(tf.square(tf.gather(v, ids)));
       const b = batch.users.length;

@@ -22,7 +22,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
+import { bprLoss, dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
 
 /**
  * MMRec's LATTICE.yaml: embedding_size 64, feat_embed_dim 64, weight_size [64, 64] (two LightGCN layers),
@@ -242,8 +242,7 @@ export class Lattice extends BaseBackbone {
       const u = tf.gather(users, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
       const pos = tf.gather(items, tf.tensor1d(batch.items, 'int32')) as tf.Tensor2D;
       const neg = tf.gather(items, tf.tensor1d(batch.negItems!, 'int32')) as tf.Tensor2D;
-      const diff = tf.sub(tf.sum(tf.mul(u, neg), 1), tf.sum(tf.mul(u, pos), 1));
-      const bpr = tf.mean(tf.softplus(diff)) as tf.Scalar;
+      const bpr = bprLoss(u, pos, neg);
       const reg = tf.div(
         tf.addN([tf.sum(tf.square(u)), tf.sum(tf.square(pos)), tf.sum(tf.square(neg))]),
         2 * batch.users.length,

@@ -3,17 +3,14 @@ import { tf } from '@sgfd/tensor';
 import type { BackboneData, ProjectedRows } from '../backbone';
 import type { DenseOptions } from '../layers';
 import type { Projection } from '../projection';
-import { readAndDispose } from '../ops';
+import { bprScoreGap, readAndDispose } from '../ops';
 
 /**
  * BPR as MMRec's graph models write it: -mean(log sigmoid(<u, pos> - <u, neg>)), computed as
  * mean(softplus(neg - pos)) (stable, no epsilon; tfjs's own logSigmoid has no working gradient).
  */
 export function bprLoss(users: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const diff = tf.sub(tf.sum(tf.mul(users, neg), 1), tf.sum(tf.mul(users, pos), 1));
-    return tf.mean(tf.softplus(diff)) as tf.Scalar;
-  });
+  return tf.tidy(() => tf.mean(tf.softplus(bprScoreGap(users, pos, neg))) as tf.Scalar);
 }
 
 /**

@@ -3,7 +3,7 @@ import { tf, xavierUniform } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
-import { frobeniusNorm, readAndDispose, tidyObject } from '../ops';
+import { bprScoreGap, frobeniusNorm, readAndDispose, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
@@ -99,7 +99,7 @@ export class Vbpr extends BaseBackbone {
       const user = tf.gather(this.userEmbedding, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
       const pos = tf.gather(rows, tf.tensor1d(positions[0], 'int32'));
       const neg = tf.gather(rows, tf.tensor1d(positions[1], 'int32'));
-      const diff = tf.sub(tf.sum(tf.mul(user, pos), 1), tf.sum(tf.mul(user, neg), 1));
+      const diff = tf.neg(bprScoreGap(user, pos as tf.Tensor2D, neg as tf.Tensor2D));
       // MMRec's BPRLoss: -mean log(1e-10 + sigmoid(pos - neg)).
       const bpr = tf.neg(tf.mean(tf.log(tf.add(tf.sigmoid(diff), 1e-10)))) as tf.Scalar;
       const reg = tf.div(

@@ -3,6 +3,7 @@ import { checkGradients } from '../finite-differences';
 import { liveCountsAcross, randomTensor, useBackend } from '../testing';
 import { tf } from '../tf';
 import {
+  bprGapFused,
   customOpsAvailable,
   csrMatMul,
   customOpsError,
@@ -254,6 +255,28 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => csrMatMul(indptr, indices, values, x).dispose());
     expect(after).toEqual(before);
     tf.dispose([values, short, x, y]);
+  });
+
+  it('SgfdBprGap is <u, neg> - <u, pos> per row, with finite-difference gradients', () => {
+    const u = tf.variable(randomTensor([3, 4], 19) as tf.Tensor2D);
+    const pos = tf.variable(randomTensor([3, 4], 20) as tf.Tensor2D);
+    const neg = tf.variable(randomTensor([3, 4], 21) as tf.Tensor2D);
+    const got = bprGapFused(u, pos, neg).dataSync();
+    const [uv, pv, nv] = [u.arraySync(), pos.arraySync(), neg.arraySync()];
+    uv.forEach((row, r) =>
+      expect(got[r]).toBeCloseTo(
+        row.reduce((acc, x, k) => acc + x * (nv[r][k] - pv[r][k]), 0),
+        6,
+      ),
+    );
+    const weights = tf.tensor1d([0.5, -1, 2]);
+    const loss = () => tf.sum(tf.mul(tf.square(bprGapFused(u, pos, neg)), weights)) as tf.Scalar;
+    expect(checkGradients(loss, [u, pos, neg]).worst).toBeLessThanOrEqual(1);
+    const short = randomTensor([2, 4], 22) as tf.Tensor2D;
+    expect(() => bprGapFused(u, pos, short)).toThrow(/must be matrices of one shape, got \[3,4\] and \[2,4\]/);
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([u, pos, neg])));
+    expect(after).toEqual(before);
+    tf.dispose([u, pos, neg, weights, short]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

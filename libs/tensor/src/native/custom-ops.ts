@@ -178,3 +178,21 @@ export function csrMatMul(indptr: Int32Array, indices: Int32Array, values: tf.Te
       ]) as tf.Tensor2D,
   );
 }
+
+/**
+ * BPR's score gap <u, neg> - <u, pos> per row, differentiable: forward and gradient are one custom op each
+ * (SgfdBprGap, SgfdBprGapGrad).
+ */
+export function bprGapFused(u: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D): tf.Tensor1D {
+  requireCustomOps('SgfdBprGap');
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [a, p, n] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    (args[3] as tf.GradSaveFunc)([a, p, n]);
+    return {
+      value: runNativeOp('SgfdBprGap', {}, [a, p, n]) as tf.Tensor1D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        runNativeOpOutputs('SgfdBprGapGrad', {}, [saved[0], saved[1], saved[2], dy], 3),
+    };
+  });
+  return op(u, pos, neg) as tf.Tensor1D;
+}
