@@ -11,6 +11,7 @@ export {
   rowCosine,
   l2NormalizeRowsFused,
   bprGapFused,
+  topKRows,
 } from './native/custom-ops';
 export type { MamlScoreInputs } from './native/custom-ops';
 export type { AdamHyper } from './native/fused-adam';

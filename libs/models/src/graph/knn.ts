@@ -1,4 +1,12 @@
-import { isNativeBackend, sparseFromCoo, tf, topK, type SparseMatrix } from '@sgfd/tensor';
+import {
+  customOpsAvailable,
+  isNativeBackend,
+  sparseFromCoo,
+  tf,
+  topK,
+  topKRows,
+  type SparseMatrix,
+} from '@sgfd/tensor';
 import { l2NormalizeRows, readAndDispose } from '../ops';
 
 /** How neighbours are ranked. Cosine of the rows, as MMRec's `build_sim` (zero rows are similar to nothing). */
@@ -25,9 +33,10 @@ export interface KnnOptions {
 const DEFAULT_BLOCK_ENTRIES = 1 << 22;
 
 /**
- * The k best columns of rows [start, start + rows) of the similarity matrix. On the native engine TensorFlow's
- * TopKV2 selects them in place (ties to the lower index, as topK), so only [rows, k] is read back instead of
- * [rows, nItems] (LATTICE rebuilds its learned graphs this way every epoch).
+ * The k best columns of rows [start, start + rows) of the similarity matrix. On the native engine they are
+ * selected in place (the custom op SgfdTopK, else TensorFlow's TopKV2; both break ties to the lower index, as
+ * topK), so only [rows, k] is read back instead of [rows, nItems] (LATTICE rebuilds its learned graphs this
+ * way every epoch).
  */
 function blockTopK(
   normalized: tf.Tensor2D,
@@ -36,9 +45,9 @@ function blockTopK(
   rows: number,
   k: number,
 ): { indices: Int32Array; values: Float32Array } {
-  const block = () => tf.matMul(tf.slice(normalized, [start, 0], [rows, -1]), columns);
+  const block = () => tf.matMul(tf.slice(normalized, [start, 0], [rows, -1]), columns) as tf.Tensor2D;
   if (isNativeBackend()) {
-    const top = tf.tidy(() => tf.topk(block(), k, true));
+    const top = tf.tidy(() => (customOpsAvailable() ? topKRows(block(), k) : tf.topk(block(), k, true)));
     const values = readAndDispose(top.values);
     const indices = top.indices.dataSync() as Int32Array;
     top.indices.dispose();

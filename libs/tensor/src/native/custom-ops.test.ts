@@ -14,9 +14,11 @@ import {
   segmentSoftmaxByRows,
   setCustomOpsEnabled,
   statelessDropoutFused,
+  topKRows,
   type MamlScoreInputs,
 } from './custom-ops';
 import { seededUniform } from '../kernels';
+import { topK } from '../topk';
 
 /** MAML's score written out with tfjs ops, pair by pair (the definition the fused op must match). */
 function referenceScores(x: MamlScoreInputs): Float32Array {
@@ -277,6 +279,36 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([u, pos, neg])));
     expect(after).toEqual(before);
     tf.dispose([u, pos, neg, weights, short]);
+  });
+
+  it('SgfdTopK equals the JavaScript topK: best first, ties to the lower column, NaN last, k capped', () => {
+    // Row 0 has a tie at 3 (columns 1 and 4) and a NaN; row 1 is all equal; 300 columns in row 2 and 3.
+    const cols = 300;
+    const data = new Float32Array(4 * cols);
+    for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 100;
+    data.set([1, 3, Number.NaN, -2, 3, 0.5], 0);
+    data.fill(0, cols, 2 * cols);
+    const x = tf.tensor2d(data, [4, cols]);
+    for (const k of [1, 5, 10]) {
+      const got = topKRows(x, k);
+      const want = topK(data, 4, cols, k);
+      expect(Array.from(got.indices.dataSync())).toEqual(Array.from(want.indices));
+      expect(Array.from(got.values.dataSync())).toEqual(Array.from(want.values));
+      tf.dispose([got.values, got.indices]);
+    }
+    const small = tf.tensor2d([[2, Number.NaN, 2]]);
+    const all = topKRows(small, 7);
+    expect([all.values.shape, Array.from(all.indices.dataSync())]).toEqual([
+      [1, 3],
+      [0, 2, 1],
+    ]);
+    expect(() => topKRows(small, 0)).toThrow(/k must be a positive integer, got 0/);
+    const { before, after } = liveCountsAcross(() => {
+      const t = topKRows(x, 3);
+      tf.dispose([t.values, t.indices]);
+    });
+    expect(after).toEqual(before);
+    tf.dispose([x, small, all.values, all.indices]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

@@ -196,3 +196,14 @@ export function bprGapFused(u: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D):
   });
   return op(u, pos, neg) as tf.Tensor1D;
 }
+
+/**
+ * The min(k, C) largest entries of each row of x [R, C], best first, ties to the lower column, NaN ranked as
+ * -Infinity (as `topK`): SgfdTopK, one pass per row.
+ */
+export function topKRows(x: tf.Tensor2D, k: number): { values: tf.Tensor2D; indices: tf.Tensor2D } {
+  requireCustomOps('SgfdTopK');
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`topKRows: k must be a positive integer, got ${k}`);
+  const [values, indices] = runNativeOpOutputs('SgfdTopK', { k: { int: k } }, [x], 2) as [tf.Tensor2D, tf.Tensor2D];
+  return { values, indices };
+}

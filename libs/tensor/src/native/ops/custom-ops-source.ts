@@ -792,6 +792,70 @@ class BprGapGradOp : public OpKernel {
 
 REGISTER_KERNEL_BUILDER(Name("SgfdBprGap").Device(tensorflow::DEVICE_CPU), BprGapOp);
 REGISTER_KERNEL_BUILDER(Name("SgfdBprGapGrad").Device(tensorflow::DEVICE_CPU), BprGapGradOp);
+
+// The k largest entries of every row, best first, ties to the lower column and NaN ranked as -infinity (as
+// @sgfd/tensor's topK in JavaScript): one pass per row keeping the k best in order, so most entries cost one
+// comparison with the current k-th best. TensorFlow's TopKV2 took 12 ms on a 1,743 x 2,406 block at k = 10.
+REGISTER_OP("SgfdTopK")
+    .Input("x: float")  // [R, C]
+    .Attr("k: int >= 1")
+    .Output("values: float")   // [R, min(k, C)]
+    .Output("indices: int32")  // [R, min(k, C)]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->UnknownShapeOfRank(2));
+      c->set_output(1, c->UnknownShapeOfRank(2));
+      return absl::OkStatus();
+    });
+
+class TopKOp : public OpKernel {
+ public:
+  explicit TopKOp(OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, ctx->GetAttr("k", &k_)); }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    OP_REQUIRES(ctx, x.dims() == 2,
+                tensorflow::errors::InvalidArgument("SgfdTopK: x must be a matrix, got ", x.shape().DebugString()));
+    const int64_t n_rows = x.dim_size(0), n_cols = x.dim_size(1);
+    const int64_t k = std::min<int64_t>(k_, n_cols);
+    Tensor *values = nullptr, *indices = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n_rows, k}), &values));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({n_rows, k}), &indices));
+    const float* in = x.flat<float>().data();
+    float* out_values = values->flat<float>().data();
+    int32_t* out_indices = indices->flat<int32_t>().data();
+    auto work = [&](int64_t begin, int64_t end) {
+      std::vector<float> best(k);
+      std::vector<int32_t> at(k);
+      for (int64_t r = begin; r < end; r++) {
+        const float* row = in + r * n_cols;
+        int64_t count = 0;
+        for (int64_t j = 0; j < n_cols; j++) {
+          const float v = std::isnan(row[j]) ? -INFINITY : row[j];
+          // Columns arrive in increasing order, so an entry equal to a kept one ranks after it.
+          if (count == k && !(v > best[k - 1])) continue;
+          int64_t slot = count < k ? count++ : k - 1;
+          while (slot > 0 && v > best[slot - 1]) {
+            best[slot] = best[slot - 1];
+            at[slot] = at[slot - 1];
+            slot--;
+          }
+          best[slot] = v;
+          at[slot] = static_cast<int32_t>(j);
+        }
+        for (int64_t q = 0; q < k; q++) {
+          out_indices[r * k + q] = at[q];
+          out_values[r * k + q] = row[at[q]];
+        }
+      }
+    };
+    ParallelFor(ctx, n_rows, 2 * n_cols, work);
+  }
+
+ private:
+  int64_t k_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdTopK").Device(tensorflow::DEVICE_CPU), TopKOp);
 }  // namespace sgfd
 
 // Node loads this library with process.dlopen, which asks N-API for its exports: it has none, its ops are
