@@ -1,4 +1,12 @@
-import { bprGapFused, customOpsAvailable, l2NormalizeRowsFused, rowCosine, tf } from '@sgfd/tensor';
+import {
+  bprGapFused,
+  customOpsAvailable,
+  isNativeBackend,
+  l2NormalizeRowsFused,
+  rowCosine,
+  sumOfSquaresNative,
+  tf,
+} from '@sgfd/tensor';
 
 /** Identity whose gradient is zero: the value is treated as a constant target (BM3's detached views). */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
@@ -39,9 +47,15 @@ export function bprScoreGap(users: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor
   return tf.tidy(() => tf.sub(tf.sum(tf.mul(users, neg), 1), tf.sum(tf.mul(users, pos), 1)) as tf.Tensor1D);
 }
 
+/** sum(x^2) over all entries: TensorFlow's L2Loss on the native engine (four small ops fewer per call). */
+export function sumOfSquares(x: tf.Tensor): tf.Scalar {
+  if (isNativeBackend()) return sumOfSquaresNative(x);
+  return tf.tidy(() => tf.sum(tf.square(x)) as tf.Scalar);
+}
+
 /** Frobenius norm (torch.norm(x, p=2) of a matrix), as MMRec's EmbLoss uses it. */
 export function frobeniusNorm(x: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(x))) as tf.Scalar);
+  return tf.tidy(() => tf.sqrt(sumOfSquares(x)) as tf.Scalar);
 }
 
 export function meanOfScalars(values: tf.Scalar[]): tf.Scalar {

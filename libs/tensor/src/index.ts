@@ -1,6 +1,6 @@
 export { tf } from './tf';
 export { initBackend, currentBackend, loadNativeTensorflow, tfjsBackendOf, BACKEND_NAMES } from './backend';
-export { isNativeBackend, sparseSoftmaxCrossEntropy } from './native/native-ops';
+export { isNativeBackend, sparseSoftmaxCrossEntropy, sumOfSquaresNative } from './native/native-ops';
 export { nativeThreadCount } from './native/load-engine';
 export { FusedAdamSlot } from './native/fused-adam';
 export {

@@ -13,7 +13,7 @@ import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch }
 import { BaseBackbone } from '../base-backbone';
 import { userItemEdges } from '../graph/adjacency';
 import { splitNodes } from '../graph/lightgcn';
-import { l2NormalizeRows, tidyObject } from '../ops';
+import { l2NormalizeRows, sumOfSquares, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
@@ -207,7 +207,7 @@ export class Grcn extends BaseBackbone {
       const u = tf.gather(nodes, userIds) as tf.Tensor2D;
       const bpr = bprLoss(u, tf.gather(nodes, posIds) as tf.Tensor2D, tf.gather(nodes, negIds) as tf.Tensor2D);
       // MMRec: mean over [2B, d] of id[user]^2 + id[item]^2, each user counted once per item of its pair.
-      const sq = (v: tf.Tensor, ids: tf.Tensor1D) => tf.sum(tf.square(tf.gather(v, ids)));
+      const sq = (v: tf.Tensor, ids: tf.Tensor1D) => sumOfSquares(tf.gather(v, ids));
       const b = batch.users.length;
       const idReg = tf.div(
         tf.addN([tf.mul(sq(this.idEmbedding, userIds), 2), sq(this.idEmbedding, posIds), sq(this.idEmbedding, negIds)]),

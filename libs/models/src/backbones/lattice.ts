@@ -16,7 +16,7 @@ import { randomWalkAdjacencyWithSelfLoops, userItemEdges } from '../graph/adjace
 import { knnCoo, knnGraph, normalizedKnnAdjacency } from '../graph/knn';
 import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-source';
 import { lightGcnMean, splitNodes } from '../graph/lightgcn';
-import { l2NormalizeRows, tidyObject } from '../ops';
+import { l2NormalizeRows, sumOfSquares, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
@@ -244,7 +244,7 @@ export class Lattice extends BaseBackbone {
       const neg = tf.gather(items, tf.tensor1d(batch.negItems!, 'int32')) as tf.Tensor2D;
       const bpr = bprLoss(u, pos, neg);
       const reg = tf.div(
-        tf.addN([tf.sum(tf.square(u)), tf.sum(tf.square(pos)), tf.sum(tf.square(neg))]),
+        tf.addN([sumOfSquares(u), sumOfSquares(pos), sumOfSquares(neg)]),
         2 * batch.users.length,
       ) as tf.Scalar;
       const total = tf.add(bpr, tf.mul(reg, this.p.regWeight)) as tf.Scalar;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdamSlot } from '../native/fused-adam';
-import { runNativeOp, sparseSoftmaxCrossEntropy, unsortedSegmentMax } from '../native/native-ops';
+import { runNativeOp, sparseSoftmaxCrossEntropy, sumOfSquaresNative, unsortedSegmentMax } from '../native/native-ops';
 import { checkGradients } from '../finite-differences';
 import { liveCounts, liveCountsAcross, maxRelativeError, randomTensor, randomValues, useBackend } from '../testing';
 import { tf } from '../tf';
@@ -165,6 +165,23 @@ describe('kernels on the tensorflow backend', () => {
     same.dispose();
     expect(backend.refCount(x.dataId)).toBe(1);
     tf.dispose([x, swapped]);
+  });
+
+  it('sumOfSquaresNative is sum(x^2) (hand-computed) with finite-difference gradients, and leaks nothing', () => {
+    const x = tf.variable(
+      tf.tensor2d([
+        [1, -2],
+        [0.5, 3],
+      ]),
+    );
+    expect(sumOfSquaresNative(x).dataSync()[0]).toBeCloseTo(1 + 4 + 0.25 + 9, 5);
+    const [g] = tf.grads((t: tf.Tensor) => tf.mul(sumOfSquaresNative(t), 3))([x]);
+    expect(Array.from(g.dataSync())).toEqual([6, -12, 3, 18]);
+    const loss = () => tf.square(sumOfSquaresNative(x)) as tf.Scalar;
+    expect(checkGradients(loss, [x]).worst).toBeLessThanOrEqual(1);
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([x])));
+    expect(after).toEqual(before);
+    tf.dispose([x, g]);
   });
 
   it('sparseSoftmaxCrossEntropy gives -log softmax at the label (hand-computed) and its gradient, and rejects a bad label', () => {

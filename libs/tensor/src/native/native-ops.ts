@@ -208,3 +208,19 @@ export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor
   });
   return op(logits) as tf.Tensor1D;
 }
+
+/**
+ * sum(x^2) as a scalar, differentiable, from TensorFlow's L2Loss (sum(x^2) / 2 in one op): two ops forward
+ * and two back, where tfjs's square, sum and their gradients take six (a broadcast of dy among them).
+ */
+export function sumOfSquaresNative(x: tf.Tensor): tf.Scalar {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([input]);
+    return {
+      value: tf.tidy(() => tf.mul(runNativeOp('L2Loss', { T: { type: 'float32' } }, [input]), 2)) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => tf.mul(saved[0], tf.mul(dy, 2))),
+    };
+  });
+  return op(x) as tf.Scalar;
+}
