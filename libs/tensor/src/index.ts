@@ -13,6 +13,7 @@ export {
   bprGapFused,
   topKRows,
 } from './native/custom-ops';
+export { propagationMeanOfBlocks } from './native/propagation-mean';
 export type { MamlScoreInputs } from './native/custom-ops';
 export type { AdamHyper } from './native/fused-adam';
 export type { BackendName, InitBackendOptions, NativeLoader } from './backend';

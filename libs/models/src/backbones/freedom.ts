@@ -7,7 +7,7 @@ import { bipartiteAdjacency, symmetricEdgeWeights, userItemEdges, type UserItemE
 import { weightedSampleWithoutReplacement } from '../graph/edge-sampling';
 import { normalizedKnnAdjacency } from '../graph/knn';
 import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-source';
-import { lightGcnMean, propagate, splitNodes } from '../graph/lightgcn';
+import { lightGcnMeanOfBlocks, propagate } from '../graph/lightgcn';
 import { weightedSparseSum } from '../graph/sparse-sum';
 import { tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
@@ -146,8 +146,12 @@ export class Freedom extends BaseBackbone {
   private forward(adjacency: SparseMatrix): { users: tf.Tensor2D; items: tf.Tensor2D } {
     return tidyObject(() => {
       const h = propagate(this.itemGraph, this.itemEmbedding as tf.Tensor2D, this.p.nMmLayers);
-      const ego = tf.concat([this.userEmbedding, this.itemEmbedding], 0) as tf.Tensor2D;
-      const { users, items } = splitNodes(lightGcnMean(adjacency, ego, this.p.nUiLayers), this.nUsers);
+      const { users, items } = lightGcnMeanOfBlocks(
+        adjacency,
+        this.userEmbedding as tf.Tensor2D,
+        this.itemEmbedding as tf.Tensor2D,
+        this.p.nUiLayers,
+      );
       return { users, items: tf.add(items, h) as tf.Tensor2D };
     });
   }

@@ -15,7 +15,7 @@ import { BaseBackbone } from '../base-backbone';
 import { randomWalkAdjacencyWithSelfLoops, userItemEdges } from '../graph/adjacency';
 import { knnCoo, knnGraph, normalizedKnnAdjacency } from '../graph/knn';
 import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-source';
-import { lightGcnMean, splitNodes } from '../graph/lightgcn';
+import { lightGcnMeanOfBlocks } from '../graph/lightgcn';
 import { l2NormalizeRows, sumOfSquares, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
@@ -217,8 +217,12 @@ export class Lattice extends BaseBackbone {
     return tidyObject(() => {
       let h = this.itemEmbedding as tf.Tensor2D;
       for (let l = 0; l < this.p.nLayers; l++) h = propagateItems(h);
-      const ego = tf.concat([this.userEmbedding, this.itemEmbedding], 0) as tf.Tensor2D;
-      const { users, items } = splitNodes(lightGcnMean(this.adjacency, ego, this.p.nUiLayers), this.nUsers);
+      const { users, items } = lightGcnMeanOfBlocks(
+        this.adjacency,
+        this.userEmbedding as tf.Tensor2D,
+        this.itemEmbedding as tf.Tensor2D,
+        this.p.nUiLayers,
+      );
       return { users, items: tf.add(items, l2NormalizeRows(h)) as tf.Tensor2D };
     });
   }

@@ -6,7 +6,7 @@ export {
   randomWalkAdjacencyWithSelfLoops,
 } from './adjacency';
 export type { UserItemEdges } from './adjacency';
-export { lightGcnMean, propagate, splitNodes } from './lightgcn';
+export { lightGcnMean, lightGcnMeanOfBlocks, propagate, splitNodes } from './lightgcn';
 export { knnGraph, knnGraphOf, knnCoo, normalizedKnnAdjacency, KNN_SIMILARITIES } from './knn';
 export type { KnnGraph, KnnOptions, KnnSimilarity } from './knn';
 export { KnnGraphSet, resolveKnnGraph } from './knn-source';

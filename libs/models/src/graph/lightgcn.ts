@@ -1,4 +1,5 @@
-import { spmm, tf, type SparseMatrix } from '@sgfd/tensor';
+import { customOpsAvailable, propagationMeanOfBlocks, spmm, tf, type SparseMatrix } from '@sgfd/tensor';
+import { tidyObject } from '../ops';
 
 /** LightGCN with layer mean: mean of [E, A E, ..., A^layers E] (no weights, no activations). */
 export function lightGcnMean(adjacency: SparseMatrix, ego: tf.Tensor2D, layers: number): tf.Tensor2D {
@@ -26,4 +27,23 @@ export function propagate(adjacency: SparseMatrix, x: tf.Tensor2D, layers: numbe
 export function splitNodes(nodes: tf.Tensor2D, nUsers: number): { users: tf.Tensor2D; items: tf.Tensor2D } {
   const [users, items] = tf.split(nodes, [nUsers, nodes.shape[0] - nUsers], 0) as [tf.Tensor2D, tf.Tensor2D];
   return { users, items };
+}
+
+/**
+ * lightGcnMean over the nodes [users; items], given and returned as the two blocks: on the native engine one
+ * custom op each way (no concatenation, split, sum or scaling ops around the sparse products).
+ */
+export function lightGcnMeanOfBlocks(
+  adjacency: SparseMatrix,
+  users: tf.Tensor2D,
+  items: tf.Tensor2D,
+  layers: number,
+): { users: tf.Tensor2D; items: tf.Tensor2D } {
+  if (customOpsAvailable()) {
+    const { top, bottom } = propagationMeanOfBlocks(adjacency, users, items, layers);
+    return { users: top, items: bottom };
+  }
+  return tidyObject(() =>
+    splitNodes(lightGcnMean(adjacency, tf.concat([users, items], 0) as tf.Tensor2D, layers), users.shape[0]),
+  );
 }

@@ -42,7 +42,7 @@ export function setCustomOpsEnabled(on: boolean): void {
   enabled = on;
 }
 
-function requireCustomOps(op: string): void {
+export function requireCustomOps(op: string): void {
   if (!customOpsAvailable())
     throw new Error(`${op} is not available: ${loadError ?? 'disabled or not on the tensorflow backend'}`);
 }

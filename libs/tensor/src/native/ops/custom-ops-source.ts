@@ -644,6 +644,26 @@ class StatelessDropoutOp : public OpKernel {
 
 REGISTER_KERNEL_BUILDER(Name("SgfdStatelessDropout").Device(tensorflow::DEVICE_CPU), StatelessDropoutOp);
 
+// A CSR structure's problems: offsets not from 0 to nnz or decreasing, a column outside [0, n_cols), or values
+// not one per entry; the message names the first offending row or entry.
+static tensorflow::Status CheckCsr(const Tensor& indptr, const Tensor& indices, const Tensor& values, int64_t n_cols) {
+  const int64_t n_rows = indptr.dim_size(0) - 1, nnz = indices.dim_size(0);
+  if (values.dim_size(0) != nnz)
+    return tensorflow::errors::InvalidArgument("CSR matrix: ", nnz, " indices but ", values.dim_size(0), " values");
+  const int32_t* ptr = indptr.flat<int32_t>().data();
+  const int32_t* col = indices.flat<int32_t>().data();
+  if (ptr[0] != 0 || ptr[n_rows] != nnz)
+    return tensorflow::errors::InvalidArgument("CSR matrix: indptr must run from 0 to the ", nnz, " entries, found ",
+                                               ptr[0], " to ", ptr[n_rows]);
+  for (int64_t r = 0; r < n_rows; r++)
+    if (ptr[r] > ptr[r + 1]) return tensorflow::errors::InvalidArgument("CSR matrix: indptr decreases at row ", r);
+  for (int64_t e = 0; e < nnz; e++)
+    if (col[e] < 0 || col[e] >= n_cols)
+      return tensorflow::errors::InvalidArgument("CSR matrix: entry ", e, " has column ", col[e], ", outside [0, ",
+                                                 n_cols, ")");
+  return absl::OkStatus();
+}
+
 // y = A x for A in CSR form (row offsets, column indices, values) and a dense x: one pass per output row,
 // rows split over the thread pool. TensorFlow's SparseTensorDenseMatMul takes COO coordinates (twice the
 // index bytes to upload) and its adjoint product scatters into shared rows; here the adjoint is the same op on
@@ -673,19 +693,9 @@ class CsrMatMulOp : public OpKernel {
                                                     indptr.shape().DebugString(), ", ", indices.shape().DebugString(), ", ",
                                                     values.shape().DebugString(), ", ", x.shape().DebugString()));
     const int64_t n_rows = indptr.dim_size(0) - 1, nnz = indices.dim_size(0), n_cols = x.dim_size(0), d = x.dim_size(1);
-    OP_REQUIRES(ctx, values.dim_size(0) == nnz,
-                tensorflow::errors::InvalidArgument("SgfdCsrMatMul: ", nnz, " indices but ", values.dim_size(0), " values"));
+    OP_REQUIRES_OK(ctx, CheckCsr(indptr, indices, values, n_cols));
     const int32_t* ptr = indptr.flat<int32_t>().data();
     const int32_t* col = indices.flat<int32_t>().data();
-    OP_REQUIRES(ctx, ptr[0] == 0 && ptr[n_rows] == nnz,
-                tensorflow::errors::InvalidArgument("SgfdCsrMatMul: indptr must run from 0 to the ", nnz, " entries, found ",
-                                                    ptr[0], " to ", ptr[n_rows]));
-    for (int64_t r = 0; r < n_rows; r++)
-      OP_REQUIRES(ctx, ptr[r] <= ptr[r + 1], tensorflow::errors::InvalidArgument("SgfdCsrMatMul: indptr decreases at row ", r));
-    for (int64_t e = 0; e < nnz; e++)
-      OP_REQUIRES(ctx, col[e] >= 0 && col[e] < n_cols,
-                  tensorflow::errors::InvalidArgument("SgfdCsrMatMul: entry ", e, " has column ", col[e], ", outside [0, ",
-                                                      n_cols, ")"));
     Tensor* y = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({n_rows, d}), &y));
     const float* val = values.flat<float>().data();
@@ -830,6 +840,15 @@ class TopKOp : public OpKernel {
         const float* row = in + r * n_cols;
         int64_t count = 0;
         for (int64_t j = 0; j < n_cols; j++) {
+#ifdef __AVX2__
+          // Once k are kept, skip eight entries at a time while none beats the k-th best (NaN never does).
+          if (count == k) {
+            const __m256 bar = _mm256_set1_ps(best[k - 1]);
+            while (j + 8 <= n_cols && _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j), bar, _CMP_GT_OQ)) == 0)
+              j += 8;
+            if (j == n_cols) break;
+          }
+#endif
           const float v = std::isnan(row[j]) ? -INFINITY : row[j];
           // Columns arrive in increasing order, so an entry equal to a kept one ranks after it.
           if (count == k && !(v > best[k - 1])) continue;
@@ -856,6 +875,92 @@ class TopKOp : public OpKernel {
 };
 
 REGISTER_KERNEL_BUILDER(Name("SgfdTopK").Device(tensorflow::DEVICE_CPU), TopKOp);
+
+// LightGCN's layer mean (x + A x + ... + A^L x) / (L + 1) for a square CSR matrix A over the rows of x given
+// as two parts (users, then items), returned as the same two parts: the propagation's passes, the sum and
+// the scaling in one op, without the concatenation and split around it. Its gradient is the same op on the
+// transpose of A.
+REGISTER_OP("SgfdPropagationMean")
+    .Input("indptr: int32")   // [N + 1]
+    .Input("indices: int32")  // [nnz]
+    .Input("values: float")   // [nnz]
+    .Input("top: float")      // [N1, D]: rows 0 .. N1 - 1 of x
+    .Input("bottom: float")   // [N - N1, D]: the other rows
+    .Attr("layers: int >= 0")
+    .Output("top_out: float")
+    .Output("bottom_out: float")
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(3));
+      c->set_output(1, c->input(4));
+      return absl::OkStatus();
+    });
+
+class PropagationMeanOp : public OpKernel {
+ public:
+  explicit PropagationMeanOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("layers", &layers_));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& indptr = ctx->input(0);
+    const Tensor& indices = ctx->input(1);
+    const Tensor& values = ctx->input(2);
+    const Tensor& top = ctx->input(3);
+    const Tensor& bottom = ctx->input(4);
+    OP_REQUIRES(ctx, top.dims() == 2 && bottom.dims() == 2 && top.dim_size(1) == bottom.dim_size(1),
+                tensorflow::errors::InvalidArgument("SgfdPropagationMean: top and bottom must be matrices of one width, got ",
+                                                    top.shape().DebugString(), " and ", bottom.shape().DebugString()));
+    const int64_t n_top = top.dim_size(0), n = n_top + bottom.dim_size(0), d = top.dim_size(1);
+    OP_REQUIRES(ctx, indices.dims() == 1 && values.dims() == 1,
+                tensorflow::errors::InvalidArgument("SgfdPropagationMean: indices and values must be vectors"));
+    OP_REQUIRES(ctx, indptr.dims() == 1 && indptr.dim_size(0) == n + 1,
+                tensorflow::errors::InvalidArgument("SgfdPropagationMean: indptr must have ", n + 1, " offsets for ", n,
+                                                    " rows, got ", indptr.shape().DebugString()));
+    OP_REQUIRES_OK(ctx, CheckCsr(indptr, indices, values, n));
+    Tensor *top_out = nullptr, *bottom_out = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, top.shape(), &top_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, bottom.shape(), &bottom_out));
+    // Work buffers from TensorFlow's allocator (reused across calls, unlike fresh pages); each is written in
+    // full before it is read.
+    Tensor buffers[3];
+    for (Tensor& buffer : buffers)
+      OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({n, d}), &buffer));
+    float* current = buffers[0].flat<float>().data();
+    float* next = buffers[1].flat<float>().data();
+    float* sum = buffers[2].flat<float>().data();
+    std::copy_n(top.flat<float>().data(), n_top * d, current);
+    std::copy_n(bottom.flat<float>().data(), (n - n_top) * d, current + n_top * d);
+    std::copy_n(current, n * d, sum);
+    const int32_t* ptr = indptr.flat<int32_t>().data();
+    const int32_t* col = indices.flat<int32_t>().data();
+    const float* val = values.flat<float>().data();
+    const int64_t per_row = n > 0 ? (ptr[n] + n - 1) / n : 0;
+    for (int64_t layer = 0; layer < layers_; layer++) {
+      const ConstRowMap cm(current, n, d);
+      Eigen::Map<RowMatrix> nm(next, n, d), sm(sum, n, d);
+      auto work = [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; r++) {
+          auto out = nm.row(r);
+          out.setZero();
+          for (int32_t e = ptr[r]; e < ptr[r + 1]; e++) out.noalias() += val[e] * cm.row(col[e]);
+          sm.row(r) += out;
+        }
+      };
+      ParallelFor(ctx, n, (2 * per_row + 2) * d, work);
+      std::swap(current, next);
+    }
+    const float scale = 1.0f / static_cast<float>(layers_ + 1);
+    float* top_data = top_out->flat<float>().data();
+    float* bottom_data = bottom_out->flat<float>().data();
+    for (int64_t i = 0; i < n_top * d; i++) top_data[i] = sum[i] * scale;
+    for (int64_t i = n_top * d; i < n * d; i++) bottom_data[i - n_top * d] = sum[i] * scale;
+  }
+
+ private:
+  int64_t layers_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdPropagationMean").Device(tensorflow::DEVICE_CPU), PropagationMeanOp);
 }  // namespace sgfd
 
 // Node loads this library with process.dlopen, which asks N-API for its exports: it has none, its ops are
