@@ -15,7 +15,7 @@ const cols = [3, 4, 5, 6, 0, 1, 2, 0, 6, 1];
 const values = Float32Array.of(0.5, 1, -0.25, 2, 0.75, -1, 1.5, 0.3, 0.6, 0.9);
 const matrix = sparseFromCoo(rows, cols, values, 7, 7);
 
-function blocks(seed: number): { users: tf.Variable; items: tf.Variable } {
+function blocks(seed: number): { users: tf.Variable<tf.Rank.R2>; items: tf.Variable<tf.Rank.R2> } {
   const rng = createRng(seed);
   const draw = (n: number) => Array.from({ length: n * 2 }, () => rng.normal());
   return { users: tf.variable(tf.tensor2d(draw(3), [3, 2])), items: tf.variable(tf.tensor2d(draw(4), [4, 2])) };

@@ -9,11 +9,24 @@ import { computeOutput } from './storage';
  * and each [pairs x hidden] activation of a step.
  */
 export function makeSharingIdentity(): KernelFunc {
-  return ({ inputs, backend }: KernelArgs) => {
-    const x = inputs['x'];
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
-  };
+  return (args: KernelArgs) => sharedInput(args);
+}
+
+/** The kernel's input `x` as the output: one more reference to its data, no copy. */
+function sharedInput({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const x = inputs['x'];
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/** A kernel that shares x's data when `unchanged(args)` says the output would equal x, else runs `stock`. */
+function sharingWhen(
+  name: string,
+  stock: KernelFunc | undefined,
+  unchanged: (args: KernelArgs) => boolean,
+): KernelFunc {
+  if (!stock) throw new Error(`${name} kernel missing`);
+  return (args: KernelArgs) => (unchanged(args) ? sharedInput(args) : stock(args));
 }
 
 /**
@@ -22,13 +35,10 @@ export function makeSharingIdentity(): KernelFunc {
  * TensorFlow op dispatched for nothing (12 us against 1 us for a shared reference, measured).
  */
 export function makeSameDtypeSharingCast(stock: KernelFunc | undefined): KernelFunc {
-  if (!stock) throw new Error('Cast kernel missing');
-  return (args: KernelArgs) => {
-    const x = args.inputs['x'];
-    if ((args.attrs as { dtype: string }).dtype !== x.dtype || x.dtype === 'string') return stock(args);
-    args.backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
-  };
+  return sharingWhen('Cast', stock, ({ inputs, attrs }) => {
+    const x = inputs['x'];
+    return (attrs as { dtype: string }).dtype === x.dtype && x.dtype !== 'string';
+  });
 }
 
 /**
@@ -38,17 +48,11 @@ export function makeSameDtypeSharingCast(stock: KernelFunc | undefined): KernelF
  * same shape can be shared there: TensorFlow's tensor handle carries its own shape.
  */
 export function makeSameShapeSharingReshape(stock: KernelFunc | undefined): KernelFunc {
-  if (!stock) throw new Error('Reshape kernel missing');
-  return (args: KernelArgs) => {
-    const x = args.inputs['x'];
-    const target = tf.util.inferFromImplicitShape(
-      [...(args.attrs as { shape: number[] }).shape],
-      tf.util.sizeFromShape(x.shape),
-    );
-    if (!tf.util.arraysEqual(target, x.shape)) return stock(args);
-    args.backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
-  };
+  return sharingWhen('Reshape', stock, ({ inputs, attrs }) => {
+    const x = inputs['x'];
+    const shape = [...(attrs as { shape: number[] }).shape];
+    return tf.util.arraysEqual(tf.util.inferFromImplicitShape(shape, tf.util.sizeFromShape(x.shape)), x.shape);
+  });
 }
 
 /**
@@ -57,14 +61,9 @@ export function makeSameShapeSharingReshape(stock: KernelFunc | undefined): Kern
  * gathered embedding table a step), each a full copy on TensorFlow.
  */
 export function makeIdentitySharingTranspose(stock: KernelFunc | undefined): KernelFunc {
-  if (!stock) throw new Error('Transpose kernel missing');
-  return (args: KernelArgs) => {
-    const x = args.inputs['x'];
-    const perm = (args.attrs as { perm: number[] }).perm;
-    if (!perm.every((axis, i) => axis === i)) return stock(args);
-    args.backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
-  };
+  return sharingWhen('Transpose', stock, ({ attrs }) =>
+    (attrs as { perm: number[] }).perm.every((axis, i) => axis === i),
+  );
 }
 
 /** Also casts to bool as x != 0: the stock wasm kernel truncates (int32 -2 became 254). */
