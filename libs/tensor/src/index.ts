@@ -12,6 +12,7 @@ export {
   l2NormalizeRowsFused,
   bprGapFused,
   topKRows,
+  mamlHiddenFused,
 } from './native/custom-ops';
 export { propagationMeanOfBlocks } from './native/propagation-mean';
 export type { MamlScoreInputs } from './native/custom-ops';

@@ -1,5 +1,14 @@
 import type { ScoringRepresentations } from '@sgfd/contracts';
-import { customOpsAvailable, dropoutMask, isNativeBackend, mamlScores, normalInit, tf, type Rng } from '@sgfd/tensor';
+import {
+  customOpsAvailable,
+  dropoutMask,
+  isNativeBackend,
+  mamlHiddenFused,
+  mamlScores,
+  normalInit,
+  tf,
+  type Rng,
+} from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
@@ -193,6 +202,23 @@ export class Maml extends BaseBackbone {
    * W2 tanh = 2 W2 s - colsum(W2) and |tanh|^2 = 4 |s|^2 - 4 sum(s) + hidden, so only s is formed at the
    * hidden width. Returns [nUsers * perUser, d].
    */
+  /** sigmoid(2 pre) of every pair's hidden layer: the native engine's fused op for a batch's [B, K] pairs. */
+  private hiddenSigmoid(
+    userPart: tf.Tensor2D,
+    itemPart: tf.Tensor3D | tf.Tensor2D,
+    userSq: tf.Tensor1D,
+    itemSq: tf.Tensor2D | tf.Tensor1D,
+  ): tf.Tensor {
+    const bias2 = tf.mul(this.attentionIn.bias!, 2) as tf.Tensor1D;
+    if (customOpsAvailable() && itemPart.rank === 3 && itemSq.rank === 2)
+      return mamlHiddenFused(userPart, itemPart as tf.Tensor3D, userSq, itemSq as tf.Tensor2D, bias2);
+    const items = itemPart.rank === 2 ? tf.expandDims(itemPart, 0) : itemPart;
+    const norm = tf.sqrt(
+      tf.maximum(tf.add(tf.expandDims(userSq, 1), itemSq.rank === 1 ? tf.expandDims(itemSq, 0) : itemSq), 1e-12),
+    );
+    return tf.sigmoid(tf.add(tf.div(tf.add(tf.expandDims(userPart, 1), items), tf.expandDims(norm, 2)), bias2));
+  }
+
   private attentionOf(
     userPart: tf.Tensor2D,
     itemPart: tf.Tensor3D | tf.Tensor2D,
@@ -202,15 +228,10 @@ export class Maml extends BaseBackbone {
   ): tf.Tensor2D {
     return tf.tidy(() => {
       const [n, hidden] = userPart.shape;
-      const items = itemPart.rank === 2 ? tf.expandDims(itemPart, 0) : itemPart;
-      const norm = tf.sqrt(
-        tf.maximum(tf.add(tf.expandDims(userSq, 1), itemSq.rank === 1 ? tf.expandDims(itemSq, 0) : itemSq), 1e-12),
-      );
-      const pre2 = tf.add(
-        tf.div(tf.add(tf.expandDims(userPart, 1), items), tf.expandDims(norm, 2)),
-        tf.mul(this.attentionIn.bias!, 2),
-      );
-      const sig = tf.reshape(tf.sigmoid(pre2), [n * perUser, hidden]) as tf.Tensor2D;
+      const sig = tf.reshape(this.hiddenSigmoid(userPart, itemPart, userSq, itemSq), [
+        n * perUser,
+        hidden,
+      ]) as tf.Tensor2D;
       const w2 = this.attentionOut.kernel;
       const projected = tf.sub(tf.mul(tf.matMul(sig, w2), 2), tf.sum(w2, 0, true));
       // Row sums as products with a ones column: tf.sum's gradient builds a ones tensor as wide as its input.

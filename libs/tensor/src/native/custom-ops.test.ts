@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkGradients } from '../finite-differences';
-import { liveCountsAcross, randomTensor, useBackend } from '../testing';
+import { liveCountsAcross, maxRelativeError, randomTensor, useBackend } from '../testing';
 import { tf } from '../tf';
 import {
   bprGapFused,
@@ -8,6 +8,7 @@ import {
   csrMatMul,
   customOpsError,
   l2NormalizeRowsFused,
+  mamlHiddenFused,
   mamlScores,
   rowCosine,
   sampledDots,
@@ -309,6 +310,34 @@ describe('the custom TensorFlow ops built with the engine', () => {
     });
     expect(after).toEqual(before);
     tf.dispose([x, small, all.values, all.indices]);
+  });
+
+  it('SgfdMamlHidden is sigmoid((u + p) / n + bias2) over [B, K] pairs, with finite-difference gradients in every input', () => {
+    const positive = (t: tf.Tensor) => tf.tidy(() => tf.add(tf.abs(t), 0.5));
+    const u = tf.variable(randomTensor([3, 4], 23) as tf.Tensor2D);
+    const p = tf.variable(randomTensor([3, 2, 4], 24) as tf.Tensor3D);
+    const uSq = tf.variable(positive(randomTensor([3], 25)) as tf.Tensor1D);
+    const pSq = tf.variable(positive(randomTensor([3, 2], 26)) as tf.Tensor2D);
+    const bias = tf.variable(randomTensor([4], 27) as tf.Tensor1D);
+    const reference = () =>
+      tf.sigmoid(
+        tf.add(
+          tf.div(tf.add(tf.expandDims(u, 1), p), tf.expandDims(tf.sqrt(tf.add(tf.expandDims(uSq, 1), pSq)), 2)),
+          bias,
+        ),
+      );
+    const got = mamlHiddenFused(u, p, uSq, pSq, bias);
+    const want = reference();
+    expect(got.shape).toEqual([3, 2, 4]);
+    expect(maxRelativeError(got.dataSync(), want.dataSync())).toBeLessThan(1e-5);
+    const weights = randomTensor([3, 2, 4], 28);
+    const loss = () => tf.sum(tf.mul(tf.square(mamlHiddenFused(u, p, uSq, pSq, bias)), weights)) as tf.Scalar;
+    expect(checkGradients(loss, [u, p, uSq, pSq, bias]).worst).toBeLessThanOrEqual(1);
+    const bad = randomTensor([3, 3], 29) as tf.Tensor2D;
+    expect(() => mamlHiddenFused(u, p, uSq, bad, bias)).toThrow(/inconsistent shapes .*item_sq \[3,3\]/);
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([u, p, uSq, pSq, bias])));
+    expect(after).toEqual(before);
+    tf.dispose([u, p, uSq, pSq, bias, got, want, weights, bad]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

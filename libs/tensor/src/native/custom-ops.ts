@@ -207,3 +207,28 @@ export function topKRows(x: tf.Tensor2D, k: number): { values: tf.Tensor2D; indi
   const [values, indices] = runNativeOpOutputs('SgfdTopK', { k: { int: k } }, [x], 2) as [tf.Tensor2D, tf.Tensor2D];
   return { values, indices };
 }
+
+/**
+ * MAML's attention hidden layer for [B, K] pairs, sigmoid((u_i + p_ij) / n_ij + bias2) with
+ * n_ij = sqrt(max(userSq_i + itemSq_ij, 1e-12)), differentiable in every input: forward and gradient are one
+ * custom op each (SgfdMamlHidden, SgfdMamlHiddenGrad).
+ */
+export function mamlHiddenFused(
+  userPart: tf.Tensor2D,
+  itemPart: tf.Tensor3D,
+  userSq: tf.Tensor1D,
+  itemSq: tf.Tensor2D,
+  bias2: tf.Tensor1D,
+): tf.Tensor3D {
+  requireCustomOps('SgfdMamlHidden');
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const inputs = args.slice(0, 5) as tf.Tensor[];
+    const sig = runNativeOp('SgfdMamlHidden', {}, inputs) as tf.Tensor3D;
+    (args[5] as tf.GradSaveFunc)([...inputs.slice(0, 4), sig]);
+    return {
+      value: sig,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runNativeOpOutputs('SgfdMamlHiddenGrad', {}, [...saved, dy], 5),
+    };
+  });
+  return op(userPart, itemPart, userSq, itemSq, bias2) as tf.Tensor3D;
+}

@@ -967,6 +967,148 @@ class PropagationMeanOp : public OpKernel {
 };
 
 REGISTER_KERNEL_BUILDER(Name("SgfdPropagationMean").Device(tensorflow::DEVICE_CPU), PropagationMeanOp);
+
+// The hidden layer of MAML's attention for a batch of pairs, as its training step forms it: sig = sigmoid(pre2)
+// with pre2 = (u_i + p_ij) / n_ij + bias2, n_ij = sqrt(max(|u_i|^2 + |p_ij|^2, 1e-12)), where u_i is user i's
+// part of the doubled first layer and p_ij the part of its j-th item (tanh(pre) = 2 sig - 1 downstream). One
+// pass forward and one backward over [B, K, H], where tfjs's broadcasts, division, bias, sigmoid and their
+// gradients take about fifteen ops of that size.
+REGISTER_OP("SgfdMamlHidden")
+    .Input("user_part: float")  // [B, H]
+    .Input("item_part: float")  // [B, K, H]
+    .Input("user_sq: float")    // [B]
+    .Input("item_sq: float")    // [B, K]
+    .Input("bias2: float")      // [H]
+    .Output("sig: float")       // [B, K, H]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(1));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("SgfdMamlHiddenGrad")
+    .Input("user_part: float")
+    .Input("item_part: float")
+    .Input("user_sq: float")
+    .Input("item_sq: float")
+    .Input("sig: float")   // the forward output
+    .Input("dsig: float")  // [B, K, H]
+    .Output("d_user_part: float")
+    .Output("d_item_part: float")
+    .Output("d_user_sq: float")
+    .Output("d_item_sq: float")
+    .Output("d_bias2: float")
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      for (int i = 0; i < 4; i++) c->set_output(i, c->input(i));
+      c->set_output(4, c->Vector(c->Dim(c->input(0), 1)));
+      return absl::OkStatus();
+    });
+
+static tensorflow::Status CheckMamlHidden(const Tensor& user_part, const Tensor& item_part, const Tensor& user_sq,
+                                          const Tensor& item_sq) {
+  const bool ok = user_part.dims() == 2 && item_part.dims() == 3 && user_sq.dims() == 1 && item_sq.dims() == 2 &&
+                  item_part.dim_size(0) == user_part.dim_size(0) && item_part.dim_size(2) == user_part.dim_size(1) &&
+                  user_sq.dim_size(0) == user_part.dim_size(0) && item_sq.dim_size(0) == user_part.dim_size(0) &&
+                  item_sq.dim_size(1) == item_part.dim_size(1);
+  if (ok) return absl::OkStatus();
+  return tensorflow::errors::InvalidArgument("SgfdMamlHidden: inconsistent shapes (user_part ", user_part.shape().DebugString(),
+                                             ", item_part ", item_part.shape().DebugString(), ", user_sq ",
+                                             user_sq.shape().DebugString(), ", item_sq ", item_sq.shape().DebugString(), ")");
+}
+
+using ConstRowArray = Eigen::Map<const Eigen::Array<float, 1, Eigen::Dynamic>>;
+using RowArray = Eigen::Map<Eigen::Array<float, 1, Eigen::Dynamic>>;
+
+class MamlHiddenOp : public OpKernel {
+ public:
+  explicit MamlHiddenOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor &user_part = ctx->input(0), &item_part = ctx->input(1), &user_sq = ctx->input(2),
+                 &item_sq = ctx->input(3), &bias2 = ctx->input(4);
+    OP_REQUIRES_OK(ctx, CheckMamlHidden(user_part, item_part, user_sq, item_sq));
+    const int64_t b = item_part.dim_size(0), k = item_part.dim_size(1), h = item_part.dim_size(2);
+    OP_REQUIRES(ctx, bias2.dims() == 1 && bias2.dim_size(0) == h,
+                tensorflow::errors::InvalidArgument("SgfdMamlHidden: bias2 must have ", h, " values"));
+    Tensor* sig = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, item_part.shape(), &sig));
+    const float *u = user_part.flat<float>().data(), *p = item_part.flat<float>().data();
+    const float *usq = user_sq.flat<float>().data(), *psq = item_sq.flat<float>().data();
+    const ConstRowArray bias(bias2.flat<float>().data(), h);
+    float* out = sig->flat<float>().data();
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t pair = begin; pair < end; pair++) {
+        const int64_t i = pair / k;
+        const float norm = std::sqrt(std::max(usq[i] + psq[pair], 1e-12f));
+        const ConstRowArray ui(u + i * h, h), pij(p + pair * h, h);
+        RowArray(out + pair * h, h) = ((ui + pij) / norm + bias).logistic();
+      }
+    };
+    ParallelFor(ctx, b * k, 30 * h, work);
+  }
+};
+
+class MamlHiddenGradOp : public OpKernel {
+ public:
+  explicit MamlHiddenGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor &user_part = ctx->input(0), &item_part = ctx->input(1), &user_sq = ctx->input(2),
+                 &item_sq = ctx->input(3), &sig = ctx->input(4), &dsig = ctx->input(5);
+    OP_REQUIRES_OK(ctx, CheckMamlHidden(user_part, item_part, user_sq, item_sq));
+    OP_REQUIRES(ctx, sig.shape() == item_part.shape() && dsig.shape() == item_part.shape(),
+                tensorflow::errors::InvalidArgument("SgfdMamlHiddenGrad: sig and dsig must have item_part's shape"));
+    const int64_t b = item_part.dim_size(0), k = item_part.dim_size(1), h = item_part.dim_size(2);
+    Tensor *du = nullptr, *dp = nullptr, *dusq = nullptr, *dpsq = nullptr, *dbias = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, user_part.shape(), &du));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, item_part.shape(), &dp));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, user_sq.shape(), &dusq));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(3, item_sq.shape(), &dpsq));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(4, TensorShape({h}), &dbias));
+    // Per user, the sum of its pairs' d pre2 (reduced over users into d bias2 afterwards).
+    Tensor pre_sums;
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({b, h}), &pre_sums));
+    const float *u = user_part.flat<float>().data(), *p = item_part.flat<float>().data();
+    const float *usq = user_sq.flat<float>().data(), *psq = item_sq.flat<float>().data();
+    const float *s = sig.flat<float>().data(), *g = dsig.flat<float>().data();
+    float *du_data = du->flat<float>().data(), *dp_data = dp->flat<float>().data();
+    float *dusq_data = dusq->flat<float>().data(), *dpsq_data = dpsq->flat<float>().data();
+    float* sums = pre_sums.flat<float>().data();
+    // pre2 = x / n + bias with x = u_i + p_ij: d x = d pre2 / n; d n = -<d pre2, x> / n^2; n = sqrt(max(q, eps)),
+    // so d q = d n / (2 n) where q >= eps (tfjs's maximum passes the gradient to q on ties) and 0 below.
+    auto work = [&](int64_t begin, int64_t end) {
+      Eigen::Array<float, 1, Eigen::Dynamic> dpre(h);
+      for (int64_t i = begin; i < end; i++) {
+        const ConstRowArray ui(u + i * h, h);
+        RowArray dui(du_data + i * h, h), sum(sums + i * h, h);
+        dui.setZero();
+        sum.setZero();
+        float dq_user = 0.0f;
+        for (int64_t j = 0; j < k; j++) {
+          const int64_t pair = i * k + j;
+          const float q = usq[i] + psq[pair];
+          const float norm = std::sqrt(std::max(q, 1e-12f));
+          const ConstRowArray sij(s + pair * h, h), gij(g + pair * h, h), pij(p + pair * h, h);
+          dpre = gij * sij * (1.0f - sij);
+          sum += dpre;
+          RowArray(dp_data + pair * h, h) = dpre / norm;
+          dui += dpre / norm;
+          const float dnorm = -(dpre * (ui + pij)).sum() / (norm * norm);
+          const float dq = q >= 1e-12f ? dnorm / (2.0f * norm) : 0.0f;
+          dpsq_data[pair] = dq;
+          dq_user += dq;
+        }
+        dusq_data[i] = dq_user;
+      }
+    };
+    ParallelFor(ctx, b, 40 * k * h, work);
+    RowArray db(dbias->flat<float>().data(), h);
+    db.setZero();
+    for (int64_t i = 0; i < b; i++) db += ConstRowArray(sums + i * h, h);
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdMamlHidden").Device(tensorflow::DEVICE_CPU), MamlHiddenOp);
+REGISTER_KERNEL_BUILDER(Name("SgfdMamlHiddenGrad").Device(tensorflow::DEVICE_CPU), MamlHiddenGradOp);
 }  // namespace sgfd
 
 // Node loads this library with process.dlopen, which asks N-API for its exports: it has none, its ops are
