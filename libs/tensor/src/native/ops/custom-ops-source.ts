@@ -13,6 +13,7 @@ export const CUSTOM_OPS_SOURCE = String.raw`// TensorFlow ops of @sgfd/tensor th
 #include <vector>
 
 #include "Eigen/Core"
+#include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
@@ -213,20 +214,14 @@ REGISTER_OP("SgfdSegmentSoftmax")
     .Input("scores: float")  // [E]
     .Input("indptr: int32")  // [R + 1]
     .Output("out: float")    // [E]
-    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      c->set_output(0, c->input(0));
-      return absl::OkStatus();
-    });
+    .SetShapeFn(tensorflow::shape_inference::UnchangedShape);
 
 REGISTER_OP("SgfdSegmentSoftmaxGrad")
     .Input("out: float")     // [E]: the softmax's output
     .Input("dy: float")      // [E]
     .Input("indptr: int32")  // [R + 1]
     .Output("dx: float")     // [E]: out * (dy - sum over the row of out * dy)
-    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      c->set_output(0, c->input(0));
-      return absl::OkStatus();
-    });
+    .SetShapeFn(tensorflow::shape_inference::UnchangedShape);
 
 class SegmentSoftmaxOp : public OpKernel {
  public:
@@ -398,20 +393,14 @@ REGISTER_OP("SgfdL2NormalizeRows")
     .Input("x: float")  // [B, D]
     .Attr("eps: float")
     .Output("y: float")  // [B, D]
-    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      c->set_output(0, c->input(0));
-      return absl::OkStatus();
-    });
+    .SetShapeFn(tensorflow::shape_inference::UnchangedShape);
 
 REGISTER_OP("SgfdL2NormalizeRowsGrad")
     .Input("x: float")
     .Input("dy: float")
     .Attr("eps: float")
     .Output("dx: float")
-    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      c->set_output(0, c->input(0));
-      return absl::OkStatus();
-    });
+    .SetShapeFn(tensorflow::shape_inference::UnchangedShape);
 
 class L2NormalizeRowsOp : public OpKernel {
  public:
@@ -486,10 +475,7 @@ REGISTER_OP("SgfdStatelessDropout")
     .Attr("rate: float")      // entries whose uniform draw is below rate are dropped
     .Attr("keep_scale: float")  // what kept entries are multiplied by: 1 / (1 - rate) as float32
     .Output("y: float")
-    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      c->set_output(0, c->input(0));
-      return absl::OkStatus();
-    });
+    .SetShapeFn(tensorflow::shape_inference::UnchangedShape);
 
 struct Philox4x32 {
   uint32_t counter[4];
