@@ -157,9 +157,7 @@ async function measureEngine(snapshotDir: string, options: Options): Promise<Eng
     progress('teacher', teacherEpochMs);
     await train('vbpr + sgfd two-stage (student)', { backbone: 'vbpr', sgfd: { mode: 'two-stage' } }, teacher);
   }
-  // Joint runs the 4096 -> 1024 teacher tower in every step: two epochs (one measured) are enough.
-  if (options.only.has('joint'))
-    await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } }, null, 2);
+  if (options.only.has('joint')) await train('vbpr + sgfd joint', { backbone: 'vbpr', sgfd: { mode: 'joint' } });
   if (options.only.has('bm3')) await train('bm3', { backbone: 'bm3', sgfd: { mode: 'off' } });
   const evals: Record<string, number> = {};
   if (options.only.has('eval'))
@@ -219,7 +217,7 @@ export async function run(args: string[]): Promise<void> {
     const numpyMs = measured.length ? Math.min(...measured.map((r) => r.epochMs)) : null;
     const vbpr = native.rows[0][1];
     console.log(
-      `\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation; joint: 1 epoch); engines: ${native.backend}, ${wasm.backend}`,
+      `\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation); engines: ${native.backend}, ${wasm.backend}`,
     );
     console.log(
       `| run | ${native.backend} ms | ${wasm.backend} ms | ${wasm.backend} / ${native.backend} | ${native.backend} x vbpr | ${native.backend} x numpy vbpr |`,

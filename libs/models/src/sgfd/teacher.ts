@@ -1,5 +1,6 @@
 import { tf, type Rng } from '@sgfd/tensor';
 import { activate, Dense, leakyNormalize, type Activation } from '../layers';
+import { applyLinearStack } from '../linear-stack';
 import { prefixed, type NamedVariables } from '../params';
 
 /**
@@ -43,6 +44,9 @@ export class TeacherTower {
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
+      // The authors' stack has no activation: one affine map, evaluated in its cheaper association order.
+      if (this.options.activation === 'none')
+        return leakyNormalize(applyLinearStack(x, this.layers), this.options.leakySlope);
       let h = x;
       this.layers.forEach((layer, i) => {
         h = layer.apply(h);
