@@ -75,19 +75,24 @@ describe('the custom TensorFlow ops built with the engine', () => {
     expect(customOpsAvailable()).toBe(true);
   });
 
-  // 300 items span two tiles of the kernel (256 pairs), the second one partial.
-  it('SgfdMamlScores equals the attention written out with tfjs ops, over partial tiles', () => {
-    const x = inputs(3, 300, 24, 8);
-    const fused = mamlScores(x);
-    expect(fused.shape).toEqual([3, 300]);
-    const got = fused.dataSync();
-    const want = referenceScores(x);
-    let worst = 0;
-    for (let i = 0; i < want.length; i++)
-      worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1e-3 + Math.abs(want[i])));
-    expect(worst).toBeLessThan(1e-4);
-    tf.dispose([fused, ...tensorsOf(x)]);
-  });
+  // 300 items span two tiles of the kernel (256 pairs), the second one ending in a partial panel of 16
+  // pairs; d = 8 and 64 leave 2 and 4 rows after the product's 6-row panels; hidden 13 is odd.
+  for (const [users, items, hidden, d] of [
+    [3, 300, 24, 8],
+    [2, 37, 13, 64],
+  ])
+    it(`SgfdMamlScores equals the attention written out with tfjs ops (${users} users, ${items} items, hidden ${hidden}, d ${d})`, () => {
+      const x = inputs(users, items, hidden, d);
+      const fused = mamlScores(x);
+      expect(fused.shape).toEqual([users, items]);
+      const got = fused.dataSync();
+      const want = referenceScores(x);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++)
+        worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1e-3 + Math.abs(want[i])));
+      expect(worst).toBeLessThan(1e-4);
+      tf.dispose([fused, ...tensorsOf(x)]);
+    });
 
   it('SgfdMamlScores rejects inconsistent shapes, naming them, and leaks nothing', () => {
     const x = inputs(2, 5, 6, 4);

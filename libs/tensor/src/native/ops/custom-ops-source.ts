@@ -54,15 +54,94 @@ REGISTER_OP("SgfdMamlScores")
 
 // MAML's score -sum_d a_d^2 (u_d - i_d)^2 of every (user, item) pair, with the attention
 // a = scale * softmax(relu(W2 norm(tanh(pre)) + b2)), pre = W1 [u; i; f] / |[u; i; f]| + b1 (the inputs
-// are the doubled parts the stock-op path uses, so pre is half of their sum). One pass per tile of pairs:
-// the tile's hidden layer stays in cache instead of being written and read back by one op per step, and
-// tanh is Eigen's vectorised rational approximation. On office (2 cores, AVX2) the product with W2 takes
-// about 60 % of the time at ~120 GFLOPS and tanh most of the rest.
+// are the doubled parts the stock-op path uses, so pre is half of their sum).
+//
+// One pass per tile of kTile pairs of one user, with pairs along the SIMD lanes throughout (the items'
+// parts and embeddings are transposed once per call), so no step needs a horizontal reduction:
+// 1. the tile's hidden layer tanh(pre) is written straight into the packed panels the product reads
+//    (kNr pairs by hidden), with each pair's squared norm;
+// 2. the product W2^T H^T runs on a 6 x kNr register tile (BLIS's shape for 16 vector registers): W2 is
+//    packed once per call, each panel of H stays in L1 while every 6-row panel of W2 streams past it;
+// 3. the epilogue (normalisation, bias, relu, softmax, weighted distance) runs on the product's columns.
+// On office (2 cores, AVX2 + FMA) the product, 240 G multiply-adds, runs at about 90 % of the FMA peak,
+// against about 55 % for Eigen's general product on the same tiles; tanh and exp are Eigen's packet functions.
+namespace maml {
+using Packet = Eigen::internal::packet_traits<float>::type;
+constexpr int64_t kLanes = sizeof(Packet) / sizeof(float);
+constexpr int64_t kNr = 2 * kLanes;  // pairs per panel of H: two packets
+constexpr int64_t kMr = 6;           // rows of W2^T per packed panel
+constexpr int64_t kTile = 256;       // pairs per tile; a multiple of kNr for every packet width
+using AlignedFloats = std::vector<float, Eigen::aligned_allocator<float>>;
+
+int64_t RoundUp(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+
+// A row-major [rows, cols] matrix transposed into [cols, stride], columns past rows zero.
+AlignedFloats Transposed(const float* m, int64_t rows, int64_t cols, int64_t stride) {
+  AlignedFloats t(cols * stride, 0.0f);
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t c = 0; c < cols; c++) t[c * stride + r] = m[r * cols + c];
+  return t;
+}
+
+// W2 [H, D] as panels [ceil(D / 6)][H][6] of W2^T (the last one's rows past D zero).
+AlignedFloats PackedW2(const float* w2, int64_t hidden, int64_t d) {
+  AlignedFloats p(RoundUp(d, kMr) * hidden, 0.0f);
+  for (int64_t k = 0; k < hidden; k++)
+    for (int64_t j = 0; j < d; j++) p[((j / kMr) * hidden + k) * kMr + j % kMr] = w2[k * d + j];
+  return p;
+}
+
+// ct[i][0, kNr) = sum_k a[k][i] b[k][0, kNr) for the first Rows rows i of one W2 panel and one panel of H.
+template <int Rows>
+void ProductTile(const float* a, const float* b, int64_t hidden, float* ct, int64_t ldc) {
+  using namespace Eigen::internal;
+  Packet acc[Rows][2];
+  for (int i = 0; i < Rows; i++) acc[i][0] = acc[i][1] = pset1<Packet>(0.0f);
+  for (int64_t k = 0; k < hidden; k++) {
+    Packet b0 = pload<Packet>(b + k * kNr), b1 = pload<Packet>(b + k * kNr + kLanes);
+#if defined(__AVX512F__)
+    asm("" : "+v"(b0), "+v"(b1));
+#elif defined(__x86_64__)
+    // Keeps H's packets in registers: the compiler would fold them into every FMA as memory operands,
+    // and 18 loads per 12 FMAs make the loop load-bound (about 70 % of the FMA rate instead of 90 %).
+    asm("" : "+x"(b0), "+x"(b1));
+#endif
+    for (int i = 0; i < Rows; i++) {
+      const Packet av = pset1<Packet>(a[k * kMr + i]);
+      acc[i][0] = pmadd(av, b0, acc[i][0]);
+      acc[i][1] = pmadd(av, b1, acc[i][1]);
+    }
+  }
+  for (int i = 0; i < Rows; i++) {
+    pstore(ct + i * ldc, acc[i][0]);
+    pstore(ct + i * ldc + kLanes, acc[i][1]);
+  }
+}
+
+// The product's rows [0, d) for one panel of H: whole W2 panels, then the last one's d % 6 rows.
+void ProductColumns(const float* w2_panels, const float* panel, int64_t hidden, int64_t d, float* ct, int64_t ldc) {
+  int64_t g = 0;
+  for (; (g + 1) * kMr <= d; g++) ProductTile<kMr>(w2_panels + g * hidden * kMr, panel, hidden, ct + g * kMr * ldc, ldc);
+  const float* a = w2_panels + g * hidden * kMr;
+  float* c = ct + g * kMr * ldc;
+  switch (d - g * kMr) {
+    case 1: return ProductTile<1>(a, panel, hidden, c, ldc);
+    case 2: return ProductTile<2>(a, panel, hidden, c, ldc);
+    case 3: return ProductTile<3>(a, panel, hidden, c, ldc);
+    case 4: return ProductTile<4>(a, panel, hidden, c, ldc);
+    case 5: return ProductTile<5>(a, panel, hidden, c, ldc);
+    default: return;
+  }
+}
+}  // namespace maml
+
 class MamlScoresOp : public OpKernel {
  public:
   explicit MamlScoresOp(OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, ctx->GetAttr("scale", &scale_)); }
 
   void Compute(OpKernelContext* ctx) override {
+    using namespace maml;
+    using namespace Eigen::internal;
     const Tensor& user_part = ctx->input(0);
     const Tensor& item_part = ctx->input(1);
     const Tensor& user_sq = ctx->input(2);
@@ -87,60 +166,82 @@ class MamlScoresOp : public OpKernel {
     if (n_users == 0 || n_items == 0) return;
 
     const float* up = user_part.flat<float>().data();
-    const float* ip = item_part.flat<float>().data();
     const float* usq = user_sq.flat<float>().data();
     const float* isq = item_sq.flat<float>().data();
     const float* bias = bias2.flat<float>().data();
     const float* bout = b2.flat<float>().data();
     const float* ue = user_emb.flat<float>().data();
-    const float* ie = item_emb.flat<float>().data();
     float* scores = out->flat<float>().data();
-    const ConstRowMap w2m(w2.flat<float>().data(), hidden, d);
-    const Eigen::ArrayXf half_b = 0.5f * Eigen::Map<const Eigen::ArrayXf>(bias, hidden);
-    const Eigen::Map<const Eigen::RowVectorXf> bout_row(bout, d);
     const float scale = scale_;
+    // Items padded to whole panels of H (the padding's scores are computed and dropped).
+    const int64_t padded = RoundUp(n_items, kNr);
+    const AlignedFloats item_part_t = Transposed(item_part.flat<float>().data(), n_items, hidden, padded);
+    const AlignedFloats item_emb_t = Transposed(item_emb.flat<float>().data(), n_items, d, padded);
+    const AlignedFloats w2_panels = PackedW2(w2.flat<float>().data(), hidden, d);
+    AlignedFloats half_b(hidden);
+    for (int64_t k = 0; k < hidden; k++) half_b[k] = 0.5f * bias[k];
 
     const int64_t tiles_per_user = (n_items + kTile - 1) / kTile;
-    // Cost of one tile in cycles, roughly: its product and its tanh.
-    const int64_t cost = kTile * hidden * (2 * d + 20);
+    const int64_t cost = kTile * hidden * (2 * d + 40);
     auto work = [&](int64_t begin, int64_t end) {
-      RowMatrix s(kTile, hidden), projected(kTile, d);
-      Eigen::ArrayXf row_sq(kTile);
+      AlignedFloats h(kTile * hidden), product(d * kTile), sq(kTile), half_inv_norm(kTile);
+      alignas(64) float tile_scores[kLanes];
+      const Packet zero = pset1<Packet>(0.0f);
       for (int64_t t = begin; t < end; t++) {
-        const int64_t c = t / tiles_per_user;
-        const int64_t first = (t % tiles_per_user) * kTile;
-        const int64_t rows = std::min<int64_t>(kTile, n_items - first);
-        const Eigen::Map<const Eigen::ArrayXf> u(up + c * hidden, hidden);
-        for (int64_t r = 0; r < rows; r++) {
-          const int64_t n = first + r;
-          const float half_inv_norm = 0.5f / std::sqrt(std::max(usq[c] + isq[n], 1e-12f));
-          const Eigen::Map<const Eigen::ArrayXf> i(ip + n * hidden, hidden);
-          s.row(r).array() = ((u + i) * half_inv_norm + half_b).transpose();
+        const int64_t c = t / tiles_per_user, first = (t % tiles_per_user) * kTile;
+        const int64_t rows = std::min<int64_t>(kTile, n_items - first), panels = (rows + kNr - 1) / kNr;
+        for (int64_t r = 0; r < kTile; r++)
+          half_inv_norm[r] = r < rows ? 0.5f / std::sqrt(std::max(usq[c] + isq[first + r], 1e-12f)) : 0.0f;
+        // 1. tanh(pre) into panels [kTile / kNr][hidden][kNr], and each pair's |tanh(pre)|^2.
+        const float* u = up + c * hidden;
+        for (int64_t p = 0; p < panels; p++) {
+          const float* items = item_part_t.data() + first + p * kNr;
+          float* panel = h.data() + p * hidden * kNr;
+          const Packet n0 = pload<Packet>(half_inv_norm.data() + p * kNr);
+          const Packet n1 = pload<Packet>(half_inv_norm.data() + p * kNr + kLanes);
+          Packet s0 = zero, s1 = zero;
+          for (int64_t k = 0; k < hidden; k++) {
+            const Packet uk = pset1<Packet>(u[k]), bk = pset1<Packet>(half_b[k]);
+            const Packet t0 = ptanh(pmadd(padd(uk, ploadu<Packet>(items + k * padded)), n0, bk));
+            const Packet t1 = ptanh(pmadd(padd(uk, ploadu<Packet>(items + k * padded + kLanes)), n1, bk));
+            pstore(panel + k * kNr, t0);
+            pstore(panel + k * kNr + kLanes, t1);
+            s0 = pmadd(t0, t0, s0);
+            s1 = pmadd(t1, t1, s1);
+          }
+          pstore(sq.data() + p * kNr, s0);
+          pstore(sq.data() + p * kNr + kLanes, s1);
         }
-        // tanh of the (undoubled) pre-activation: Eigen's vectorised rational approximation, no exp.
-        s.topRows(rows).array() = s.topRows(rows).array().tanh();
-        row_sq.head(rows) = s.topRows(rows).array().square().rowwise().sum();
-        projected.topRows(rows).noalias() = s.topRows(rows) * w2m;
-        // The epilogue on the whole tile at once, so that Eigen vectorises its exp and its row reductions.
-        auto p = projected.topRows(rows).array();
-        const Eigen::ArrayXf inv = row_sq.head(rows).max(1e-24f).rsqrt();
-        p = p.colwise() * inv;
-        p = (p.rowwise() + bout_row.array()).max(0.0f);
-        p = (p.colwise() - p.rowwise().maxCoeff()).exp();
-        const Eigen::ArrayXf norm = scale / p.rowwise().sum();
-        p = p.colwise() * norm;
-        const Eigen::Map<const RowMatrix> items_e(ie + first * d, rows, d);
-        const Eigen::Map<const Eigen::RowVectorXf> user_e(ue + c * d, d);
-        const Eigen::ArrayXf tile_scores =
-            -(p.square() * (items_e.rowwise() - user_e).array().square()).rowwise().sum();
-        std::copy(tile_scores.data(), tile_scores.data() + rows, scores + c * n_items + first);
+        // 2. product [d, kTile] = W2^T H^T.
+        for (int64_t p = 0; p < panels; p++)
+          ProductColumns(w2_panels.data(), h.data() + p * hidden * kNr, hidden, d, product.data() + p * kNr, kTile);
+        // 3. z = relu(product / |h| + b2); score = -scale^2 sum_d e_d^2 (i_d - u_d)^2 / (sum_d e_d)^2 with
+        // e = exp(z - max z), which is -sum_d a_d^2 (u_d - i_d)^2 for a = scale e / sum e.
+        const float* user_e = ue + c * d;
+        for (int64_t r = 0; r < rows; r += kLanes) {
+          const Packet inv = pdiv(pset1<Packet>(1.0f), psqrt(pmax(pload<Packet>(sq.data() + r), pset1<Packet>(1e-24f))));
+          const float* col = product.data() + r;
+          Packet top = zero;
+          for (int64_t k = 0; k < d; k++)
+            top = pmax(top, pmax(pmadd(pload<Packet>(col + k * kTile), inv, pset1<Packet>(bout[k])), zero));
+          Packet sum = zero, weighted = zero;
+          const float* items_e = item_emb_t.data() + first + r;
+          for (int64_t k = 0; k < d; k++) {
+            const Packet z = pmax(pmadd(pload<Packet>(col + k * kTile), inv, pset1<Packet>(bout[k])), zero);
+            const Packet e = pexp(psub(z, top));
+            sum = padd(sum, e);
+            const Packet ed = pmul(e, psub(ploadu<Packet>(items_e + k * padded), pset1<Packet>(user_e[k])));
+            weighted = pmadd(ed, ed, weighted);
+          }
+          pstore(tile_scores, pdiv(pmul(pset1<Packet>(-scale * scale), weighted), pmul(sum, sum)));
+          std::copy(tile_scores, tile_scores + std::min<int64_t>(kLanes, rows - r), scores + c * n_items + first + r);
+        }
       }
     };
     ParallelFor(ctx, n_users * tiles_per_user, cost, work);
   }
 
  private:
-  static constexpr int64_t kTile = 256;
   float scale_;
 };
 
