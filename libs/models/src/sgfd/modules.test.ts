@@ -7,6 +7,8 @@ import { distillationLoss, jointLoss, teacherPretrainLoss } from './objectives';
 import { SemanticTeacher } from './semantic-teacher';
 import { Student } from './student';
 import { TeacherTower, teacherWidths } from './teacher';
+import { leakyNormalize } from '../layers';
+import { linearStackOrder } from '../linear-stack';
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -54,6 +56,23 @@ describe('teacher and student extractors', () => {
     expect(Array.from(c.dataSync())).not.toEqual(Array.from(a.dataSync()));
     tf.dispose([x, a, b, c, s]);
     for (const m of [plain, again, tanh, student]) m.dispose();
+  });
+
+  it('without an inner activation, give the same rows as their layers applied one by one', () => {
+    const x = randomRows(5, 300, 64);
+    const tower = new TeacherTower(64, { latentDim: 4, leakySlope: 0.2, activation: 'none' }, createRng(6));
+    expect(linearStackOrder([64, 16, 4], 300)).toBe('collapsed');
+    const got = tower.apply(x);
+    const want = tf.tidy(() =>
+      leakyNormalize(
+        tower.layers.reduce((h, layer) => layer.apply(h), x),
+        0.2,
+      ),
+    );
+    const [g, w] = [got.dataSync(), want.dataSync()];
+    for (let i = 0; i < w.length; i++) expect(Math.abs(g[i] - w[i])).toBeLessThan(1e-5);
+    tf.dispose([x, got, want]);
+    tower.dispose();
   });
 });
 
