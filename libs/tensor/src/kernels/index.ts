@@ -10,6 +10,7 @@ import { makeGatherV2 } from './gather';
 import { registerGradientOverrides } from './gradients';
 import { makeNativeBatchMatMul } from './native-batch-matmul';
 import { nativeGatherV2 } from './native-gather';
+import { nativeStep } from './native-step';
 import {
   makeSameDtypeSharingCast,
   makeIdentitySharingTranspose,
@@ -38,6 +39,7 @@ export function registerCustomKernels(backendName: string): void {
     overrideKernel('Cast', backendName, makeSameDtypeSharingCast);
     overrideKernel('Reshape', backendName, makeSameShapeSharingReshape);
     overrideKernel('Transpose', backendName, makeIdentitySharingTranspose);
+    overrideKernel('Step', backendName, () => nativeStep);
     return;
   }
   if (backendName !== 'cpu' && backendName !== 'wasm') return;

@@ -12,8 +12,8 @@ import { registerCustomKernels } from '.';
 describe('kernels on the tensorflow backend', () => {
   beforeAll(() => useBackend('tensorflow'));
 
-  it('overrides only GatherV2, BatchMatMul, Cast, Reshape and Transpose: TensorFlow has the rest natively', () => {
-    for (const name of ['GatherV2', 'BatchMatMul', 'Cast', 'Reshape', 'Transpose'])
+  it('overrides only GatherV2, BatchMatMul, Cast, Reshape, Transpose and Step: TensorFlow has the rest natively', () => {
+    for (const name of ['GatherV2', 'BatchMatMul', 'Cast', 'Reshape', 'Transpose', 'Step'])
       expect(isOverridden(name, 'tensorflow')).toBe(true);
     for (const name of ['UnsortedSegmentSum', 'Identity', 'Sum']) expect(isOverridden(name, 'tensorflow')).toBe(false);
   });
@@ -165,6 +165,38 @@ describe('kernels on the tensorflow backend', () => {
     same.dispose();
     expect(backend.refCount(x.dataId)).toBe(1);
     tf.dispose([x, swapped]);
+  });
+
+  it('Step is 1 above zero, alpha at or below it, NaN kept; Relu and Abs gradients through it; no leaks', () => {
+    const x = tf.tensor1d([-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity]);
+    expect(Array.from(tf.step(x, -0.5).dataSync())).toEqual([-0.5, -0.5, -0.5, 1, 1, NaN, -0.5, 1]);
+    expect(Array.from(tf.step(x).dataSync())).toEqual([0, 0, 0, 1, 1, NaN, 0, 1]);
+    const v = tf.tensor1d([-1.5, 0.5, 2, -3]);
+    expect(
+      Array.from(
+        tf
+          .grad((t: tf.Tensor) => tf.sum(tf.abs(t)))(v)
+          .dataSync(),
+      ),
+    ).toEqual([-1, 1, 1, -1]);
+    expect(
+      Array.from(
+        tf
+          .grad((t: tf.Tensor) => tf.sum(tf.relu(t)))(v)
+          .dataSync(),
+      ),
+    ).toEqual([0, 1, 1, 0]);
+    const big = randomTensor([300, 70], 21);
+    tf.step(big).dispose(); // tfjs-node uploads a tensor's values to TensorFlow at their first use
+    const before = liveCounts();
+    const native = tf.step(big, -1);
+    restoreStockKernel('Step', 'tensorflow');
+    const stock = tf.step(big, -1);
+    registerCustomKernels('tensorflow');
+    expect(Array.from(native.dataSync())).toEqual(Array.from(stock.dataSync()));
+    tf.dispose([native, stock]);
+    expect(liveCounts()).toEqual(before);
+    tf.dispose([x, v, big]);
   });
 
   it('sumOfSquaresNative is sum(x^2) (hand-computed) with finite-difference gradients, and leaks nothing', () => {
