@@ -1,7 +1,7 @@
 // `npm run bench -- backbones [--preset office] [--epochs 4] [--only grcn,maml,...]` (also part of
 // `npm run bench -- train`): every backbone trained by the real trainer on a synthetic preset, each in a
 // fresh child process so that its peak memory is its own: build time (kNN item graphs included), epoch
-// time (best of the epochs without validation), full-ranking evaluation of all users with validation
+// time (best of the epochs without validation), full-ranking evaluation of all users with validation (best of 2)
 // items (item representations included) and peak RSS, on the native
 // TensorFlow engine and on wasm. Baselines in the same run: wasm for each backbone, VBPR across backbones.
 // Targets (native, office): every epoch at least 2.5x faster than on wasm, MAML's evaluation at most 5 s,
@@ -20,6 +20,8 @@ import { evaluateBackbone, trainStudent } from '@sgfd/training';
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
 const TARGETS = { epochSpeedup: 2.5, mamlEvalSeconds: 5, rssOverWasm: 1.5 };
 const ENGINES = ['tensorflow', 'wasm'] as const;
+/** Evaluations timed per child (the best is reported): epoch times on this kind of machine move by 10-25 %. */
+const EVALUATIONS = 2;
 /** Every registered backbone: a new one is benched without touching this file. */
 export const BENCHED_BACKBONES: readonly BackboneName[] = registeredBackbones();
 
@@ -28,7 +30,9 @@ interface Measured {
   backend: string;
   buildSeconds: number;
   epochSeconds: number;
+  /** Best of EVALUATIONS evaluations, as the train bench's; the first (cold) one as well. */
   evalSeconds: number;
+  firstEvalSeconds: number;
   peakRssBytes: number;
 }
 
@@ -40,11 +44,13 @@ async function measure(backbone: BackboneName, snapshotDir: string, epochs: numb
   const t0 = performance.now();
   const model = createBackbone(backbone, { data: backboneData(dataset), features, params: {}, rng: createRng(1) });
   const buildSeconds = (performance.now() - t0) / 1000;
-  let evalSeconds: number;
+  const evalTimes: number[] = [];
   try {
-    const t1 = performance.now();
-    evaluateBackbone(dataset, model, 'valid');
-    evalSeconds = (performance.now() - t1) / 1000;
+    for (let i = 0; i < EVALUATIONS; i++) {
+      const t1 = performance.now();
+      evaluateBackbone(dataset, model, 'valid');
+      evalTimes.push((performance.now() - t1) / 1000);
+    }
   } finally {
     model.dispose();
     disposeFeatures(features);
@@ -63,7 +69,8 @@ async function measure(backbone: BackboneName, snapshotDir: string, epochs: numb
     backend: currentBackend(),
     buildSeconds,
     epochSeconds,
-    evalSeconds,
+    evalSeconds: Math.min(...evalTimes),
+    firstEvalSeconds: evalTimes[0],
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
@@ -107,7 +114,7 @@ export async function reportBackbones(
   const engines = `${rows[0].native.backend} / ${rows[0].wasm.backend}`;
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   console.log(
-    `\nevery backbone, one child process per backbone and engine (batch 2048; epoch: best of ${epochs - 1} without validation; evaluation: all users with validation items)`,
+    `\nevery backbone, one child process per backbone and engine (batch 2048; epoch: best of ${epochs - 1} without validation; evaluation: all users with validation items, best of ${EVALUATIONS})`,
   );
   console.log(
     `| backbone | build s (${engines}) | epoch s (${engines}) | epoch speed-up (>= ${TARGETS.epochSpeedup}) | x vbpr epoch | evaluation s (${engines}) | peak RSS MB (${engines}) | RSS ratio (<= ${TARGETS.rssOverWasm}) |`,
@@ -125,7 +132,7 @@ export async function reportBackbones(
   const maml = rows.find((r) => r.native.backbone === 'maml');
   if (maml)
     console.log(
-      `\nMAML full-ranking evaluation on ${maml.native.backend}: ${fmt(maml.native.evalSeconds)} s (target <= ${TARGETS.mamlEvalSeconds} s): ${verdict(maml.native.evalSeconds <= TARGETS.mamlEvalSeconds)}`,
+      `\nMAML full-ranking evaluation on ${maml.native.backend}: ${fmt(maml.native.evalSeconds)} s, best of ${EVALUATIONS} (the first: ${fmt(maml.native.firstEvalSeconds)} s) (target <= ${TARGETS.mamlEvalSeconds} s): ${verdict(maml.native.evalSeconds <= TARGETS.mamlEvalSeconds)}`,
     );
 }
 
