@@ -1,7 +1,7 @@
 // Temp directories that become snapshots by one rename. Their names carry the owning process
 // (`.tmp-<id>-<pid>@<host>-<random>`), so a later import can tell a live one from the leftover of a
 // killed process, and the process itself can remove its own on SIGINT/SIGTERM.
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +20,14 @@ const active = new Set<string>();
 export async function createTempDir(root: string, label: string): Promise<string> {
   for (;;) {
     const path = join(root, `${TEMP_PREFIX}${label}-${process.pid}@${HOST}-${randomBytes(4).toString('hex')}`);
+    // Registered before it exists: a signal handled between the directory's creation and mkdir's
+    // callback must still find it (removing a path that does not exist yet is harmless).
+    active.add(path);
     try {
       await mkdir(path, { mode: 0o777 });
-      active.add(path);
       return path;
     } catch (err) {
+      active.delete(path);
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
@@ -40,9 +43,9 @@ export function releaseTempDir(path: string): void {
   active.delete(path);
 }
 
-/** Removes this process's temp directories now (from a signal handler: synchronous). */
+/** Removes this process's temp directories now (from a signal handler: synchronous); returns those that existed. */
 export function removeActiveTempDirsSync(): string[] {
-  const removed = [...active];
+  const removed = [...active].filter((path) => existsSync(path));
   for (const path of removed) rmSync(path, { recursive: true, force: true });
   active.clear();
   return removed;
