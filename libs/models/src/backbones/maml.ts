@@ -195,14 +195,9 @@ export class Maml extends BaseBackbone {
   }
 
   /**
-   * Attention rows a = d * softmax(relu(W2 norm(tanh(pre)) + b2)) of `nUsers` users x `perUser` items each,
-   * from the doubled parts: user rows [nUsers, hidden], item rows [nUsers * perUser, hidden] (or
-   * [perUser, hidden] shared by every user), squared norms likewise. tanh(x) is 2 sigmoid(2x) - 1 (the
-   * wasm Sigmoid is vectorised, its Tanh about 5x slower), and with s = sigmoid(2 pre):
-   * W2 tanh = 2 W2 s - colsum(W2) and |tanh|^2 = 4 |s|^2 - 4 sum(s) + hidden, so only s is formed at the
-   * hidden width. Returns [nUsers * perUser, d].
+   * sigmoid(2 pre) of every pair's hidden layer, [nUsers, perUser, hidden]: the native engine's fused op for a
+   * batch's [B, K] pairs, else the same formula in tfjs ops (also for item rows shared by every user).
    */
-  /** sigmoid(2 pre) of every pair's hidden layer: the native engine's fused op for a batch's [B, K] pairs. */
   private hiddenSigmoid(
     userPart: tf.Tensor2D,
     itemPart: tf.Tensor3D | tf.Tensor2D,
@@ -219,6 +214,14 @@ export class Maml extends BaseBackbone {
     return tf.sigmoid(tf.add(tf.div(tf.add(tf.expandDims(userPart, 1), items), tf.expandDims(norm, 2)), bias2));
   }
 
+  /**
+   * Attention rows a = d * softmax(relu(W2 norm(tanh(pre)) + b2)) of `nUsers` users x `perUser` items each,
+   * from the doubled parts: user rows [nUsers, hidden], item rows [nUsers * perUser, hidden] (or
+   * [perUser, hidden] shared by every user), squared norms likewise. tanh(x) is 2 sigmoid(2x) - 1 (the
+   * wasm Sigmoid is vectorised, its Tanh about 5x slower), and with s = sigmoid(2 pre):
+   * W2 tanh = 2 W2 s - colsum(W2) and |tanh|^2 = 4 |s|^2 - 4 sum(s) + hidden, so only s is formed at the
+   * hidden width. Returns [nUsers * perUser, d].
+   */
   private attentionOf(
     userPart: tf.Tensor2D,
     itemPart: tf.Tensor3D | tf.Tensor2D,

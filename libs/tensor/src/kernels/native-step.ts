@@ -6,7 +6,7 @@ import type { KernelArgs, KernelFunc } from './registry';
  * Step (x > 0 ? 1 : alpha, NaN kept; the gradient of Relu and Abs) on the tensorflow backend as three
  * TensorFlow ops, SelectV2(IsNan(x), x, SelectV2(x > 0, 1, alpha)) with broadcast scalars. tfjs-node's
  * kernel fills a ones tensor in JavaScript and an alpha tensor of x's shape for every call: about 1 ms for
- * a [1900, 54] batch of logits (README, kernels bench).
+ * a [1900, 54] batch of logits, 4-5 ms for MAML's [2048, 5, 64] attention (README, Tensor engine).
  */
 export const nativeStep: KernelFunc = ({ inputs, backend, attrs }: KernelArgs) => {
   const x = inputs['x'];
