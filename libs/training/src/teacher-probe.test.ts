@@ -10,28 +10,31 @@ beforeAll(async () => {
 });
 
 describe('the ridge probe beside the teacher', () => {
-  it('the probe separates linearly separable categories perfectly and knows nothing of shuffled labels', async () => {
-    // 4 categories, each a distinct direction plus small noise: a linear map recovers them exactly.
-    const rows = 400;
-    const dim = 12;
-    const data = new Float32Array(rows * dim);
-    const labels = new Int32Array(rows);
-    let s = 1;
-    const noise = () => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2;
-    for (let r = 0; r < rows; r++) {
-      labels[r] = r % 4;
-      for (let c = 0; c < dim; c++) data[r * dim + c] = (c === labels[r]! ? 1 : 0) + noise();
-    }
-    const order = Int32Array.from({ length: rows }, (_, i) => i);
-    const before = tf.memory().numTensors;
-    const probe = await ridgeProbe({ rows, dim, data }, labels, 4, order.slice(0, 300), order.slice(300));
-    expect(probe.accuracy).toBe(1);
-    // Labels independent of the features: the probe is near chance (0.25) on held-out items.
-    const shuffled = Int32Array.from(labels, (_, i) => (i * 7 + (i >> 3)) % 4);
-    const blind = await ridgeProbe({ rows, dim, data }, shuffled, 4, order.slice(0, 300), order.slice(300));
-    expect(blind.accuracy).toBeLessThan(0.45);
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  // 12 dimensions: the primal form (more fit rows than dimensions); 500: the dual form.
+  it.each([12, 500])(
+    'the probe (%i dims) separates linearly separable categories perfectly and knows nothing of shuffled labels',
+    async (dim) => {
+      // 4 categories, each a distinct direction plus small noise: a linear map recovers them exactly.
+      const rows = 400;
+      const data = new Float32Array(rows * dim);
+      const labels = new Int32Array(rows);
+      let s = 1;
+      const noise = () => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2;
+      for (let r = 0; r < rows; r++) {
+        labels[r] = r % 4;
+        for (let c = 0; c < dim; c++) data[r * dim + c] = (c === labels[r]! ? 1 : 0) + noise();
+      }
+      const order = Int32Array.from({ length: rows }, (_, i) => i);
+      const before = tf.memory().numTensors;
+      const probe = await ridgeProbe({ rows, dim, data }, labels, 4, order.slice(0, 300), order.slice(300));
+      expect(probe.accuracy).toBe(1);
+      // Labels independent of the features: the probe is near chance (0.25) on held-out items.
+      const shuffled = Int32Array.from(labels, (_, i) => (i * 7 + (i >> 3)) % 4);
+      const blind = await ridgeProbe({ rows, dim, data }, shuffled, 4, order.slice(0, 300), order.slice(300));
+      expect(blind.accuracy).toBeLessThan(0.45);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 
   it('on tiny, the teacher at its default settings reaches 0.95 of the probe in every modality', async () => {
     const dataset = await tinyDataset();
