@@ -11,8 +11,10 @@ export default defineConfig({
     // Vitest's default is one fork fewer than the cores, which is a single fork on 2 cores; most test
     // files wait on a server or a child process, so one fork per core halves the wall time.
     maxWorkers: 2,
-    // Projects of pure functions over files (artifacts, contracts, data, experiments, metrics, tensor) set
-    // isolate: false: their files share one fork and its loaded modules instead of paying ~3 s each to start one.
+    // Every project with more than one test file sets isolate: false: its files share a fork and its loaded
+    // modules (tfjs, the engine, Temporal's client) instead of paying 1-6 s each to load them again. A test
+    // that changes process-wide state restores it (vi.stubEnv, setCustomOpsEnabled in afterEach).
+    // Measured on 2 cores: the cli project 6 min 58 s -> 6 min 01 s, models 44 -> 26 s, training 45 -> 37 s.
     testTimeout: 60_000,
     hookTimeout: 600_000,
     reporters: ['default'],

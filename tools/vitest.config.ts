@@ -14,5 +14,6 @@ export default defineProject({
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    isolate: false,
   },
 });

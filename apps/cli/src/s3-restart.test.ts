@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   TRAIN_PIPELINE_WORKFLOW,
   WORKFLOW_TASK_QUEUE,
@@ -34,6 +34,7 @@ describe('the S3 store stopped for 10 s mid run', { timeout: 420_000 }, () => {
     s3 = await startS3Server({ dataDir: join(dir, 'data') });
   }, 60_000);
   afterAll(async () => {
+    vi.unstubAllEnvs();
     await workers?.stop();
     await connection?.close();
     await s3?.stop();
@@ -98,7 +99,8 @@ describe('the S3 store stopped for 10 s mid run', { timeout: 420_000 }, () => {
     expect(summary.test['recall@20']).toBeGreaterThan(summary.popularity['recall@20']!);
 
     // Every manifest in the bucket is complete: each file it lists is there with its size.
-    Object.assign(process.env, env);
+    // The reader takes its credentials from the environment, as a user's would; restored after the file.
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
     const store = new S3ArtifactStore({ bucket, prefix: 'runs', cacheDir: join(dir, 'reader') });
     const keys = await store.listKeys(store.objectKey(''));
     const manifests = keys.filter((k) => k.endsWith(`/${ARTIFACT_MANIFEST_FILE}`));
