@@ -30,17 +30,19 @@ class RidgeSystem {
 
   constructor(x: tf.Tensor2D, y: tf.Tensor2D, query: tf.Tensor2D) {
     const [n, d] = x.shape;
+    let unit = 0;
     [this.gram, this.rhs, this.readout, this.yMean] = tf.tidy(() => {
       const mean = tf.mean(x, 0, true);
       const xc = tf.sub(x, mean) as tf.Tensor2D;
       const qc = tf.sub(query, mean) as tf.Tensor2D;
       const yMean = tf.mean(y, 0, true) as tf.Tensor2D;
       const yc = tf.sub(y, yMean) as tf.Tensor2D;
+      unit = tf.sum(tf.square(xc)).dataSync()[0]! / d;
       return n <= d
         ? [tf.matMul(xc, xc, false, true), yc, tf.matMul(qc, xc, false, true), yMean]
         : [tf.matMul(xc, xc, true, false), tf.matMul(xc, yc, true, false), qc, yMean];
     });
-    this.unit = tf.tidy(() => tf.sum(tf.square(tf.sub(x, tf.mean(x, 0, true)))).dataSync()[0]! / d);
+    this.unit = unit;
   }
 
   /** The arg-max category of every query row for ridge strength `ridge` (in units of `unit`). */
@@ -102,22 +104,30 @@ export async function ridgeProbe(
       tf.dispose([...inputs]);
     }
   };
-  const choose = systemFor(fit, inner);
+  // The abort signal may stop the probe between solves (afterSolve): nothing it made outlives it.
   try {
-    for (const ridge of RIDGE_GRID) {
-      const predicted = choose.predict(ridge);
-      const accuracy = accuracyOf(predicted, labels, inner);
+    const choose = systemFor(fit, inner);
+    try {
+      for (const ridge of RIDGE_GRID) {
+        const predicted = choose.predict(ridge);
+        const accuracy = accuracyOf(predicted, labels, inner);
+        predicted.dispose();
+        if (accuracy > best.accuracy) best = { ridge, accuracy };
+        await afterSolve();
+      }
+    } finally {
+      choose.dispose();
+    }
+    const final = systemFor(trainItems, holdoutItems);
+    try {
+      const predicted = final.predict(best.ridge);
+      const accuracy = accuracyOf(predicted, labels, holdoutItems);
       predicted.dispose();
-      if (accuracy > best.accuracy) best = { ridge, accuracy };
-      await afterSolve();
+      return { accuracy, ridge: best.ridge };
+    } finally {
+      final.dispose();
     }
   } finally {
-    choose.dispose();
+    all.dispose();
   }
-  const final = systemFor(trainItems, holdoutItems);
-  const predicted = final.predict(best.ridge);
-  const accuracy = accuracyOf(predicted, labels, holdoutItems);
-  tf.dispose([predicted, all]);
-  final.dispose();
-  return { accuracy, ridge: best.ridge };
 }

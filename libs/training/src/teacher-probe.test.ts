@@ -36,6 +36,23 @@ describe('the ridge probe beside the teacher', () => {
     },
   );
 
+  it('a probe stopped between solves (afterSolve throws) rejects with that error and leaves no tensor behind', async () => {
+    const rows = 60;
+    const dim = 8;
+    const data = Float32Array.from({ length: rows * dim }, (_, i) => Math.sin(i * 0.7));
+    const labels = Int32Array.from({ length: rows }, (_, i) => i % 3);
+    const order = Int32Array.from({ length: rows }, (_, i) => i);
+    const before = tf.memory().numTensors;
+    let solves = 0;
+    const stop = async () => {
+      if (++solves === 2) throw new Error('stopped');
+    };
+    await expect(ridgeProbe({ rows, dim, data }, labels, 3, order.slice(0, 45), order.slice(45), stop)).rejects.toThrow(
+      'stopped',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('on tiny, the teacher at its default settings reaches 0.95 of the probe in every modality', async () => {
     const dataset = await tinyDataset();
     const config = RunConfigSchema.parse({ backbone: 'vbpr', sgfd: { mode: 'two-stage', teacher: { epochs: 60 } } });
