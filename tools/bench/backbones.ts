@@ -1,9 +1,9 @@
 // `npm run bench -- backbones [--preset office] [--epochs 4] [--only grcn,maml,...]` (also part of
 // `npm run bench -- train`): every backbone trained by the real trainer on a synthetic preset, each in a
 // fresh child process so that its peak memory is its own: build time (kNN item graphs included), epoch
-// time (best of the epochs without validation), full-ranking evaluation of all users with validation (best of 2)
-// items (item representations included) and peak RSS, on the native
-// TensorFlow engine and on wasm. Baselines in the same run: wasm for each backbone, VBPR across backbones.
+// time (best of the epochs without validation), full-ranking evaluation of all users with validation
+// items (item representations included; best of EVALUATIONS) and peak RSS, on the native TensorFlow engine
+// and on wasm. Baselines in the same run: wasm for each backbone, VBPR across backbones.
 // Targets (native, office): every epoch at least 2.5x faster than on wasm, MAML's evaluation at most 5 s,
 // peak RSS at most 1.5x the wasm run's.
 import { execFile } from 'node:child_process';
