@@ -1,4 +1,5 @@
 import { initBackend, tf } from '@sgfd/tensor';
+import { maxRelativeError, randomTensor } from '@sgfd/tensor/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adam } from './adam';
 
@@ -53,5 +54,36 @@ describe('Adam', () => {
     const straight = run(false);
     expect(run(true)).toEqual(straight);
     expect(straight[3]).toBe(4);
+  });
+
+  it('takes a weight gradient as rows^T productGrad (one fused pass natively) with the steps of an explicit gradient', () => {
+    // 70 x 40 from 9 rows: the fused kernel's partial row block and half panel; three steps carry the moments.
+    const start = randomTensor([70, 40], 60);
+    const [explicit, outer] = [tf.variable(start.clone()), tf.variable(start.clone())];
+    const bias = tf.variable(tf.tensor1d([0.5, -0.5]));
+    const [a, b] = [
+      new Adam({ w: explicit }, { learningRate: 0.01 }),
+      new Adam({ w: outer, bias }, { learningRate: 0.01 }),
+    ];
+    for (let step = 0; step < 3; step++) {
+      const rows = randomTensor([9, 70], 61 + step) as tf.Tensor2D;
+      const productGrad = randomTensor([9, 40], 71 + step) as tf.Tensor2D;
+      const grad = tf.matMul(rows, productGrad, true, false);
+      const biasGrad = tf.tensor1d([0.1, 0.2]);
+      a.apply({ w: grad });
+      b.apply({ bias: biasGrad }, [{ name: 'w', rows, productGrad }]);
+      tf.dispose([rows, productGrad, grad, biasGrad]);
+    }
+    expect(maxRelativeError(outer.dataSync(), explicit.dataSync())).toBeLessThan(1e-5);
+    expect(maxRelativeError(outer.dataSync(), start.dataSync())).toBeGreaterThan(1e-3);
+    const [got, want] = [b.getState(), a.getState()];
+    expect(got.steps).toEqual({ w: 3, bias: 3 });
+    expect(maxRelativeError(got.arrays['v/w']!.data, want.arrays['v/w']!.data)).toBeLessThan(1e-5);
+    expect(() =>
+      b.apply({}, [{ name: 'nope', rows: outer as tf.Tensor2D, productGrad: outer as tf.Tensor2D }]),
+    ).toThrow(/no variable nope/);
+    a.dispose();
+    b.dispose();
+    tf.dispose([start, explicit, outer, bias]);
   });
 });

@@ -1,5 +1,16 @@
-import { FusedAdamSlot, isNativeBackend, tf } from '@sgfd/tensor';
+import { customOpsAvailable, FusedAdamSlot, isNativeBackend, tf } from '@sgfd/tensor';
 import { createVariable, type NamedVariables, type StoredArrays } from '@sgfd/models';
+
+/**
+ * The gradient of a weight W that enters the loss only through a product rows W: rows^T productGrad, with
+ * productGrad the gradient of that product. Adam forms it inside its update where it can (one fused pass on
+ * the tensorflow backend), so the weight-sized gradient is never materialised.
+ */
+export interface OuterProductGradient {
+  name: string;
+  rows: tf.Tensor2D;
+  productGrad: tf.Tensor2D;
+}
 
 export interface AdamOptions {
   learningRate: number;
@@ -47,46 +58,74 @@ export class Adam {
   }
 
   /** Applies one update from gradients keyed by the model's variable names. */
-  apply(grads: Record<string, tf.Tensor | undefined>): void {
+  apply(grads: Record<string, tf.Tensor | undefined>, outerProducts: OuterProductGradient[] = []): void {
     // The fused update's scalar inputs, made once per step count (every variable shares one in practice).
     const stepInputs = new Map<number, tf.Scalar[]>();
+    const inputsFor = (t: number) => {
+      if (!stepInputs.has(t))
+        stepInputs.set(
+          t,
+          FusedAdamSlot.stepInputs({
+            learningRate: this.learningRate,
+            beta1: this.beta1,
+            beta2: this.beta2,
+            epsilon: this.epsilon,
+            step: t,
+          }),
+        );
+      return stepInputs.get(t)!;
+    };
     try {
-      this.applySteps(grads, stepInputs);
+      for (const [name, variable] of Object.entries(this.vars)) {
+        const g = grads[name];
+        if (g) this.applyOne(name, variable, g, inputsFor);
+      }
+      for (const { name, rows, productGrad } of outerProducts) {
+        const variable = this.vars[name];
+        if (!variable) throw new Error(`Adam: no variable ${name} for an outer-product gradient`);
+        const slot = this.fused.get(name);
+        if (slot && customOpsAvailable())
+          slot.updateFromOuterProduct(variable, rows, productGrad, inputsFor(this.nextStep(name)));
+        else {
+          const g = tf.matMul(rows, productGrad, true, false);
+          try {
+            this.applyOne(name, variable, g, inputsFor);
+          } finally {
+            g.dispose();
+          }
+        }
+      }
     } finally {
       for (const inputs of stepInputs.values()) tf.dispose(inputs);
     }
   }
 
-  private applySteps(grads: Record<string, tf.Tensor | undefined>, stepInputs: Map<number, tf.Scalar[]>): void {
-    const { beta1: b1, beta2: b2, epsilon } = this;
-    for (const [name, variable] of Object.entries(this.vars)) {
-      const g = grads[name];
-      if (!g) continue;
-      const t = this.steps.get(name)! + 1;
-      this.steps.set(name, t);
-      const slot = this.fused.get(name);
-      if (slot) {
-        if (!stepInputs.has(t))
-          stepInputs.set(
-            t,
-            FusedAdamSlot.stepInputs({ learningRate: this.learningRate, beta1: b1, beta2: b2, epsilon, step: t }),
-          );
-        slot.update(variable, g, stepInputs.get(t)!);
-        continue;
-      }
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const stepSize = this.learningRate / (1 - b1 ** t);
-      const biasCorrection2 = Math.sqrt(1 - b2 ** t);
-      tf.tidy(() => {
-        const mNext = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-        const vNext = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
-        const denom = tf.add(tf.div(tf.sqrt(vNext), biasCorrection2), epsilon);
-        variable.assign(tf.sub(variable, tf.mul(tf.div(mNext, denom), stepSize)));
-        m.assign(mNext);
-        v.assign(vNext);
-      });
+  private nextStep(name: string): number {
+    const t = this.steps.get(name)! + 1;
+    this.steps.set(name, t);
+    return t;
+  }
+
+  private applyOne(name: string, variable: tf.Variable, g: tf.Tensor, inputsFor: (step: number) => tf.Scalar[]): void {
+    const t = this.nextStep(name);
+    const slot = this.fused.get(name);
+    if (slot) {
+      slot.update(variable, g, inputsFor(t));
+      return;
     }
+    const { beta1: b1, beta2: b2, epsilon } = this;
+    const m = this.m.get(name)!;
+    const v = this.v.get(name)!;
+    const stepSize = this.learningRate / (1 - b1 ** t);
+    const biasCorrection2 = Math.sqrt(1 - b2 ** t);
+    tf.tidy(() => {
+      const mNext = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+      const vNext = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+      const denom = tf.add(tf.div(tf.sqrt(vNext), biasCorrection2), epsilon);
+      variable.assign(tf.sub(variable, tf.mul(tf.div(mNext, denom), stepSize)));
+      m.assign(mNext);
+      v.assign(vNext);
+    });
   }
 
   /** Moments as stored arrays (`m/<name>`, `v/<name>`) and step counts, for checkpoints. */

@@ -1,8 +1,8 @@
 export { BprSampler } from './sampler';
 export { Adam } from './adam';
-export type { AdamOptions } from './adam';
+export type { AdamOptions, OuterProductGradient } from './adam';
 export { runLoop } from './loop';
-export type { LoopSpec, LoopResult, CheckpointOptions } from './loop';
+export type { LoopSpec, LoopResult, CheckpointOptions, OuterProductInput, OuterProductLoss } from './loop';
 export { saveCheckpoint, loadCheckpoint, CHECKPOINT_BASE } from './checkpoint';
 export type { Checkpoint, LoopState } from './checkpoint';
 export { yieldToEventLoop } from './progress';

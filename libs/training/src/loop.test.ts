@@ -2,7 +2,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, RunConfigSchema, type RunConfigInput } from '@sgfd/contracts';
-import { initBackend, tf } from '@sgfd/tensor';
+import { createRng, initBackend, tf } from '@sgfd/tensor';
+import { maxRelativeError, randomTensor } from '@sgfd/tensor/testing';
+import { runLoop } from './loop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from './progress';
 import { trainStudent } from './student';
@@ -73,6 +75,52 @@ describe('the training loop', () => {
         checkpointDir: join(dir, 'other'),
       }),
     ).rejects.toThrow(ConfigError);
+  });
+
+  it('trains a weight from its products with the batch rows (outer-product loss) as from its own gradient', async () => {
+    // Least squares of x W + b against y on fixed batches; the same run with W's product made outside the
+    // gradient scope must land on the same weights (up to float rounding), and leave no tensor behind.
+    const rows = (seed: number) => randomTensor([8, 12], seed) as tf.Tensor2D;
+    const batches = [0, 1, 2].map((k) => ({ x: rows(80 + k), y: randomTensor([8, 5], 90 + k) as tf.Tensor2D }));
+    const train = async (outer: boolean) => {
+      const w = tf.variable(randomTensor([12, 5], 99));
+      const b = tf.variable(tf.zeros([5]));
+      const lossFrom = (product: tf.Tensor2D, y: tf.Tensor2D) => {
+        const total = tf.mean(tf.square(tf.sub(tf.add(product, b), y))) as tf.Scalar;
+        return { total, parts: {} };
+      };
+      const before = tf.memory().numTensors;
+      await runLoop<(typeof batches)[number]>({
+        stage: 'student',
+        weights: { w, b },
+        rng: createRng(1),
+        maxEpochs: 4,
+        patience: 100,
+        evalEvery: 100,
+        learningRate: 0.05,
+        metric: 'score',
+        batches: () => batches,
+        loss: ({ x, y }) => lossFrom(tf.matMul(x, w) as tf.Tensor2D, y),
+        outerProductLoss: outer
+          ? ({ x, y }) => {
+              const product = tf.matMul(x, w) as tf.Tensor2D;
+              return { products: [{ name: 'w', rows: tf.clone(x), product }], loss: () => lossFrom(product, y) };
+            }
+          : undefined,
+        validate: () => ({ score: 0 }),
+      });
+      const leaked = tf.memory().numTensors - before;
+      const out = { w: w.dataSync().slice(), b: b.dataSync().slice(), leaked };
+      tf.dispose([w, b]);
+      return out;
+    };
+    const [plain, outer] = [await train(false), await train(true)];
+    expect(outer.leaked).toBe(0);
+    expect(maxRelativeError(outer.w, plain.w)).toBeLessThan(1e-5);
+    expect(maxRelativeError(outer.b, plain.b)).toBeLessThan(1e-5);
+    const start = randomTensor([12, 5], 99);
+    expect(maxRelativeError(outer.w, start.dataSync())).toBeGreaterThan(0.05);
+    tf.dispose([start, ...batches.flatMap(({ x, y }) => [x, y])]);
   });
 
   it('leaks no tensors across epochs (plain, joint and two-stage, VBPR and BM3)', async () => {

@@ -43,6 +43,13 @@ export interface LoopSpec<B> {
   batches(rng: Rng): B[];
   /** Loss of one batch; runs inside the gradient scope, so it must not await. */
   loss(batch: B): LossTerms;
+  /**
+   * Optional, in place of `loss`: the batch's products rows W of some weights, made before the gradient
+   * scope, and the loss that reads them. Those weights then get their gradient as rows^T dLoss/dProduct
+   * inside Adam's update (see OuterProductGradient), never as a weight-sized tensor. Undefined for a
+   * batch: that batch uses `loss`.
+   */
+  outerProductLoss?(batch: B): OuterProductLoss | undefined;
   /** Called after every optimiser step (e.g. a backbone that projects its weights back onto a constraint). */
   afterStep?(): void;
   validate(): Record<string, number>;
@@ -62,24 +69,59 @@ export interface LoopResult {
   resumedFrom: number | null;
 }
 
+/** A weight's product with a batch's rows, made outside the gradient scope (see LoopSpec.outerProductLoss). */
+export interface OuterProductInput {
+  /** The weight's name in LoopSpec.weights. */
+  name: string;
+  rows: tf.Tensor2D;
+  product: tf.Tensor2D;
+}
+
+export interface OuterProductLoss {
+  products: OuterProductInput[];
+  /** The loss from the products (runs inside the gradient scope). */
+  loss(): LossTerms;
+}
+
 /** One optimiser step; returns the batch's total loss and parts as numbers. */
 function step<B>(spec: LoopSpec<B>, adam: Adam, batch: B): LossSummary {
-  const names = Object.keys(spec.weights);
+  const split = spec.outerProductLoss?.(batch);
+  const products = split?.products ?? [];
+  const byProduct = new Set(products.map((p) => p.name));
+  // Non-trainable variables take no gradient (as tf.variableGrads prunes them).
+  const names = Object.keys(spec.weights).filter((n) => spec.weights[n].trainable && !byProduct.has(n));
   const vars = names.map((n) => spec.weights[n]);
   let parts: Record<string, tf.Scalar> = {};
-  const { value, grads } = tf.variableGrads(() => {
-    const terms = spec.loss(batch);
-    parts = Object.fromEntries(Object.entries(terms.parts).map(([k, v]) => [k, tf.keep(v)]));
-    return terms.total;
-  }, vars);
-  const named: Record<string, tf.Tensor | undefined> = {};
-  names.forEach((n, i) => (named[n] = grads[vars[i].name]));
-  adam.apply(named);
-  spec.afterStep?.();
-  const out: LossSummary = { total: value.dataSync()[0] };
-  for (const [k, v] of Object.entries(parts)) out[k] = v.dataSync()[0];
-  tf.dispose([value, ...Object.values(grads), ...Object.values(parts)]);
-  return out;
+  try {
+    const { value, grads } = tf.engine().gradients(
+      () => {
+        const terms = split ? split.loss() : spec.loss(batch);
+        parts = Object.fromEntries(Object.entries(terms.parts).map(([k, v]) => [k, tf.keep(v)]));
+        return terms.total;
+      },
+      [...vars, ...products.map((p) => p.product)],
+      undefined,
+      true,
+    );
+    try {
+      const named: Record<string, tf.Tensor | undefined> = {};
+      names.forEach((n, i) => (named[n] = grads[i] ?? undefined));
+      adam.apply(
+        named,
+        products
+          .map((p, i) => ({ name: p.name, rows: p.rows, productGrad: grads[vars.length + i] as tf.Tensor2D }))
+          .filter((p) => p.productGrad != null),
+      );
+      spec.afterStep?.();
+      const out: LossSummary = { total: value.dataSync()[0] };
+      for (const [k, v] of Object.entries(parts)) out[k] = v.dataSync()[0];
+      return out;
+    } finally {
+      tf.dispose([value, ...grads.filter((g) => g != null)]);
+    }
+  } finally {
+    tf.dispose([...Object.values(parts), ...products.flatMap((p) => [p.rows, p.product])]);
+  }
 }
 
 /** What the loop carries across epochs (and through a checkpoint): the state and the best weights so far. */

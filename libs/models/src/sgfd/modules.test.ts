@@ -1,9 +1,15 @@
 import { SgfdConfigSchema } from '@sgfd/contracts';
 import { createRng, initBackend, seededDropoutMask, tf } from '@sgfd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkGradients } from '@sgfd/tensor/testing';
+import { checkGradients, maxRelativeError } from '@sgfd/tensor/testing';
 import { crossEntropy, featureDistillation, responseDistillation } from './losses';
-import { distillationLoss, jointLoss, teacherPretrainLoss } from './objectives';
+import {
+  distillationLoss,
+  jointLoss,
+  teacherFirstProducts,
+  teacherPretrainLoss,
+  teacherPretrainLossFromProducts,
+} from './objectives';
 import { SemanticTeacher } from './semantic-teacher';
 import { Student } from './student';
 import { TeacherTower, teacherWidths } from './teacher';
@@ -138,6 +144,50 @@ describe('SGFD objectives', () => {
     expect(check.worst).toBeLessThanOrEqual(1);
     expect(check.checked).toBeGreaterThan(150);
     tf.dispose([x.image, x.text, y]);
+    teacher.dispose();
+  });
+
+  for (const teacherActivation of ['none', 'tanh'] as const)
+    it(`teacher pretraining from first-layer products is the same loss, and rows^T dLoss/dProduct is the first kernel's gradient (activation ${teacherActivation})`, () => {
+      const options = config({ teacherActivation });
+      const teacher = new SemanticTeacher(dims, 3, options, createRng(22));
+      const x = raw();
+      const y = labels();
+      const dropout = { rate: 0.5, seed: 41 };
+      const products = teacherFirstProducts(teacher, x, dropout)!;
+      const firstKernels = teacher.modalities.map((m) => teacher.towers[m]!.layers[0].kernel);
+      const others = Object.values(teacher.weights).filter((w) => !firstKernels.includes(w));
+      const whole = tf.variableGrads(() => teacherPretrainLoss(teacher, x, y, options, dropout).total);
+      const split = tf
+        .engine()
+        .gradients(
+          () => teacherPretrainLossFromProducts(teacher, products, y, options).total,
+          [...others, ...teacher.modalities.map((m) => products[m]!.product)],
+        );
+      expect(scalar(split.value)).toBeCloseTo(scalar(whole.value), 6);
+      others.forEach((w, i) =>
+        expect(maxRelativeError(split.grads[i].dataSync(), whole.grads[w.name].dataSync())).toBeLessThan(1e-5),
+      );
+      teacher.modalities.forEach((m, k) => {
+        const kernelGrad = tf.matMul(products[m]!.rows, split.grads[others.length + k] as tf.Tensor2D, true, false);
+        expect(maxRelativeError(kernelGrad.dataSync(), whole.grads[firstKernels[k].name].dataSync())).toBeLessThan(
+          1e-5,
+        );
+        kernelGrad.dispose();
+      });
+      tf.dispose([x.image, x.text, y, whole.value, split.value, ...Object.values(whole.grads), ...split.grads]);
+      tf.dispose(teacher.modalities.flatMap((m) => [products[m]!.rows, products[m]!.product]));
+      teacher.dispose();
+    });
+
+  it('start a tower from its first-layer product only where that order is the cheaper one', () => {
+    const teacher = new SemanticTeacher({ image: 4096 }, 3, config({ latentDim: 64 }), createRng(4));
+    // 4096 -> 1024 -> 256 -> 64: on 2,000 rows the collapsed stack is 9x fewer FLOPs.
+    expect(teacher.towers.image!.startsWithFirstProduct(64)).toBe(true);
+    expect(teacher.towers.image!.startsWithFirstProduct(2000)).toBe(false);
+    const rows = { image: tf.zeros([2000, 4096]) as tf.Tensor2D };
+    expect(teacherFirstProducts(teacher, rows)).toBeNull();
+    tf.dispose(rows.image);
     teacher.dispose();
   });
 

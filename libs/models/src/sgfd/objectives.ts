@@ -1,9 +1,9 @@
 import type { Modality, SgfdConfig } from '@sgfd/contracts';
 import { seededDropout, tf } from '@sgfd/tensor';
-import { meanOfScalars } from '../ops';
+import { meanOfScalars, tidyObject } from '../ops';
 import { crossEntropy, featureDistillation, responseDistillation } from './losses';
 import type { LossTerms, PerModality } from '../model-types';
-import type { SemanticTeacher } from './semantic-teacher';
+import type { SemanticTeacher, TeacherForward } from './semantic-teacher';
 
 export type LossOptions = Pick<SgfdConfig, 'ceWeight' | 'kdWeight' | 'tau' | 'responseLoss' | 'authorsDoubleSoftmax'>;
 
@@ -41,15 +41,65 @@ export function teacherPretrainLoss(
   options: Pick<SgfdConfig, 'authorsDoubleSoftmax'>,
   dropout?: InputDropout,
 ): LossTerms {
-  return tf.tidy(() => {
-    const out = teacher.forward(dropInputs(raw, dropout));
-    const ce = meanOfScalars(
-      teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)),
-    );
-    const parts: Record<string, tf.Scalar> = { 'sgfd.ce': ce };
-    if (out.fusionLogits) parts['sgfd.fuse'] = crossEntropy(out.fusionLogits, labels);
-    return { total: tf.addN(Object.values(parts)) as tf.Scalar, parts };
+  return tidyObject(() => pretrainTerms(teacher, teacher.forward(dropInputs(raw, dropout)), labels, options));
+}
+
+/** A tower's input rows (after dropout) and their product x W_1 with its first layer's kernel. */
+export interface FirstProduct {
+  rows: tf.Tensor2D;
+  product: tf.Tensor2D;
+}
+
+/**
+ * The first step of `teacherPretrainLoss` on its own: every tower's dropped-out rows and first-layer
+ * product, or null when a tower would not start with that product on this many rows (its collapsed stack
+ * is cheaper). The tensors are the caller's; `teacherPretrainLossFromProducts` finishes the loss.
+ */
+export function teacherFirstProducts(
+  teacher: SemanticTeacher,
+  raw: PerModality<tf.Tensor2D>,
+  dropout?: InputDropout,
+): PerModality<FirstProduct> | null {
+  const nRows = raw[teacher.modalities[0]]!.shape[0];
+  if (!teacher.modalities.every((m) => teacher.towers[m]!.startsWithFirstProduct(nRows))) return null;
+  return tidyObject(() => {
+    const rows = dropInputs(raw, dropout);
+    const out: PerModality<FirstProduct> = {};
+    for (const m of teacher.modalities) {
+      // A copy when no dropout ran: the caller disposes these rows, which must not be the raw ones.
+      const x = rows[m] === raw[m] ? (tf.clone(rows[m]!) as tf.Tensor2D) : rows[m]!;
+      out[m] = { rows: x, product: tf.matMul(x, teacher.towers[m]!.layers[0].kernel) as tf.Tensor2D };
+    }
+    return out;
   });
+}
+
+/** `teacherPretrainLoss` from `teacherFirstProducts`' products (the same value, up to float rounding). */
+export function teacherPretrainLossFromProducts(
+  teacher: SemanticTeacher,
+  products: PerModality<FirstProduct>,
+  labels: tf.Tensor1D,
+  options: Pick<SgfdConfig, 'authorsDoubleSoftmax'>,
+): LossTerms {
+  return tidyObject(() => {
+    const firstProducts: PerModality<tf.Tensor2D> = {};
+    for (const m of teacher.modalities) firstProducts[m] = products[m]!.product;
+    return pretrainTerms(teacher, teacher.forwardFromFirstProducts(firstProducts), labels, options);
+  });
+}
+
+function pretrainTerms(
+  teacher: SemanticTeacher,
+  out: TeacherForward,
+  labels: tf.Tensor1D,
+  options: Pick<SgfdConfig, 'authorsDoubleSoftmax'>,
+): LossTerms {
+  const ce = meanOfScalars(
+    teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)),
+  );
+  const parts: Record<string, tf.Scalar> = { 'sgfd.ce': ce };
+  if (out.fusionLogits) parts['sgfd.fuse'] = crossEntropy(out.fusionLogits, labels);
+  return { total: tf.addN(Object.values(parts)) as tf.Scalar, parts };
 }
 
 /** mean_m LD_m and mean_m FD_m over the modalities of `student`. */

@@ -87,12 +87,27 @@ export class SemanticTeacher {
 
   /** Teacher features and logits for raw feature rows of the same items in every modality. */
   forward(raw: PerModality<tf.Tensor2D>): TeacherForward {
+    return this.head((m) => {
+      const x = raw[m];
+      if (!x) throw new Error(`SemanticTeacher.forward: missing ${m} rows`);
+      return this.towers[m]!.apply(x);
+    });
+  }
+
+  /** `forward` from each tower's first-layer product x W_1 (see TeacherTower.applyFromFirstProduct). */
+  forwardFromFirstProducts(firstProducts: PerModality<tf.Tensor2D>): TeacherForward {
+    return this.head((m) => {
+      const product = firstProducts[m];
+      if (!product) throw new Error(`SemanticTeacher.forwardFromFirstProducts: missing ${m} products`);
+      return this.towers[m]!.applyFromFirstProduct(product);
+    });
+  }
+
+  private head(towerFeatures: (m: Modality) => tf.Tensor2D): TeacherForward {
     const features: PerModality<tf.Tensor2D> = {};
     const logits: PerModality<tf.Tensor2D> = {};
     for (const m of this.modalities) {
-      const x = raw[m];
-      if (!x) throw new Error(`SemanticTeacher.forward: missing ${m} rows`);
-      features[m] = this.towers[m]!.apply(x);
+      features[m] = towerFeatures(m);
       logits[m] = this.classifiers[m]!.apply(features[m]!);
     }
     const fusionLogits = this.fusion

@@ -1,6 +1,6 @@
 import { tf, type Rng } from '@sgfd/tensor';
 import { activate, Dense, leakyNormalize, type Activation } from '../layers';
-import { applyLinearStack } from '../linear-stack';
+import { applyLinearStack, linearStackOrder } from '../linear-stack';
 import { prefixed, type NamedVariables } from '../params';
 
 /**
@@ -52,6 +52,30 @@ export class TeacherTower {
         h = layer.apply(h);
         if (i < this.layers.length - 1) h = activate(h, this.options.activation, this.options.leakySlope);
       });
+      return leakyNormalize(h, this.options.leakySlope);
+    });
+  }
+
+  /** Whether `apply` on `rows` rows starts with the first layer's product x W_1 (and not the collapsed stack). */
+  startsWithFirstProduct(rows: number): boolean {
+    const widths = [this.inDim, ...this.layers.map((l) => l.outDim)];
+    return this.options.activation !== 'none' || linearStackOrder(widths, rows) === 'layer-by-layer';
+  }
+
+  /**
+   * The same output from x W_1 made elsewhere (`firstProduct`): the first layer's bias, then the other
+   * layers as `apply` runs them. A trainer that makes the product outside its gradient scope gets the
+   * product's gradient instead of W_1's (see the training loop's outer-product loss).
+   */
+  applyFromFirstProduct(firstProduct: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [first, ...rest] = this.layers;
+      let h = first.bias ? (tf.add(firstProduct, first.bias) as tf.Tensor2D) : firstProduct;
+      if (rest.length > 0 && this.options.activation === 'none') h = applyLinearStack(h, rest);
+      else
+        rest.forEach((layer) => {
+          h = layer.apply(activate(h, this.options.activation, this.options.leakySlope));
+        });
       return leakyNormalize(h, this.options.leakySlope);
     });
   }

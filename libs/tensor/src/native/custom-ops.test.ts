@@ -19,6 +19,7 @@ import {
   type MamlScoreInputs,
 } from './custom-ops';
 import { seededUniform } from '../kernels';
+import { FusedAdamSlot } from './fused-adam';
 import { topK } from '../topk';
 
 /** MAML's score written out with tfjs ops, pair by pair (the definition the fused op must match). */
@@ -343,6 +344,62 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([u, p, uSq, pSq, bias])));
     expect(after).toEqual(before);
     tf.dispose([u, p, uSq, pSq, bias, got, want, weights, bad]);
+  });
+
+  it('SgfdOuterProductAdam is ResourceApplyAdam on rows^T productGrad, step after step, and leaves a shared buffer alone', () => {
+    // 70 rows leave 4 after the kernel's 6-row blocks; 40 columns end in a half panel of 16.
+    for (const [p, q, n] of [
+      [13, 37, 5],
+      [70, 40, 9],
+    ]) {
+      const start = randomTensor([p, q], 30);
+      const [stock, fused] = [tf.variable(start.clone()), tf.variable(start.clone())];
+      const [stockSlot, fusedSlot] = [new FusedAdamSlot([p, q]), new FusedAdamSlot([p, q])];
+      const earlier = fused.clone();
+      for (let step = 1; step <= 3; step++) {
+        const rows = randomTensor([n, p], 31 + step) as tf.Tensor2D;
+        const productGrad = randomTensor([n, q], 41 + step) as tf.Tensor2D;
+        const inputs = FusedAdamSlot.stepInputs({ learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step });
+        const grad = tf.matMul(rows, productGrad, true, false);
+        stockSlot.update(stock, grad, inputs);
+        fusedSlot.updateFromOuterProduct(fused, rows, productGrad, inputs);
+        tf.dispose([rows, productGrad, grad, ...inputs]);
+      }
+      expect(maxRelativeError(fused.dataSync(), stock.dataSync())).toBeLessThan(1e-5);
+      const [got, want] = [fusedSlot.readMoments(), stockSlot.readMoments()];
+      expect(maxRelativeError(got.m, want.m)).toBeLessThan(1e-5);
+      expect(maxRelativeError(got.v, want.v)).toBeLessThan(1e-5);
+      // `earlier` shared the variable's first buffer: the op updated a copy.
+      expect(firstDifference(earlier.dataSync(), start.dataSync())).toBe(-1);
+      expect(firstDifference(fused.dataSync(), start.dataSync())).not.toBe(-1);
+      stockSlot.dispose();
+      fusedSlot.dispose();
+      tf.dispose([start, stock, fused, earlier]);
+    }
+  });
+
+  it('SgfdOuterProductAdam names inconsistent shapes and leaks nothing', () => {
+    const start = randomTensor([6, 8], 50);
+    const w = tf.variable(start.clone());
+    const slot = new FusedAdamSlot([6, 8]);
+    const inputs = FusedAdamSlot.stepInputs({ learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 1 });
+    const rows = randomTensor([4, 6], 51) as tf.Tensor2D;
+    const productGrad = randomTensor([3, 8], 52) as tf.Tensor2D;
+    expect(() => slot.updateFromOuterProduct(w, rows, productGrad, inputs)).toThrow(
+      /SgfdOuterProductAdam: rows \[4,6\] and product_grad \[3,8\] are not \[N, P\] and \[N, Q\]/,
+    );
+    const wide = randomTensor([4, 7], 53) as tf.Tensor2D;
+    const good = randomTensor([4, 8], 54) as tf.Tensor2D;
+    expect(() => slot.updateFromOuterProduct(w, wide, good, inputs)).toThrow(
+      /variable 0 is not an initialised \[7, 8\]/,
+    );
+    // A failed update leaves the weights as they were.
+    expect(firstDifference(w.dataSync(), start.dataSync())).toBe(-1);
+    const three = rows.slice(0, 3);
+    const { before, after } = liveCountsAcross(() => slot.updateFromOuterProduct(w, three, productGrad, inputs));
+    expect(after).toEqual(before);
+    slot.dispose();
+    tf.dispose([w, start, rows, three, productGrad, wide, good, ...inputs]);
   });
 
   it('are unavailable when switched off or off the native engine', async () => {

@@ -16,6 +16,8 @@ export const CUSTOM_OPS_SOURCE = String.raw`// TensorFlow ops of @sgfd/tensor th
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/resource_mgr.h"
+#include "tensorflow/core/framework/resource_var.h"
 #include "tensorflow/core/framework/shape_inference.h"
 #include "tensorflow/core/util/work_sharder.h"
 
@@ -1196,6 +1198,164 @@ class MamlHiddenGradOp : public OpKernel {
 
 REGISTER_KERNEL_BUILDER(Name("SgfdMamlHidden").Device(tensorflow::DEVICE_CPU), MamlHiddenOp);
 REGISTER_KERNEL_BUILDER(Name("SgfdMamlHiddenGrad").Device(tensorflow::DEVICE_CPU), MamlHiddenGradOp);
+REGISTER_OP("SgfdOuterProductAdam")
+    .Input("var: resource")         // [P, Q]
+    .Input("m: resource")           // [P, Q]
+    .Input("v: resource")           // [P, Q]
+    .Input("beta1_power: float")
+    .Input("beta2_power: float")
+    .Input("lr: float")
+    .Input("beta1: float")
+    .Input("beta2: float")
+    .Input("epsilon: float")
+    .Input("rows: float")           // [N, P]
+    .Input("product_grad: float")   // [N, Q]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext*) { return absl::OkStatus(); });
+
+// ResourceApplyAdam with the gradient rows^T product_grad (the weight gradient of a product rows W, given
+// the gradient of that product), formed kRows rows at a time in a cache-resident block and applied at once,
+// so the [P, Q] gradient never goes through memory: one pass over var, m and v instead of a product's output
+// pass and Adam's passes (a 4096 x 1024 weight from 64 rows: about 0.6x the time of MatMul then
+// ResourceApplyAdam). Each gradient entry is one fixed-order sum over the N rows, whatever the threading.
+// The update is TensorFlow's ApplyAdam: m += (g - m)(1 - beta1), v += (g^2 - v)(1 - beta2),
+// var -= m alpha / (sqrt(v) + epsilon), alpha = lr sqrt(1 - beta2_power) / (1 - beta1_power).
+class OuterProductAdamOp : public OpKernel {
+ public:
+  explicit OuterProductAdamOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    tensorflow::core::RefCountPtr<tensorflow::Var> vars[3];
+    for (int i = 0; i < 3; i++) {
+      OP_REQUIRES_OK(ctx, tensorflow::LookupResource(ctx, tensorflow::HandleFromInput(ctx, i), &vars[i]));
+    }
+    tensorflow::mutex_lock l0(*vars[0]->mu()), l1(*vars[1]->mu()), l2(*vars[2]->mu());
+    float scalars[6];
+    for (int i = 0; i < 6; i++) {
+      const Tensor& s = ctx->input(3 + i);
+      OP_REQUIRES(ctx, s.NumElements() == 1,
+                  tensorflow::errors::InvalidArgument("SgfdOuterProductAdam: input ", 3 + i, " is not a scalar"));
+      scalars[i] = s.flat<float>()(0);
+    }
+    const Tensor& rows = ctx->input(9);
+    const Tensor& grad = ctx->input(10);
+    OP_REQUIRES(ctx, rows.dims() == 2 && grad.dims() == 2 && rows.dim_size(0) == grad.dim_size(0),
+                tensorflow::errors::InvalidArgument("SgfdOuterProductAdam: rows ", rows.shape().DebugString(),
+                                                    " and product_grad ", grad.shape().DebugString(),
+                                                    " are not [N, P] and [N, Q]"));
+    const int64_t n = rows.dim_size(0), p = rows.dim_size(1), q = grad.dim_size(1);
+    float* state[3];
+    for (int i = 0; i < 3; i++) {
+      Tensor* t = vars[i]->tensor();
+      OP_REQUIRES(ctx, vars[i]->is_initialized && t->dtype() == tensorflow::DT_FLOAT && t->dims() == 2 &&
+                           t->dim_size(0) == p && t->dim_size(1) == q,
+                  tensorflow::errors::InvalidArgument("SgfdOuterProductAdam: variable ", i, " is not an initialised [",
+                                                      p, ", ", q, "] float matrix"));
+      // Another tensor shares the buffer (e.g. a read of the variable): update a copy, as TensorFlow does.
+      if (!t->RefCountIsOne()) {
+        Tensor copy;
+        OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, t->shape(), &copy));
+        std::memcpy(copy.flat<float>().data(), t->flat<float>().data(), sizeof(float) * p * q);
+        *t = copy;
+      }
+      state[i] = t->flat<float>().data();
+    }
+    const float beta1_power = scalars[0], beta2_power = scalars[1], lr = scalars[2];
+    const float one_minus_beta1 = 1 - scalars[3], one_minus_beta2 = 1 - scalars[4], epsilon = scalars[5];
+    const float alpha = lr * std::sqrt(1 - beta2_power) / (1 - beta1_power);
+    const float* a = rows.flat<float>().data();
+    const float* b = grad.flat<float>().data();
+
+    // product_grad in panels of kCols columns, [panel][N][kCols], zero-padded: each tile reads one panel
+    // row by row.
+    const int64_t panels = (q + kCols - 1) / kCols;
+    std::vector<float> packed(panels * n * kCols, 0.0f);
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t j = 0; j < q; j++) packed[((j / kCols) * n + k) * kCols + j % kCols] = b[k * q + j];
+
+    float* var = state[0];
+    float* m = state[1];
+    float* v = state[2];
+    auto adam = [&](int64_t at, float g) {
+      m[at] += (g - m[at]) * one_minus_beta1;
+      v[at] += (g * g - v[at]) * one_minus_beta2;
+      var[at] -= (m[at] * alpha) / (std::sqrt(v[at]) + epsilon);
+    };
+    const int64_t blocks = (p + kRows - 1) / kRows;
+    const int64_t padded_q = panels * kCols;
+    const int64_t lines_per_panel = (kRows * q / 16 + panels - 1) / panels;
+    auto work = [&](int64_t begin, int64_t end) {
+      std::vector<float> a_block(n * kRows);
+      // One block's gradient rows, [kRows][padded_q]: formed panel by panel, then applied in one sequential
+      // pass over the block's rows of var, m and v (contiguous: the rows are adjacent).
+      std::vector<float, Eigen::aligned_allocator<float>> g_block(kRows * padded_q);
+      for (int64_t blk = begin; blk < end; blk++) {
+        const int64_t i0 = blk * kRows, valid_rows = std::min<int64_t>(kRows, p - i0);
+        for (int64_t k = 0; k < n; k++)
+          for (int64_t r = 0; r < kRows; r++) a_block[k * kRows + r] = r < valid_rows ? a[k * p + i0 + r] : 0.0f;
+        for (int64_t panel = 0; panel < panels; panel++) {
+          const float* bp = packed.data() + panel * n * kCols;
+          float* out = g_block.data() + panel * kCols;
+#ifdef __AVX2__
+          // Brings the block's var, m and v rows towards the cache while the products run, a slice a panel.
+          for (int64_t line = panel * lines_per_panel; line < (panel + 1) * lines_per_panel; line++) {
+            const int64_t at = i0 * q + line * 16;
+            if (at < (i0 + valid_rows) * q)
+              for (float* x : {var, m, v}) _mm_prefetch(reinterpret_cast<const char*>(x + at), _MM_HINT_T0);
+          }
+          __m256 acc[kRows][2];
+          for (int r = 0; r < kRows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+          for (int64_t k = 0; k < n; k++) {
+            const __m256 b0 = _mm256_loadu_ps(bp + k * kCols), b1 = _mm256_loadu_ps(bp + k * kCols + 8);
+            for (int r = 0; r < kRows; r++) {
+              const __m256 ar = _mm256_broadcast_ss(&a_block[k * kRows + r]);
+              acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+              acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+            }
+          }
+          for (int r = 0; r < kRows; r++) {
+            _mm256_storeu_ps(out + r * padded_q, acc[r][0]);
+            _mm256_storeu_ps(out + r * padded_q + 8, acc[r][1]);
+          }
+#else
+          for (int r = 0; r < kRows; r++)
+            for (int c = 0; c < kCols; c++) {
+              float sum = 0.0f;
+              for (int64_t k = 0; k < n; k++) sum += a_block[k * kRows + r] * bp[k * kCols + c];
+              out[r * padded_q + c] = sum;
+            }
+#endif
+        }
+        for (int64_t r = 0; r < valid_rows; r++) {
+          const float* g = g_block.data() + r * padded_q;
+          const int64_t row = (i0 + r) * q;
+          int64_t c = 0;
+#ifdef __AVX2__
+          const __m256 c1 = _mm256_set1_ps(one_minus_beta1), c2 = _mm256_set1_ps(one_minus_beta2);
+          const __m256 al = _mm256_set1_ps(alpha), ep = _mm256_set1_ps(epsilon);
+          for (; c + 8 <= q; c += 8) {
+            const __m256 gv = _mm256_loadu_ps(g + c);
+            __m256 mv = _mm256_loadu_ps(m + row + c), vv = _mm256_loadu_ps(v + row + c);
+            mv = _mm256_add_ps(mv, _mm256_mul_ps(_mm256_sub_ps(gv, mv), c1));
+            vv = _mm256_add_ps(vv, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(gv, gv), vv), c2));
+            const __m256 step = _mm256_div_ps(_mm256_mul_ps(mv, al), _mm256_add_ps(_mm256_sqrt_ps(vv), ep));
+            _mm256_storeu_ps(m + row + c, mv);
+            _mm256_storeu_ps(v + row + c, vv);
+            _mm256_storeu_ps(var + row + c, _mm256_sub_ps(_mm256_loadu_ps(var + row + c), step));
+          }
+#endif
+          for (; c < q; c++) adam(row + c, g[c]);
+        }
+      }
+    };
+    ParallelFor(ctx, blocks, kRows * q * (2 * n + 30), work);
+  }
+
+ private:
+  static constexpr int kRows = 6;
+  static constexpr int kCols = 16;
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdOuterProductAdam").Device(tensorflow::DEVICE_CPU), OuterProductAdamOp);
 }  // namespace sgfd
 
 // Node loads this library with process.dlopen, which asks N-API for its exports: it has none, its ops are
