@@ -11,6 +11,7 @@ export {
   rowCosine,
   l2NormalizeRowsFused,
   bprGapFused,
+  bprRowsFused,
   topKRows,
   mamlHiddenFused,
 } from './native/custom-ops';

@@ -16,13 +16,20 @@ import { randomWalkAdjacencyWithSelfLoops, userItemEdges } from '../graph/adjace
 import { knnCoo, knnGraph, normalizedKnnAdjacency } from '../graph/knn';
 import { resolveKnnGraph, type KnnGraphSpec } from '../graph/knn-source';
 import { lightGcnMeanOfBlocks } from '../graph/lightgcn';
-import { l2NormalizeRows, sumOfSquares, tidyObject } from '../ops';
+import { l2NormalizeRows, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprLoss, dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
+import {
+  bprFromTables,
+  dotRepresentations,
+  dotScorer,
+  presentModalities,
+  projectItemRows,
+  torchLinearInit,
+} from './shared';
 
 /**
  * MMRec's LATTICE.yaml: embedding_size 64, feat_embed_dim 64, weight_size [64, 64] (two LightGCN layers),
@@ -243,14 +250,12 @@ export class Lattice extends BaseBackbone {
     const { distinct } = this.distinct.index(batch.items, batch.negItems);
     return tidyObject(() => {
       const { users, items } = this.forward(this.itemPropagation());
-      const u = tf.gather(users, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
-      const pos = tf.gather(items, tf.tensor1d(batch.items, 'int32')) as tf.Tensor2D;
-      const neg = tf.gather(items, tf.tensor1d(batch.negItems!, 'int32')) as tf.Tensor2D;
-      const bpr = bprLoss(u, pos, neg);
-      const reg = tf.div(
-        tf.addN([sumOfSquares(u), sumOfSquares(pos), sumOfSquares(neg)]),
-        2 * batch.users.length,
-      ) as tf.Scalar;
+      const { bpr, squares } = bprFromTables(users, items, {
+        users: batch.users,
+        items: batch.items,
+        negItems: batch.negItems!,
+      });
+      const reg = tf.div(squares, 2 * batch.users.length) as tf.Scalar;
       const total = tf.add(bpr, tf.mul(reg, this.p.regWeight)) as tf.Scalar;
       return { total, parts: { 'lattice.bpr': bpr, 'lattice.reg': reg }, projected: this.lazyProjected(distinct) };
     });

@@ -4,6 +4,7 @@ import { liveCountsAcross, maxRelativeError, randomTensor, useBackend } from '..
 import { tf } from '../tf';
 import {
   bprGapFused,
+  bprRowsFused,
   customOpsAvailable,
   csrMatMul,
   customOpsError,
@@ -286,6 +287,39 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([u, pos, neg])));
     expect(after).toEqual(before);
     tf.dispose([u, pos, neg, weights, short]);
+  });
+
+  it('SgfdBprRows gives each pair its gap and squares from table rows (repeats included), with finite-difference gradients', () => {
+    // 20 columns: two full 8-column slices of the gradient's threads and a partial one.
+    const users = tf.variable(randomTensor([4, 20], 23) as tf.Tensor2D);
+    const items = tf.variable(randomTensor([5, 20], 24) as tf.Tensor2D);
+    // User 1 twice, item 2 as a positive and a negative, item 3 both in one pair.
+    const ids = {
+      users: Int32Array.from([1, 0, 1, 3]),
+      items: Int32Array.from([2, 4, 3, 0]),
+      negItems: Int32Array.from([3, 2, 3, 1]),
+    };
+    const got = bprRowsFused(users, items, ids).arraySync();
+    const [uv, iv] = [users.arraySync(), items.arraySync()];
+    const dot = (a: number[], b: number[]) => a.reduce((acc, x, k) => acc + x * b[k], 0);
+    ids.users.forEach((u, r) => {
+      const [pu, pp, pn] = [uv[u], iv[ids.items[r]], iv[ids.negItems[r]]];
+      expect(got[0][r]).toBeCloseTo(dot(pu, pn) - dot(pu, pp), 5);
+      expect(got[1][r]).toBeCloseTo(dot(pu, pu) + dot(pp, pp) + dot(pn, pn), 4);
+    });
+    const weights = tf.tensor2d([
+      [0.5, -1, 2, 0.25],
+      [0.1, -0.2, 0.3, 0.05],
+    ]);
+    const loss = () => tf.sum(tf.mul(tf.square(bprRowsFused(users, items, ids)), weights)) as tf.Scalar;
+    expect(checkGradients(loss, [users, items]).worst).toBeLessThanOrEqual(1);
+    const bad = { ...ids, negItems: Int32Array.from([3, 2, 5, 1]) };
+    expect(() => bprRowsFused(users, items, bad)).toThrow(/neg_ids\[2\] = 5 is not a row of its 5-row table/);
+    const narrow = randomTensor([5, 3], 25) as tf.Tensor2D;
+    expect(() => bprRowsFused(users, narrow, ids)).toThrow(/one width, got \[4,20\] and \[5,3\]/);
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([users, items])));
+    expect(after).toEqual(before);
+    tf.dispose([users, items, weights, narrow]);
   });
 
   it('SgfdTopK equals the JavaScript topK: best first, ties to the lower column, NaN last, k capped', () => {

@@ -198,6 +198,34 @@ export function bprGapFused(u: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D):
 }
 
 /**
+ * BPR's per-pair terms over rows of two tables, as a [2, B] tensor: row 0 the gap
+ * <users[u], items[neg]> - <users[u], items[pos]>, row 1 |users[u]|^2 + |items[pos]|^2 + |items[neg]|^2;
+ * differentiable in both tables, one custom op each way (SgfdBprRows, SgfdBprRowsGrad) in place of three
+ * gathers, the gap, three sums of squares and their gradients.
+ */
+export function bprRowsFused(
+  users: tf.Tensor2D,
+  items: tf.Tensor2D,
+  ids: { users: Int32Array; items: Int32Array; negItems: Int32Array },
+): tf.Tensor2D {
+  requireCustomOps('SgfdBprRows');
+  const idTensors = [ids.users, ids.items, ids.negItems].map((v) => tf.tensor1d(v, 'int32'));
+  try {
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [u, i] = args as [tf.Tensor2D, tf.Tensor2D];
+      (args[2] as tf.GradSaveFunc)([u, i, ...idTensors]);
+      return {
+        value: runNativeOp('SgfdBprRows', {}, [u, i, ...idTensors]) as tf.Tensor2D,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runNativeOpOutputs('SgfdBprRowsGrad', {}, [...saved, dy], 2),
+      };
+    });
+    return op(users, items) as tf.Tensor2D;
+  } finally {
+    tf.dispose(idTensors);
+  }
+}
+
+/**
  * The min(k, C) largest entries of each row of x [R, C], best first, ties to the lower column, NaN ranked as
  * -Infinity (as `topK`): SgfdTopK, one pass per row.
  */

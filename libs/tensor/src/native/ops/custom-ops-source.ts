@@ -1198,6 +1198,141 @@ class MamlHiddenGradOp : public OpKernel {
 
 REGISTER_KERNEL_BUILDER(Name("SgfdMamlHidden").Device(tensorflow::DEVICE_CPU), MamlHiddenOp);
 REGISTER_KERNEL_BUILDER(Name("SgfdMamlHiddenGrad").Device(tensorflow::DEVICE_CPU), MamlHiddenGradOp);
+// BPR's terms over rows of two tables: for pair b, gap_b = <users[u_b], items[neg_b] - items[pos_b]> and
+// sq_b = |users[u_b]|^2 + |items[pos_b]|^2 + |items[neg_b]|^2 (one [2, B] output: tfjs's custom gradients
+// take one tensor), and their gradient as the tables' [N, D] gradients. Where the stock path takes three gathers, the gap and three sums of squares forward and
+// their gradients plus three scatter-adds backward, each direction is one pass over the batch's rows.
+REGISTER_OP("SgfdBprRows")
+    .Input("users: float")     // [NU, D]
+    .Input("items: float")     // [NI, D]
+    .Input("user_ids: int32")  // [B]
+    .Input("pos_ids: int32")   // [B]
+    .Input("neg_ids: int32")   // [B]
+    .Output("terms: float")    // [2, B]: gap, sq
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->Matrix(2, c->Dim(c->input(2), 0)));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("SgfdBprRowsGrad")
+    .Input("users: float")
+    .Input("items: float")
+    .Input("user_ids: int32")
+    .Input("pos_ids: int32")
+    .Input("neg_ids: int32")
+    .Input("d_terms: float")   // [2, B]
+    .Output("d_users: float")  // [NU, D]
+    .Output("d_items: float")  // [NI, D]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      return absl::OkStatus();
+    });
+
+// The tables and ids of a BPR batch: the tables' widths agree, the ids are vectors of one length, each id
+// a row of its table (the first one that is not is named).
+static tensorflow::Status CheckBprTables(const char* op, const Tensor& users, const Tensor& items, const Tensor* ids) {
+  if (users.dims() != 2 || items.dims() != 2 || users.dim_size(1) != items.dim_size(1))
+    return tensorflow::errors::InvalidArgument(op, ": users and items must be matrices of one width, got ",
+                                               users.shape().DebugString(), " and ", items.shape().DebugString());
+  const char* names[3] = {"user_ids", "pos_ids", "neg_ids"};
+  for (int k = 0; k < 3; k++) {
+    if (ids[k].dims() != 1 || ids[k].dim_size(0) != ids[0].dim_size(0))
+      return tensorflow::errors::InvalidArgument(op, ": ", names[k], " must be a vector of one id per pair, got ",
+                                                 ids[k].shape().DebugString());
+    const int64_t rows = (k == 0 ? users : items).dim_size(0);
+    const int32_t* v = ids[k].flat<int32_t>().data();
+    for (int64_t b = 0; b < ids[k].dim_size(0); b++)
+      if (v[b] < 0 || v[b] >= rows)
+        return tensorflow::errors::InvalidArgument(op, ": ", names[k], "[", b, "] = ", v[b], " is not a row of its ",
+                                                   rows, "-row table");
+  }
+  return absl::OkStatus();
+}
+
+class BprRowsOp : public OpKernel {
+ public:
+  explicit BprRowsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& users = ctx->input(0);
+    const Tensor& items = ctx->input(1);
+    const Tensor ids[3] = {ctx->input(2), ctx->input(3), ctx->input(4)};
+    OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprRows", users, items, ids));
+    const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
+    Tensor* out = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({2, b}), &out));
+    const ConstRowMap um(users.flat<float>().data(), users.dim_size(0), d),
+        im(items.flat<float>().data(), items.dim_size(0), d);
+    const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
+                  *n = ids[2].flat<int32_t>().data();
+    float* gap = out->flat<float>().data();
+    float* sq = gap + b;
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        const auto ur = um.row(u[r]), pr = im.row(p[r]), nr = im.row(n[r]);
+        gap[r] = ur.dot(nr - pr);
+        sq[r] = ur.squaredNorm() + pr.squaredNorm() + nr.squaredNorm();
+      }
+    };
+    ParallelFor(ctx, b, 10 * d, work);
+  }
+};
+
+class BprRowsGradOp : public OpKernel {
+ public:
+  explicit BprRowsGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& users = ctx->input(0);
+    const Tensor& items = ctx->input(1);
+    const Tensor ids[3] = {ctx->input(2), ctx->input(3), ctx->input(4)};
+    const Tensor& d_terms = ctx->input(5);
+    OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprRowsGrad", users, items, ids));
+    const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
+    OP_REQUIRES(ctx, d_terms.dims() == 2 && d_terms.dim_size(0) == 2 && d_terms.dim_size(1) == b,
+                tensorflow::errors::InvalidArgument("SgfdBprRowsGrad: d_terms must be [2, ", b, "], got ",
+                                                    d_terms.shape().DebugString()));
+    Tensor *du_out = nullptr, *di_out = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, users.shape(), &du_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, items.shape(), &di_out));
+    const float* uv = users.flat<float>().data();
+    const float* iv = items.flat<float>().data();
+    float* du = du_out->flat<float>().data();
+    float* di = di_out->flat<float>().data();
+    std::memset(du, 0, sizeof(float) * users.NumElements());
+    std::memset(di, 0, sizeof(float) * items.NumElements());
+    const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
+                  *n = ids[2].flat<int32_t>().data();
+    const float* g = d_terms.flat<float>().data();
+    const float* s = g + b;
+    // Threads take column slices, and each walks the pairs in order: every sum of a repeated row has one
+    // order, whatever the threading, and no two threads write one value.
+    constexpr int64_t kSlice = 8;
+    auto work = [&](int64_t begin, int64_t end) {
+      const int64_t c0 = begin * kSlice, c1 = std::min(d, end * kSlice);
+      for (int64_t r = 0; r < b; r++) {
+        const float* ur = uv + u[r] * d;
+        const float* pr = iv + p[r] * d;
+        const float* nr = iv + n[r] * d;
+        float* dur = du + u[r] * d;
+        float* dpr = di + p[r] * d;
+        float* dnr = di + n[r] * d;
+        const float gr = g[r], s2 = 2 * s[r];
+        for (int64_t c = c0; c < c1; c++) {
+          dur[c] += gr * (nr[c] - pr[c]) + s2 * ur[c];
+          dpr[c] += s2 * pr[c] - gr * ur[c];
+          dnr[c] += s2 * nr[c] + gr * ur[c];
+        }
+      }
+    };
+    ParallelFor(ctx, (d + kSlice - 1) / kSlice, 12 * b * kSlice, work);
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdBprRows").Device(tensorflow::DEVICE_CPU), BprRowsOp);
+REGISTER_KERNEL_BUILDER(Name("SgfdBprRowsGrad").Device(tensorflow::DEVICE_CPU), BprRowsGradOp);
+
 REGISTER_OP("SgfdOuterProductAdam")
     .Input("var: resource")         // [P, Q]
     .Input("m: resource")           // [P, Q]
