@@ -23,7 +23,7 @@ import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
 import {
-  bprFromTables,
+  bprRowTerms,
   dotRepresentations,
   dotScorer,
   presentModalities,
@@ -250,12 +250,13 @@ export class Lattice extends BaseBackbone {
     const { distinct } = this.distinct.index(batch.items, batch.negItems);
     return tidyObject(() => {
       const { users, items } = this.forward(this.itemPropagation());
-      const { bpr, squares } = bprFromTables(users, items, {
+      const { gap, squares } = bprRowTerms(users, items, {
         users: batch.users,
         items: batch.items,
         negItems: batch.negItems!,
       });
-      const reg = tf.div(squares, 2 * batch.users.length) as tf.Scalar;
+      const bpr = tf.mean(tf.softplus(gap)) as tf.Scalar;
+      const reg = tf.div(tf.addN(squares), 2 * batch.users.length) as tf.Scalar;
       const total = tf.add(bpr, tf.mul(reg, this.p.regWeight)) as tf.Scalar;
       return { total, parts: { 'lattice.bpr': bpr, 'lattice.reg': reg }, projected: this.lazyProjected(distinct) };
     });

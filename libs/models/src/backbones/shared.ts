@@ -21,29 +21,26 @@ export interface BprIds {
 }
 
 /**
- * `bprLoss` of the batch's rows of the user and item tables, and the sum over the batch of
- * |u|^2 + |pos|^2 + |neg|^2 (the embedding regulariser's input). On the native engine one fused op each way
- * (bprRowsFused: forward and backward of these terms at office's LATTICE batch, the gradient tape included,
- * 7.1-8.7 -> 3.6-4.5 ms in alternated runs); elsewhere the
- * gathers and their terms.
+ * A BPR batch's terms from the user and item tables: per pair the gap <u, neg> - <u, pos> (bprScoreGap of
+ * the gathered rows), and the sums of squares of the gathered user, positive and negative rows (the
+ * regularisers' inputs). On the native engine one fused op each way (bprRowsFused: forward and backward of
+ * LATTICE's terms at office's batch, the gradient tape included, 7.1-8.7 -> 3.6-4.5 ms in alternated runs);
+ * elsewhere the gathers and the same ops as before.
  */
-export function bprFromTables(
+export function bprRowTerms(
   users: tf.Tensor2D,
   items: tf.Tensor2D,
   ids: BprIds,
-): { bpr: tf.Scalar; squares: tf.Scalar } {
+): { gap: tf.Tensor1D; squares: [tf.Scalar, tf.Scalar, tf.Scalar] } {
   return tidyObject(() => {
     if (customOpsAvailable()) {
-      const [gap, sq] = tf.unstack(bprRowsFused(users, items, ids));
-      return { bpr: tf.mean(tf.softplus(gap)) as tf.Scalar, squares: tf.sum(sq) as tf.Scalar };
+      const [gap, ...rows] = tf.unstack(bprRowsFused(users, items, ids));
+      return { gap: gap as tf.Tensor1D, squares: rows.map((r) => tf.sum(r)) as [tf.Scalar, tf.Scalar, tf.Scalar] };
     }
     const u = tf.gather(users, tf.tensor1d(ids.users, 'int32')) as tf.Tensor2D;
     const pos = tf.gather(items, tf.tensor1d(ids.items, 'int32')) as tf.Tensor2D;
     const neg = tf.gather(items, tf.tensor1d(ids.negItems, 'int32')) as tf.Tensor2D;
-    return {
-      bpr: bprLoss(u, pos, neg),
-      squares: tf.addN([sumOfSquares(u), sumOfSquares(pos), sumOfSquares(neg)]) as tf.Scalar,
-    };
+    return { gap: bprScoreGap(u, pos, neg), squares: [sumOfSquares(u), sumOfSquares(pos), sumOfSquares(neg)] };
   });
 }
 

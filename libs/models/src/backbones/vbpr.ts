@@ -3,13 +3,13 @@ import { tf, xavierUniform } from '@sgfd/tensor';
 import { z } from 'zod';
 import type { BackboneContext, BackboneLoss, ProjectedRows, Scorer, TrainBatch } from '../backbone';
 import { BaseBackbone } from '../base-backbone';
-import { bprScoreGap, frobeniusNorm, readAndDispose, tidyObject } from '../ops';
+import { readAndDispose, tidyObject } from '../ops';
 import { createVariable, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { dotRepresentations, projectItemRows } from './shared';
+import { bprRowTerms, dotRepresentations, projectItemRows } from './shared';
 
 /** MMRec's VBPR.yaml: embedding_size 64, reg_weight searched over [2, 1, 1e-1 ... 1e-5]. */
 export const VbprParamsSchema = z
@@ -96,16 +96,15 @@ export class Vbpr extends BaseBackbone {
     return tidyObject(() => {
       const itemIds = tf.tensor1d(distinct, 'int32');
       const { rows, projected } = this.itemRepresentation(itemIds);
-      const user = tf.gather(this.userEmbedding, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
-      const pos = tf.gather(rows, tf.tensor1d(positions[0], 'int32'));
-      const neg = tf.gather(rows, tf.tensor1d(positions[1], 'int32'));
-      const diff = tf.neg(bprScoreGap(user, pos as tf.Tensor2D, neg as tf.Tensor2D));
+      const { gap, squares } = bprRowTerms(this.userEmbedding as tf.Tensor2D, rows, {
+        users: batch.users,
+        items: positions[0],
+        negItems: positions[1],
+      });
       // MMRec's BPRLoss: -mean log(1e-10 + sigmoid(pos - neg)).
-      const bpr = tf.neg(tf.mean(tf.log(tf.add(tf.sigmoid(diff), 1e-10)))) as tf.Scalar;
-      const reg = tf.div(
-        tf.addN([frobeniusNorm(user), frobeniusNorm(pos), frobeniusNorm(neg)]),
-        batch.users.length,
-      ) as tf.Scalar;
+      const bpr = tf.neg(tf.mean(tf.log(tf.add(tf.sigmoid(tf.neg(gap)), 1e-10)))) as tf.Scalar;
+      // MMRec's EmbLoss: the Frobenius norms of the batch's user, positive and negative rows.
+      const reg = tf.div(tf.addN(squares.map((s) => tf.sqrt(s))), batch.users.length) as tf.Scalar;
       const total = tf.add(bpr, tf.mul(reg, (this.params as VbprParams).regWeight)) as tf.Scalar;
       return { total, parts: { 'vbpr.bpr': bpr, 'vbpr.reg': reg }, projected };
     });

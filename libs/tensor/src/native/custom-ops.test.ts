@@ -289,7 +289,7 @@ describe('the custom TensorFlow ops built with the engine', () => {
     tf.dispose([u, pos, neg, weights, short]);
   });
 
-  it('SgfdBprRows gives each pair its gap and squares from table rows (repeats included), with finite-difference gradients', () => {
+  it('SgfdBprRows gives each pair its gap and squared norms from table rows (repeats included), with finite-difference gradients', () => {
     // 20 columns: two full 8-column slices of the gradient's threads and a partial one.
     const users = tf.variable(randomTensor([4, 20], 23) as tf.Tensor2D);
     const items = tf.variable(randomTensor([5, 20], 24) as tf.Tensor2D);
@@ -305,11 +305,13 @@ describe('the custom TensorFlow ops built with the engine', () => {
     ids.users.forEach((u, r) => {
       const [pu, pp, pn] = [uv[u], iv[ids.items[r]], iv[ids.negItems[r]]];
       expect(got[0][r]).toBeCloseTo(dot(pu, pn) - dot(pu, pp), 5);
-      expect(got[1][r]).toBeCloseTo(dot(pu, pu) + dot(pp, pp) + dot(pn, pn), 4);
+      [pu, pp, pn].forEach((row, k) => expect(got[1 + k][r]).toBeCloseTo(dot(row, row), 4));
     });
     const weights = tf.tensor2d([
       [0.5, -1, 2, 0.25],
       [0.1, -0.2, 0.3, 0.05],
+      [0.2, 0.1, -0.1, 0.3],
+      [-0.3, 0.2, 0.1, 0.4],
     ]);
     const loss = () => tf.sum(tf.mul(tf.square(bprRowsFused(users, items, ids)), weights)) as tf.Scalar;
     expect(checkGradients(loss, [users, items]).worst).toBeLessThanOrEqual(1);

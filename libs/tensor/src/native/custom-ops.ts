@@ -198,8 +198,8 @@ export function bprGapFused(u: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D):
 }
 
 /**
- * BPR's per-pair terms over rows of two tables, as a [2, B] tensor: row 0 the gap
- * <users[u], items[neg]> - <users[u], items[pos]>, row 1 |users[u]|^2 + |items[pos]|^2 + |items[neg]|^2;
+ * BPR's per-pair terms over rows of two tables, as a [4, B] tensor: row 0 the gap
+ * <users[u], items[neg]> - <users[u], items[pos]>, rows 1-3 |users[u]|^2, |items[pos]|^2, |items[neg]|^2;
  * differentiable in both tables, one custom op each way (SgfdBprRows, SgfdBprRowsGrad) in place of three
  * gathers, the gap, three sums of squares and their gradients.
  */

@@ -1199,8 +1199,8 @@ class MamlHiddenGradOp : public OpKernel {
 REGISTER_KERNEL_BUILDER(Name("SgfdMamlHidden").Device(tensorflow::DEVICE_CPU), MamlHiddenOp);
 REGISTER_KERNEL_BUILDER(Name("SgfdMamlHiddenGrad").Device(tensorflow::DEVICE_CPU), MamlHiddenGradOp);
 // BPR's terms over rows of two tables: for pair b, gap_b = <users[u_b], items[neg_b] - items[pos_b]> and
-// sq_b = |users[u_b]|^2 + |items[pos_b]|^2 + |items[neg_b]|^2 (one [2, B] output: tfjs's custom gradients
-// take one tensor), and their gradient as the tables' [N, D] gradients. Where the stock path takes three gathers, the gap and three sums of squares forward and
+// the squared norms |users[u_b]|^2, |items[pos_b]|^2, |items[neg_b]|^2 (one [4, B] output: tfjs's custom
+// gradients take one tensor), and their gradient as the tables' [N, D] gradients. Where the stock path takes three gathers, the gap and three sums of squares forward and
 // their gradients plus three scatter-adds backward, each direction is one pass over the batch's rows.
 REGISTER_OP("SgfdBprRows")
     .Input("users: float")     // [NU, D]
@@ -1208,9 +1208,9 @@ REGISTER_OP("SgfdBprRows")
     .Input("user_ids: int32")  // [B]
     .Input("pos_ids: int32")   // [B]
     .Input("neg_ids: int32")   // [B]
-    .Output("terms: float")    // [2, B]: gap, sq
+    .Output("terms: float")    // [4, B]: gap, |u|^2, |pos|^2, |neg|^2
     .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
-      c->set_output(0, c->Matrix(2, c->Dim(c->input(2), 0)));
+      c->set_output(0, c->Matrix(4, c->Dim(c->input(2), 0)));
       return absl::OkStatus();
     });
 
@@ -1220,7 +1220,7 @@ REGISTER_OP("SgfdBprRowsGrad")
     .Input("user_ids: int32")
     .Input("pos_ids: int32")
     .Input("neg_ids: int32")
-    .Input("d_terms: float")   // [2, B]
+    .Input("d_terms: float")   // [4, B]
     .Output("d_users: float")  // [NU, D]
     .Output("d_items: float")  // [NI, D]
     .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
@@ -1261,18 +1261,19 @@ class BprRowsOp : public OpKernel {
     OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprRows", users, items, ids));
     const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
     Tensor* out = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({2, b}), &out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({4, b}), &out));
     const ConstRowMap um(users.flat<float>().data(), users.dim_size(0), d),
         im(items.flat<float>().data(), items.dim_size(0), d);
     const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
                   *n = ids[2].flat<int32_t>().data();
     float* gap = out->flat<float>().data();
-    float* sq = gap + b;
     auto work = [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; r++) {
         const auto ur = um.row(u[r]), pr = im.row(p[r]), nr = im.row(n[r]);
         gap[r] = ur.dot(nr - pr);
-        sq[r] = ur.squaredNorm() + pr.squaredNorm() + nr.squaredNorm();
+        gap[b + r] = ur.squaredNorm();
+        gap[2 * b + r] = pr.squaredNorm();
+        gap[3 * b + r] = nr.squaredNorm();
       }
     };
     ParallelFor(ctx, b, 10 * d, work);
@@ -1290,8 +1291,8 @@ class BprRowsGradOp : public OpKernel {
     const Tensor& d_terms = ctx->input(5);
     OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprRowsGrad", users, items, ids));
     const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
-    OP_REQUIRES(ctx, d_terms.dims() == 2 && d_terms.dim_size(0) == 2 && d_terms.dim_size(1) == b,
-                tensorflow::errors::InvalidArgument("SgfdBprRowsGrad: d_terms must be [2, ", b, "], got ",
+    OP_REQUIRES(ctx, d_terms.dims() == 2 && d_terms.dim_size(0) == 4 && d_terms.dim_size(1) == b,
+                tensorflow::errors::InvalidArgument("SgfdBprRowsGrad: d_terms must be [4, ", b, "], got ",
                                                     d_terms.shape().DebugString()));
     Tensor *du_out = nullptr, *di_out = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, users.shape(), &du_out));
@@ -1305,7 +1306,6 @@ class BprRowsGradOp : public OpKernel {
     const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
                   *n = ids[2].flat<int32_t>().data();
     const float* g = d_terms.flat<float>().data();
-    const float* s = g + b;
     // Threads take column slices, and each walks the pairs in order: every sum of a repeated row has one
     // order, whatever the threading, and no two threads write one value.
     constexpr int64_t kSlice = 8;
@@ -1318,11 +1318,11 @@ class BprRowsGradOp : public OpKernel {
         float* dur = du + u[r] * d;
         float* dpr = di + p[r] * d;
         float* dnr = di + n[r] * d;
-        const float gr = g[r], s2 = 2 * s[r];
+        const float gr = g[r], su = 2 * g[b + r], sp = 2 * g[2 * b + r], sn = 2 * g[3 * b + r];
         for (int64_t c = c0; c < c1; c++) {
-          dur[c] += gr * (nr[c] - pr[c]) + s2 * ur[c];
-          dpr[c] += s2 * pr[c] - gr * ur[c];
-          dnr[c] += s2 * nr[c] + gr * ur[c];
+          dur[c] += gr * (nr[c] - pr[c]) + su * ur[c];
+          dpr[c] += sp * pr[c] - gr * ur[c];
+          dnr[c] += sn * nr[c] + gr * ur[c];
         }
       }
     };
