@@ -15,7 +15,15 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprLoss, dotRepresentations, dotScorer, presentModalities, projectItemRows, torchLinearInit } from './shared';
+import {
+  bprLoss,
+  bprRowTerms,
+  dotRepresentations,
+  dotScorer,
+  presentModalities,
+  projectItemRows,
+  torchLinearInit,
+} from './shared';
 
 /**
  * MMRec's FREEDOM.yaml: embedding_size 64, knn_k 10, n_mm_layers 1, n_ui_layers 2, mm_image_weight 0.1,
@@ -161,12 +169,9 @@ export class Freedom extends BaseBackbone {
     const { distinct, positions } = this.distinct.index(batch.items, batch.negItems);
     return tidyObject(() => {
       const { users, items } = this.forward(this.trainAdjacency);
+      const ids = { users: batch.users, items: batch.items, negItems: batch.negItems! };
+      const mf = tf.mean(tf.softplus(bprRowTerms(users, items, ids).gap)) as tf.Scalar;
       const u = tf.gather(users, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
-      const mf = bprLoss(
-        u,
-        tf.gather(items, tf.tensor1d(batch.items, 'int32')),
-        tf.gather(items, tf.tensor1d(batch.negItems!, 'int32')),
-      );
       const itemIds = tf.tensor1d(distinct, 'int32');
       const posAt = tf.tensor1d(positions[0], 'int32');
       const negAt = tf.tensor1d(positions[1], 'int32');

@@ -19,7 +19,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprLoss, dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
+import { bprRowTerms, dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
 
 /**
  * MMRec's GRCN.yaml: embedding_size 64, latent_embedding 64, n_layers (routing iterations) 3, reg_weight
@@ -197,15 +197,13 @@ export class Grcn extends BaseBackbone {
     return tidyObject(() => {
       const { nodes, content } = this.forward();
       const userIds = tf.tensor1d(batch.users, 'int32');
-      const nodeIds = (items: Int32Array) =>
-        tf.tensor1d(
-          Int32Array.from(items, (i) => i + this.nUsers),
-          'int32',
-        );
+      const offset = (items: Int32Array) => Int32Array.from(items, (i) => i + this.nUsers);
+      const nodeIds = (items: Int32Array) => tf.tensor1d(offset(items), 'int32');
       const posIds = nodeIds(batch.items);
       const negIds = nodeIds(batch.negItems!);
-      const u = tf.gather(nodes, userIds) as tf.Tensor2D;
-      const bpr = bprLoss(u, tf.gather(nodes, posIds) as tf.Tensor2D, tf.gather(nodes, negIds) as tf.Tensor2D);
+      // Users and items are rows of one node table.
+      const nodeRows = { users: batch.users, items: offset(batch.items), negItems: offset(batch.negItems!) };
+      const bpr = tf.mean(tf.softplus(bprRowTerms(nodes, nodes, nodeRows).gap)) as tf.Scalar;
       // MMRec: mean over [2B, d] of id[user]^2 + id[item]^2, each user counted once per item of its pair.
       const sq = (v: tf.Tensor, ids: tf.Tensor1D) => sumOfSquares(tf.gather(v, ids));
       const b = batch.users.length;
