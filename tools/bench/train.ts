@@ -1,9 +1,11 @@
-// `npm run bench -- train [--preset office] [--epochs 4] [--only vbpr,two-stage,joint,bm3,eval,backbones]`: epoch time and full-ranking evaluation time of
-// VBPR, VBPR+SGFD (two-stage: teacher and student epochs; joint) and BM3 on a synthetic preset, on the
-// native TensorFlow engine and on wasm (one child process each, so each has its own memory), and the
-// same VBPR step in numpy (tools/bench/bpr_reference.py, same shapes and work per batch) in this run.
-// Epoch figures are the best of the measured epochs (the minimum is the stable estimate on a shared
-// machine); they exclude validation. Targets (native): a VBPR epoch at most 1.0x numpy's, the teacher
+// `npm run bench -- train [--preset office] [--epochs 4] [--rounds 2] [--only vbpr,two-stage,joint,bm3,eval,backbones]`:
+// epoch time and full-ranking evaluation time of VBPR, VBPR+SGFD (two-stage: teacher and student epochs;
+// joint) and BM3 on a synthetic preset, on the native TensorFlow engine and on wasm (one child process
+// each, so each has its own memory), and the same VBPR step in numpy (tools/bench/bpr_reference.py, same
+// shapes and work per batch) in this run. The engines alternate for `rounds` rounds (tensorflow, wasm,
+// tensorflow, wasm, ...) with the numpy reference between them, and every figure is its best over the
+// epochs and rounds: the minimum is the stable estimate on a shared machine, and alternating keeps a slow
+// phase of the host from falling on one engine only. Epoch figures exclude validation. Targets (native): a VBPR epoch at most 1.0x numpy's, the teacher
 // epoch at least 5x faster than on wasm, a joint epoch at most 3x a VBPR epoch.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,17 +37,23 @@ const RUNS = ['vbpr', 'two-stage', 'joint', 'bm3', 'eval', 'backbones'] as const
 interface Options {
   preset: SyntheticPresetName;
   epochs: number;
+  /** Rounds of the engines, alternated. */
+  rounds: number;
   /** Which measurements to make (the VBPR epoch and the numpy reference always run). */
   only: Set<string>;
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { preset: 'office', epochs: 4, only: new Set(RUNS) };
+  const options: Options = { preset: 'office', epochs: 4, rounds: 2, only: new Set(RUNS) };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--preset') options.preset = args[++i] as SyntheticPresetName;
     else if (args[i] === '--epochs') options.epochs = Math.max(2, Number(args[++i]));
+    else if (args[i] === '--rounds') options.rounds = Math.max(1, Number(args[++i]));
     else if (args[i] === '--only') options.only = new Set(args[++i].split(','));
-    else throw new Error(`unknown argument ${args[i]} (expected --preset NAME, --epochs N, --only ${RUNS.join(',')})`);
+    else
+      throw new Error(
+        `unknown argument ${args[i]} (expected --preset NAME, --epochs N, --rounds N, --only ${RUNS.join(',')})`,
+      );
   }
   return options;
 }
@@ -165,6 +173,16 @@ async function measureEngine(snapshotDir: string, options: Options): Promise<Eng
   return { backend: currentBackend(), rows, evals };
 }
 
+/** One engine's figures over several rounds: each the best (lowest) of the rounds. */
+function bestOf(results: EngineResult[]): EngineResult {
+  const [first] = results;
+  return {
+    backend: first.backend,
+    rows: first.rows.map(([label], i) => [label, Math.min(...results.map((r) => r.rows[i][1]))]),
+    evals: Object.fromEntries(Object.keys(first.evals).map((b) => [b, Math.min(...results.map((r) => r.evals[b]))])),
+  };
+}
+
 function engineChild(engine: string, snapshotDir: string, args: string[]): Promise<EngineResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -198,26 +216,31 @@ export async function run(args: string[]): Promise<void> {
         `image ${dataset.features.image?.dim} + text ${dataset.features.text?.dim}; made in ${fmt((performance.now() - t0) / 1000)} s`,
     );
 
-    // The reference runs before and after the engines (best of both), and once on one BLAS thread.
+    // The reference runs before, between and after the rounds (the best of all), and once on one BLAS thread.
     const reference = (env: Record<string, string> = {}) =>
       typeof python === 'string' ? numpyReference(python, dataset, batch, env) : Promise.resolve(python.notice);
     const references: Reference[] = [await reference()];
     const describe = (r: Reference) => (typeof r === 'string' ? r : `${fmt(r.epochMs)} ms per epoch`);
     console.error(`  numpy reference: ${describe(references[0])}`);
     const childArgs = ['--epochs', String(options.epochs), '--only', [...options.only].join(',')];
-    const results: EngineResult[] = [];
-    for (const engine of ENGINES) results.push(await engineChild(engine, dir, childArgs));
-    references.push(await reference());
+    const rounds: EngineResult[][] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      const results: EngineResult[] = [];
+      for (const engine of ENGINES) results.push(await engineChild(engine, dir, childArgs));
+      rounds.push(results);
+      references.push(await reference());
+      console.error(`  numpy reference after round ${round + 1}: ${describe(references[references.length - 1])}`);
+    }
     const singleThread = await reference({ OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' });
-    console.error(`  numpy reference again: ${describe(references[1])}; on one BLAS thread: ${describe(singleThread)}`);
-    const [native, wasm] = results;
+    console.error(`  numpy reference on one BLAS thread: ${describe(singleThread)}`);
+    const [native, wasm] = ENGINES.map((_, e) => bestOf(rounds.map((r) => r[e])));
     if (native.backend === 'wasm') console.log('\nnotice: native TensorFlow did not load; both columns are wasm');
 
     const measured = references.filter((r): r is Exclude<Reference, string> => typeof r !== 'string');
     const numpyMs = measured.length ? Math.min(...measured.map((r) => r.epochMs)) : null;
     const vbpr = native.rows[0][1];
     console.log(
-      `\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation); engines: ${native.backend}, ${wasm.backend}`,
+      `\nepoch time (batch ${batch}, best of ${options.epochs - 1} epochs without validation x ${options.rounds} alternated rounds); engines: ${native.backend}, ${wasm.backend}`,
     );
     console.log(
       `| run | ${native.backend} ms | ${wasm.backend} ms | ${wasm.backend} / ${native.backend} | ${native.backend} x vbpr | ${native.backend} x numpy vbpr |`,
@@ -270,7 +293,7 @@ export async function run(args: string[]): Promise<void> {
           `| ${backbone} | ${fmt(seconds)} | ${fmt(wasm.evals[backbone])} | ${fmt(wasm.evals[backbone] / seconds)} |`,
         );
     }
-    if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, options.epochs);
+    if (options.only.has('backbones')) await reportBackbones(dir, BENCHED_BACKBONES, options.epochs, options.rounds);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
