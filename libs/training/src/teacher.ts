@@ -39,14 +39,24 @@ function rowsOf(features: FeatureTensors, items: tf.Tensor1D): PerModality<tf.Te
 }
 
 /**
- * The teacher's step with each tower's first-layer weight (4096 x 1024 for image features) trained from
- * its product with the batch's rows: Adam forms that weight's gradient inside its update (see
+ * The names of the towers' first-layer weights when every tower's cheaper order on a batch of `batchSize`
+ * rows starts with x W_1 (smaller batches then do too), else null: the teacher then trains those weights
+ * from their products with the batch's rows, and Adam forms their gradient inside its update (see
  * OuterProductGradient; on office's 4096 x 1024 weight that gradient and Adam take about 0.6x the time of
- * the product then Adam, and a teacher epoch about 11 % less, in alternated epochs). Undefined where a
- * tower's cheaper order does not start with that product.
+ * the product then Adam, and a teacher epoch about 11 % less, in alternated epochs).
  */
+function firstLayerNames(teacher: SemanticTeacher, batchSize: number): PerModality<string> | null {
+  if (!teacher.modalities.every((m) => teacher.towers[m]!.startsWithFirstProduct(batchSize))) return null;
+  const nameOf = new Map(Object.entries(teacher.weights).map(([name, v]) => [v, name]));
+  const names: PerModality<string> = {};
+  for (const m of teacher.modalities) names[m] = nameOf.get(teacher.towers[m]!.layers[0].kernel)!;
+  return names;
+}
+
+/** One teacher batch's loss with the first layers' products made before the gradient scope. */
 function firstLayerProducts(
   teacher: SemanticTeacher,
+  names: PerModality<string>,
   features: FeatureTensors,
   labels: tf.Tensor1D,
   { items, dropoutSeed }: TeacherBatch,
@@ -62,12 +72,8 @@ function firstLayerProducts(
   }
   if (!products) return undefined;
   const given = products;
-  const nameOf = new Map(Object.entries(teacher.weights).map(([name, v]) => [v, name]));
   return {
-    products: teacher.modalities.map((m) => ({
-      name: nameOf.get(teacher.towers[m]!.layers[0].kernel)!,
-      ...given[m]!,
-    })),
+    products: teacher.modalities.map((m) => ({ name: names[m]!, ...given[m]! })),
     loss: () =>
       tidyObject(() =>
         teacherPretrainLossFromProducts(teacher, given, tf.gather(labels, tf.tensor1d(items, 'int32')), options.sgfd),
@@ -169,6 +175,7 @@ export async function pretrainTeacher(
   const features = featureTensors(dataset);
   const labels = tf.tensor1d(categories, 'int32');
   const teacher = new SemanticTeacher(backboneData(dataset).featureDims, nCategories, sgfd, rng);
+  const firstLayers = firstLayerNames(teacher, tc.batchSize);
   try {
     const result = await runLoop<TeacherBatch>({
       stage: 'teacher',
@@ -196,8 +203,9 @@ export async function pretrainTeacher(
             seed: dropoutSeed,
           });
         }),
-      outerProductLoss: (batch) =>
-        firstLayerProducts(teacher, features, labels, batch, { rate: tc.inputDropout, sgfd }),
+      outerProductLoss: firstLayers
+        ? (batch) => firstLayerProducts(teacher, firstLayers, features, labels, batch, { rate: tc.inputDropout, sgfd })
+        : undefined,
       validate: () => teacherAccuracy(teacher, features, labels, holdout),
       checkpoint: options.checkpointDir
         ? {
