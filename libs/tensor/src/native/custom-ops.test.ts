@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkGradients } from '../finite-differences';
-import { liveCountsAcross, maxRelativeError, randomTensor, useBackend } from '../testing';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { liveCounts, liveCountsAcross, maxRelativeError, randomTensor, randomValues, useBackend } from '../testing';
+import { entryRows as entryRowsOf } from '../sparse/csr';
+import { sparseFromCoo } from '../sparse/sparse-matrix';
+import { propagationMeanOfBlocks } from './propagation-mean';
+import { residentArray, residentArrayCount } from './resident-arrays';
 import { tf } from '../tf';
 import {
   bprGapFused,
@@ -64,6 +70,50 @@ function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Math.min(a.length, b.length);
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
   return -1;
+}
+
+interface Csr {
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** A random CSR matrix: 0-11 entries a row (rows 0 and 7 empty), columns drawn with repeats. */
+function randomCsr(nRows: number, nCols: number, seed: number): Csr {
+  const draws = randomValues(nRows * 13, seed);
+  const indptr = new Int32Array(nRows + 1);
+  const indices: number[] = [];
+  for (let r = 0; r < nRows; r++) {
+    const count = r === 0 || r === 7 ? 0 : Math.floor(Math.abs(draws[r * 13]) * 12) % 12;
+    for (let q = 0; q < count; q++) indices.push(Math.floor(Math.abs(draws[r * 13 + 1 + q]) * 997) % nCols);
+    indptr[r + 1] = indices.length;
+  }
+  return {
+    indptr,
+    indices: Int32Array.from(indices),
+    values: Float32Array.from(randomValues(indices.length, seed + 1)),
+  };
+}
+
+/** A x written out, in float64. */
+function csrTimes(a: Csr, x: ArrayLike<number>, d: number): Float64Array {
+  const nRows = a.indptr.length - 1;
+  const y = new Float64Array(nRows * d);
+  for (let r = 0; r < nRows; r++)
+    for (let e = a.indptr[r]; e < a.indptr[r + 1]; e++)
+      for (let j = 0; j < d; j++) y[r * d + j] += a.values[e] * x[a.indices[e] * d + j];
+  return y;
+}
+
+/** (x + A x + ... + A^L x) / (L + 1) written out. */
+function layerMean(a: Csr, x: ArrayLike<number>, d: number, layers: number): Float64Array {
+  let power: ArrayLike<number> = Float64Array.from(x);
+  const sum = Float64Array.from(x);
+  for (let l = 0; l < layers; l++) {
+    power = csrTimes(a, power, d);
+    for (let i = 0; i < sum.length; i++) sum[i] += power[i];
+  }
+  return sum.map((v) => v / (layers + 1));
 }
 
 const tensorsOf = (x: MamlScoreInputs) => Object.values(x).filter((v): v is tf.Tensor => v instanceof tf.Tensor);
@@ -265,6 +315,76 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => csrMatMul(indptr, indices, values, x).dispose());
     expect(after).toEqual(before);
     tf.dispose([values, short, x, y]);
+  });
+
+  // Width 64 takes the prefetching AVX2 rows, 5 the general ones; rows 0 and 7 are empty, columns repeat.
+  for (const d of [64, 5])
+    it(`SgfdCsrMatMul at width ${d} equals the product written out (empty rows, repeated columns)`, () => {
+      const a = randomCsr(40, 30, 3);
+      const x = randomTensor([30, d], 4) as tf.Tensor2D;
+      const y = csrMatMul(a.indptr, a.indices, a.values, x);
+      expect(maxRelativeError(y.dataSync(), csrTimes(a, x.dataSync(), d))).toBeLessThan(1e-5);
+      tf.dispose([x, y]);
+    });
+
+  // Layers 1, 2 and 3 take the op's first-and-last, first-then-last and middle-layer passes; the gradient
+  // is the same op on the transpose.
+  for (const [layers, d] of [
+    [0, 64],
+    [1, 64],
+    [2, 64],
+    [3, 64],
+    [2, 3],
+  ])
+    it(`SgfdPropagationMean with ${layers} layers at width ${d} is the layer mean written out, and so is its gradient`, () => {
+      const a = randomCsr(50, 50, 5);
+      const matrix = sparseFromCoo(entryRowsOf(a.indptr), a.indices, a.values, 50, 50);
+      const top = tf.variable(randomTensor([20, d], 6) as tf.Tensor2D);
+      const bottom = tf.variable(randomTensor([30, d], 7) as tf.Tensor2D);
+      const x = Float32Array.from([...top.dataSync(), ...bottom.dataSync()]);
+      const out = propagationMeanOfBlocks(matrix, top, bottom, layers);
+      const got = Float32Array.from([...out.top.dataSync(), ...out.bottom.dataSync()]);
+      expect(maxRelativeError(got, layerMean(a, x, d, layers))).toBeLessThan(1e-5);
+      const weights = randomTensor([50, d], 8) as tf.Tensor2D;
+      const [gTop, gBottom] = tf.grads((t: tf.Tensor, b: tf.Tensor) => {
+        const o = propagationMeanOfBlocks(matrix, t as tf.Tensor2D, b as tf.Tensor2D, layers);
+        return tf.sum(tf.mul(tf.concat([o.top, o.bottom]), weights));
+      })([top, bottom]);
+      const t = matrix.transpose();
+      const want = layerMean(
+        { indptr: t.indptr, indices: t.indices, values: t.values! },
+        weights.dataSync(),
+        d,
+        layers,
+      );
+      const grad = Float32Array.from([...gTop.dataSync(), ...gBottom.dataSync()]);
+      expect(maxRelativeError(grad, want)).toBeLessThan(1e-5);
+      tf.dispose([top, bottom, out.top, out.bottom, weights, gTop, gBottom]);
+    });
+
+  it('resident arrays are uploaded once, read by the ops, and released when their array is collected', async () => {
+    const a = randomCsr(40, 30, 9);
+    const x = randomTensor([30, 64], 10) as tf.Tensor2D;
+    const first = residentArray(a.indices);
+    expect(residentArray(a.indices)).toBe(first);
+    expect(residentArray(Int32Array.from(a.indices)).tensorId).not.toBe(first.tensorId);
+    const counted = residentArrayCount();
+    // A fresh matrix each call: its arrays stay resident until collected, then go.
+    const { before, after } = liveCountsAcross(() => {
+      const b = randomCsr(40, 30, 11);
+      csrMatMul(b.indptr, b.indices, b.values, x).dispose();
+    });
+    expect(after.tensors).toBe(before.tensors);
+    expect(residentArrayCount()).toBeGreaterThanOrEqual(counted + 3 * 6);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (let round = 0; round < 20 && residentArrayCount() > counted; round++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(residentArrayCount()).toBeLessThanOrEqual(counted);
+    expect(liveCounts().native).toBeLessThan(after.native);
+    tf.dispose(x);
   });
 
   it('SgfdBprGap is <u, neg> - <u, pos> per row, with finite-difference gradients', () => {

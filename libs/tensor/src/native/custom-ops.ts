@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { customOpsPathIn } from './engine-paths';
 import { tf } from '../tf';
 import { isNativeBackend, runNativeOp, runNativeOpOutputs } from './native-ops';
+import { residentArray } from './resident-arrays';
 
 let loaded = false;
 let loadError: string | undefined;
@@ -82,28 +83,37 @@ export function mamlScores(x: MamlScoreInputs): tf.Tensor2D {
   ]) as tf.Tensor2D;
 }
 
-/** s[e] = <a[rows[e]], b[cols[e]]> for int32 index vectors (SgfdSampledDots); not differentiable itself. */
-export function sampledDots(a: tf.Tensor2D, b: tf.Tensor2D, rows: tf.Tensor1D, cols: tf.Tensor1D): tf.Tensor1D {
+/**
+ * s[e] = <a[rows[e]], b[cols[e]]> for int32 index vectors (SgfdSampledDots); not differentiable itself.
+ * Index arrays (a pattern's fixed rows and columns) stay resident (resident-arrays.ts).
+ */
+export function sampledDots(
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  rows: tf.Tensor1D | Int32Array,
+  cols: tf.Tensor1D | Int32Array,
+): tf.Tensor1D {
   requireCustomOps('SgfdSampledDots');
-  return runNativeOp('SgfdSampledDots', {}, [a, b, rows, cols]) as tf.Tensor1D;
+  const index = (v: tf.Tensor1D | Int32Array) => (v instanceof Int32Array ? residentArray(v) : v);
+  return runNativeOp('SgfdSampledDots', {}, [a, b, index(rows), index(cols)]) as tf.Tensor1D;
 }
 
 /**
  * Softmax over each row's entries of a CSR pattern (`indptr`: R + 1 offsets), differentiable: forward and
- * gradient are one custom op each (SgfdSegmentSoftmax, SgfdSegmentSoftmaxGrad). The offsets are uploaded
- * per call, so no tensor outlives the step.
+ * gradient are one custom op each (SgfdSegmentSoftmax, SgfdSegmentSoftmaxGrad). The offsets stay resident
+ * (resident-arrays.ts).
  */
 export function segmentSoftmaxByRows(scores: tf.Tensor1D, indptr: Int32Array): tf.Tensor1D {
   requireCustomOps('SgfdSegmentSoftmax');
-  const offsets = () => tf.tensor1d(indptr, 'int32');
+  const offsets = residentArray(indptr);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = args[0] as tf.Tensor1D;
-    const out = tf.tidy(() => runNativeOp('SgfdSegmentSoftmax', {}, [x, offsets()])) as tf.Tensor1D;
+    const out = runNativeOp('SgfdSegmentSoftmax', {}, [x, offsets]) as tf.Tensor1D;
     (args[1] as tf.GradSaveFunc)([out]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => runNativeOp('SgfdSegmentSoftmaxGrad', {}, [saved[0], dy, offsets()])),
+        runNativeOp('SgfdSegmentSoftmaxGrad', {}, [saved[0], dy, offsets]),
     };
   });
   return op(scores) as tf.Tensor1D;
@@ -163,20 +173,19 @@ export function statelessDropoutFused(x: tf.Tensor, seed: number, stream: number
 }
 
 /**
- * y = A x for A in CSR form with `values` (a tensor, [nnz]): SgfdCsrMatMul, one pass per output row. Not
- * differentiable itself: the sparse ops' custom gradients call it on the transposed structure.
+ * y = A x for A in CSR form with `values` (a tensor, or a fixed array kept resident like the structure):
+ * SgfdCsrMatMul, one pass per output row. Not differentiable itself: the sparse ops' custom gradients call it
+ * on the transposed structure.
  */
-export function csrMatMul(indptr: Int32Array, indices: Int32Array, values: tf.Tensor1D, x: tf.Tensor2D): tf.Tensor2D {
+export function csrMatMul(
+  indptr: Int32Array,
+  indices: Int32Array,
+  values: tf.Tensor1D | Float32Array,
+  x: tf.Tensor2D,
+): tf.Tensor2D {
   requireCustomOps('SgfdCsrMatMul');
-  return tf.tidy(
-    () =>
-      runNativeOp('SgfdCsrMatMul', {}, [
-        tf.tensor1d(indptr, 'int32'),
-        tf.tensor1d(indices, 'int32'),
-        values,
-        x,
-      ]) as tf.Tensor2D,
-  );
+  const vals = values instanceof Float32Array ? residentArray(values) : values;
+  return runNativeOp('SgfdCsrMatMul', {}, [residentArray(indptr), residentArray(indices), vals, x]) as tf.Tensor2D;
 }
 
 /**

@@ -24,7 +24,9 @@ interface NodeBackend extends tf.KernelBackend {
     TF_ATTR_STRING: number;
     TF_ATTR_SHAPE: number;
     TF_INT64: number;
-    createTensor(shape: number[], dtype: number, values: Int32Array): number;
+    TF_INT32: number;
+    TF_FLOAT: number;
+    createTensor(shape: number[], dtype: number, values: Int32Array | Float32Array): number;
     deleteTensor(id: number): void;
     executeOp(name: string, attrs: OpAttr[], inputIds: number[], numOutputs: number): OutputMetadata[];
   };
@@ -57,8 +59,16 @@ export type NativeAttr =
   | { string: string }
   | { shape: readonly number[] };
 
-/** A TensorFlow op input: a tfjs tensor of the tensorflow backend, or an int64 vector made for the call. */
-export type NativeInput = tf.TensorInfo | Int64Vector;
+/** A TensorFlow tensor that the binding owns and tfjs does not track (see resident-arrays.ts). */
+export interface ResidentTensor {
+  tensorId: number;
+}
+
+/**
+ * A TensorFlow op input: a tfjs tensor of the tensorflow backend, an int64 vector made for the call, or a
+ * resident tensor.
+ */
+export type NativeInput = tf.TensorInfo | Int64Vector | ResidentTensor;
 
 /**
  * Runs one TensorFlow op on the active tensorflow backend; the result is a tfjs tensor of that backend.
@@ -116,6 +126,7 @@ function execute(
   const temporary: number[] = [];
   try {
     const ids = inputs.map((input) => {
+      if ('tensorId' in input) return input.tensorId;
       if (!('int64' in input)) return node.getInputTensorIds([input])[0];
       // Little-endian (low, high) int32 pairs: the binding's int64 layout.
       const pairs = new Int32Array(2 * input.int64.length);
@@ -128,6 +139,13 @@ function execute(
   } finally {
     for (const id of temporary) binding.deleteTensor(id);
   }
+}
+
+/** The tfjs-node binding of the active tensorflow backend. */
+export function nativeBinding(): NodeBackend['binding'] {
+  const backend = tf.backend();
+  if (!('executeSingleOutput' in backend)) throw new Error(`no native binding on the '${tf.getBackend()}' backend`);
+  return (backend as unknown as NodeBackend).binding;
 }
 
 /** (row, col) pairs, row-major [nnz, 2], as TensorFlow's sparse ops take a sparse operand's coordinates. */

@@ -2,6 +2,7 @@ import type { SparseMatrix } from '../sparse/sparse-matrix';
 import { tf } from '../tf';
 import { requireCustomOps } from './custom-ops';
 import { runNativeOpOutputs } from './native-ops';
+import { residentArray } from './resident-arrays';
 
 const KERNEL = 'SgfdPropagationMean';
 
@@ -12,18 +13,10 @@ interface PropagationAttrs {
   [key: string]: unknown;
 }
 
-/** (x + A x + ... + A^L x) / (L + 1) with x given and returned as two row blocks: the custom op, arrays uploaded per call. */
+/** (x + A x + ... + A^L x) / (L + 1) with x given and returned as two row blocks: the custom op on A's resident arrays. */
 function runPropagation(matrix: SparseMatrix, layers: number, top: tf.TensorInfo, bottom: tf.TensorInfo): tf.Tensor[] {
-  const arrays = [
-    tf.tensor1d(matrix.indptr, 'int32'),
-    tf.tensor1d(matrix.indices, 'int32'),
-    tf.tensor1d(matrix.requireValues('propagationMean')),
-  ];
-  try {
-    return runNativeOpOutputs(KERNEL, { layers: { int: layers } }, [...arrays, top, bottom], 2);
-  } finally {
-    tf.dispose(arrays);
-  }
+  const arrays = [matrix.indptr, matrix.indices, matrix.requireValues('propagationMean')].map(residentArray);
+  return runNativeOpOutputs(KERNEL, { layers: { int: layers } }, [...arrays, top, bottom], 2);
 }
 
 let registered = false;

@@ -1,12 +1,13 @@
 import { csrMatMul, customOpsAvailable, sampledDots, segmentSoftmaxByRows } from '../native/custom-ops';
-import { sparseDenseMatMul, unsortedSegmentMax } from '../native/native-ops';
+import { runNativeOp, sparseDenseMatMul, unsortedSegmentMax } from '../native/native-ops';
+import { residentArray } from '../native/resident-arrays';
 import { tf } from '../tf';
 import type { GradInputs, SparseOps } from './op-set';
 import type { SparseMatrix } from './sparse-matrix';
 
 // The sparse ops on the tensorflow backend: TensorFlow kernels throughout, so nothing of size nnz or
-// n x d crosses into JavaScript. Index tensors are uploaded per call and freed with it (their arrays are
-// kept with the matrix), so no tensor outlives a step.
+// n x d crosses into JavaScript. With the custom ops a matrix's fixed arrays are uploaded once and stay
+// resident with it (resident-arrays.ts); TensorFlow's stock sparse ops get their coordinates per call.
 
 const fixedSpmmOps = new WeakMap<SparseMatrix, (x: tf.Tensor2D) => tf.Tensor2D>();
 
@@ -26,17 +27,26 @@ function product(pattern: SparseMatrix, values: tf.Tensor1D, x: tf.Tensor2D, adj
   }
   if (!adjoint) return csrMatMul(pattern.indptr, pattern.indices, values, x);
   const t = pattern.transpose();
-  return csrMatMul(t.indptr, t.indices, tf.gather(values, tf.tensor1d(pattern.transposePermutation, 'int32')), x);
+  return csrMatMul(t.indptr, t.indices, gatherResident(values, pattern.transposePermutation), x);
+}
+
+/** values[order] for a fixed order kept resident (call inside a tidy). */
+function gatherResident(values: tf.Tensor1D, order: Int32Array): tf.Tensor1D {
+  const attrs = {
+    Tparams: { type: 'float32' },
+    Tindices: { type: 'int32' },
+    Taxis: { type: 'int32' },
+    batch_dims: { int: 0 },
+  };
+  return runNativeOp('GatherV2', attrs, [values, residentArray(order), tf.scalar(0, 'int32')]) as tf.Tensor1D;
 }
 
 /** A x for a matrix with fixed values; the adjoint uses the transpose's own values, so no gather. */
 function fixedProduct(a: SparseMatrix, x: tf.Tensor2D, adjoint: boolean): tf.Tensor2D {
   return tf.tidy(() => {
-    if (adjoint && customOpsAvailable()) {
-      const t = a.transpose();
-      return product(t, tf.tensor1d(t.requireValues('spmm')), x, false);
-    }
-    return product(a, tf.tensor1d(a.requireValues('spmm')), x, adjoint);
+    if (!customOpsAvailable()) return product(a, tf.tensor1d(a.requireValues('spmm')), x, adjoint);
+    const m = adjoint ? a.transpose() : a;
+    return csrMatMul(m.indptr, m.indices, m.requireValues('spmm'), x);
   });
 }
 
@@ -46,10 +56,10 @@ function fixedProduct(a: SparseMatrix, x: tf.Tensor2D, adjoint: boolean): tf.Ten
  * a custom gradient stands for it, so it need not be differentiable.
  */
 function gatheredDots(pattern: SparseMatrix, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  if (customOpsAvailable()) return sampledDots(a, b, pattern.rows, pattern.indices);
   return tf.tidy(() => {
     const rows = tf.tensor1d(pattern.rows, 'int32');
     const cols = tf.tensor1d(pattern.indices, 'int32');
-    if (customOpsAvailable()) return sampledDots(a, b, rows, cols);
     return tf.sum(tf.mul(tf.gather(a, rows), tf.gather(b, cols)), 1) as tf.Tensor1D;
   });
 }

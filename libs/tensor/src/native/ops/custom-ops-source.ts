@@ -753,25 +753,59 @@ static tensorflow::Status CheckCsr(const Tensor& indptr, const Tensor& indices, 
   return absl::OkStatus();
 }
 
-// Rows [begin, end) of y = A x for A in CSR form (and sum += y when sum is given). Width is the row width
-// when it is known at compile time: for 64 (the backbones' embedding size) Eigen unrolls each row update
-// into eight AVX2 multiply-adds, 1.5x the dynamic-width loop.
-template <int Width>
-static void CsrRowsOf(const int32_t* ptr, const int32_t* col, const float* val, const float* x, float* y, float* sum,
-                      int64_t d, int64_t begin, int64_t end) {
+// Rows [begin, end) of A x for A in CSR form: each row's sum of val * x[col] is formed in acc and handed to
+// emit(r, acc), which writes it where the op wants it. Width is the row width when it is known at compile
+// time: for 64 (the backbones' embedding size) Eigen unrolls each row update into eight AVX2 multiply-adds,
+// 1.5x the dynamic-width loop.
+template <int Width, typename Emit>
+static void CsrRowsOf(const int32_t* ptr, const int32_t* col, const float* val, const float* x, int64_t d,
+                      int64_t begin, int64_t end, Emit&& emit) {
   using Row = Eigen::Matrix<float, 1, Width>;
+  Row acc(1, d);
   for (int64_t r = begin; r < end; r++) {
-    Row acc = Row::Zero(1, d);
+    acc.setZero();
     for (int32_t e = ptr[r]; e < ptr[r + 1]; e++) acc.noalias() += val[e] * Eigen::Map<const Row>(x + col[e] * d, 1, d);
-    Eigen::Map<Row>(y + r * d, 1, d) = acc;
-    if (sum != nullptr) Eigen::Map<Row>(sum + r * d, 1, d) += acc;
+    emit(r, acc.data());
   }
 }
 
-static void CsrRows(const int32_t* ptr, const int32_t* col, const float* val, const float* x, float* y, float* sum,
-                    int64_t d, int64_t begin, int64_t end) {
-  if (d == 64) return CsrRowsOf<64>(ptr, col, val, x, y, sum, d, begin, end);
-  CsrRowsOf<Eigen::Dynamic>(ptr, col, val, x, y, sum, d, begin, end);
+#ifdef __AVX2__
+// Width 64 with the accumulator in eight registers and the source rows of the entries a few ahead
+// prefetched: the rows are gathered at random from a matrix larger than L2, and without the prefetch each
+// entry waits on its four cache lines (LightGCN's propagation over office's graph: 2.98 -> 2.49 ms median
+// inside a training step, alternated).
+template <typename Emit>
+static void CsrRows64(const int32_t* ptr, const int32_t* col, const float* val, const float* x, int64_t begin,
+                      int64_t end, Emit&& emit) {
+  constexpr int32_t kAhead = 6;
+  const int32_t last = ptr[end];
+  alignas(32) float out[64];
+  for (int64_t r = begin; r < end; r++) {
+    __m256 acc[8];
+    for (int q = 0; q < 8; q++) acc[q] = _mm256_setzero_ps();
+    for (int32_t e = ptr[r]; e < ptr[r + 1]; e++) {
+      if (e + kAhead < last) {
+        const char* ahead = reinterpret_cast<const char*>(x + static_cast<int64_t>(col[e + kAhead]) * 64);
+        for (int line = 0; line < 4; line++) _mm_prefetch(ahead + 64 * line, _MM_HINT_T0);
+      }
+      const float* row = x + static_cast<int64_t>(col[e]) * 64;
+      const __m256 v = _mm256_set1_ps(val[e]);
+      for (int q = 0; q < 8; q++) acc[q] = _mm256_fmadd_ps(v, _mm256_loadu_ps(row + 8 * q), acc[q]);
+    }
+    for (int q = 0; q < 8; q++) _mm256_store_ps(out + 8 * q, acc[q]);
+    emit(r, static_cast<const float*>(out));
+  }
+}
+#endif
+
+template <typename Emit>
+static void CsrRows(const int32_t* ptr, const int32_t* col, const float* val, const float* x, int64_t d,
+                    int64_t begin, int64_t end, Emit&& emit) {
+#ifdef __AVX2__
+  if (d == 64) return CsrRows64(ptr, col, val, x, begin, end, emit);
+#endif
+  if (d == 64) return CsrRowsOf<64>(ptr, col, val, x, d, begin, end, emit);
+  CsrRowsOf<Eigen::Dynamic>(ptr, col, val, x, d, begin, end, emit);
 }
 
 // y = A x for A in CSR form (row offsets, column indices, values) and a dense x: one pass per output row,
@@ -811,7 +845,9 @@ class CsrMatMulOp : public OpKernel {
     const float* val = values.flat<float>().data();
     const float* xd = x.flat<float>().data();
     float* yd = y->flat<float>().data();
-    auto work = [&](int64_t begin, int64_t end) { CsrRows(ptr, col, val, xd, yd, nullptr, d, begin, end); };
+    auto work = [&](int64_t begin, int64_t end) {
+      CsrRows(ptr, col, val, xd, d, begin, end, [&](int64_t r, const float* acc) { std::copy_n(acc, d, yd + r * d); });
+    };
     const int64_t per_row = n_rows > 0 ? (nnz + n_rows - 1) / n_rows : 0;
     ParallelFor(ctx, n_rows, (2 * per_row + 1) * d, work);
   }
@@ -1024,31 +1060,50 @@ class PropagationMeanOp : public OpKernel {
     Tensor *top_out = nullptr, *bottom_out = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, top.shape(), &top_out));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, bottom.shape(), &bottom_out));
-    // Work buffers from TensorFlow's allocator (reused across calls, unlike fresh pages); each is written in
-    // full before it is read.
+    float* top_data = top_out->flat<float>().data();
+    float* bottom_data = bottom_out->flat<float>().data();
+    const float scale = 1.0f / static_cast<float>(layers_ + 1);
+    // x as one matrix, the layer's rows read at random by column; work buffers from TensorFlow's allocator
+    // (reused across calls, unlike fresh pages), each written in full before it is read. The running sum
+    // x + A x + ... starts in the first layer's pass and the last layer writes the scaled mean straight
+    // into the outputs, so no pass only copies or scales.
     Tensor buffers[3];
     for (Tensor& buffer : buffers)
       OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({n, d}), &buffer));
-    float* current = buffers[0].flat<float>().data();
-    float* next = buffers[1].flat<float>().data();
+    float* x = buffers[0].flat<float>().data();
     float* sum = buffers[2].flat<float>().data();
-    std::copy_n(top.flat<float>().data(), n_top * d, current);
-    std::copy_n(bottom.flat<float>().data(), (n - n_top) * d, current + n_top * d);
-    std::copy_n(current, n * d, sum);
+    std::copy_n(top.flat<float>().data(), n_top * d, x);
+    std::copy_n(bottom.flat<float>().data(), (n - n_top) * d, x + n_top * d);
+    if (layers_ == 0) {
+      std::copy_n(x, n_top * d, top_data);
+      std::copy_n(x + n_top * d, (n - n_top) * d, bottom_data);
+      return;
+    }
     const int32_t* ptr = indptr.flat<int32_t>().data();
     const int32_t* col = indices.flat<int32_t>().data();
     const float* val = values.flat<float>().data();
     const int64_t per_row = n > 0 ? (ptr[n] + n - 1) / n : 0;
+    float* layer_in = x;
+    float* layer_out = buffers[1].flat<float>().data();
     for (int64_t layer = 0; layer < layers_; layer++) {
-      auto work = [&](int64_t begin, int64_t end) { CsrRows(ptr, col, val, current, next, sum, d, begin, end); };
+      const bool first = layer == 0, last = layer == layers_ - 1;
+      const float* before = first ? x : sum;  // x + A x + ... up to the previous layer
+      auto emit = [&](int64_t r, const float* acc) {
+        const float* b = before + r * d;
+        if (last) {
+          float* out = r < n_top ? top_data + r * d : bottom_data + (r - n_top) * d;
+          for (int64_t j = 0; j < d; j++) out[j] = (b[j] + acc[j]) * scale;
+        } else {
+          float* s = sum + r * d;
+          for (int64_t j = 0; j < d; j++) s[j] = b[j] + acc[j];
+          std::copy_n(acc, d, layer_out + r * d);
+        }
+      };
+      auto work = [&](int64_t begin, int64_t end) { CsrRows(ptr, col, val, layer_in, d, begin, end, emit); };
       ParallelFor(ctx, n, (2 * per_row + 2) * d, work);
-      std::swap(current, next);
+      // x (or the layer before) is in the sum by now, so its buffer takes the layer after.
+      std::swap(layer_in, layer_out);
     }
-    const float scale = 1.0f / static_cast<float>(layers_ + 1);
-    float* top_data = top_out->flat<float>().data();
-    float* bottom_data = bottom_out->flat<float>().data();
-    for (int64_t i = 0; i < n_top * d; i++) top_data[i] = sum[i] * scale;
-    for (int64_t i = n_top * d; i < n * d; i++) bottom_data[i - n_top * d] = sum[i] * scale;
   }
 
  private:
