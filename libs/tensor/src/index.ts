@@ -12,6 +12,7 @@ export {
   l2NormalizeRowsFused,
   bprGapFused,
   bprRowsFused,
+  bprSoftplusFused,
   topKRows,
   mamlHiddenFused,
 } from './native/custom-ops';

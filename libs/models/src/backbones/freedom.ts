@@ -17,7 +17,7 @@ import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
 import {
   bprLoss,
-  bprRowTerms,
+  bprSoftplusTerms,
   dotRepresentations,
   dotScorer,
   presentModalities,
@@ -170,7 +170,7 @@ export class Freedom extends BaseBackbone {
     return tidyObject(() => {
       const { users, items } = this.forward(this.trainAdjacency);
       const ids = { users: batch.users, items: batch.items, negItems: batch.negItems! };
-      const mf = tf.mean(tf.softplus(bprRowTerms(users, items, ids).gap)) as tf.Scalar;
+      const mf = bprSoftplusTerms(users, items, ids).bpr;
       const u = tf.gather(users, tf.tensor1d(batch.users, 'int32')) as tf.Tensor2D;
       const itemIds = tf.tensor1d(distinct, 'int32');
       const posAt = tf.tensor1d(positions[0], 'int32');

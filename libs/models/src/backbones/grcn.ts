@@ -19,7 +19,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprRowTerms, dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
+import { bprSoftplusTerms, dotRepresentations, dotScorer, presentModalities, rowsWithLazyRaw } from './shared';
 
 /**
  * MMRec's GRCN.yaml: embedding_size 64, latent_embedding 64, n_layers (routing iterations) 3, reg_weight
@@ -203,7 +203,7 @@ export class Grcn extends BaseBackbone {
       const negIds = nodeIds(batch.negItems!);
       // Users and items are rows of one node table.
       const nodeRows = { users: batch.users, items: offset(batch.items), negItems: offset(batch.negItems!) };
-      const bpr = tf.mean(tf.softplus(bprRowTerms(nodes, nodes, nodeRows).gap)) as tf.Scalar;
+      const bpr = bprSoftplusTerms(nodes, nodes, nodeRows).bpr;
       // MMRec: mean over [2B, d] of id[user]^2 + id[item]^2, each user counted once per item of its pair.
       const sq = (v: tf.Tensor, ids: tf.Tensor1D) => sumOfSquares(tf.gather(v, ids));
       const b = batch.users.length;

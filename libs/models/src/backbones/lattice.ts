@@ -23,7 +23,7 @@ import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
 import {
-  bprRowTerms,
+  bprSoftplusTerms,
   dotRepresentations,
   dotScorer,
   presentModalities,
@@ -250,12 +250,11 @@ export class Lattice extends BaseBackbone {
     const { distinct } = this.distinct.index(batch.items, batch.negItems);
     return tidyObject(() => {
       const { users, items } = this.forward(this.itemPropagation());
-      const { gap, squares } = bprRowTerms(users, items, {
+      const { bpr, squares } = bprSoftplusTerms(users, items, {
         users: batch.users,
         items: batch.items,
         negItems: batch.negItems!,
       });
-      const bpr = tf.mean(tf.softplus(gap)) as tf.Scalar;
       const reg = tf.div(tf.addN(squares), 2 * batch.users.length) as tf.Scalar;
       const total = tf.add(bpr, tf.mul(reg, this.p.regWeight)) as tf.Scalar;
       return { total, parts: { 'lattice.bpr': bpr, 'lattice.reg': reg }, projected: this.lazyProjected(distinct) };

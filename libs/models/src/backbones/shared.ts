@@ -1,5 +1,5 @@
 import { ConfigError, MODALITIES, type DotRepresentations, type Matrix, type Modality } from '@sgfd/contracts';
-import { bprRowsFused, customOpsAvailable, tf } from '@sgfd/tensor';
+import { bprRowsFused, bprSoftplusFused, customOpsAvailable, tf } from '@sgfd/tensor';
 import type { BackboneData, ProjectedRows } from '../backbone';
 import type { DenseOptions } from '../layers';
 import type { Projection } from '../projection';
@@ -41,6 +41,27 @@ export function bprRowTerms(
     const pos = tf.gather(items, tf.tensor1d(ids.items, 'int32')) as tf.Tensor2D;
     const neg = tf.gather(items, tf.tensor1d(ids.negItems, 'int32')) as tf.Tensor2D;
     return { gap: bprScoreGap(u, pos, neg), squares: [sumOfSquares(u), sumOfSquares(pos), sumOfSquares(neg)] };
+  });
+}
+
+/**
+ * MMRec's graph models' BPR, mean(softplus(gap)) over a batch taken from the user and item tables, and the
+ * sums of squares of the batch's user, positive and negative rows (LATTICE's regulariser; FREEDOM and GRCN
+ * read only the loss). On the native engine one fused op each way (bprSoftplusFused), which also does the
+ * reduction that bprRowTerms leaves to about twenty small ops; elsewhere bprRowTerms' terms, reduced.
+ */
+export function bprSoftplusTerms(
+  users: tf.Tensor2D,
+  items: tf.Tensor2D,
+  ids: BprIds,
+): { bpr: tf.Scalar; squares: [tf.Scalar, tf.Scalar, tf.Scalar] } {
+  return tidyObject(() => {
+    if (customOpsAvailable()) {
+      const [bpr, ...squares] = tf.unstack(bprSoftplusFused(users, items, ids)) as tf.Scalar[];
+      return { bpr, squares: squares as [tf.Scalar, tf.Scalar, tf.Scalar] };
+    }
+    const { gap, squares } = bprRowTerms(users, items, ids);
+    return { bpr: tf.mean(tf.softplus(gap)) as tf.Scalar, squares };
   });
 }
 

@@ -11,6 +11,7 @@ import { tf } from '../tf';
 import {
   bprGapFused,
   bprRowsFused,
+  bprSoftplusFused,
   customOpsAvailable,
   csrMatMul,
   customOpsError,
@@ -442,6 +443,35 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([users, items])));
     expect(after).toEqual(before);
     tf.dispose([users, items, weights, narrow]);
+  });
+
+  it('SgfdBprSoftplus reduces the same terms to mean softplus(gap) and three sums of squares, with finite-difference gradients', () => {
+    const users = tf.variable(tf.tidy(() => tf.mul(randomTensor([4, 20], 26), 3)) as tf.Tensor2D);
+    const items = tf.variable(tf.tidy(() => tf.mul(randomTensor([5, 20], 27), 3)) as tf.Tensor2D);
+    const ids = {
+      users: Int32Array.from([1, 0, 1, 3, 2]),
+      items: Int32Array.from([2, 4, 3, 0, 2]),
+      negItems: Int32Array.from([3, 2, 3, 1, 4]),
+    };
+    const terms = bprRowsFused(users, items, ids).arraySync();
+    // Gaps of both signs, so both branches of the stable softplus (and of its sigmoid) are taken.
+    expect(Math.max(...terms[0])).toBeGreaterThan(1);
+    expect(Math.min(...terms[0])).toBeLessThan(-1);
+    const softplus = (x: number) => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0);
+    const want = [
+      terms[0].reduce((a, g) => a + softplus(g), 0) / 5,
+      ...terms.slice(1).map((row) => row.reduce((a, v) => a + v, 0)),
+    ];
+    const got = bprSoftplusFused(users, items, ids).dataSync();
+    want.forEach((w, k) => expect(got[k]).toBeCloseTo(w, 3));
+    const weights = tf.tensor1d([1.5, -0.2, 0.3, 0.05]);
+    const loss = () => tf.sum(tf.mul(bprSoftplusFused(users, items, ids), weights)) as tf.Scalar;
+    expect(checkGradients(loss, [users, items]).worst).toBeLessThanOrEqual(1);
+    const bad = { ...ids, users: Int32Array.from([1, 0, 4, 3, 2]) };
+    expect(() => bprSoftplusFused(users, items, bad)).toThrow(/user_ids\[2\] = 4 is not a row of its 4-row table/);
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([users, items])));
+    expect(after).toEqual(before);
+    tf.dispose([users, items, weights]);
   });
 
   it('SgfdTopK equals the JavaScript topK: best first, ties to the lower column, NaN last, k capped', () => {

@@ -235,6 +235,34 @@ export function bprRowsFused(
 }
 
 /**
+ * BPR with softplus over rows of two tables, reduced: [mean softplus(gap), sum |u|^2, sum |pos|^2,
+ * sum |neg|^2] for gap = <users[u], items[neg] - items[pos]>, differentiable in both tables: SgfdBprSoftplus
+ * and its gradient, one op each way in place of bprRowsFused's terms and the twenty small ops that reduce them.
+ */
+export function bprSoftplusFused(
+  users: tf.Tensor2D,
+  items: tf.Tensor2D,
+  ids: { users: Int32Array; items: Int32Array; negItems: Int32Array },
+): tf.Tensor1D {
+  requireCustomOps('SgfdBprSoftplus');
+  const idTensors = [ids.users, ids.items, ids.negItems].map((v) => tf.tensor1d(v, 'int32'));
+  try {
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [u, i] = args as [tf.Tensor2D, tf.Tensor2D];
+      (args[2] as tf.GradSaveFunc)([u, i, ...idTensors]);
+      return {
+        value: runNativeOp('SgfdBprSoftplus', {}, [u, i, ...idTensors]) as tf.Tensor1D,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          runNativeOpOutputs('SgfdBprSoftplusGrad', {}, [...saved, dy], 2),
+      };
+    });
+    return op(users, items) as tf.Tensor1D;
+  } finally {
+    tf.dispose(idTensors);
+  }
+}
+
+/**
  * The min(k, C) largest entries of each row of x [R, C], best first, ties to the lower column, NaN ranked as
  * -Infinity (as `topK`): SgfdTopK, one pass per row.
  */

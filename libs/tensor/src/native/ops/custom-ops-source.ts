@@ -1305,6 +1305,26 @@ static tensorflow::Status CheckBprTables(const char* op, const Tensor& users, co
   return absl::OkStatus();
 }
 
+// Each pair's terms, into terms [4, B]: gap, |u|^2, |pos|^2, |neg|^2.
+static void BprTermsOfPairs(OpKernelContext* ctx, const Tensor& users, const Tensor& items, const Tensor* ids,
+                            float* terms) {
+  const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
+  const ConstRowMap um(users.flat<float>().data(), users.dim_size(0), d),
+      im(items.flat<float>().data(), items.dim_size(0), d);
+  const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
+                *n = ids[2].flat<int32_t>().data();
+  auto work = [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) {
+      const auto ur = um.row(u[r]), pr = im.row(p[r]), nr = im.row(n[r]);
+      terms[r] = ur.dot(nr - pr);
+      terms[b + r] = ur.squaredNorm();
+      terms[2 * b + r] = pr.squaredNorm();
+      terms[3 * b + r] = nr.squaredNorm();
+    }
+  };
+  ParallelFor(ctx, b, 10 * d, work);
+}
+
 class BprRowsOp : public OpKernel {
  public:
   explicit BprRowsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
@@ -1314,26 +1334,49 @@ class BprRowsOp : public OpKernel {
     const Tensor& items = ctx->input(1);
     const Tensor ids[3] = {ctx->input(2), ctx->input(3), ctx->input(4)};
     OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprRows", users, items, ids));
-    const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
     Tensor* out = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({4, b}), &out));
-    const ConstRowMap um(users.flat<float>().data(), users.dim_size(0), d),
-        im(items.flat<float>().data(), items.dim_size(0), d);
-    const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
-                  *n = ids[2].flat<int32_t>().data();
-    float* gap = out->flat<float>().data();
-    auto work = [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; r++) {
-        const auto ur = um.row(u[r]), pr = im.row(p[r]), nr = im.row(n[r]);
-        gap[r] = ur.dot(nr - pr);
-        gap[b + r] = ur.squaredNorm();
-        gap[2 * b + r] = pr.squaredNorm();
-        gap[3 * b + r] = nr.squaredNorm();
-      }
-    };
-    ParallelFor(ctx, b, 10 * d, work);
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({4, ids[0].dim_size(0)}), &out));
+    BprTermsOfPairs(ctx, users, items, ids, out->flat<float>().data());
   }
 };
+
+// The tables' gradients of BPR's terms given each term's gradient g [4, B] (gap, |u|^2, |pos|^2, |neg|^2).
+static void BprTermsGradient(OpKernelContext* ctx, const Tensor& users, const Tensor& items, const Tensor* ids,
+                             const float* g) {
+  const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
+  Tensor *du_out = nullptr, *di_out = nullptr;
+  OP_REQUIRES_OK(ctx, ctx->allocate_output(0, users.shape(), &du_out));
+  OP_REQUIRES_OK(ctx, ctx->allocate_output(1, items.shape(), &di_out));
+  const float* uv = users.flat<float>().data();
+  const float* iv = items.flat<float>().data();
+  float* du = du_out->flat<float>().data();
+  float* di = di_out->flat<float>().data();
+  std::memset(du, 0, sizeof(float) * users.NumElements());
+  std::memset(di, 0, sizeof(float) * items.NumElements());
+  const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
+                *n = ids[2].flat<int32_t>().data();
+  // Threads take column slices, and each walks the pairs in order: every sum of a repeated row has one
+  // order, whatever the threading, and no two threads write one value.
+  constexpr int64_t kSlice = 8;
+  auto work = [&](int64_t begin, int64_t end) {
+    const int64_t c0 = begin * kSlice, c1 = std::min(d, end * kSlice);
+    for (int64_t r = 0; r < b; r++) {
+      const float* ur = uv + u[r] * d;
+      const float* pr = iv + p[r] * d;
+      const float* nr = iv + n[r] * d;
+      float* dur = du + u[r] * d;
+      float* dpr = di + p[r] * d;
+      float* dnr = di + n[r] * d;
+      const float gr = g[r], su = 2 * g[b + r], sp = 2 * g[2 * b + r], sn = 2 * g[3 * b + r];
+      for (int64_t c = c0; c < c1; c++) {
+        dur[c] += gr * (nr[c] - pr[c]) + su * ur[c];
+        dpr[c] += sp * pr[c] - gr * ur[c];
+        dnr[c] += sn * nr[c] + gr * ur[c];
+      }
+    }
+  };
+  ParallelFor(ctx, (d + kSlice - 1) / kSlice, 12 * b * kSlice, work);
+}
 
 class BprRowsGradOp : public OpKernel {
  public:
@@ -1345,48 +1388,110 @@ class BprRowsGradOp : public OpKernel {
     const Tensor ids[3] = {ctx->input(2), ctx->input(3), ctx->input(4)};
     const Tensor& d_terms = ctx->input(5);
     OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprRowsGrad", users, items, ids));
-    const int64_t b = ids[0].dim_size(0), d = users.dim_size(1);
+    const int64_t b = ids[0].dim_size(0);
     OP_REQUIRES(ctx, d_terms.dims() == 2 && d_terms.dim_size(0) == 4 && d_terms.dim_size(1) == b,
                 tensorflow::errors::InvalidArgument("SgfdBprRowsGrad: d_terms must be [4, ", b, "], got ",
                                                     d_terms.shape().DebugString()));
-    Tensor *du_out = nullptr, *di_out = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, users.shape(), &du_out));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, items.shape(), &di_out));
-    const float* uv = users.flat<float>().data();
-    const float* iv = items.flat<float>().data();
-    float* du = du_out->flat<float>().data();
-    float* di = di_out->flat<float>().data();
-    std::memset(du, 0, sizeof(float) * users.NumElements());
-    std::memset(di, 0, sizeof(float) * items.NumElements());
-    const int32_t *u = ids[0].flat<int32_t>().data(), *p = ids[1].flat<int32_t>().data(),
-                  *n = ids[2].flat<int32_t>().data();
-    const float* g = d_terms.flat<float>().data();
-    // Threads take column slices, and each walks the pairs in order: every sum of a repeated row has one
-    // order, whatever the threading, and no two threads write one value.
-    constexpr int64_t kSlice = 8;
-    auto work = [&](int64_t begin, int64_t end) {
-      const int64_t c0 = begin * kSlice, c1 = std::min(d, end * kSlice);
-      for (int64_t r = 0; r < b; r++) {
-        const float* ur = uv + u[r] * d;
-        const float* pr = iv + p[r] * d;
-        const float* nr = iv + n[r] * d;
-        float* dur = du + u[r] * d;
-        float* dpr = di + p[r] * d;
-        float* dnr = di + n[r] * d;
-        const float gr = g[r], su = 2 * g[b + r], sp = 2 * g[2 * b + r], sn = 2 * g[3 * b + r];
-        for (int64_t c = c0; c < c1; c++) {
-          dur[c] += gr * (nr[c] - pr[c]) + su * ur[c];
-          dpr[c] += sp * pr[c] - gr * ur[c];
-          dnr[c] += sn * nr[c] + gr * ur[c];
-        }
-      }
-    };
-    ParallelFor(ctx, (d + kSlice - 1) / kSlice, 12 * b * kSlice, work);
+    BprTermsGradient(ctx, users, items, ids, d_terms.flat<float>().data());
+  }
+};
+
+// BPR with softplus over the same rows, reduced: [mean_b softplus(gap_b), sum |u_b|^2, sum |pos_b|^2,
+// sum |neg_b|^2] (LATTICE's, FREEDOM's and GRCN's loss and regulariser inputs), and its gradient. Where
+// SgfdBprRows leaves the softplus, its mean and three sums to about twenty small ops forward and backward,
+// here the reduction is in the pass (sums in double, in pair order, so one value whatever the threading)
+// and the gradient recomputes the gaps instead of keeping them.
+REGISTER_OP("SgfdBprSoftplus")
+    .Input("users: float")
+    .Input("items: float")
+    .Input("user_ids: int32")
+    .Input("pos_ids: int32")
+    .Input("neg_ids: int32")
+    .Output("loss: float")  // [4]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->Vector(4));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("SgfdBprSoftplusGrad")
+    .Input("users: float")
+    .Input("items: float")
+    .Input("user_ids: int32")
+    .Input("pos_ids: int32")
+    .Input("neg_ids: int32")
+    .Input("d_loss: float")    // [4]
+    .Output("d_users: float")  // [NU, D]
+    .Output("d_items: float")  // [NI, D]
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      return absl::OkStatus();
+    });
+
+static float Softplus(float x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+
+static float Sigmoid(float x) { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
+
+class BprSoftplusOp : public OpKernel {
+ public:
+  explicit BprSoftplusOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& users = ctx->input(0);
+    const Tensor& items = ctx->input(1);
+    const Tensor ids[3] = {ctx->input(2), ctx->input(3), ctx->input(4)};
+    OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprSoftplus", users, items, ids));
+    const int64_t b = ids[0].dim_size(0);
+    Tensor terms;
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({4, b}), &terms));
+    float* t = terms.flat<float>().data();
+    BprTermsOfPairs(ctx, users, items, ids, t);
+    double sums[4] = {0, 0, 0, 0};
+    for (int64_t r = 0; r < b; r++) {
+      sums[0] += Softplus(t[r]);
+      for (int k = 1; k < 4; k++) sums[k] += t[k * b + r];
+    }
+    Tensor* out = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({4}), &out));
+    float* loss = out->flat<float>().data();
+    loss[0] = b > 0 ? static_cast<float>(sums[0] / static_cast<double>(b)) : 0.0f;
+    for (int k = 1; k < 4; k++) loss[k] = static_cast<float>(sums[k]);
+  }
+};
+
+class BprSoftplusGradOp : public OpKernel {
+ public:
+  explicit BprSoftplusGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& users = ctx->input(0);
+    const Tensor& items = ctx->input(1);
+    const Tensor ids[3] = {ctx->input(2), ctx->input(3), ctx->input(4)};
+    const Tensor& d_loss = ctx->input(5);
+    OP_REQUIRES_OK(ctx, CheckBprTables("SgfdBprSoftplusGrad", users, items, ids));
+    OP_REQUIRES(ctx, d_loss.dims() == 1 && d_loss.dim_size(0) == 4,
+                tensorflow::errors::InvalidArgument("SgfdBprSoftplusGrad: d_loss must be [4], got ",
+                                                    d_loss.shape().DebugString()));
+    const int64_t b = ids[0].dim_size(0);
+    const float* dl = d_loss.flat<float>().data();
+    Tensor terms;
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({4, b}), &terms));
+    float* g = terms.flat<float>().data();
+    BprTermsOfPairs(ctx, users, items, ids, g);
+    // d mean softplus / d gap_b = sigmoid(gap_b) / B; each sum of squares passes its gradient to every pair.
+    const float per_pair = b > 0 ? dl[0] / static_cast<float>(b) : 0.0f;
+    for (int64_t r = 0; r < b; r++) {
+      g[r] = per_pair * Sigmoid(g[r]);
+      for (int k = 1; k < 4; k++) g[k * b + r] = dl[k];
+    }
+    BprTermsGradient(ctx, users, items, ids, g);
   }
 };
 
 REGISTER_KERNEL_BUILDER(Name("SgfdBprRows").Device(tensorflow::DEVICE_CPU), BprRowsOp);
 REGISTER_KERNEL_BUILDER(Name("SgfdBprRowsGrad").Device(tensorflow::DEVICE_CPU), BprRowsGradOp);
+REGISTER_KERNEL_BUILDER(Name("SgfdBprSoftplus").Device(tensorflow::DEVICE_CPU), BprSoftplusOp);
+REGISTER_KERNEL_BUILDER(Name("SgfdBprSoftplusGrad").Device(tensorflow::DEVICE_CPU), BprSoftplusGradOp);
 
 REGISTER_OP("SgfdOuterProductAdam")
     .Input("var: resource")         // [P, Q]
