@@ -206,32 +206,40 @@ export function bprGapFused(u: tf.Tensor2D, pos: tf.Tensor2D, neg: tf.Tensor2D):
   return op(u, pos, neg) as tf.Tensor1D;
 }
 
+/** A BPR batch's (user, positive, negative) ids. */
+export interface BprTableIds {
+  users: Int32Array;
+  items: Int32Array;
+  negItems: Int32Array;
+}
+
+/** A BPR op over rows of the user and item tables, differentiable in both (`op` forward, `${op}Grad` back). */
+function bprTablesOp(op: 'SgfdBprRows' | 'SgfdBprSoftplus', users: tf.Tensor2D, items: tf.Tensor2D, ids: BprTableIds) {
+  requireCustomOps(op);
+  const idTensors = [ids.users, ids.items, ids.negItems].map((v) => tf.tensor1d(v, 'int32'));
+  try {
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [u, i] = args as [tf.Tensor2D, tf.Tensor2D];
+      (args[2] as tf.GradSaveFunc)([u, i, ...idTensors]);
+      return {
+        value: runNativeOp(op, {}, [u, i, ...idTensors]),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runNativeOpOutputs(`${op}Grad`, {}, [...saved, dy], 2),
+      };
+    });
+    return f(users, items);
+  } finally {
+    tf.dispose(idTensors);
+  }
+}
+
 /**
  * BPR's per-pair terms over rows of two tables, as a [4, B] tensor: row 0 the gap
  * <users[u], items[neg]> - <users[u], items[pos]>, rows 1-3 |users[u]|^2, |items[pos]|^2, |items[neg]|^2;
  * differentiable in both tables, one custom op each way (SgfdBprRows, SgfdBprRowsGrad) in place of three
  * gathers, the gap, three sums of squares and their gradients.
  */
-export function bprRowsFused(
-  users: tf.Tensor2D,
-  items: tf.Tensor2D,
-  ids: { users: Int32Array; items: Int32Array; negItems: Int32Array },
-): tf.Tensor2D {
-  requireCustomOps('SgfdBprRows');
-  const idTensors = [ids.users, ids.items, ids.negItems].map((v) => tf.tensor1d(v, 'int32'));
-  try {
-    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-      const [u, i] = args as [tf.Tensor2D, tf.Tensor2D];
-      (args[2] as tf.GradSaveFunc)([u, i, ...idTensors]);
-      return {
-        value: runNativeOp('SgfdBprRows', {}, [u, i, ...idTensors]) as tf.Tensor2D,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runNativeOpOutputs('SgfdBprRowsGrad', {}, [...saved, dy], 2),
-      };
-    });
-    return op(users, items) as tf.Tensor2D;
-  } finally {
-    tf.dispose(idTensors);
-  }
+export function bprRowsFused(users: tf.Tensor2D, items: tf.Tensor2D, ids: BprTableIds): tf.Tensor2D {
+  return bprTablesOp('SgfdBprRows', users, items, ids) as tf.Tensor2D;
 }
 
 /**
@@ -239,27 +247,8 @@ export function bprRowsFused(
  * sum |neg|^2] for gap = <users[u], items[neg] - items[pos]>, differentiable in both tables: SgfdBprSoftplus
  * and its gradient, one op each way in place of bprRowsFused's terms and the twenty small ops that reduce them.
  */
-export function bprSoftplusFused(
-  users: tf.Tensor2D,
-  items: tf.Tensor2D,
-  ids: { users: Int32Array; items: Int32Array; negItems: Int32Array },
-): tf.Tensor1D {
-  requireCustomOps('SgfdBprSoftplus');
-  const idTensors = [ids.users, ids.items, ids.negItems].map((v) => tf.tensor1d(v, 'int32'));
-  try {
-    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-      const [u, i] = args as [tf.Tensor2D, tf.Tensor2D];
-      (args[2] as tf.GradSaveFunc)([u, i, ...idTensors]);
-      return {
-        value: runNativeOp('SgfdBprSoftplus', {}, [u, i, ...idTensors]) as tf.Tensor1D,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          runNativeOpOutputs('SgfdBprSoftplusGrad', {}, [...saved, dy], 2),
-      };
-    });
-    return op(users, items) as tf.Tensor1D;
-  } finally {
-    tf.dispose(idTensors);
-  }
+export function bprSoftplusFused(users: tf.Tensor2D, items: tf.Tensor2D, ids: BprTableIds): tf.Tensor1D {
+  return bprTablesOp('SgfdBprSoftplus', users, items, ids) as tf.Tensor1D;
 }
 
 /**
