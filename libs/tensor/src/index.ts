@@ -15,7 +15,9 @@ export {
   bprSoftplusFused,
   topKRows,
   mamlHiddenFused,
+  classifierDistillFused,
 } from './native/custom-ops';
+export type { ResponseDistance } from './native/custom-ops';
 export { propagationMeanOfBlocks } from './native/propagation-mean';
 export type { MamlScoreInputs } from './native/custom-ops';
 export type { AdamHyper } from './native/fused-adam';

@@ -1,7 +1,8 @@
-import { createRng, initBackend, tf } from '@sgfd/tensor';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng, customOpsAvailable, initBackend, setCustomOpsEnabled, tf } from '@sgfd/tensor';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkGradients } from '@sgfd/tensor/testing';
-import { crossEntropy, featureDistillation, responseDistillation } from './losses';
+import { Dense } from '../layers';
+import { crossEntropy, featureDistillation, jointModalityTerms, responseDistillation } from './losses';
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -111,5 +112,61 @@ describe('SGFD loss gradients match finite differences', () => {
     });
     expect(checkGradients(() => doubledGradient(x) as tf.Scalar, [x]).worst).toBeGreaterThan(1);
     x.dispose();
+  });
+});
+
+describe('jointModalityTerms', () => {
+  afterEach(() => setCustomOpsEnabled(true));
+
+  it('on the native engine, the fused op gives the composite terms and gradients (l1 and kl, with and without a student)', (ctx) => {
+    if (!customOpsAvailable()) return ctx.skip();
+    const rng = createRng(3);
+    const classifier = new Dense(6, 5, rng, { biasInit: 'torchDefault' });
+    const randomVariable = (seed: number) =>
+      tf.variable(tf.tidy(() => tf.mul(tf.randomNormal([90, 6], 0, 1, 'float32', seed), 2)));
+    const teacher = randomVariable(1);
+    const student = randomVariable(2);
+    const labels = tf.tensor1d(
+      Array.from({ length: 90 }, (_, i) => (i * 3) % 5),
+      'int32',
+    );
+    const vars = [teacher, student, classifier.kernel, classifier.bias!];
+    for (const responseLoss of ['l1', 'kl'] as const)
+      for (const withStudent of [true, false]) {
+        const options = { tau: 3, responseLoss, authorsDoubleSoftmax: false };
+        const weights = tf.tensor1d([0.4, 1.2, 2.5]);
+        const loss = () =>
+          tf.sum(
+            tf.mul(
+              jointModalityTerms(
+                teacher as tf.Tensor2D,
+                withStudent ? (student as tf.Tensor2D) : null,
+                classifier,
+                labels,
+                options,
+              ),
+              weights,
+            ),
+          ) as tf.Scalar;
+        const fused = tf.variableGrads(loss, vars);
+        setCustomOpsEnabled(false);
+        const composite = tf.variableGrads(loss, vars);
+        setCustomOpsEnabled(true);
+        expect(fused.value.dataSync()[0]).toBeCloseTo(composite.value.dataSync()[0], 5);
+        for (const v of vars) {
+          const got = fused.grads[v.name]?.dataSync() ?? new Float32Array(v.size);
+          const want = composite.grads[v.name]?.dataSync() ?? new Float32Array(v.size);
+          expect(Array.from(got)).toEqual(Array.from(want).map((x) => expect.closeTo(x, 5)));
+        }
+        tf.dispose([
+          weights,
+          fused.value,
+          composite.value,
+          ...Object.values(fused.grads),
+          ...Object.values(composite.grads),
+        ]);
+      }
+    tf.dispose([teacher, student, labels]);
+    classifier.dispose();
   });
 });

@@ -1,4 +1,11 @@
-import { isNativeBackend, sparseSoftmaxCrossEntropy, tf } from '@sgfd/tensor';
+import {
+  classifierDistillFused,
+  customOpsAvailable,
+  isNativeBackend,
+  sparseSoftmaxCrossEntropy,
+  tf,
+} from '@sgfd/tensor';
+import type { Dense } from '../layers';
 
 /**
  * Cross-entropy of logits [n, C] against integer labels [n], averaged over rows.
@@ -44,6 +51,50 @@ export function responseDistillation(
 /** FD: mean squared difference of student and teacher features over rows x dims. */
 export function featureDistillation(studentFeatures: tf.Tensor2D, teacherFeatures: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.squaredDifference(studentFeatures, teacherFeatures)) as tf.Scalar);
+}
+
+export interface JointTermOptions {
+  tau: number;
+  responseLoss: ResponseLossKind;
+  authorsDoubleSoftmax: boolean;
+}
+
+/**
+ * One modality's terms of the joint schedule, as a [3] tensor: CE of the teacher's logits
+ * C_m(f^T_m), then LD and FD against the student's features (0 and 0 without a student). The classifier
+ * C_m is shared by teacher and student. On the native engine one fused op each way (SgfdClassifierDistill);
+ * the authors' double softmax takes the composite path.
+ */
+export function jointModalityTerms(
+  teacherFeatures: tf.Tensor2D,
+  studentFeatures: tf.Tensor2D | null,
+  classifier: Dense,
+  labels: tf.Tensor1D,
+  options: JointTermOptions,
+): tf.Tensor1D {
+  if (customOpsAvailable() && !options.authorsDoubleSoftmax && classifier.bias) {
+    const { kernel, bias } = classifier;
+    return classifierDistillFused(
+      teacherFeatures,
+      studentFeatures,
+      kernel as tf.Tensor2D,
+      bias as tf.Tensor1D,
+      labels,
+      options.tau,
+      options.responseLoss,
+    );
+  }
+  return tf.tidy(() => {
+    const teacherLogits = classifier.apply(teacherFeatures);
+    const ce = crossEntropy(teacherLogits, labels, options.authorsDoubleSoftmax);
+    if (!studentFeatures) return tf.stack([ce, tf.scalar(0), tf.scalar(0)]) as tf.Tensor1D;
+    const studentLogits = classifier.apply(studentFeatures);
+    return tf.stack([
+      ce,
+      responseDistillation(teacherLogits, studentLogits, options.tau, options.responseLoss),
+      featureDistillation(studentFeatures, teacherFeatures),
+    ]) as tf.Tensor1D;
+  });
 }
 
 /** Fraction of rows whose arg-max logit is the label. */

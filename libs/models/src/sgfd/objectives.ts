@@ -1,7 +1,7 @@
 import type { Modality, SgfdConfig } from '@sgfd/contracts';
 import { seededDropout, tf } from '@sgfd/tensor';
 import { meanOfScalars, tidyObject } from '../ops';
-import { crossEntropy, featureDistillation, responseDistillation } from './losses';
+import { crossEntropy, featureDistillation, jointModalityTerms, responseDistillation } from './losses';
 import type { LossTerms, PerModality } from '../model-types';
 import type { SemanticTeacher, TeacherForward } from './semantic-teacher';
 
@@ -134,15 +134,25 @@ export function jointLoss(
   options: LossOptions,
 ): LossTerms {
   return tf.tidy(() => {
-    const out = teacher.forward(raw);
-    const modalities = presentIn(studentFeatures);
-    const studentLogits: PerModality<tf.Tensor2D> = {};
-    for (const m of modalities) studentLogits[m] = teacher.classifiers[m]!.apply(studentFeatures[m]!);
-    const ce = meanOfScalars(
-      teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)),
-    );
-    const fuse = out.fusionLogits ? crossEntropy(out.fusionLogits, labels) : tf.scalar(0);
-    const { ld, fd } = distillationTerms(out.features, out.logits, studentFeatures, studentLogits, options);
+    const features = teacher.features(raw);
+    const students = presentIn(studentFeatures);
+    // Each modality's [CE_T, LD, FD], weighted so that their sum is [mean_m CE_T,m, mean_m LD_m, mean_m FD_m]
+    // (LD and FD over the modalities with a student).
+    const weighted = teacher.modalities.map((m) => {
+      const hasStudent = students.includes(m);
+      const terms = jointModalityTerms(
+        features[m]!,
+        studentFeatures[m] ?? null,
+        teacher.classifiers[m]!,
+        labels,
+        options,
+      );
+      const perStudent = hasStudent ? 1 / students.length : 0;
+      return tf.mul(terms, tf.tensor1d([1 / teacher.modalities.length, perStudent, perStudent]));
+    });
+    const [ce, ld, fd] = tf.unstack(tf.addN(weighted)) as tf.Scalar[];
+    const fusionLogits = teacher.fusionLogits(features);
+    const fuse = fusionLogits ? crossEntropy(fusionLogits, labels) : tf.scalar(0);
     const total = tf.add(
       tf.mul(tf.add(ce, fuse), options.ceWeight),
       tf.mul(tf.add(ld, fd), options.kdWeight),

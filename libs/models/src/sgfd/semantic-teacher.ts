@@ -87,40 +87,48 @@ export class SemanticTeacher {
 
   /** Teacher features and logits for raw feature rows of the same items in every modality. */
   forward(raw: PerModality<tf.Tensor2D>): TeacherForward {
-    return this.head((m) => {
-      const x = raw[m];
-      if (!x) throw new Error(`SemanticTeacher.forward: missing ${m} rows`);
-      return this.towers[m]!.apply(x);
-    });
+    return this.head(this.features(raw));
   }
 
   /** `forward` from each tower's first-layer product x W_1 (see TeacherTower.applyFromFirstProduct). */
   forwardFromFirstProducts(firstProducts: PerModality<tf.Tensor2D>): TeacherForward {
-    return this.head((m) => {
+    const features: PerModality<tf.Tensor2D> = {};
+    for (const m of this.modalities) {
       const product = firstProducts[m];
       if (!product) throw new Error(`SemanticTeacher.forwardFromFirstProducts: missing ${m} products`);
-      return this.towers[m]!.applyFromFirstProduct(product);
-    });
+      features[m] = this.towers[m]!.applyFromFirstProduct(product);
+    }
+    return this.head(features);
   }
 
-  private head(towerFeatures: (m: Modality) => tf.Tensor2D): TeacherForward {
+  /** Each tower's features f^T_m for raw feature rows of the same items in every modality. */
+  features(raw: PerModality<tf.Tensor2D>): PerModality<tf.Tensor2D> {
     const features: PerModality<tf.Tensor2D> = {};
-    const logits: PerModality<tf.Tensor2D> = {};
     for (const m of this.modalities) {
-      features[m] = towerFeatures(m);
-      logits[m] = this.classifiers[m]!.apply(features[m]!);
+      const x = raw[m];
+      if (!x) throw new Error(`SemanticTeacher.forward: missing ${m} rows`);
+      features[m] = this.towers[m]!.apply(x);
     }
-    const fusionLogits = this.fusion
-      ? tf.tidy(() =>
-          this.fusion!.apply(
-            tf.concat(
-              this.modalities.map((m) => features[m]!),
-              1,
-            ),
-          ),
-        )
-      : null;
-    return { features, logits, fusionLogits };
+    return features;
+  }
+
+  /** The fusion branch's logits from the towers' features; null with a single modality. */
+  fusionLogits(features: PerModality<tf.Tensor2D>): tf.Tensor2D | null {
+    if (!this.fusion) return null;
+    return tf.tidy(() =>
+      this.fusion!.apply(
+        tf.concat(
+          this.modalities.map((m) => features[m]!),
+          1,
+        ),
+      ),
+    );
+  }
+
+  private head(features: PerModality<tf.Tensor2D>): TeacherForward {
+    const logits: PerModality<tf.Tensor2D> = {};
+    for (const m of this.modalities) logits[m] = this.classifiers[m]!.apply(features[m]!);
+    return { features, logits, fusionLogits: this.fusionLogits(features) };
   }
 
   get weights(): NamedVariables {

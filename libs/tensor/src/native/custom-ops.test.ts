@@ -12,6 +12,7 @@ import {
   bprGapFused,
   bprRowsFused,
   bprSoftplusFused,
+  classifierDistillFused,
   customOpsAvailable,
   csrMatMul,
   customOpsError,
@@ -473,6 +474,86 @@ describe('the custom TensorFlow ops built with the engine', () => {
     expect(after).toEqual(before);
     tf.dispose([users, items, weights]);
   });
+
+  /** CE of the teacher's logits, LD and FD written out with stock tfjs ops (what SgfdClassifierDistill must equal). */
+  function referenceDistill(
+    t: tf.Tensor2D,
+    s: tf.Tensor2D,
+    w: tf.Tensor2D,
+    b: tf.Tensor1D,
+    labels: tf.Tensor1D,
+    tau: number,
+    response: 'l1' | 'kl',
+  ): tf.Tensor1D {
+    return tf.tidy(() => {
+      const zt = tf.add(tf.matMul(t, w), b);
+      const zs = tf.add(tf.matMul(s, w), b);
+      const oneHot = tf.oneHot(tf.cast(labels, 'int32'), w.shape[1]);
+      const ce = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(zt), oneHot), 1)));
+      const [lt, ls] = [tf.logSoftmax(tf.div(zt, tau)), tf.logSoftmax(tf.div(zs, tau))];
+      const ld =
+        response === 'l1'
+          ? tf.mean(tf.abs(tf.sub(tf.exp(lt), tf.exp(ls))))
+          : tf.mul(tf.mean(tf.sum(tf.mul(tf.exp(lt), tf.sub(lt, ls)), 1)), tau * tau);
+      return tf.stack([ce, ld, tf.mean(tf.squaredDifference(s, t))]) as tf.Tensor1D;
+    });
+  }
+
+  for (const response of ['l1', 'kl'] as const)
+    it(`SgfdClassifierDistill is CE, ${response} LD and FD written out over 70 rows (two blocks), with finite-difference gradients in every input`, () => {
+      const [n, d, c, tau] = [70, 5, 4, 2];
+      const t = tf.variable(tf.tidy(() => tf.mul(randomTensor([n, d], 40), 2)) as tf.Tensor2D);
+      const s = tf.variable(tf.tidy(() => tf.mul(randomTensor([n, d], 41), 2)) as tf.Tensor2D);
+      const w = tf.variable(randomTensor([d, c], 42) as tf.Tensor2D);
+      const b = tf.variable(randomTensor([c], 43) as tf.Tensor1D);
+      const labels = tf.tensor1d(
+        Array.from({ length: n }, (_, i) => (i * 7) % c),
+        'int32',
+      );
+      const vars = [t, s, w, b];
+      const want = referenceDistill(t, s, w, b, labels, tau, response);
+      const got = classifierDistillFused(t, s, w, b, labels, tau, response);
+      expect(maxRelativeError(got.dataSync(), want.dataSync())).toBeLessThan(1e-5);
+      const weights = tf.tensor1d([0.7, 1.9, -1.3]);
+      const weighted = (f: () => tf.Tensor1D) => () => tf.sum(tf.mul(f(), weights)) as tf.Scalar;
+      const fused = weighted(() => classifierDistillFused(t, s, w, b, labels, tau, response));
+      const written = weighted(() => referenceDistill(t, s, w, b, labels, tau, response));
+      const gotGrads = tf.variableGrads(fused, vars);
+      const wantGrads = tf.variableGrads(written, vars);
+      for (const v of vars)
+        expect(maxRelativeError(gotGrads.grads[v.name].dataSync(), wantGrads.grads[v.name].dataSync())).toBeLessThan(
+          1e-4,
+        );
+      expect(checkGradients(fused, vars).worst).toBeLessThanOrEqual(1);
+      // Without a student: CE alone, and no gradient reaches the student.
+      const alone = classifierDistillFused(t, null, w, b, labels, tau, response).dataSync();
+      expect(alone[0]).toBeCloseTo(want.dataSync()[0], 5);
+      expect([alone[1], alone[2]]).toEqual([0, 0]);
+      const ceOnly = () => classifierDistillFused(t, null, w, b, labels, tau, response).sum() as tf.Scalar;
+      expect(checkGradients(ceOnly, [t, w, b]).worst).toBeLessThanOrEqual(1);
+      const bad = tf.tensor1d([...labels.dataSync().slice(0, 3), 4, ...labels.dataSync().slice(4)], 'int32');
+      expect(() => classifierDistillFused(t, s, w, b, bad, tau, response)).toThrow(
+        /labels\[3\] = 4 is not a category of the 4-column classifier/,
+      );
+      const short = tf.tidy(() => tf.slice(s, [0, 0], [n - 1, d])) as tf.Tensor2D;
+      expect(() => classifierDistillFused(t, short, w, b, labels, tau, response)).toThrow(
+        /student \[N, D\] or \[0, D\]/,
+      );
+      const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => fused())([t, s, w, b])));
+      expect(after).toEqual(before);
+      tf.dispose([
+        ...vars,
+        labels,
+        want,
+        got,
+        weights,
+        bad,
+        short,
+        ...Object.values(gotGrads.grads),
+        ...Object.values(wantGrads.grads),
+      ]);
+      tf.dispose([gotGrads.value, wantGrads.value]);
+    });
 
   it('SgfdTopK equals the JavaScript topK: best first, ties to the lower column, NaN last, k capped', () => {
     // Row 0 has a tie at 3 (columns 1 and 4) and a NaN; row 1 is all equal; 300 columns in row 2 and 3.

@@ -286,3 +286,41 @@ export function mamlHiddenFused(
   });
   return op(userPart, itemPart, userSq, itemSq, bias2) as tf.Tensor3D;
 }
+
+/** The response-distillation distance of `classifierDistillFused`. */
+export type ResponseDistance = 'l1' | 'kl';
+
+/**
+ * One modality's joint-SGFD terms with a classifier (weight [D, C], bias [C]) shared by its teacher and
+ * student, as a [3] tensor: CE of softmax(teacher W + b) against `labels` (mean over rows), LD between the
+ * softened distributions softmax(z / tau) of teacher and student (`l1`: mean |p_T - p_S|; `kl`:
+ * tau^2 mean KL(p_T || p_S)), FD = mean (student - teacher)^2; LD and FD are 0 when `student` is null.
+ * Differentiable in teacher, student, weight and bias: SgfdClassifierDistill and its gradient, one op each
+ * way in place of four products, three softmaxes and about sixty small ops.
+ */
+export function classifierDistillFused(
+  teacher: tf.Tensor2D,
+  student: tf.Tensor2D | null,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  labels: tf.Tensor1D,
+  tau: number,
+  response: ResponseDistance,
+): tf.Tensor1D {
+  requireCustomOps('SgfdClassifierDistill');
+  const attrs = { tau: { float: tau }, response: { string: response } };
+  return tf.tidy(() => {
+    const ids = labels.dtype === 'int32' ? labels : (tf.cast(labels, 'int32') as tf.Tensor1D);
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const inputs = [...(args.slice(0, 4) as tf.Tensor[]), ids];
+      (args[4] as tf.GradSaveFunc)(inputs);
+      return {
+        value: runNativeOp('SgfdClassifierDistill', attrs, inputs),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          runNativeOpOutputs('SgfdClassifierDistillGrad', attrs, [...saved, dy], 4),
+      };
+    });
+    const noStudent = student ?? tf.zeros([0, teacher.shape[1]]);
+    return op(teacher, noStudent, weight, bias) as tf.Tensor1D;
+  });
+}

@@ -7,6 +7,8 @@ export const CUSTOM_OPS_SOURCE = String.raw`// TensorFlow ops of @sgfd/tensor th
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <string>
 #ifdef __AVX2__
 #include <immintrin.h>
 #endif
@@ -1651,6 +1653,269 @@ class OuterProductAdamOp : public OpKernel {
 };
 
 REGISTER_KERNEL_BUILDER(Name("SgfdOuterProductAdam").Device(tensorflow::DEVICE_CPU), OuterProductAdamOp);
+
+REGISTER_OP("SgfdClassifierDistill")
+    .Input("teacher: float")  // [N, D]
+    .Input("student: float")  // [N, D], or [0, D] for a modality without a student
+    .Input("weight: float")   // [D, C]
+    .Input("bias: float")     // [C]
+    .Input("labels: int32")   // [N]
+    .Attr("tau: float")
+    .Attr("response: {'l1', 'kl'}")
+    .Output("terms: float")  // [3]: CE of the teacher's logits, LD, FD
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->Vector(3));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("SgfdClassifierDistillGrad")
+    .Input("teacher: float")
+    .Input("student: float")
+    .Input("weight: float")
+    .Input("bias: float")
+    .Input("labels: int32")
+    .Input("d_terms: float")  // [3]
+    .Attr("tau: float")
+    .Attr("response: {'l1', 'kl'}")
+    .Output("d_teacher: float")
+    .Output("d_student: float")
+    .Output("d_weight: float")
+    .Output("d_bias: float")
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      for (int i = 0; i < 4; i++) c->set_output(i, c->input(i));
+      return absl::OkStatus();
+    });
+
+// One modality's terms of joint SGFD with its classifier (W, b) shared by teacher and student:
+// z_T = t W + b, z_S = s W + b; CE = mean_i (lse(z_T,i) - z_T,i[y_i]); with p = softmax(z / tau),
+// LD = mean_ij |p_T - p_S| (l1) or tau^2 mean_i KL(p_T,i || p_S,i) (kl); FD = mean_ij (s - t)^2.
+// Rows go in fixed blocks whose partial sums are added in block order, so the result does not depend on
+// the number of threads.
+struct DistillInputs {
+  const float* teacher;
+  const float* student;  // null: no student
+  const float* weight;
+  const float* bias;
+  const int32_t* labels;
+  int64_t n, d, c;
+  float tau;
+  bool kl;
+};
+
+static constexpr int64_t kDistillBlock = 64;
+
+static tensorflow::Status ReadDistillInputs(const char* op, OpKernelContext* ctx, float tau, bool kl,
+                                            DistillInputs* in) {
+  const Tensor &t = ctx->input(0), &s = ctx->input(1), &w = ctx->input(2), &b = ctx->input(3), &y = ctx->input(4);
+  if (t.dims() != 2 || s.dims() != 2 || w.dims() != 2 || b.dims() != 1 || y.dims() != 1 ||
+      w.dim_size(0) != t.dim_size(1) || s.dim_size(1) != t.dim_size(1) || b.dim_size(0) != w.dim_size(1) ||
+      y.dim_size(0) != t.dim_size(0) || (s.dim_size(0) != t.dim_size(0) && s.dim_size(0) != 0))
+    return tensorflow::errors::InvalidArgument(
+        op, ": expected teacher [N, D], student [N, D] or [0, D], weight [D, C], bias [C] and labels [N], got ",
+        t.shape().DebugString(), ", ", s.shape().DebugString(), ", ", w.shape().DebugString(), ", ",
+        b.shape().DebugString(), " and ", y.shape().DebugString());
+  if (t.dim_size(0) == 0) return tensorflow::errors::InvalidArgument(op, ": no rows");
+  *in = {t.flat<float>().data(), s.dim_size(0) > 0 ? s.flat<float>().data() : nullptr, w.flat<float>().data(),
+         b.flat<float>().data(), y.flat<int32_t>().data(), t.dim_size(0), t.dim_size(1), w.dim_size(1), tau, kl};
+  for (int64_t i = 0; i < in->n; i++)
+    if (in->labels[i] < 0 || in->labels[i] >= in->c)
+      return tensorflow::errors::InvalidArgument(op, ": labels[", i, "] = ", in->labels[i],
+                                                 " is not a category of the ", in->c, "-column classifier");
+  return absl::OkStatus();
+}
+
+// p = softmax(scale z) of one row of c logits (scale > 0), in Eigen's vectorised exp; returns
+// log(sum exp(scale z)), so log p_j = scale z_j - it.
+static float SoftmaxRow(const float* z, int64_t c, float scale, float* p) {
+  const Eigen::Map<const Eigen::ArrayXf> zr(z, c);
+  Eigen::Map<Eigen::ArrayXf> pr(p, c);
+  const float top = scale * zr.maxCoeff();
+  pr = (scale * zr - top).exp();
+  const float sum = pr.sum();
+  pr /= sum;
+  return top + std::log(sum);
+}
+
+// A block's logits and softmaxes: ce_p = softmax(z_T), p_t = softmax(z_T / tau), p_s = softmax(z_S / tau).
+struct DistillBlock {
+  RowMatrix z_t, z_s, ce_p, p_t, p_s;
+  std::vector<float> lse_t, lse_s, ce_lse;
+
+  void Compute(const DistillInputs& in, int64_t r0, int64_t rows) {
+    const ConstRowMap w(in.weight, in.d, in.c);
+    const Eigen::Map<const Eigen::RowVectorXf> b(in.bias, in.c);
+    z_t.noalias() = ConstRowMap(in.teacher + r0 * in.d, rows, in.d) * w;
+    z_t.rowwise() += b;
+    ce_p.resize(rows, in.c);
+    ce_lse.resize(rows);
+    for (int64_t i = 0; i < rows; i++) ce_lse[i] = SoftmaxRow(z_t.row(i).data(), in.c, 1.0f, ce_p.row(i).data());
+    if (!in.student) return;
+    z_s.noalias() = ConstRowMap(in.student + r0 * in.d, rows, in.d) * w;
+    z_s.rowwise() += b;
+    p_t.resize(rows, in.c);
+    p_s.resize(rows, in.c);
+    lse_t.resize(rows);
+    lse_s.resize(rows);
+    for (int64_t i = 0; i < rows; i++) {
+      lse_t[i] = SoftmaxRow(z_t.row(i).data(), in.c, 1 / in.tau, p_t.row(i).data());
+      lse_s[i] = SoftmaxRow(z_s.row(i).data(), in.c, 1 / in.tau, p_s.row(i).data());
+    }
+  }
+};
+
+class ClassifierDistillOp : public OpKernel {
+ public:
+  explicit ClassifierDistillOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("tau", &tau_));
+    std::string response;
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("response", &response));
+    kl_ = response == "kl";
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    DistillInputs in;
+    OP_REQUIRES_OK(ctx, ReadDistillInputs("SgfdClassifierDistill", ctx, tau_, kl_, &in));
+    const int64_t blocks = (in.n + kDistillBlock - 1) / kDistillBlock;
+    std::vector<double> sums(3 * blocks, 0.0);
+    auto work = [&](int64_t begin, int64_t end) {
+      DistillBlock blk;
+      for (int64_t k = begin; k < end; k++) {
+        const int64_t r0 = k * kDistillBlock, rows = std::min(kDistillBlock, in.n - r0);
+        blk.Compute(in, r0, rows);
+        double ce = 0, ld = 0, fd = 0;
+        for (int64_t i = 0; i < rows; i++) {
+          ce += blk.ce_lse[i] - blk.z_t(i, in.labels[r0 + i]);
+          if (!in.student) continue;
+          const ConstRowArray pt(blk.p_t.row(i).data(), in.c), ps(blk.p_s.row(i).data(), in.c);
+          if (in.kl) {
+            const ConstRowArray zt(blk.z_t.row(i).data(), in.c), zs(blk.z_s.row(i).data(), in.c);
+            ld += (pt * ((zt - zs) / in.tau - blk.lse_t[i] + blk.lse_s[i])).sum();
+          } else {
+            ld += (pt - ps).abs().sum();
+          }
+        }
+        if (in.student)
+          fd = (ConstRowMap(in.student + r0 * in.d, rows, in.d) - ConstRowMap(in.teacher + r0 * in.d, rows, in.d))
+                   .squaredNorm();
+        sums[3 * k] = ce;
+        sums[3 * k + 1] = ld;
+        sums[3 * k + 2] = fd;
+      }
+    };
+    ParallelFor(ctx, blocks, kDistillBlock * in.c * (4 * in.d + 40), work);
+    double total[3] = {0, 0, 0};
+    for (int64_t k = 0; k < blocks; k++)
+      for (int t = 0; t < 3; t++) total[t] += sums[3 * k + t];
+    const double n = static_cast<double>(in.n);
+    Tensor* out = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({3}), &out));
+    float* terms = out->flat<float>().data();
+    terms[0] = static_cast<float>(total[0] / n);
+    terms[1] = static_cast<float>(in.kl ? total[1] * in.tau * in.tau / n : total[1] / (n * in.c));
+    terms[2] = static_cast<float>(total[2] / (n * in.d));
+  }
+
+ private:
+  float tau_;
+  bool kl_;
+};
+
+class ClassifierDistillGradOp : public OpKernel {
+ public:
+  explicit ClassifierDistillGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("tau", &tau_));
+    std::string response;
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("response", &response));
+    kl_ = response == "kl";
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    DistillInputs in;
+    OP_REQUIRES_OK(ctx, ReadDistillInputs("SgfdClassifierDistillGrad", ctx, tau_, kl_, &in));
+    const Tensor& d_terms = ctx->input(5);
+    OP_REQUIRES(ctx, d_terms.dims() == 1 && d_terms.dim_size(0) == 3,
+                tensorflow::errors::InvalidArgument("SgfdClassifierDistillGrad: d_terms must be [3], got ",
+                                                    d_terms.shape().DebugString()));
+    Tensor* outs[4];
+    for (int i = 0; i < 4; i++) OP_REQUIRES_OK(ctx, ctx->allocate_output(i, ctx->input(i).shape(), &outs[i]));
+    float* d_teacher = outs[0]->flat<float>().data();
+    float* d_student = in.student ? outs[1]->flat<float>().data() : nullptr;
+    const float* g = d_terms.flat<float>().data();
+    const float n = static_cast<float>(in.n);
+    // Each term's gradient with respect to its logits or features, per entry.
+    const float ce_scale = g[0] / n;
+    const float ld_scale = in.kl ? g[1] * in.tau / n : g[1] / (n * in.c * in.tau);
+    const float fd_scale = 2 * g[2] / (n * in.d);
+    const int64_t blocks = (in.n + kDistillBlock - 1) / kDistillBlock;
+    const int64_t per_block = in.d * in.c + in.c;
+    std::vector<float> partial(blocks * per_block);
+    const ConstRowMap w(in.weight, in.d, in.c);
+    auto work = [&](int64_t begin, int64_t end) {
+      DistillBlock blk;
+      RowMatrix dz_t, dz_s;
+      Eigen::Array<float, 1, Eigen::Dynamic> a(in.c);
+      for (int64_t k = begin; k < end; k++) {
+        const int64_t r0 = k * kDistillBlock, rows = std::min(kDistillBlock, in.n - r0);
+        blk.Compute(in, r0, rows);
+        dz_t = blk.ce_p * ce_scale;
+        for (int64_t i = 0; i < rows; i++) dz_t(i, in.labels[r0 + i]) -= ce_scale;
+        if (in.student) {
+          dz_s.resize(rows, in.c);
+          for (int64_t i = 0; i < rows; i++) {
+            const ConstRowArray pt(blk.p_t.row(i).data(), in.c), ps(blk.p_s.row(i).data(), in.c);
+            RowArray dzt(dz_t.row(i).data(), in.c), dzs(dz_s.row(i).data(), in.c);
+            if (in.kl) {
+              // d KL(p_T || p_S) / d u_T = p_T (log p_T - log p_S - KL), / d u_S = p_S - p_T, for u = z / tau.
+              const ConstRowArray zt(blk.z_t.row(i).data(), in.c), zs(blk.z_s.row(i).data(), in.c);
+              a = (zt - zs) / in.tau - blk.lse_t[i] + blk.lse_s[i];
+              const float kl = (pt * a).sum();
+              dzt += ld_scale * pt * (a - kl);
+              dzs = ld_scale * (ps - pt);
+            } else {
+              // d |p_T - p_S| is sign(p_T - p_S), through each softmax: p (a - sum p a).
+              a = ld_scale * (pt - ps).sign();
+              dzt += pt * (a - (pt * a).sum());
+              dzs = -ps * (a - (ps * a).sum());
+            }
+          }
+        }
+        Eigen::Map<RowMatrix> dt(d_teacher + r0 * in.d, rows, in.d);
+        dt.noalias() = dz_t * w.transpose();
+        Eigen::Map<RowMatrix> dw(partial.data() + k * per_block, in.d, in.c);
+        Eigen::Map<Eigen::RowVectorXf> db(partial.data() + k * per_block + in.d * in.c, in.c);
+        const ConstRowMap t(in.teacher + r0 * in.d, rows, in.d);
+        dw.noalias() = t.transpose() * dz_t;
+        db = dz_t.colwise().sum();
+        if (in.student) {
+          const ConstRowMap s(in.student + r0 * in.d, rows, in.d);
+          Eigen::Map<RowMatrix> ds(d_student + r0 * in.d, rows, in.d);
+          ds.noalias() = dz_s * w.transpose();
+          ds += fd_scale * (s - t);
+          dt -= fd_scale * (s - t);
+          dw.noalias() += s.transpose() * dz_s;
+          db += dz_s.colwise().sum();
+        }
+      }
+    };
+    ParallelFor(ctx, blocks, kDistillBlock * in.c * (8 * in.d + 40), work);
+    float* d_weight = outs[2]->flat<float>().data();
+    float* d_bias = outs[3]->flat<float>().data();
+    std::fill(d_weight, d_weight + in.d * in.c, 0.0f);
+    std::fill(d_bias, d_bias + in.c, 0.0f);
+    for (int64_t k = 0; k < blocks; k++) {
+      const float* p = partial.data() + k * per_block;
+      for (int64_t j = 0; j < in.d * in.c; j++) d_weight[j] += p[j];
+      for (int64_t j = 0; j < in.c; j++) d_bias[j] += p[in.d * in.c + j];
+    }
+  }
+
+ private:
+  float tau_;
+  bool kl_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdClassifierDistill").Device(tensorflow::DEVICE_CPU), ClassifierDistillOp);
+REGISTER_KERNEL_BUILDER(Name("SgfdClassifierDistillGrad").Device(tensorflow::DEVICE_CPU), ClassifierDistillGradOp);
 }  // namespace sgfd
 
 // Node loads this library with process.dlopen, which asks N-API for its exports: it has none, its ops are
