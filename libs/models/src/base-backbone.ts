@@ -1,6 +1,7 @@
 import { ConfigError, DatasetError, MODALITIES, type Modality, type ScoringRepresentations } from '@sgfd/contracts';
 import type { tf } from '@sgfd/tensor';
-import type { Backbone, BackboneLoss, FeatureTensors, Scorer, TrainBatch } from './backbone';
+import type { Backbone, BackboneLoss, FeatureTensors, ProjectedRows, Scorer, TrainBatch } from './backbone';
+import { PROJECT_EVERY_ITEM_SHARE, projectItemRows } from './backbones/shared';
 import { hasTensorFile, readTensorFile, tensorIndexPath } from './io/tensor-file';
 import { assignVariables, saveVariables } from './io/variables-file';
 import { disposeAll, prefixed, type NamedVariables } from './params';
@@ -17,6 +18,7 @@ export abstract class BaseBackbone implements Backbone {
   abstract readonly usesNegatives: boolean;
   abstract readonly projectionDim: number;
   protected readonly slots: PerModality<Projection> = {};
+  rawRowsRead = false;
 
   constructor(
     protected readonly features: FeatureTensors,
@@ -53,6 +55,12 @@ export abstract class BaseBackbone implements Backbone {
     }
     current.dispose();
     this.slots[modality] = projection;
+  }
+
+  /** A slot's rows for a batch's distinct `items` (see projectItemRows and `rawRowsRead`). */
+  protected projectRows(modality: Modality, items: tf.Tensor1D): ProjectedRows {
+    const share = this.rawRowsRead ? Infinity : PROJECT_EVERY_ITEM_SHARE;
+    return projectItemRows(this.projection(modality), this.features[modality]!, items, share);
   }
 
   get weights(): NamedVariables {

@@ -2,7 +2,10 @@ import { createRng, initBackend, tf } from '@sgfd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LinearProjection, type Projection } from '../projection';
 import { Student } from '../sgfd/student';
+import { createBackbone } from '../registry';
+import { smallData } from '../test-support/backbone-fixtures';
 import { projectItemRows } from './shared';
+import './index';
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -71,5 +74,31 @@ describe('projectItemRows', () => {
     expect(seen).toEqual([5, 10]);
     slot.dispose();
     source.dispose();
+  });
+
+  it("is what a backbone's slots run: every item by default, the batch's gathered rows when its caller reads them", () => {
+    const small = smallData(5, { nUsers: 5, nItems: 6, dims: { text: 3 } });
+    const model = createBackbone('vbpr', { data: small.data, features: small.features, params: {}, rng: small.rng });
+    const slot = new LinearProjection(3, model.projectionDim, small.rng);
+    const seen: number[] = [];
+    model.setProjection('text', {
+      kind: slot.kind,
+      inDim: 3,
+      outDim: slot.outDim,
+      weights: slot.weights,
+      dispose: () => slot.dispose(),
+      apply: (x) => (seen.push(x.shape[0]), slot.apply(x)),
+    });
+    const distinct = new Set([...small.batch.items, ...(small.batch.negItems ?? [])]).size;
+    expect(distinct).toBeGreaterThanOrEqual(0.65 * 6);
+    expect(distinct).toBeLessThan(6);
+    tf.tidy(() => {
+      model.loss(small.batch);
+      model.rawRowsRead = true;
+      model.loss(small.batch);
+    });
+    expect(seen).toEqual([6, distinct]);
+    model.dispose();
+    tf.dispose(Object.values(small.features));
   });
 });

@@ -128,7 +128,8 @@ export function rowsWithLazyRaw(items: tf.Tensor1D, features: tf.Tensor2D, sourc
  * Share of the catalogue from which a batch's items are projected by projecting every item: measured on
  * office (4096-d image features, wasm), a gathered row costs about 1.5x what a row of the every-item
  * projection costs (the gather, and a weight gradient that transposes the fresh [rows, 4096] gather each
- * step, where the feature matrix's transpose is cached once).
+ * step, where the feature matrix's transpose is cached once). A caller that reads the raw rows anyway
+ * (Backbone.rawRowsRead) passes Infinity: the gathered rows' projection then costs less than every item's.
  */
 export const PROJECT_EVERY_ITEM_SHARE = 0.65;
 
