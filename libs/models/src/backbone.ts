@@ -74,11 +74,6 @@ export interface Backbone {
   readonly projectionSlots: readonly Modality[];
   /** Width a projection must output. */
   readonly projectionDim: number;
-  /**
-   * Set when the caller reads the raw feature rows of each batch's projected items (joint SGFD's teacher):
-   * the slots then project those gathered rows, whose gather is paid anyway, instead of every item.
-   */
-  rawRowsRead: boolean;
   /** Fills a slot (the backbone takes ownership and disposes the previous filler). */
   setProjection(modality: Modality, projection: Projection): void;
   projection(modality: Modality): Projection;

@@ -1,7 +1,6 @@
 import { ConfigError, DatasetError, MODALITIES, type Modality, type ScoringRepresentations } from '@sgfd/contracts';
 import type { tf } from '@sgfd/tensor';
-import type { Backbone, BackboneLoss, FeatureTensors, ProjectedRows, Scorer, TrainBatch } from './backbone';
-import { PROJECT_EVERY_ITEM_SHARE, projectItemRows } from './backbones/shared';
+import type { Backbone, BackboneLoss, FeatureTensors, Scorer, TrainBatch } from './backbone';
 import { hasTensorFile, readTensorFile, tensorIndexPath } from './io/tensor-file';
 import { assignVariables, saveVariables } from './io/variables-file';
 import { disposeAll, prefixed, type NamedVariables } from './params';
@@ -18,7 +17,6 @@ export abstract class BaseBackbone implements Backbone {
   abstract readonly usesNegatives: boolean;
   abstract readonly projectionDim: number;
   protected readonly slots: PerModality<Projection> = {};
-  rawRowsRead = false;
 
   constructor(
     protected readonly features: FeatureTensors,
@@ -55,12 +53,6 @@ export abstract class BaseBackbone implements Backbone {
     }
     current.dispose();
     this.slots[modality] = projection;
-  }
-
-  /** A slot's rows for a batch's distinct `items` (see projectItemRows and `rawRowsRead`). */
-  protected projectRows(modality: Modality, items: tf.Tensor1D): ProjectedRows {
-    const share = this.rawRowsRead ? Infinity : PROJECT_EVERY_ITEM_SHARE;
-    return projectItemRows(this.projection(modality), this.features[modality]!, items, share);
   }
 
   get weights(): NamedVariables {

@@ -156,8 +156,6 @@ function jointObjective(
 ): StudentObjective {
   const teacher = new SemanticTeacher(data.featureDims, nCategories, config.sgfd, rng);
   fillSlotsWithStudents(backbone, data, config, rng);
-  // The teacher reads each batch's raw rows: the students project those rows too.
-  backbone.rawRowsRead = true;
   return {
     weights: { ...backbone.weights, ...prefixed('sgfd', teacher.weights) },
     loss: (batch) =>
@@ -168,10 +166,7 @@ function jointObjective(
         const sgfd = jointLoss(teacher, raw, student, labels, config.sgfd);
         return { total: tf.add(out.total, sgfd.total) as tf.Scalar, parts: { ...out.parts, ...sgfd.parts } };
       }),
-    dispose: () => {
-      backbone.rawRowsRead = false;
-      teacher.dispose();
-    },
+    dispose: () => teacher.dispose(),
   };
 }
 

@@ -10,7 +10,7 @@ import { createVariable, prefixed, type NamedVariables } from '../params';
 import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
-import { dotRepresentations } from './shared';
+import { dotRepresentations, projectItemRows } from './shared';
 
 /** MMRec's BM3.yaml: embedding 64, n_layers [1, 2], dropout [0.3, 0.5], reg_weight [0.1, 0.01], cl_weight 2. */
 export const Bm3ParamsSchema = z
@@ -125,7 +125,7 @@ export class Bm3 extends BaseBackbone {
       const projected: PerModality<ProjectedRows> = {};
       const alignment: tf.Scalar[] = [];
       for (const m of this.projectionSlots) {
-        projected[m] = this.projectRows(m, itemIds);
+        projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, itemIds);
         const features = projected[m]!.features;
         const online = this.predictor.apply(features);
         alignment.push(one(online, iTarget), one(online, this.target(features)));

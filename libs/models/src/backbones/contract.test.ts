@@ -89,35 +89,6 @@ describe.each(registeredBackbones())('backbone contract: %s', (name) => {
     });
   });
 
-  it('gives the same loss and projected rows when its caller reads the raw rows (rawRowsRead)', () => {
-    const small = dataFor(name, 7);
-    withModel(name, small, {}, (model) => {
-      model.onEpochStart?.(1, small.rng);
-      const read = (rawRowsRead: boolean) =>
-        tf.tidy(() => {
-          model.rawRowsRead = rawRowsRead;
-          const out = model.loss(small.batch);
-          return {
-            total: out.total.dataSync()[0],
-            rows: model.projectionSlots.map((m) => ({
-              items: Array.from(out.projected[m]?.items.dataSync() ?? []),
-              features: Array.from(out.projected[m]?.features.dataSync() ?? []),
-              raw: Array.from(out.projected[m]?.raw.dataSync() ?? []),
-            })),
-          };
-        });
-      const everyItem = read(false);
-      const deterministic = read(false).total === everyItem.total; // BM3 draws a fresh dropout mask per call
-      const gathered = read(true);
-      if (deterministic) expect(gathered.total).toBeCloseTo(everyItem.total, 5);
-      gathered.rows.forEach((r, k) => {
-        expect(r.items).toEqual(everyItem.rows[k].items);
-        expect(r.raw).toEqual(everyItem.rows[k].raw);
-        expect(r.features).toEqual(everyItem.rows[k].features.map((v) => expect.closeTo(v, 5)));
-      });
-    });
-  });
-
   it('keeps the tensor count flat across training steps, epochs and scoring', () => {
     const small = dataFor(name, 3);
     const epochs = createBackbone(name, { ...small, params: {} });

@@ -15,7 +15,15 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprLoss, bprSoftplusTerms, dotRepresentations, dotScorer, presentModalities, torchLinearInit } from './shared';
+import {
+  bprLoss,
+  bprSoftplusTerms,
+  dotRepresentations,
+  dotScorer,
+  presentModalities,
+  projectItemRows,
+  torchLinearInit,
+} from './shared';
 
 /**
  * MMRec's FREEDOM.yaml: embedding_size 64, knn_k 10, n_mm_layers 1, n_ui_layers 2, mm_image_weight 0.1,
@@ -170,7 +178,7 @@ export class Freedom extends BaseBackbone {
       const projected: PerModality<ProjectedRows> = {};
       const modal: tf.Scalar[] = [];
       for (const m of this.projectionSlots) {
-        projected[m] = this.projectRows(m, itemIds);
+        projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, itemIds);
         const features = projected[m]!.features;
         modal.push(bprLoss(u, tf.gather(features, posAt), tf.gather(features, negAt)));
       }

@@ -22,7 +22,14 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprSoftplusTerms, dotRepresentations, dotScorer, presentModalities, torchLinearInit } from './shared';
+import {
+  bprSoftplusTerms,
+  dotRepresentations,
+  dotScorer,
+  presentModalities,
+  projectItemRows,
+  torchLinearInit,
+} from './shared';
 
 /**
  * MMRec's LATTICE.yaml: embedding_size 64, feat_embed_dim 64, weight_size [64, 64] (two LightGCN layers),
@@ -269,7 +276,7 @@ export class Lattice extends BaseBackbone {
         get: () => {
           if (!rows) {
             items ??= tf.tensor1d(distinct, 'int32');
-            rows = this.projectRows(m, items);
+            rows = projectItemRows(this.slots[m]!, this.features[m]!, items);
           }
           return rows;
         },

@@ -19,7 +19,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { matrixOf, presentModalities } from './shared';
+import { matrixOf, presentModalities, projectItemRows } from './shared';
 
 /**
  * MAML is not in MMRec: the defaults are those of the authors' runs (liufancs/MAML, and the SGFD authors'
@@ -265,7 +265,7 @@ export class Maml extends BaseBackbone {
       const itemIds = tf.tensor1d(distinct, 'int32');
       const projected: PerModality<ProjectedRows> = {};
       const slotOutputs = this.projectionSlots.map((m) => {
-        projected[m] = this.projectRows(m, itemIds);
+        projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, itemIds);
         return projected[m]!.features;
       });
       const content = this.contentOf(slotOutputs, true);

@@ -1,4 +1,4 @@
-import { createRng, initBackend, tf } from '@sgfd/tensor';
+import { createRng, initBackend, isNativeBackend, tf } from '@sgfd/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LinearProjection, type Projection } from '../projection';
 import { Student } from '../sgfd/student';
@@ -76,7 +76,7 @@ describe('projectItemRows', () => {
     source.dispose();
   });
 
-  it("is what a backbone's slots run: every item by default, the batch's gathered rows when its caller reads them", () => {
+  it("is what a backbone's slots run: the batch's gathered rows on the native engine, every item past 65 % on wasm", () => {
     const small = smallData(5, { nUsers: 5, nItems: 6, dims: { text: 3 } });
     const model = createBackbone('vbpr', { data: small.data, features: small.features, params: {}, rng: small.rng });
     const slot = new LinearProjection(3, model.projectionDim, small.rng);
@@ -94,10 +94,8 @@ describe('projectItemRows', () => {
     expect(distinct).toBeLessThan(6);
     tf.tidy(() => {
       model.loss(small.batch);
-      model.rawRowsRead = true;
-      model.loss(small.batch);
     });
-    expect(seen).toEqual([6, distinct]);
+    expect(seen).toEqual([isNativeBackend() ? distinct : 6]);
     model.dispose();
     tf.dispose(Object.values(small.features));
   });

@@ -9,7 +9,7 @@ import { LinearProjection } from '../projection';
 import type { BackboneDefinition } from '../registry';
 import type { PerModality } from '../model-types';
 import { DistinctItems } from './batch-items';
-import { bprRowTerms, dotRepresentations } from './shared';
+import { bprRowTerms, dotRepresentations, projectItemRows } from './shared';
 
 /** MMRec's VBPR.yaml: embedding_size 64, reg_weight searched over [2, 1, 1e-1 ... 1e-5]. */
 export const VbprParamsSchema = z
@@ -81,7 +81,7 @@ export class Vbpr extends BaseBackbone {
     const projected: PerModality<ProjectedRows> = {};
     const parts: tf.Tensor2D[] = [];
     for (const m of this.projectionSlots) {
-      if (items) projected[m] = this.projectRows(m, items);
+      if (items) projected[m] = projectItemRows(this.slots[m]!, this.features[m]!, items);
       const features = items ? projected[m]!.features : this.slots[m]!.apply(this.features[m]!);
       parts.push(features);
     }
