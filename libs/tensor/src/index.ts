@@ -16,8 +16,9 @@ export {
   topKRows,
   mamlHiddenFused,
   classifierDistillFused,
+  adamGroupStep,
 } from './native/custom-ops';
-export type { ResponseDistance } from './native/custom-ops';
+export type { AdamGroupEntry, ResponseDistance } from './native/custom-ops';
 export { propagationMeanOfBlocks } from './native/propagation-mean';
 export type { MamlScoreInputs } from './native/custom-ops';
 export type { AdamHyper } from './native/fused-adam';

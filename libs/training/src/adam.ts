@@ -1,4 +1,4 @@
-import { customOpsAvailable, FusedAdamSlot, isNativeBackend, tf } from '@sgfd/tensor';
+import { adamGroupStep, customOpsAvailable, FusedAdamSlot, isNativeBackend, tf } from '@sgfd/tensor';
 import { createVariable, type NamedVariables, type StoredArrays } from '@sgfd/models';
 
 /**
@@ -25,9 +25,17 @@ export interface AdamOptions {
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),  eps = 1e-8,
  * with t counted per variable (a variable without a gradient in a step is left alone, as torch does).
  * Its state is keyed by the model's stable variable names, so checkpoints survive a new process. On the
- * tensorflow backend each variable's step is one fused TensorFlow op (`FusedAdamSlot`); elsewhere it is
- * tfjs element-wise ops on moment variables.
+ * tensorflow backend each large variable's step is one fused TensorFlow op (`FusedAdamSlot`) and the small
+ * ones (at most GROUPED_ADAM_MAX_SIZE values) are stepped together by one op (`adamGroupStep`); elsewhere it
+ * is tfjs element-wise ops on moment variables.
  */
+/**
+ * Largest variable stepped in the small variables' group on the tensorflow backend: below about this size
+ * the three resource ops around each variable's fused update cost more than the update itself (SGFD's
+ * biases, classifiers, fusion layers and small tower layers: some twenty variables a joint step).
+ */
+export const GROUPED_ADAM_MAX_SIZE = 65_536;
+
 export class Adam {
   readonly learningRate: number;
   private readonly beta1: number;
@@ -36,6 +44,8 @@ export class Adam {
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
   private readonly fused = new Map<string, FusedAdamSlot>();
+  /** The variables stepped together by one op (their moments in `m` and `v`). */
+  private readonly grouped = new Set<string>();
   private readonly steps = new Map<string, number>();
 
   constructor(
@@ -47,8 +57,10 @@ export class Adam {
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
     const native = isNativeBackend();
+    const grouping = native && customOpsAvailable();
     for (const [name, variable] of Object.entries(vars)) {
-      if (native) this.fused.set(name, new FusedAdamSlot(variable.shape));
+      if (grouping && variable.size <= GROUPED_ADAM_MAX_SIZE) this.grouped.add(name);
+      if (native && !this.grouped.has(name)) this.fused.set(name, new FusedAdamSlot(variable.shape));
       else {
         this.m.set(name, createVariable(tf.zerosLike(variable), false));
         this.v.set(name, createVariable(tf.zerosLike(variable), false));
@@ -76,10 +88,14 @@ export class Adam {
       return stepInputs.get(t)!;
     };
     try {
+      const group: string[] = [];
       for (const [name, variable] of Object.entries(this.vars)) {
         const g = grads[name];
-        if (g) this.applyOne(name, variable, g, inputsFor);
+        if (!g) continue;
+        if (this.grouped.has(name)) group.push(name);
+        else this.applyOne(name, variable, g, inputsFor);
       }
+      if (group.length > 0) this.applyGroup(group, grads as Record<string, tf.Tensor>);
       for (const { name, rows, productGrad } of outerProducts) {
         const variable = this.vars[name];
         if (!variable) throw new Error(`Adam: no variable ${name} for an outer-product gradient`);
@@ -98,6 +114,29 @@ export class Adam {
     } finally {
       for (const inputs of stepInputs.values()) tf.dispose(inputs);
     }
+  }
+
+  private applyGroup(names: string[], grads: Record<string, tf.Tensor>): void {
+    const entries = names.map((name) => ({
+      param: this.vars[name] as tf.Tensor,
+      grad: grads[name],
+      m: this.m.get(name)! as tf.Tensor,
+      v: this.v.get(name)! as tf.Tensor,
+      step: this.nextStep(name),
+    }));
+    const updated = adamGroupStep(entries, {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+    });
+    names.forEach((name, i) => {
+      const { param, m, v } = updated[i];
+      this.vars[name].assign(param);
+      this.m.get(name)!.assign(m);
+      this.v.get(name)!.assign(v);
+      tf.dispose([param, m, v]);
+    });
   }
 
   private nextStep(name: string): number {

@@ -324,3 +324,39 @@ export function classifierDistillFused(
     return op(teacher, noStudent, weight, bias) as tf.Tensor1D;
   });
 }
+
+/** One small variable's Adam inputs for `adamGroupStep`: its value, gradient, moments and 1-based step. */
+export interface AdamGroupEntry {
+  param: tf.Tensor;
+  grad: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
+  step: number;
+}
+
+/**
+ * Adam steps of several small variables in one op (SgfdAdamGroup, the multi-tensor Adam of PyTorch's
+ * `foreach` path, for the same reason): each update is ResourceApplyAdam's formula, with the epsilon
+ * sqrt(1 - beta2^t) of `FusedAdamSlot.stepInputs`, but without the three resource ops around each variable,
+ * whose dispatch costs more than a small update. Returns each variable's new value and moments, in order.
+ */
+export function adamGroupStep(
+  entries: AdamGroupEntry[],
+  hyper: { learningRate: number; beta1: number; beta2: number; epsilon: number },
+): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor }[] {
+  requireCustomOps('SgfdAdamGroup');
+  const n = entries.length;
+  const { learningRate, beta1, beta2, epsilon } = hyper;
+  const powers = tf.tensor2d(
+    entries.flatMap((e) => [beta1 ** e.step, beta2 ** e.step, epsilon * Math.sqrt(1 - beta2 ** e.step)]),
+    [n, 3],
+  );
+  try {
+    const attrs = { N: { int: n }, lr: { float: learningRate }, beta1: { float: beta1 }, beta2: { float: beta2 } };
+    const inputs = (['param', 'grad', 'm', 'v'] as const).flatMap((k) => entries.map((e) => e[k]));
+    const out = runNativeOpOutputs('SgfdAdamGroup', attrs, [...inputs, powers], 3 * n);
+    return entries.map((_, i) => ({ param: out[i], m: out[n + i], v: out[2 * n + i] }));
+  } finally {
+    powers.dispose();
+  }
+}
