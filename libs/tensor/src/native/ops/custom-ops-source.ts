@@ -1846,19 +1846,37 @@ struct DistillBlock {
   }
 };
 
-class ClassifierDistillOp : public OpKernel {
+// What both ClassifierDistill kernels read: the attributes, once; the inputs and their row blocks, per call.
+class ClassifierDistillKernel : public OpKernel {
  public:
-  explicit ClassifierDistillOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+  explicit ClassifierDistillKernel(OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("tau", &tau_));
     std::string response;
     OP_REQUIRES_OK(ctx, ctx->GetAttr("response", &response));
     kl_ = response == "kl";
   }
 
+ protected:
+  // The inputs, checked, and the number of kDistillBlock-row blocks.
+  tensorflow::Status Read(const char* op, OpKernelContext* ctx, DistillInputs* in, int64_t* blocks) const {
+    TF_RETURN_IF_ERROR(ReadDistillInputs(op, ctx, tau_, kl_, in));
+    *blocks = (in->n + kDistillBlock - 1) / kDistillBlock;
+    return absl::OkStatus();
+  }
+
+ private:
+  float tau_;
+  bool kl_;
+};
+
+class ClassifierDistillOp : public ClassifierDistillKernel {
+ public:
+  explicit ClassifierDistillOp(OpKernelConstruction* ctx) : ClassifierDistillKernel(ctx) {}
+
   void Compute(OpKernelContext* ctx) override {
     DistillInputs in;
-    OP_REQUIRES_OK(ctx, ReadDistillInputs("SgfdClassifierDistill", ctx, tau_, kl_, &in));
-    const int64_t blocks = (in.n + kDistillBlock - 1) / kDistillBlock;
+    int64_t blocks;
+    OP_REQUIRES_OK(ctx, Read("SgfdClassifierDistill", ctx, &in, &blocks));
     std::vector<double> sums(3 * blocks, 0.0);
     auto work = [&](int64_t begin, int64_t end) {
       DistillBlock blk;
@@ -1897,24 +1915,16 @@ class ClassifierDistillOp : public OpKernel {
     terms[1] = static_cast<float>(in.kl ? total[1] * in.tau * in.tau / n : total[1] / (n * in.c));
     terms[2] = static_cast<float>(total[2] / (n * in.d));
   }
-
- private:
-  float tau_;
-  bool kl_;
 };
 
-class ClassifierDistillGradOp : public OpKernel {
+class ClassifierDistillGradOp : public ClassifierDistillKernel {
  public:
-  explicit ClassifierDistillGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("tau", &tau_));
-    std::string response;
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("response", &response));
-    kl_ = response == "kl";
-  }
+  explicit ClassifierDistillGradOp(OpKernelConstruction* ctx) : ClassifierDistillKernel(ctx) {}
 
   void Compute(OpKernelContext* ctx) override {
     DistillInputs in;
-    OP_REQUIRES_OK(ctx, ReadDistillInputs("SgfdClassifierDistillGrad", ctx, tau_, kl_, &in));
+    int64_t blocks;
+    OP_REQUIRES_OK(ctx, Read("SgfdClassifierDistillGrad", ctx, &in, &blocks));
     const Tensor& d_terms = ctx->input(5);
     OP_REQUIRES(ctx, d_terms.dims() == 1 && d_terms.dim_size(0) == 3,
                 tensorflow::errors::InvalidArgument("SgfdClassifierDistillGrad: d_terms must be [3], got ",
@@ -1929,7 +1939,6 @@ class ClassifierDistillGradOp : public OpKernel {
     const float ce_scale = g[0] / n;
     const float ld_scale = in.kl ? g[1] * in.tau / n : g[1] / (n * in.c * in.tau);
     const float fd_scale = 2 * g[2] / (n * in.d);
-    const int64_t blocks = (in.n + kDistillBlock - 1) / kDistillBlock;
     const int64_t per_block = in.d * in.c + in.c;
     std::vector<float> partial(blocks * per_block);
     const ConstRowMap w(in.weight, in.d, in.c);
@@ -1991,10 +2000,6 @@ class ClassifierDistillGradOp : public OpKernel {
       for (int64_t j = 0; j < in.c; j++) d_bias[j] += p[in.d * in.c + j];
     }
   }
-
- private:
-  float tau_;
-  bool kl_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("SgfdClassifierDistill").Device(tensorflow::DEVICE_CPU), ClassifierDistillOp);
