@@ -87,6 +87,23 @@ describe('Adam', () => {
     tf.dispose([start, explicit, outer, bias]);
   });
 
+  it('on the native engine a small variable trained from an outer product joins the group op (no element-wise Adam)', async (ctx) => {
+    if (!customOpsAvailable()) return ctx.skip();
+    const w = tf.variable(randomTensor([384, 96], 5));
+    const bias = tf.variable(tf.zeros([96]));
+    const adam = new Adam({ w, bias }, { learningRate: 0.01 });
+    const rows = randomTensor([16, 384], 6) as tf.Tensor2D;
+    const productGrad = randomTensor([16, 96], 7) as tf.Tensor2D;
+    const biasGrad = randomTensor([96], 8);
+    const profile = await tf.profile(() => adam.apply({ bias: biasGrad }, [{ name: 'w', rows, productGrad }]));
+    const kernels = profile.kernels.map((k) => k.name);
+    expect(kernels).toContain('BatchMatMul');
+    expect(kernels.filter((k) => ['Sqrt', 'RealDiv', 'Square', 'Sub'].includes(k))).toEqual([]);
+    expect(adam.getState().steps).toEqual({ w: 1, bias: 1 });
+    adam.dispose();
+    tf.dispose([w, bias, rows, productGrad, biasGrad]);
+  });
+
   it('on the native engine steps the small variables in one op, as the per-variable fused update does', (ctx) => {
     if (!customOpsAvailable()) return ctx.skip();
     const shapes: Record<string, number[]> = { bias: [7], small: [30, 20], large: [GROUPED_ADAM_MAX_SIZE + 1] };

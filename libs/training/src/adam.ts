@@ -87,32 +87,32 @@ export class Adam {
         );
       return stepInputs.get(t)!;
     };
+    const formed: Record<string, tf.Tensor> = {};
     try {
+      // Outer-product gradients that no fused slot forms are made here: a grouped (small) variable's joins
+      // the group's one op rather than taking a step of its own.
+      for (const { name, rows, productGrad } of outerProducts) {
+        if (!this.vars[name]) throw new Error(`Adam: no variable ${name} for an outer-product gradient`);
+        if (!(this.fused.has(name) && customOpsAvailable())) formed[name] = tf.matMul(rows, productGrad, true, false);
+      }
+      const all: Record<string, tf.Tensor | undefined> = { ...grads, ...formed };
       const group: string[] = [];
       for (const [name, variable] of Object.entries(this.vars)) {
-        const g = grads[name];
+        const g = all[name];
         if (!g) continue;
         if (this.grouped.has(name)) group.push(name);
         else this.applyOne(name, variable, g, inputsFor);
       }
-      if (group.length > 0) this.applyGroup(group, grads as Record<string, tf.Tensor>);
+      if (group.length > 0) this.applyGroup(group, all as Record<string, tf.Tensor>);
       for (const { name, rows, productGrad } of outerProducts) {
-        const variable = this.vars[name];
-        if (!variable) throw new Error(`Adam: no variable ${name} for an outer-product gradient`);
-        const slot = this.fused.get(name);
-        if (slot && customOpsAvailable())
-          slot.updateFromOuterProduct(variable, rows, productGrad, inputsFor(this.nextStep(name)));
-        else {
-          const g = tf.matMul(rows, productGrad, true, false);
-          try {
-            this.applyOne(name, variable, g, inputsFor);
-          } finally {
-            g.dispose();
-          }
-        }
+        if (formed[name]) continue;
+        this.fused
+          .get(name)!
+          .updateFromOuterProduct(this.vars[name], rows, productGrad, inputsFor(this.nextStep(name)));
       }
     } finally {
       for (const inputs of stepInputs.values()) tf.dispose(inputs);
+      tf.dispose(Object.values(formed));
     }
   }
 
