@@ -2,7 +2,13 @@ import { createRng, customOpsAvailable, initBackend, setCustomOpsEnabled, tf } f
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkGradients } from '@sgfd/tensor/testing';
 import { Dense } from '../layers';
-import { crossEntropy, featureDistillation, jointModalityTerms, responseDistillation } from './losses';
+import {
+  classifierCrossEntropy,
+  crossEntropy,
+  featureDistillation,
+  jointModalityTerms,
+  responseDistillation,
+} from './losses';
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -167,6 +173,34 @@ describe('jointModalityTerms', () => {
         ]);
       }
     tf.dispose([teacher, student, labels]);
+    classifier.dispose();
+  });
+});
+
+describe('classifierCrossEntropy', () => {
+  afterEach(() => setCustomOpsEnabled(true));
+
+  it('is the cross-entropy of the classifier logits, with gradients to features, kernel and bias that match finite differences', () => {
+    const rng = createRng(11);
+    const classifier = new Dense(6, 5, rng, { biasInit: 'torchDefault' });
+    const features = tf.variable(tf.tidy(() => tf.randomNormal([12, 6], 0, 1, 'float32', 4)));
+    const labels = tf.tensor1d(
+      Array.from({ length: 12 }, (_, i) => (i * 2) % 5),
+      'int32',
+    );
+    const x = features as tf.Tensor2D;
+    const want = value(tf.tidy(() => crossEntropy(classifier.apply(x), labels)));
+    expect(value(classifierCrossEntropy(x, classifier, labels))).toBeCloseTo(want, 5);
+    setCustomOpsEnabled(false);
+    expect(value(classifierCrossEntropy(x, classifier, labels))).toBeCloseTo(want, 5);
+    setCustomOpsEnabled(true);
+    const check = checkGradients(
+      () => classifierCrossEntropy(x, classifier, labels),
+      [features, classifier.kernel, classifier.bias!],
+    );
+    expect(check.worst).toBeLessThanOrEqual(1);
+    expect(check.checked).toBe(12 * 6 + 6 * 5 + 5);
+    tf.dispose([features, labels]);
     classifier.dispose();
   });
 });

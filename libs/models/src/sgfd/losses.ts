@@ -23,6 +23,28 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, authorsDo
   });
 }
 
+/**
+ * Cross-entropy of `classifier`'s logits for `features` against `labels`. On the native engine the classifier
+ * and the cross-entropy are one fused op each way (SgfdClassifierDistill without a student: a teacher step
+ * has three such heads, each eleven small TensorFlow ops as layer + loss); `authorsDoubleSoftmax` and a
+ * classifier without a bias take the composite path.
+ */
+export function classifierCrossEntropy(
+  features: tf.Tensor2D,
+  classifier: Dense,
+  labels: tf.Tensor1D,
+  authorsDoubleSoftmax = false,
+): tf.Scalar {
+  if (customOpsAvailable() && !authorsDoubleSoftmax && classifier.bias) {
+    const { kernel, bias } = classifier;
+    return tf.tidy(() => {
+      const terms = classifierDistillFused(features, null, kernel as tf.Tensor2D, bias as tf.Tensor1D, labels, 1, 'l1');
+      return tf.reshape(tf.slice(terms, [0], [1]), []) as tf.Scalar;
+    });
+  }
+  return tf.tidy(() => crossEntropy(classifier.apply(features), labels, authorsDoubleSoftmax));
+}
+
 export type ResponseLossKind = 'l1' | 'kl';
 
 /**

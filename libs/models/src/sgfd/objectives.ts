@@ -1,9 +1,15 @@
 import type { Modality, SgfdConfig } from '@sgfd/contracts';
 import { seededDropout, tf } from '@sgfd/tensor';
 import { meanOfScalars, tidyObject } from '../ops';
-import { crossEntropy, featureDistillation, jointModalityTerms, responseDistillation } from './losses';
+import {
+  classifierCrossEntropy,
+  crossEntropy,
+  featureDistillation,
+  jointModalityTerms,
+  responseDistillation,
+} from './losses';
 import type { LossTerms, PerModality } from '../model-types';
-import type { SemanticTeacher, TeacherForward } from './semantic-teacher';
+import type { SemanticTeacher } from './semantic-teacher';
 
 export type LossOptions = Pick<SgfdConfig, 'ceWeight' | 'kdWeight' | 'tau' | 'responseLoss' | 'authorsDoubleSoftmax'>;
 
@@ -41,7 +47,7 @@ export function teacherPretrainLoss(
   options: Pick<SgfdConfig, 'authorsDoubleSoftmax'>,
   dropout?: InputDropout,
 ): LossTerms {
-  return tidyObject(() => pretrainTerms(teacher, teacher.forward(dropInputs(raw, dropout)), labels, options));
+  return tidyObject(() => pretrainTerms(teacher, teacher.features(dropInputs(raw, dropout)), labels, options));
 }
 
 /** A tower's input rows (after dropout) and their product x W_1 with its first layer's kernel. */
@@ -84,21 +90,24 @@ export function teacherPretrainLossFromProducts(
   return tidyObject(() => {
     const firstProducts: PerModality<tf.Tensor2D> = {};
     for (const m of teacher.modalities) firstProducts[m] = products[m]!.product;
-    return pretrainTerms(teacher, teacher.forwardFromFirstProducts(firstProducts), labels, options);
+    return pretrainTerms(teacher, teacher.featuresFromFirstProducts(firstProducts), labels, options);
   });
 }
 
 function pretrainTerms(
   teacher: SemanticTeacher,
-  out: TeacherForward,
+  features: PerModality<tf.Tensor2D>,
   labels: tf.Tensor1D,
   options: Pick<SgfdConfig, 'authorsDoubleSoftmax'>,
 ): LossTerms {
   const ce = meanOfScalars(
-    teacher.modalities.map((m) => crossEntropy(out.logits[m]!, labels, options.authorsDoubleSoftmax)),
+    teacher.modalities.map((m) =>
+      classifierCrossEntropy(features[m]!, teacher.classifiers[m]!, labels, options.authorsDoubleSoftmax),
+    ),
   );
   const parts: Record<string, tf.Scalar> = { 'sgfd.ce': ce };
-  if (out.fusionLogits) parts['sgfd.fuse'] = crossEntropy(out.fusionLogits, labels);
+  const fusionHidden = teacher.fusionHidden(features);
+  if (fusionHidden) parts['sgfd.fuse'] = classifierCrossEntropy(fusionHidden, teacher.fusion!.classifier, labels);
   return { total: tf.addN(Object.values(parts)) as tf.Scalar, parts };
 }
 
@@ -151,8 +160,8 @@ export function jointLoss(
       return tf.mul(terms, tf.tensor1d([1 / teacher.modalities.length, perStudent, perStudent]));
     });
     const [ce, ld, fd] = tf.unstack(tf.addN(weighted)) as tf.Scalar[];
-    const fusionLogits = teacher.fusionLogits(features);
-    const fuse = fusionLogits ? crossEntropy(fusionLogits, labels) : tf.scalar(0);
+    const fusionHidden = teacher.fusionHidden(features);
+    const fuse = fusionHidden ? classifierCrossEntropy(fusionHidden, teacher.fusion!.classifier, labels) : tf.scalar(0);
     const total = tf.add(
       tf.mul(tf.add(ce, fuse), options.ceWeight),
       tf.mul(tf.add(ld, fd), options.kdWeight),

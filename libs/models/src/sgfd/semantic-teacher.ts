@@ -25,7 +25,12 @@ export class FusionHead {
   }
 
   apply(concatenated: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.classifier.apply(tf.leakyRelu(this.transfer.apply(concatenated), this.leakySlope)));
+    return tf.tidy(() => this.classifier.apply(this.hidden(concatenated)));
+  }
+
+  /** h, the classifier's input. */
+  hidden(concatenated: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.leakyRelu(this.transfer.apply(concatenated), this.leakySlope) as tf.Tensor2D);
   }
 
   get weights(): NamedVariables {
@@ -90,15 +95,15 @@ export class SemanticTeacher {
     return this.head(this.features(raw));
   }
 
-  /** `forward` from each tower's first-layer product x W_1 (see TeacherTower.applyFromFirstProduct). */
-  forwardFromFirstProducts(firstProducts: PerModality<tf.Tensor2D>): TeacherForward {
+  /** `features` from each tower's first-layer product x W_1 (see TeacherTower.applyFromFirstProduct). */
+  featuresFromFirstProducts(firstProducts: PerModality<tf.Tensor2D>): PerModality<tf.Tensor2D> {
     const features: PerModality<tf.Tensor2D> = {};
     for (const m of this.modalities) {
       const product = firstProducts[m];
-      if (!product) throw new Error(`SemanticTeacher.forwardFromFirstProducts: missing ${m} products`);
+      if (!product) throw new Error(`SemanticTeacher.featuresFromFirstProducts: missing ${m} products`);
       features[m] = this.towers[m]!.applyFromFirstProduct(product);
     }
-    return this.head(features);
+    return features;
   }
 
   /** Each tower's features f^T_m for raw feature rows of the same items in every modality. */
@@ -106,7 +111,7 @@ export class SemanticTeacher {
     const features: PerModality<tf.Tensor2D> = {};
     for (const m of this.modalities) {
       const x = raw[m];
-      if (!x) throw new Error(`SemanticTeacher.forward: missing ${m} rows`);
+      if (!x) throw new Error(`SemanticTeacher.features: missing ${m} rows`);
       features[m] = this.towers[m]!.apply(x);
     }
     return features;
@@ -115,8 +120,14 @@ export class SemanticTeacher {
   /** The fusion branch's logits from the towers' features; null with a single modality. */
   fusionLogits(features: PerModality<tf.Tensor2D>): tf.Tensor2D | null {
     if (!this.fusion) return null;
+    return tf.tidy(() => this.fusion!.classifier.apply(this.fusionHidden(features)!));
+  }
+
+  /** The fusion branch's hidden rows h (its classifier's input); null with a single modality. */
+  fusionHidden(features: PerModality<tf.Tensor2D>): tf.Tensor2D | null {
+    if (!this.fusion) return null;
     return tf.tidy(() =>
-      this.fusion!.apply(
+      this.fusion!.hidden(
         tf.concat(
           this.modalities.map((m) => features[m]!),
           1,
