@@ -1,5 +1,14 @@
-import { normalInit, seededValues, tf, xavierNormal, xavierUniform, type Rng } from '@sgfd/tensor';
-import { l2NormalizeRows } from './ops';
+import {
+  biasLeakyNormalizeFused,
+  customOpsAvailable,
+  normalInit,
+  seededValues,
+  tf,
+  xavierNormal,
+  xavierUniform,
+  type Rng,
+} from '@sgfd/tensor';
+import { L2_NORMALIZE_EPS, l2NormalizeRows } from './ops';
 import { createVariable, type NamedVariables } from './params';
 
 /** Glorot uniform/normal, or N(0, std^2) (e.g. to match a torch layer whose fan differs from ours). */
@@ -55,9 +64,14 @@ export class Dense {
   }
 }
 
-/** SGFD's output head of every extractor: LeakyReLU, then L2 normalisation of each row. */
-export function leakyNormalize(x: tf.Tensor2D, slope: number): tf.Tensor2D {
-  return tf.tidy(() => l2NormalizeRows(tf.leakyRelu(x, slope)));
+/**
+ * SGFD's output head of every extractor: LeakyReLU, then L2 normalisation of each row, of x + bias (a
+ * linear layer's product and its bias, [D] or [1, D]; null: x alone). The native engine's one fused op
+ * each way where it is built.
+ */
+export function leakyNormalize(x: tf.Tensor2D, slope: number, bias: tf.Tensor | null = null): tf.Tensor2D {
+  if (customOpsAvailable()) return biasLeakyNormalizeFused(x, bias, slope, L2_NORMALIZE_EPS);
+  return tf.tidy(() => l2NormalizeRows(tf.leakyRelu(bias ? (tf.add(x, bias) as tf.Tensor2D) : x, slope)));
 }
 
 export type Activation = 'none' | 'leaky_relu' | 'relu' | 'tanh';

@@ -1,5 +1,6 @@
 import { tf } from '@sgfd/tensor';
 import type { Dense } from './layers';
+import { tidyObject } from './ops';
 
 export type StackOrder = 'layer-by-layer' | 'collapsed';
 
@@ -37,12 +38,25 @@ export function linearStackOrder(widths: number[], rows: number): StackOrder {
  * 4096 -> 1024 -> 256 -> 64 stack on 2,000 rows is 9x fewer FLOPs collapsed, on 64 rows 1.5x more.
  */
 export function applyLinearStack(x: tf.Tensor2D, layers: Dense[]): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { product, offset } = linearStackParts(x, layers);
+    return offset ? (tf.add(product, offset) as tf.Tensor2D) : product;
+  });
+}
+
+/**
+ * `applyLinearStack` as its product and its offset (the stack's output is product + offset; offset [D] or
+ * [1, D], null without biases), for a head that adds the offset itself (see leakyNormalize).
+ */
+export function linearStackParts(x: tf.Tensor2D, layers: Dense[]): { product: tf.Tensor2D; offset: tf.Tensor | null } {
   const widths = [layers[0].inDim, ...layers.map((l) => l.outDim)];
-  return tf.tidy((): tf.Tensor2D => {
+  const top = layers[layers.length - 1];
+  return tidyObject(() => {
     if (linearStackOrder(widths, x.shape[0]) === 'layer-by-layer') {
-      return layers.reduce((h, layer) => layer.apply(h), x);
+      const h = layers.slice(0, -1).reduce((rows, layer) => layer.apply(rows), x);
+      // The bias variable itself: tidy never disposes a variable.
+      return { product: tf.matMul(h, top.kernel) as tf.Tensor2D, offset: top.bias };
     }
-    const top = layers[layers.length - 1];
     let product: tf.Tensor2D = top.kernel as tf.Tensor2D;
     let offset: tf.Tensor2D | null = top.bias ? (top.bias.reshape([1, -1]) as tf.Tensor2D) : null;
     for (let i = layers.length - 2; i >= 0; i--) {
@@ -53,7 +67,6 @@ export function applyLinearStack(x: tf.Tensor2D, layers: Dense[]): tf.Tensor2D {
       }
       product = tf.matMul(kernel, product) as tf.Tensor2D;
     }
-    const y = tf.matMul(x, product) as tf.Tensor2D;
-    return offset ? (tf.add(y, offset) as tf.Tensor2D) : y;
+    return { product: tf.matMul(x, product) as tf.Tensor2D, offset };
   });
 }

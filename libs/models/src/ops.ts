@@ -17,8 +17,11 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
   return op(x) as T;
 }
 
+/** torch.nn.functional.normalize's default eps. */
+export const L2_NORMALIZE_EPS = 1e-12;
+
 /** F.normalize(x, dim=1): rows divided by max(||row||, eps); the native engine's fused op where it is built. */
-export function l2NormalizeRows(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D {
+export function l2NormalizeRows(x: tf.Tensor2D, eps = L2_NORMALIZE_EPS): tf.Tensor2D {
   if (customOpsAvailable()) return l2NormalizeRowsFused(x, eps);
   // max(||x||, eps) computed as sqrt(max(||x||^2, eps^2)) so an all-zero row has a zero, not NaN, gradient.
   return tf.tidy(() => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), 1, true), eps * eps))));

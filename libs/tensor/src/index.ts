@@ -10,6 +10,7 @@ export {
   mamlScores,
   rowCosine,
   l2NormalizeRowsFused,
+  biasLeakyNormalizeFused,
   bprGapFused,
   bprRowsFused,
   bprSoftplusFused,

@@ -18,7 +18,9 @@ export class Student implements Projection {
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => leakyNormalize(this.layer.apply(x), this.leakySlope));
+    return tf.tidy(() =>
+      leakyNormalize(tf.matMul(x, this.layer.kernel) as tf.Tensor2D, this.leakySlope, this.layer.bias),
+    );
   }
 
   get weights(): NamedVariables {

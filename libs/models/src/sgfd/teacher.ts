@@ -1,6 +1,6 @@
 import { tf, type Rng } from '@sgfd/tensor';
 import { activate, Dense, leakyNormalize, type Activation } from '../layers';
-import { applyLinearStack, linearStackOrder } from '../linear-stack';
+import { linearStackOrder, linearStackParts } from '../linear-stack';
 import { prefixed, type NamedVariables } from '../params';
 
 /**
@@ -45,14 +45,10 @@ export class TeacherTower {
   apply(x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       // The authors' stack has no activation: one affine map, evaluated in its cheaper association order.
-      if (this.options.activation === 'none')
-        return leakyNormalize(applyLinearStack(x, this.layers), this.options.leakySlope);
+      if (this.options.activation === 'none') return this.head(linearStackParts(x, this.layers));
       let h = x;
-      this.layers.forEach((layer, i) => {
-        h = layer.apply(h);
-        if (i < this.layers.length - 1) h = activate(h, this.options.activation, this.options.leakySlope);
-      });
-      return leakyNormalize(h, this.options.leakySlope);
+      for (const layer of this.layers.slice(0, -1)) h = this.activate(layer.apply(h));
+      return this.lastLayerHead(h);
     });
   }
 
@@ -70,14 +66,27 @@ export class TeacherTower {
   applyFromFirstProduct(firstProduct: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const [first, ...rest] = this.layers;
+      if (rest.length === 0) return this.head({ product: firstProduct, offset: first.bias });
       let h = first.bias ? (tf.add(firstProduct, first.bias) as tf.Tensor2D) : firstProduct;
-      if (rest.length > 0 && this.options.activation === 'none') h = applyLinearStack(h, rest);
-      else
-        rest.forEach((layer) => {
-          h = layer.apply(activate(h, this.options.activation, this.options.leakySlope));
-        });
-      return leakyNormalize(h, this.options.leakySlope);
+      if (this.options.activation === 'none') return this.head(linearStackParts(h, rest));
+      for (const layer of rest.slice(0, -1)) h = layer.apply(this.activate(h));
+      return this.lastLayerHead(this.activate(h));
     });
+  }
+
+  /** f^T from the last layer's input rows: its product, then its bias inside the head. */
+  private lastLayerHead(h: tf.Tensor2D): tf.Tensor2D {
+    const last = this.layers[this.layers.length - 1];
+    return this.head({ product: tf.matMul(h, last.kernel) as tf.Tensor2D, offset: last.bias });
+  }
+
+  /** norm(leaky(product + offset)): the head adds the last bias (one fused op natively). */
+  private head({ product, offset }: { product: tf.Tensor2D; offset: tf.Tensor | null }): tf.Tensor2D {
+    return leakyNormalize(product, this.options.leakySlope, offset);
+  }
+
+  private activate(h: tf.Tensor2D): tf.Tensor2D {
+    return activate(h, this.options.activation, this.options.leakySlope);
   }
 
   get weights(): NamedVariables {

@@ -9,6 +9,7 @@ import { propagationMeanOfBlocks } from './propagation-mean';
 import { residentArray, residentArrayCount } from './resident-arrays';
 import { tf } from '../tf';
 import {
+  biasLeakyNormalizeFused,
   bprGapFused,
   bprRowsFused,
   bprSoftplusFused,
@@ -251,6 +252,51 @@ describe('the custom TensorFlow ops built with the engine', () => {
     const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([x])));
     expect(after).toEqual(before);
     tf.dispose([x, weights, small, dy, gSmall]);
+  });
+
+  it('SgfdBiasLeakyNormalize is normalize(leakyRelu(x + bias)), with finite-difference gradients to x and bias', () => {
+    const x = tf.variable(randomTensor([5, 6], 18) as tf.Tensor2D);
+    const bias = tf.variable(randomTensor([6], 19));
+    const slope = 0.2;
+    const [xv, bv] = [x.arraySync(), bias.arraySync() as number[]];
+    const expected = (withBias: boolean) =>
+      xv.map((row) => {
+        const a = row.map((v, k) => (withBias ? v + bv[k] : v)).map((z) => (z > 0 ? z : slope * z));
+        const norm = Math.hypot(...a);
+        return a.map((v) => v / norm);
+      });
+    const close = (got: number[][], want: number[][]) =>
+      got.forEach((row, r) => row.forEach((v, k) => expect(v).toBeCloseTo(want[r][k], 6)));
+    close(biasLeakyNormalizeFused(x, bias, slope, 1e-12).arraySync(), expected(true));
+    close(biasLeakyNormalizeFused(x, tf.reshape(bias, [1, 6]), slope, 1e-12).arraySync(), expected(true));
+    close(biasLeakyNormalizeFused(x, null, slope, 1e-12).arraySync(), expected(false));
+    const weights = randomTensor([5, 6], 20);
+    const loss = () => tf.sum(tf.mul(biasLeakyNormalizeFused(x, bias, slope, 1e-12), weights)) as tf.Scalar;
+    const check = checkGradients(loss, [x, bias]);
+    expect(check.worst).toBeLessThanOrEqual(1);
+    expect(check.checked).toBe(36);
+    // A [1, D] bias gets a [1, D] gradient, the sum of the rows' gradients.
+    const [gRow] = tf.grads((b: tf.Tensor) => tf.sum(tf.mul(biasLeakyNormalizeFused(x, b, slope, 1e-12), weights)))([
+      tf.reshape(bias, [1, 6]),
+    ]);
+    const [gFlat] = tf.grads((b: tf.Tensor) => tf.sum(tf.mul(biasLeakyNormalizeFused(x, b, slope, 1e-12), weights)))([
+      bias,
+    ]);
+    expect(gRow.shape).toEqual([1, 6]);
+    expect(maxRelativeError(gRow.dataSync(), gFlat.dataSync())).toBeLessThan(1e-6);
+    // A row under eps is divided by eps: its gradient is leaky'(z) dy / eps.
+    const small = tf.tensor2d([[1e-3, -2e-3, 0]]);
+    const dy = tf.tensor2d([[1, 2, 3]]);
+    const [gSmall] = tf.grads((t: tf.Tensor) =>
+      tf.sum(tf.mul(biasLeakyNormalizeFused(t as tf.Tensor2D, null, 0.5, 0.1), dy)),
+    )([small]);
+    Array.from(gSmall.dataSync()).forEach((v, k) => expect(v).toBeCloseTo([10, 10, 15][k], 4));
+    expect(() => biasLeakyNormalizeFused(x, tf.zeros([5]), slope, 1e-12)).toThrow(
+      /SgfdBiasLeakyNormalize: bias must be \[6\], \[1, 6\] or \[0\], got \[5\]/,
+    );
+    const { before, after } = liveCountsAcross(() => tf.dispose(tf.grads(() => loss())([x, bias])));
+    expect(after).toEqual(before);
+    tf.dispose([x, bias, weights, gRow, gFlat, small, dy, gSmall]);
   });
 
   // 7 x 40,001 entries: the last Philox step is partial, and the op's thread shards and its eight-step vector

@@ -156,6 +156,35 @@ export function l2NormalizeRowsFused(x: tf.Tensor2D, eps: number): tf.Tensor2D {
 }
 
 /**
+ * normalize(leakyRelu(x + bias, slope)), rows divided by max(|row|, eps): SGFD's extractor head on a linear
+ * layer's product, differentiable to x and bias (null: none). One custom op each way
+ * (SgfdBiasLeakyNormalize, SgfdBiasLeakyNormalizeGrad) for an add, a LeakyReLU and the normalisation forward
+ * and five ops backward.
+ */
+export function biasLeakyNormalizeFused(
+  x: tf.Tensor2D,
+  bias: tf.Tensor | null,
+  slope: number,
+  eps: number,
+): tf.Tensor2D {
+  requireCustomOps('SgfdBiasLeakyNormalize');
+  const attrs = { slope: { float: slope }, eps: { float: eps } };
+  if (!bias) {
+    return tf.tidy(() => biasLeakyNormalizeFused(x, tf.zeros([0]), slope, eps));
+  }
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, b] = args as tf.Tensor[];
+    (args[2] as tf.GradSaveFunc)([input, b]);
+    return {
+      value: runNativeOp('SgfdBiasLeakyNormalize', attrs, [input, b]) as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        runNativeOpOutputs('SgfdBiasLeakyNormalizeGrad', attrs, [saved[0], saved[1], dy], 2),
+    };
+  });
+  return op(x, bias) as tf.Tensor2D;
+}
+
+/**
  * x times the inverted-dropout mask that StatelessRandomUniform(shape(x), [seed, stream]) >= rate gives, in
  * one pass (SgfdStatelessDropout draws the same Philox stream); differentiable, the gradient being the same
  * mask applied to dy.

@@ -570,6 +570,147 @@ class L2NormalizeRowsGradOp : public OpKernel {
 REGISTER_KERNEL_BUILDER(Name("SgfdL2NormalizeRows").Device(tensorflow::DEVICE_CPU), L2NormalizeRowsOp);
 REGISTER_KERNEL_BUILDER(Name("SgfdL2NormalizeRowsGrad").Device(tensorflow::DEVICE_CPU), L2NormalizeRowsGradOp);
 
+// SGFD's extractor head on a linear layer's product: y = normalize(leaky(x + bias)) (LeakyReLU with slope, then
+// rows divided by max(|row|, eps) as SgfdL2NormalizeRows), and its gradient to x and bias. One op each way for
+// what is an add, a LeakyReLU and the normalisation forward and five ops backward. A [0] bias means none.
+REGISTER_OP("SgfdBiasLeakyNormalize")
+    .Input("x: float")     // [B, D]
+    .Input("bias: float")  // [D], [1, D] or [0]
+    .Attr("slope: float")
+    .Attr("eps: float")
+    .Output("y: float")  // [B, D]
+    .SetShapeFn(tensorflow::shape_inference::UnchangedShape);
+
+REGISTER_OP("SgfdBiasLeakyNormalizeGrad")
+    .Input("x: float")
+    .Input("bias: float")
+    .Input("dy: float")
+    .Attr("slope: float")
+    .Attr("eps: float")
+    .Output("dx: float")     // [B, D]
+    .Output("dbias: float")  // the bias's shape
+    .SetShapeFn([](tensorflow::shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      return absl::OkStatus();
+    });
+
+class BiasLeakyNormalizeBase : public OpKernel {
+ public:
+  explicit BiasLeakyNormalizeBase(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("slope", &slope_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("eps", &eps_));
+  }
+
+ protected:
+  // Checks x [B, D] and bias [D], [1, D] or [0]; false (with the error set) when they do not fit.
+  bool CheckInputs(OpKernelContext* ctx, const Tensor& x, const Tensor& bias, const char* op) {
+    if (x.dims() != 2) {
+      ctx->SetStatus(tensorflow::errors::InvalidArgument(op, ": x must be a matrix, got ", x.shape().DebugString()));
+      return false;
+    }
+    const bool row = bias.dims() == 1 || (bias.dims() == 2 && bias.dim_size(0) == 1);
+    if (!row || (bias.NumElements() != 0 && bias.NumElements() != x.dim_size(1))) {
+      ctx->SetStatus(tensorflow::errors::InvalidArgument(op, ": bias must be [", x.dim_size(1), "], [1, ", x.dim_size(1),
+                                                         "] or [0], got ", bias.shape().DebugString()));
+      return false;
+    }
+    return true;
+  }
+
+  // The rows z = x + bias (bias broadcast over rows; a [0] bias adds nothing) as Eigen arrays.
+  using RowArray = Eigen::Array<float, 1, Eigen::Dynamic>;
+  using ConstRowArrayMap = Eigen::Map<const RowArray>;
+  using RowArrayMap = Eigen::Map<RowArray>;
+
+  // out = leaky(z) for one row; returns |leaky(z)|^2.
+  float Activate(const float* x, const float* bias, int64_t d, float* out) const {
+    RowArrayMap a(out, d);
+    if (bias)
+      a = ConstRowArrayMap(x, d) + ConstRowArrayMap(bias, d);
+    else
+      a = ConstRowArrayMap(x, d);
+    a = a.max(0.0f) + slope_ * a.min(0.0f);
+    return a.matrix().squaredNorm();
+  }
+
+  float slope_;
+  float eps_;
+};
+
+class BiasLeakyNormalizeOp : public BiasLeakyNormalizeBase {
+ public:
+  using BiasLeakyNormalizeBase::BiasLeakyNormalizeBase;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    const Tensor& bias = ctx->input(1);
+    if (!CheckInputs(ctx, x, bias, "SgfdBiasLeakyNormalize")) return;
+    const int64_t n = x.dim_size(0), d = x.dim_size(1);
+    Tensor* y = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, x.shape(), &y));
+    const float* xp = x.flat<float>().data();
+    const float* bp = bias.NumElements() ? bias.flat<float>().data() : nullptr;
+    float* yp = y->flat<float>().data();
+    const float eps2 = eps_ * eps_;
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        const float sq = Activate(xp + r * d, bp, d, yp + r * d);
+        RowArrayMap(yp + r * d, d) *= 1.0f / std::sqrt(std::max(sq, eps2));
+      }
+    };
+    ParallelFor(ctx, n, 6 * d, work);
+  }
+};
+
+class BiasLeakyNormalizeGradOp : public BiasLeakyNormalizeBase {
+ public:
+  using BiasLeakyNormalizeBase::BiasLeakyNormalizeBase;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    const Tensor& bias = ctx->input(1);
+    const Tensor& dy = ctx->input(2);
+    if (!CheckInputs(ctx, x, bias, "SgfdBiasLeakyNormalizeGrad")) return;
+    OP_REQUIRES_OK(ctx, CheckRowPairs(x, dy));
+    const int64_t n = x.dim_size(0), d = x.dim_size(1);
+    Tensor* dx = nullptr;
+    Tensor* dbias = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, x.shape(), &dx));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, bias.shape(), &dbias));
+    const float* xp = x.flat<float>().data();
+    const float* bp = bias.NumElements() ? bias.flat<float>().data() : nullptr;
+    const float* gp = dy.flat<float>().data();
+    float* dxp = dx->flat<float>().data();
+    const float eps2 = eps_ * eps_;
+    // With a = leaky(z), y = a / |a|: da = (dy - a <a, dy> / |a|^2) / |a| (dy / eps where the norm is clamped,
+    // a constant); dz = da where z > 0, slope da elsewhere (tfjs's LeakyRelu gradient at 0).
+    auto work = [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        const ConstRowArrayMap g(gp + r * d, d);
+        const ConstRowArrayMap xr(xp + r * d, d);
+        RowArrayMap out(dxp + r * d, d);
+        const float sq = Activate(xp + r * d, bp, d, dxp + r * d);
+        float scale = 1.0f / eps_, proj = 0;
+        if (sq >= eps2) {
+          scale = 1.0f / std::sqrt(sq);
+          proj = out.matrix().dot(g.matrix()) / sq;
+        }
+        out = (g - out * proj) * scale;
+        if (bp)
+          out = (xr + ConstRowArrayMap(bp, d) > 0.0f).select(out, slope_ * out);
+        else
+          out = (xr > 0.0f).select(out, slope_ * out);
+      }
+    };
+    ParallelFor(ctx, n, 10 * d, work);
+    if (bp) Eigen::Map<Eigen::RowVectorXf>(dbias->flat<float>().data(), d) = ConstRowMap(dxp, n, d).colwise().sum();
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("SgfdBiasLeakyNormalize").Device(tensorflow::DEVICE_CPU), BiasLeakyNormalizeOp);
+REGISTER_KERNEL_BUILDER(Name("SgfdBiasLeakyNormalizeGrad").Device(tensorflow::DEVICE_CPU), BiasLeakyNormalizeGradOp);
+
 // Inverted dropout x * mask in one pass, the mask drawn exactly as StatelessRandomUniform(shape(x), seed)
 // >= rate would draw it (TensorFlow's Philox-4x32-10 stream: same key and counter from the seed, four values
 // per counter step, the 23 low bits of each as a float in [0, 1)), so it equals the stock-op mask to the bit.
