@@ -39,6 +39,14 @@ void ParallelFor(OpKernelContext* ctx, int64_t total, int64_t cost, Work&& work)
   tensorflow::Shard(workers->num_threads, workers->workers, total, cost, work);
 }
 
+// out[j] += sum_r m[r][j] over a row-major [rows, cols] block, rows in order. Eigen's colwise().sum() into a
+// destination of varying alignment (a std::vector's, from malloc) sums some columns in another order run to
+// run, which broke the same-seed promise by the last bit of a bias gradient.
+static void AddColumnSums(const float* m, int64_t rows, int64_t cols, float* out) {
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t j = 0; j < cols; j++) out[j] += m[r * cols + j];
+}
+
 REGISTER_OP("SgfdMamlScores")
     .Input("user_part: float")   // [C, H]: the users' part of 2 W1 [u; i; f]
     .Input("item_part: float")   // [N, H]: the items' part (id and content)
@@ -704,7 +712,11 @@ class BiasLeakyNormalizeGradOp : public BiasLeakyNormalizeBase {
       }
     };
     ParallelFor(ctx, n, 10 * d, work);
-    if (bp) Eigen::Map<Eigen::RowVectorXf>(dbias->flat<float>().data(), d) = ConstRowMap(dxp, n, d).colwise().sum();
+    if (bp) {
+      float* db = dbias->flat<float>().data();
+      std::fill(db, db + d, 0.0f);
+      AddColumnSums(dxp, n, d, db);
+    }
   }
 };
 
@@ -2115,10 +2127,10 @@ class ClassifierDistillGradOp : public ClassifierDistillKernel {
         Eigen::Map<RowMatrix> dt(d_teacher + r0 * in.d, rows, in.d);
         dt.noalias() = dz_t * w.transpose();
         Eigen::Map<RowMatrix> dw(partial.data() + k * per_block, in.d, in.c);
-        Eigen::Map<Eigen::RowVectorXf> db(partial.data() + k * per_block + in.d * in.c, in.c);
+        float* db = partial.data() + k * per_block + in.d * in.c;
         const ConstRowMap t(in.teacher + r0 * in.d, rows, in.d);
         dw.noalias() = t.transpose() * dz_t;
-        db = dz_t.colwise().sum();
+        AddColumnSums(dz_t.data(), rows, in.c, db);
         if (in.student) {
           const ConstRowMap s(in.student + r0 * in.d, rows, in.d);
           Eigen::Map<RowMatrix> ds(d_student + r0 * in.d, rows, in.d);
@@ -2126,7 +2138,7 @@ class ClassifierDistillGradOp : public ClassifierDistillKernel {
           ds += fd_scale * (s - t);
           dt -= fd_scale * (s - t);
           dw.noalias() += s.transpose() * dz_s;
-          db += dz_s.colwise().sum();
+          AddColumnSums(dz_s.data(), rows, in.c, db);
         }
       }
     };
