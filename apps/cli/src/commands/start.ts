@@ -71,6 +71,19 @@ async function startRuns(
   return runs;
 }
 
+/** Best-effort cancellation of the demo's runs. */
+async function cancelRuns(connected: Connected | undefined, runs: { input: TrainPipelineInput }[]): Promise<void> {
+  if (!connected) return;
+  await Promise.all(
+    runs.map((r) =>
+      connected.client.workflow
+        .getHandle(r.input.runId)
+        .cancel()
+        .catch(() => undefined),
+    ),
+  );
+}
+
 /**
  * The two gains the demo prints, each with its paired t-test across the test users (one seed per arm, so
  * users are the only pairing there is; seeds need `suites/office-attribution.yaml`): SGFD over plain VBPR,
@@ -126,6 +139,7 @@ export function register(program: Command): void {
       const signal = untilSignal();
       let stack: LocalStack | undefined;
       let connected: Connected | undefined;
+      let runs: { input: TrainPipelineInput; label: string }[] = [];
       try {
         say('[1/3] local Temporal server and workers');
         // Two student workers: the plain run's student trains while the SGFD run's teacher does, on two cores.
@@ -133,20 +147,27 @@ export function register(program: Command): void {
           artifacts: opts.artifacts,
           extraWorkers: { student: 1 },
           note: (l) => say(`  ${l}`),
+          // Submitted while the workers start (about 10 s on two cores): ingestion begins once its worker polls.
+          whileWorkersStart: async (target) => {
+            connected = await connect({ address: target.address, namespace: target.namespace });
+            const demo = await demoDataset(opts.raw === true, say);
+            say(
+              `[2/3] training on '${demo.name}': ${ARMS.map((a) => a.label).join(' and ')} (${opts.raw ? 'extract -> ' : ''}ingest -> teacher -> student -> evaluate)`,
+            );
+            const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+            runs = await startRuns(connected, stamp, demo);
+            for (const { input } of runs) {
+              const ui = await webUiLink(target, input.runId);
+              say(`  ${input.runId}${ui ? `  ${ui}` : ''}`);
+            }
+          },
+        }).catch(async (e: unknown) => {
+          // The workers did not come up: the runs already submitted would wait for them forever.
+          await cancelRuns(connected, runs);
+          throw e;
         });
-        connected = await connect({ address: stack.target.address, namespace: stack.target.namespace });
-        const demo = await demoDataset(opts.raw === true, say);
-        say(
-          `[2/3] training on '${demo.name}': ${ARMS.map((a) => a.label).join(' and ')} (${opts.raw ? 'extract -> ' : ''}ingest -> teacher -> student -> evaluate)`,
-        );
-        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-        const runs = await startRuns(connected, stamp, demo);
-        for (const { input } of runs) {
-          const ui = await webUiLink(stack.target, input.runId);
-          say(`  ${input.runId}${ui ? `  ${ui}` : ''}`);
-        }
         const follow = followRuns(
-          connected.client,
+          connected!.client,
           runs.map((r) => ({ workflowId: r.input.runId, label: r.label })),
           new LiveLines(process.stderr, 15_000),
         );
@@ -156,14 +177,7 @@ export function register(program: Command): void {
         ]);
         if ('signal' in outcome) {
           say(`${outcome.signal}: cancelling the runs…`);
-          await Promise.all(
-            runs.map((r) =>
-              connected!.client.workflow
-                .getHandle(r.input.runId)
-                .cancel()
-                .catch(() => undefined),
-            ),
-          );
+          await cancelRuns(connected, runs);
           await follow.catch(() => undefined);
           return;
         }

@@ -29,6 +29,11 @@ export interface LocalStackOptions extends ConnectionFlags {
   note: (line: string) => void;
   /** Restart the local server whenever its process is gone (`sgfd dev`). */
   superviseServer?: boolean;
+  /**
+   * Runs once the server is up, while the workers start (e.g. submitting workflows: the server holds their
+   * tasks until a worker polls). The stack comes up only when both succeed.
+   */
+  whileWorkersStart?: (target: TemporalTarget) => Promise<void>;
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -51,18 +56,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Once here, so the workers find the engine built instead of racing for the build lock.
   await prepareTensorflowEngine({ log: options.note });
   options.note('starting the workers (ingest + workflows, teacher, student, eval)…');
-  let workers: WorkerGroup;
-  try {
-    workers = await startWorkers({
+  const [started, meanwhile] = await Promise.allSettled([
+    startWorkers({
       target,
       artifacts: options.artifacts,
       extra: options.extraWorkers,
       onLog: options.onLog,
-    });
-  } catch (e) {
+    }),
+    options.whileWorkersStart?.(target),
+  ]);
+  if (started.status === 'rejected' || meanwhile.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.stop();
     if (startedServer) await stopLocalServer();
-    throw e;
+    throw started.status === 'rejected' ? started.reason : (meanwhile as PromiseRejectedResult).reason;
   }
+  const workers: WorkerGroup = started.value;
   const supervisor =
     options.superviseServer && target.source === 'local-server'
       ? superviseLocalServer({ namespace: options.namespace, note: options.note })
