@@ -119,20 +119,21 @@ export class SemanticTeacher {
 
   /** The fusion branch's logits from the towers' features; null with a single modality. */
   fusionLogits(features: PerModality<tf.Tensor2D>): tf.Tensor2D | null {
-    if (!this.fusion) return null;
-    return tf.tidy(() => this.fusion!.classifier.apply(this.fusionHidden(features)!));
+    const fusion = this.fusion;
+    return fusion && tf.tidy(() => fusion.apply(this.concatenated(features)));
   }
 
   /** The fusion branch's hidden rows h (its classifier's input); null with a single modality. */
   fusionHidden(features: PerModality<tf.Tensor2D>): tf.Tensor2D | null {
-    if (!this.fusion) return null;
-    return tf.tidy(() =>
-      this.fusion!.hidden(
-        tf.concat(
-          this.modalities.map((m) => features[m]!),
-          1,
-        ),
-      ),
+    const fusion = this.fusion;
+    return fusion && tf.tidy(() => fusion.hidden(this.concatenated(features)));
+  }
+
+  /** [f_image; f_text]: the fusion branch's input. */
+  private concatenated(features: PerModality<tf.Tensor2D>): tf.Tensor2D {
+    return tf.concat(
+      this.modalities.map((m) => features[m]!),
+      1,
     );
   }
 
